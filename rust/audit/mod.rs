@@ -1,0 +1,6 @@
+//! The audit protocol on top of netlink.
+
+pub mod client;
+pub mod errno;
+pub mod status;
+pub mod tables;

@@ -1,0 +1,4 @@
+//! Netlink plumbing: the socket (fd owner) and the message framing.
+
+pub mod message;
+pub mod socket;
