@@ -220,6 +220,15 @@ def run(argv: Sequence[str]) -> str:
     return proc.stdout + proc.stderr
 
 
+def ausearch_version() -> str:
+    """The upstream audit version, as `ausearch -v` prints it ("3.0.9")."""
+    exe = shutil.which("ausearch") or "/usr/sbin/ausearch"
+    m = re.fullmatch(r"ausearch version (\S+)", run([exe, "-v"]).strip())
+    if m is None:
+        raise SystemExit("cannot read the version from `ausearch -v`")
+    return m.group(1)
+
+
 def package_version(name: str) -> str:
     if shutil.which("dpkg-query") is None:
         return "unknown"
@@ -361,6 +370,7 @@ class MachineInfo:
 @dataclass
 class Tables:
     versions: dict[str, str]
+    libaudit_version: str
     message_types: list[MessageType] = field(default_factory=list)
     machines: list[MachineInfo] = field(default_factory=list)
     unsupported_machines: list[str] = field(default_factory=list)
@@ -377,7 +387,8 @@ def collect() -> Tables:
             "linux-libc-dev": package_version("linux-libc-dev"),
             "kernel headers": kernel_header_version(),
             "libc6": package_version("libc6"),
-        }
+        },
+        libaudit_version=ausearch_version(),
     )
     live = ask_libaudit("collect")
 
@@ -495,6 +506,8 @@ def render_message_types(t: Tables) -> str:
     )
     out.append("use super::MessageKind::{self, Control, KernelEvent, UserMessage};\n")
     out.append("use super::MessageTypeInfo;\n\n")
+    out.append("/// The audit userspace release all tables come from (`ausearch -v`).\n")
+    out.append(f"pub const LIBAUDIT_VERSION: &str = {rust_str(t.libaudit_version)};\n\n")
     out.append(
         "const fn t(number: u16, name: &'static str, kind: MessageKind) -> MessageTypeInfo {\n"
     )
@@ -672,6 +685,7 @@ class Committed:
             (int(n), s, k)
             for n, s, k in re.findall(r't\(\s*(\d+),\s*"([A-Z0-9_]+)",\s*(\w+),?\s*\)', body)
         ]
+        self.libaudit_version = _between(msg, 'LIBAUDIT_VERSION: &str = "', '"')
         body = _between(msg, "MESSAGE_TYPES_BY_NAME", "];")
         self.message_types_by_name = [
             (s, int(n)) for s, n in re.findall(r'\(\s*"([A-Z0-9_]+)",\s*(\d+),?\s*\)', body)
@@ -765,6 +779,11 @@ def cross_check() -> int:
             ),
             "records": records,
         },
+    )
+
+    r.expect(
+        ausearch_version() == c.libaudit_version,
+        f"tables from libaudit {c.libaudit_version}, installed {ausearch_version()}",
     )
 
     # ---- message types

@@ -41,6 +41,9 @@
 use super::MessageKind::{self, Control, KernelEvent, UserMessage};
 use super::MessageTypeInfo;
 
+/// The audit userspace release all tables come from (`ausearch -v`).
+pub const LIBAUDIT_VERSION: &str = "3.0.9";
+
 const fn t(number: u16, name: &'static str, kind: MessageKind) -> MessageTypeInfo {
     MessageTypeInfo { number, name, kind }
 }
