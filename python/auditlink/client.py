@@ -116,9 +116,7 @@ class AuditClient:
         """
         self._native.set_backlog_wait_time(_u32("wait_time", wait_time), _wait(wait))
 
-    def set_status(
-        self, status: AuditStatus, wait: WaitMode = WaitMode.WAIT_FOR_REPLY
-    ) -> int:
+    def set_status(self, status: AuditStatus, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> int:
         """Send ``status`` as one AUDIT_SET: every field whose bit is in
         ``status.mask`` changes at once. Returns the ack's value."""
         if not status.mask:
@@ -151,7 +149,9 @@ class AuditClient:
         what the command returns). Kernel errors raise like every other call."""
         return self._native.request_ack(f"request type {msg_type}", msg_type, data, _wait(wait))
 
-    def request_reply(self, msg_type: int, data: bytes = b"", reply_type: int | None = None) -> bytes:
+    def request_reply(
+        self, msg_type: int, data: bytes = b"", reply_type: int | None = None
+    ) -> bytes:
         """Send a GET-style command; returns the payload of its one reply (of
         ``reply_type``, default the same type as the request)."""
         rt = msg_type if reply_type is None else reply_type

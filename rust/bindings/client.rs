@@ -90,6 +90,9 @@ fn dup_fd(fd: i32) -> PyResult<OwnedFd> {
 
 // ------------------------------------------------------------------ messages
 
+/// `__reduce__` result: (class, constructor args).
+type Reduced = (Py<PyAny>, (u16, Py<PyBytes>));
+
 /// A raw audit message: `type` (a MessageType member where known, else int)
 /// and `data` (bytes, an owned copy of the payload).
 #[pyclass(module = "auditlink", name = "RawAuditMessage", frozen)]
@@ -149,7 +152,7 @@ impl RawAuditMessage {
         (self.number, self.data.bind(py)).into_pyobject(py)?.hash()
     }
 
-    fn __reduce__(&self, py: Python<'_>) -> PyResult<(Py<PyAny>, (u16, Py<PyBytes>))> {
+    fn __reduce__(&self, py: Python<'_>) -> PyResult<Reduced> {
         let cls = py.get_type::<RawAuditMessage>().into_any().unbind();
         Ok((cls, (self.number, self.data.clone_ref(py))))
     }
@@ -646,7 +649,7 @@ impl PyNetlinkClient {
         })
     }
 
-    #[pyo3(signature = (msg_type, data=b"".as_slice(), flags=0x05))]
+    #[pyo3(signature = (msg_type, data=b"".as_slice(), flags=0x05), text_signature = "(self, msg_type, data=b'', flags=5)")]
     fn send(&self, py: Python<'_>, msg_type: u16, data: &[u8], flags: u16) -> PyResult<u32> {
         let c = self.client()?;
         Ok(py.detach(|| c.send(msg_type, flags, data))?)
