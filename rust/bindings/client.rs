@@ -3,6 +3,7 @@
 //! `NetlinkClient`, `RawAuditMessage`, `NetlinkMessage`, and the status codec.
 
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -297,6 +298,8 @@ fn netlink_error_errno(data: &[u8]) -> PyResult<(Option<i32>, Option<u32>)> {
 #[pyclass(module = "auditlink._native", name = "AuditClient", frozen)]
 pub struct PyAuditClient {
     pub(crate) inner: Mutex<Option<Arc<AuditClient>>>,
+    /// Overruns already reported through `logging`.
+    logged_overruns: AtomicU64,
 }
 
 impl PyAuditClient {
@@ -309,6 +312,30 @@ impl PyAuditClient {
             .filter(|c| !c.is_closed())
             .cloned()
             .ok_or_else(|| Error::Closed.into())
+    }
+
+    fn wrap(client: AuditClient) -> Self {
+        PyAuditClient { inner: Mutex::new(Some(Arc::new(client))), logged_overruns: AtomicU64::new(0) }
+    }
+
+    /// Report new ENOBUFS overruns through the `auditlink` logger. The stream
+    /// goes on: an overrun means the kernel dropped records for this socket.
+    fn log_overruns(&self, py: Python<'_>, c: &AuditClient) -> PyResult<()> {
+        let now = c.overruns();
+        let before = self.logged_overruns.swap(now, Ordering::Relaxed);
+        if now > before {
+            let logger = py.import("logging")?.call_method1("getLogger", ("auditlink",))?;
+            logger.call_method1(
+                "warning",
+                (
+                    "netlink receive buffer overran (ENOBUFS, %d new, %d total): the kernel dropped \
+                     records for this socket; raise receive_buffer_size or read faster",
+                    now - before,
+                    now,
+                ),
+            )?;
+        }
+        Ok(())
     }
 
     /// Run a short request with the GIL released.
@@ -356,9 +383,7 @@ impl PyAuditClient {
         let opts = options(groups, receive_buffer_size, read_buffer_size, timeout)?;
         let tee = tee_hook(tee);
         let client = py.detach(|| AuditClient::open(opts, tee))?;
-        Ok(PyAuditClient {
-            inner: Mutex::new(Some(Arc::new(client))),
-        })
+        Ok(Self::wrap(client))
     }
 
     /// A client on one end of a socketpair driven by `auditlink.testing.FakeKernel`.
@@ -375,9 +400,7 @@ impl PyAuditClient {
         let opts = options(0, receive_buffer_size, read_buffer_size, timeout)?;
         let transport = Transport::Framed(FramedSocket::new(dup_fd(fd)?, port_id));
         let client = AuditClient::with_transport(transport, opts, tee_hook(tee))?;
-        Ok(PyAuditClient {
-            inner: Mutex::new(Some(Arc::new(client))),
-        })
+        Ok(Self::wrap(client))
     }
 
     fn get_status(&self, py: Python<'_>) -> PyResult<StatusTuple> {
@@ -526,6 +549,7 @@ impl PyAuditClient {
                 Ok((!batch_ref.is_empty()).then_some(()))
             })?;
         }
+        self.log_overruns(py, &c)?;
         let list = PyList::empty(py);
         for i in 0..batch.len() {
             if let Some((t, data)) = batch.get(i) {
@@ -582,6 +606,11 @@ impl PyAuditClient {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .is_some_and(|c| c.is_registered())
+    }
+
+    #[getter]
+    fn receive_buffer_size(&self) -> PyResult<usize> {
+        Ok(self.client()?.receive_buffer_size()?)
     }
 
     fn set_receive_buffer_size(&self, py: Python<'_>, size: usize) -> PyResult<usize> {
@@ -680,7 +709,7 @@ impl PyNetlinkClient {
         Ok(self
             .client()?
             .foreign_dropped
-            .load(std::sync::atomic::Ordering::Relaxed))
+            .load(Ordering::Relaxed))
     }
 
     fn fileno(&self) -> PyResult<i32> {
