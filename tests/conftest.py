@@ -5,22 +5,22 @@ state they may change — status and rules — also when the test fails."""
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from auditlink import AuditClient, AuditStatus, FailureMode
-from auditlink.testing import FakeKernel
+from auditlink import AuditClient
+from auditlink.testing import (
+    FakeKernel,
+    KernelState,
+    restore_kernel_state,
+    save_kernel_state,
+)
 
 KERNEL_LOCK = "/tmp/auditlink-kernel.lock"
-AUDIT_ADD_RULE = 1011
-AUDIT_DEL_RULE = 1012
-AUDIT_LIST_RULES = 1013
 
 
 def _kernel_unusable() -> str | None:
@@ -53,43 +53,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@dataclass
-class KernelState:
-    """What a kernel test found, to put back afterwards."""
-
-    status: AuditStatus
-    rules: list[bytes]
-
-
-def snapshot(client: AuditClient) -> KernelState:
-    rules = [m.data for m in client.request_dump(AUDIT_LIST_RULES) if m.type == AUDIT_LIST_RULES]
-    return KernelState(client.get_status(), rules)
-
-
-def restore(client: AuditClient, saved: KernelState) -> None:
-    """Put status and rules back as they were. Never sets immutable or panic."""
-    now = snapshot(client)
-    if now.status.enabled == 2:
-        raise RuntimeError("audit became IMMUTABLE during a test: reboot needed")
-    for rule in now.rules:
-        client.request_ack(AUDIT_DEL_RULE, rule)
-    for rule in saved.rules:
-        client.request_ack(AUDIT_ADD_RULE, rule)
-    s = saved.status
-    if s.failure in (FailureMode.SILENT, FailureMode.PRINTK):
-        client.set_failure(FailureMode(s.failure))
-    client.set_rate_limit(s.rate_limit)
-    client.set_backlog_limit(s.backlog_limit)
-    client.set_backlog_wait_time(s.backlog_wait_time)
-    if now.status.pid and now.status.pid != s.pid:
-        # A registration left by this test (ours, or a dead child's): clear it.
-        # The kernel refuses (EACCES) if a live foreign daemon holds it.
-        with contextlib.suppress(PermissionError):
-            client.unregister()
-    if s.enabled in (0, 1):
-        client.set_enabled(bool(s.enabled))
-
-
 @pytest.fixture
 def kernel_lock() -> Iterator[None]:
     """Hold the machine-wide kernel audit lock for the test."""
@@ -107,12 +70,12 @@ def kernel_state(kernel_lock: None) -> Iterator[KernelState]:
     if _UNUSABLE:
         pytest.skip(_UNUSABLE)
     with AuditClient() as c:
-        saved = snapshot(c)
+        saved = save_kernel_state(c)
     try:
         yield saved
     finally:
         with AuditClient() as c:
-            restore(c, saved)
+            restore_kernel_state(c, saved)
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ DEFAULT_TIMEOUT = 5.0
 DAEMON_RECEIVE_BUFFER = 16 * 1024 * 1024
 """Socket receive buffer :meth:`AuditClient.daemon` asks for (SO_RCVBUFFORCE)."""
 
+DEFAULT_LINGER = 0.0005
+"""Default ``linger`` of :meth:`AuditClient.receive_batch`, in seconds."""
+
 _ASYNC_RECHECK = 1.0
 """Seconds between re-checks of the queue while awaiting readability (records another
 thread's request wait queued do not make the socket readable)."""
@@ -262,11 +265,24 @@ class AuditClient:
         return self._native.receive(nonblocking)
 
     def receive_batch(
-        self, max_messages: int = 1024, timeout: float | None = None
+        self,
+        max_messages: int = 1024,
+        timeout: float | None = None,
+        *,
+        linger: float = DEFAULT_LINGER,
     ) -> list[RawAuditMessage]:
-        """Up to ``max_messages`` records: everything already queued, waiting up to
-        ``timeout`` seconds (None = forever, 0 = not at all) for the first one."""
-        return self._native.receive_batch(max_messages, timeout)
+        """Up to ``max_messages`` records in one call — the fast path.
+
+        Returns what is already queued plus what the socket holds, waiting up to
+        ``timeout`` seconds (None = forever, 0 = not at all) for the first record only.
+        All the receiving happens in Rust with the GIL released.
+
+        ``linger``: when records are flowing and the socket runs dry before
+        ``max_messages``, wait this long once (default 0.5 ms) and drain again, so a
+        busy stream arrives in batches rather than one wakeup per record; that halves
+        the CPU the whole pipeline spends per record. 0 returns at once instead.
+        """
+        return self._native.receive_batch(max_messages, timeout, linger=linger)
 
     def messages(
         self, timeout: float | None = None, *, batch_size: int = 1024

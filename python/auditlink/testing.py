@@ -25,6 +25,7 @@ with sender 0xFFFFFFFF and a 4-byte body delivers that errno as a socket error
 
 from __future__ import annotations
 
+import contextlib
 import errno as _errno
 import os
 import selectors
@@ -39,7 +40,7 @@ from typing import BinaryIO, Union
 
 from auditlink import _native
 from auditlink.client import AuditClient, NetlinkClient
-from auditlink.enums import AuditFeatureBitmap, AuditStatusMask
+from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode
 from auditlink.status import AuditStatus
 
 _HDR = struct.Struct("=IHHII")
@@ -461,4 +462,67 @@ class FakeKernel:
         self.close()
 
 
-__all__ = ["FakeKernel", "FakeState", "Request", "ack_payload", "encode_message"]
+# ------------------------------------------------------------- real kernel
+
+_AUDIT_ADD_RULE = 1011
+_AUDIT_DEL_RULE = 1012
+_AUDIT_LIST_RULES = 1013
+
+
+@dataclass(frozen=True)
+class KernelState:
+    """What :func:`save_kernel_state` found: the status and every rule (raw
+    ``audit_rule_data`` bytes, as the kernel lists them)."""
+
+    status: AuditStatus
+    rules: tuple[bytes, ...]
+
+
+def save_kernel_state(client: AuditClient) -> KernelState:
+    """Snapshot the real kernel's audit status and rule list."""
+    rules = tuple(
+        m.data for m in client.request_dump(_AUDIT_LIST_RULES) if m.type == _AUDIT_LIST_RULES
+    )
+    return KernelState(client.get_status(), rules)
+
+
+def restore_kernel_state(client: AuditClient, saved: KernelState) -> None:
+    """Put the real kernel's audit state back as ``saved`` found it: rules, failure
+    mode, rate and backlog limits, backlog wait time, daemon registration (cleared if
+    it is ours or a dead process's) and the enabled flag (last).
+
+    Never sets the immutable flag or the panic failure mode, even if ``saved`` has
+    them; raises RuntimeError if the kernel is immutable now (nothing can be changed).
+    """
+    now = save_kernel_state(client)
+    if now.status.enabled == 2:
+        raise RuntimeError("kernel audit is IMMUTABLE (enabled=2): only a reboot restores it")
+    for rule in now.rules:
+        client.request_ack(_AUDIT_DEL_RULE, rule)
+    for rule in saved.rules:
+        client.request_ack(_AUDIT_ADD_RULE, rule)
+    s = saved.status
+    if s.failure in (0, 1):
+        client.set_failure(FailureMode(s.failure))
+    client.set_rate_limit(s.rate_limit)
+    client.set_backlog_limit(s.backlog_limit)
+    client.set_backlog_wait_time(s.backlog_wait_time)
+    if now.status.pid and now.status.pid != s.pid:
+        # A registration left behind (ours, or a dead process's) is cleared; the
+        # kernel refuses (EACCES) to unregister a live foreign daemon.
+        with contextlib.suppress(PermissionError):
+            client.unregister()
+    if s.enabled in (0, 1):
+        client.set_enabled(bool(s.enabled))
+
+
+__all__ = [
+    "FakeKernel",
+    "FakeState",
+    "KernelState",
+    "Request",
+    "ack_payload",
+    "encode_message",
+    "restore_kernel_state",
+    "save_kernel_state",
+]

@@ -20,6 +20,9 @@ use crate::netlink::client::NetlinkClient;
 use crate::netlink::message::NetlinkMessage;
 use crate::netlink::socket::{FramedSocket, Transport};
 
+/// Default `linger` of receive_batch, seconds (see the core's receive_batch).
+const DEFAULT_LINGER: f64 = 0.0005;
+
 /// Longest stretch spent in Rust without checking for signals (Ctrl-C).
 const SLICE: Duration = Duration::from_millis(100);
 
@@ -315,7 +318,10 @@ impl PyAuditClient {
     }
 
     fn wrap(client: AuditClient) -> Self {
-        PyAuditClient { inner: Mutex::new(Some(Arc::new(client))), logged_overruns: AtomicU64::new(0) }
+        PyAuditClient {
+            inner: Mutex::new(Some(Arc::new(client))),
+            logged_overruns: AtomicU64::new(0),
+        }
     }
 
     /// Report new ENOBUFS overruns through the `auditlink` logger. The stream
@@ -324,7 +330,9 @@ impl PyAuditClient {
         let now = c.overruns();
         let before = self.logged_overruns.swap(now, Ordering::Relaxed);
         if now > before {
-            let logger = py.import("logging")?.call_method1("getLogger", ("auditlink",))?;
+            let logger = py
+                .import("logging")?
+                .call_method1("getLogger", ("auditlink",))?;
             logger.call_method1(
                 "warning",
                 (
@@ -530,22 +538,24 @@ impl PyAuditClient {
             .transpose()
     }
 
-    #[pyo3(signature = (max_messages=1024, timeout=None))]
+    #[pyo3(signature = (max_messages=1024, timeout=None, *, linger=DEFAULT_LINGER))]
     fn receive_batch<'py>(
         &self,
         py: Python<'py>,
         max_messages: usize,
         timeout: Option<f64>,
+        linger: f64,
     ) -> PyResult<Bound<'py, PyList>> {
         let c = self.client()?;
         let timeout = duration(timeout)?;
+        let linger = duration(Some(linger))?.unwrap_or_default();
         let mut batch = Batch::default();
         if timeout == Some(Duration::ZERO) {
-            py.detach(|| c.receive_batch(&mut batch, max_messages, Some(Duration::ZERO)))?;
+            py.detach(|| c.receive_batch(&mut batch, max_messages, Some(Duration::ZERO), linger))?;
         } else {
             let batch_ref = &mut batch;
             sliced(py, timeout, |slice| {
-                c.receive_batch(batch_ref, max_messages, Some(slice))?;
+                c.receive_batch(batch_ref, max_messages, Some(slice), linger)?;
                 Ok((!batch_ref.is_empty()).then_some(()))
             })?;
         }
@@ -706,10 +716,7 @@ impl PyNetlinkClient {
 
     #[getter]
     fn foreign_dropped(&self) -> PyResult<u64> {
-        Ok(self
-            .client()?
-            .foreign_dropped
-            .load(Ordering::Relaxed))
+        Ok(self.client()?.foreign_dropped.load(Ordering::Relaxed))
     }
 
     fn fileno(&self) -> PyResult<i32> {
