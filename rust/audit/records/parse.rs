@@ -1,0 +1,632 @@
+//! The record parser: one audit record's text (a netlink payload or an auditd
+//! log line) split into header (type, timestamp, serial, node) and fields.
+//!
+//! A record keeps its bytes once; every field is a pair of byte ranges into
+//! them (zero-copy). Values the parser has to build (AVC `seperms`) live in a
+//! small side buffer. Nothing is decoded here: hex strings, names and numbers
+//! are interpreted on demand by [`super::interpret`].
+//!
+//! Tokenizing follows auparse (audit-userspace 3.0.9 `auparse/ellist.c`,
+//! `parse_up_record`) so the same fields come out: space separated `name=value`
+//! pairs, `msg=audit(...)` skipped, the nested `msg='...'` of user records parsed
+//! as fields, trailing `:` `,` `'` `)` stripped from unquoted values, empty
+//! values dropped. One deliberate difference: a double-quoted value runs to its
+//! closing quote even if it holds a space (auparse would cut it; the kernel never
+//! writes such a value, user-space senders may).
+
+use std::fmt;
+
+/// ASCII group separator between the raw record and auditd's ENRICHED part.
+pub const ENRICHMENT_SEPARATOR: u8 = 0x1d;
+
+/// The record types a parser needs by number (include/uapi/linux/audit.h).
+pub mod types {
+    pub const SYSCALL: u16 = 1300;
+    pub const PATH: u16 = 1302;
+    pub const SOCKADDR: u16 = 1306;
+    pub const CWD: u16 = 1307;
+    pub const EXECVE: u16 = 1309;
+    pub const EOE: u16 = 1320;
+    pub const PROCTITLE: u16 = 1327;
+    pub const AVC: u16 = 1400;
+    pub const USER_AVC: u16 = 1107;
+    pub const USER_TTY: u16 = 1124;
+    pub const NETFILTER_PKT: u16 = 1324;
+    pub const MQ_OPEN: u16 = 1312;
+    pub const CRYPTO_KEY_USER: u16 = 2404;
+    pub const ADD_GROUP: u16 = 1116;
+    pub const DEL_GROUP: u16 = 1117;
+    pub const GRP_MGMT: u16 = 1132;
+    pub const TRUSTED_APP: u16 = 1121;
+    pub const KERN_MODULE: u16 = 1330;
+    pub const KERNEL: u16 = 2000;
+    pub const FIRST_EVENT: u16 = 1300;
+    pub const FIRST_ANOM_MSG: u16 = 2100;
+    pub const MAC_UNLBL_ALLOW: u16 = 1406;
+    pub const MAC_CALIPSO_DEL: u16 = 1419;
+}
+
+/// A byte range `start..end` into a record's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    fn new(start: usize, end: usize) -> Span {
+        // Records are capped at MAX_RECORD_LEN (< u32::MAX) before spans are made.
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.start >= self.end
+    }
+}
+
+/// Longest record we accept: netlink payloads are at most ~9 KiB (MAX_AUDIT_MESSAGE_LENGTH
+/// 8970), auditd log lines up to a few KiB more with enrichment; 16 MiB leaves room for
+/// anything legitimate while keeping spans in u32.
+pub const MAX_RECORD_LEN: usize = 16 << 20;
+
+/// One `name=value` pair. `value` excludes surrounding double quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: Span,
+    pub value: Span,
+    /// The value was written in double quotes (a plain string, never hex).
+    pub quoted: bool,
+    /// Name and value live in the record's side buffer, not in its text.
+    pub synthetic: bool,
+    /// The field was inside the nested `msg='...'` of a user record.
+    pub nested: bool,
+}
+
+/// The time stamp of a record exactly as the kernel wrote it: `audit(SEC.MSEC:SERIAL)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    pub sec: u64,
+    pub msec: u32,
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:03}", self.sec, self.msec)
+    }
+}
+
+/// Why a record could not be parsed completely. The record is still returned
+/// by the stream paths, with this note and its raw text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("empty record")]
+    Empty,
+    #[error("record longer than {MAX_RECORD_LEN} bytes")]
+    TooLong,
+    #[error("no 'audit(SECONDS.MILLISECONDS:SERIAL):' header")]
+    MissingHeader,
+    #[error("malformed header: {0}")]
+    BadHeader(&'static str),
+    #[error("no 'type=' in log line")]
+    MissingType,
+    #[error("unknown record type name {0:?}")]
+    UnknownTypeName(String),
+}
+
+/// One parsed audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    text: Box<[u8]>,
+    side: Box<[u8]>,
+    pub msg_type: u16,
+    pub timestamp: Timestamp,
+    pub serial: u64,
+    node: Option<Span>,
+    body: Span,
+    fields: Box<[Field]>,
+    enriched: Box<[Field]>,
+    /// Facts auparse gathers per record for interpretation.
+    pub(crate) arch: Option<u32>,
+    pub(crate) syscall: Option<u64>,
+    pub(crate) a0: u64,
+    pub(crate) a1: u64,
+    error: Option<ParseError>,
+}
+
+impl Record {
+    /// The record as received: the netlink payload, or the whole log line
+    /// (without its line end).
+    pub fn text(&self) -> &[u8] {
+        &self.text
+    }
+    /// The part after the header, up to the enrichment separator.
+    pub fn body(&self) -> &[u8] {
+        &self.text[self.body.range()]
+    }
+    pub fn node(&self) -> Option<&[u8]> {
+        self.node.map(|s| &self.text[s.range()])
+    }
+    pub fn error(&self) -> Option<&ParseError> {
+        self.error.as_ref()
+    }
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+    pub fn enriched_fields(&self) -> &[Field] {
+        &self.enriched
+    }
+    pub fn field_name(&self, f: &Field) -> &[u8] {
+        if f.synthetic {
+            &self.side[f.name.range()]
+        } else {
+            &self.text[f.name.range()]
+        }
+    }
+    pub fn field_value(&self, f: &Field) -> &[u8] {
+        if f.synthetic {
+            &self.side[f.value.range()]
+        } else {
+            &self.text[f.value.range()]
+        }
+    }
+    /// The first field of that name.
+    pub fn find(&self, name: &[u8]) -> Option<(usize, &Field)> {
+        self.fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| self.field_name(f) == name)
+    }
+    /// The raw value of the first field of that name (quotes removed).
+    pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
+        self.find(name).map(|(_, f)| self.field_value(f))
+    }
+    /// The ENRICHED value auditd wrote for a field (matched case-insensitively,
+    /// as auparse lowercases the enrichment names).
+    pub fn enrichment(&self, name: &[u8]) -> Option<&[u8]> {
+        self.enriched
+            .iter()
+            .find(|f| self.field_name(f).eq_ignore_ascii_case(name))
+            .map(|f| self.field_value(f))
+    }
+    /// Records built by the stream paths when even the header is unreadable.
+    pub(crate) fn unparsable(msg_type: u16, text: &[u8], error: ParseError) -> Record {
+        let mut text = text.to_vec();
+        text.truncate(MAX_RECORD_LEN);
+        let len = text.len();
+        Record {
+            text: text.into_boxed_slice(),
+            side: Box::default(),
+            msg_type,
+            timestamp: Timestamp::default(),
+            serial: 0,
+            node: None,
+            body: Span::new(0, len),
+            fields: Box::default(),
+            enriched: Box::default(),
+            arch: None,
+            syscall: None,
+            a0: 0,
+            a1: 0,
+            error: Some(error),
+        }
+    }
+}
+
+fn trim_line_end(mut b: &[u8]) -> &[u8] {
+    while let [rest @ .., b'\n' | b'\r' | 0] = b {
+        b = rest;
+    }
+    b
+}
+
+fn parse_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+    }
+    Some(v)
+}
+
+fn parse_hex_u64(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 16 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in b {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u64::from(d);
+    }
+    Some(v)
+}
+
+/// Parse `audit(SEC.MSEC:SERIAL):` starting at `pos` (which points at "audit(").
+/// Returns the time stamp, serial and the offset just after the header.
+fn parse_header(b: &[u8], pos: usize) -> Result<(Timestamp, u64, usize), ParseError> {
+    let rest = b.get(pos..).ok_or(ParseError::MissingHeader)?;
+    let inner = rest
+        .strip_prefix(b"audit(")
+        .ok_or(ParseError::MissingHeader)?;
+    let close = memchr(b')', inner).ok_or(ParseError::BadHeader("no ')'"))?;
+    let stamp = &inner[..close];
+    let dot = memchr(b'.', stamp).ok_or(ParseError::BadHeader("no '.' in time stamp"))?;
+    let colon = memchr(b':', stamp).ok_or(ParseError::BadHeader("no ':' before the serial"))?;
+    if colon < dot {
+        return Err(ParseError::BadHeader("':' before '.'"));
+    }
+    let sec = parse_u64(&stamp[..dot]).ok_or(ParseError::BadHeader("bad seconds"))?;
+    let msec_digits = &stamp[dot + 1..colon];
+    let msec = parse_u64(msec_digits)
+        .filter(|_| msec_digits.len() <= 9)
+        .ok_or(ParseError::BadHeader("bad milliseconds"))? as u32;
+    let serial = parse_u64(&stamp[colon + 1..]).ok_or(ParseError::BadHeader("bad serial"))?;
+    let mut end = pos + 6 + close + 1;
+    if b.get(end) == Some(&b':') {
+        end += 1;
+    }
+    Ok((Timestamp { sec, msec }, serial, end))
+}
+
+#[inline]
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&c| c == needle)
+}
+
+/// Parse a netlink payload (what the kernel sends: `audit(...): fields`).
+pub fn parse_payload(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
+    let data = trim_line_end(data);
+    if data.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if data.len() > MAX_RECORD_LEN {
+        return Err(ParseError::TooLong);
+    }
+    let start = data.iter().position(|&c| c != b' ').unwrap_or(0);
+    let (timestamp, serial, hdr_end) = parse_header(data, start)?;
+    Ok(build(data, msg_type, timestamp, serial, None, hdr_end))
+}
+
+/// Parse one auditd log line (`[node=N ]type=T msg=audit(...): fields[\x1dENRICHED]`).
+pub fn parse_log_line(line: &[u8]) -> Result<Record, ParseError> {
+    let line = trim_line_end(line);
+    if line.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if line.len() > MAX_RECORD_LEN {
+        return Err(ParseError::TooLong);
+    }
+    let mut pos = 0;
+    let mut node = None;
+    if let Some(rest) = line.strip_prefix(b"node=") {
+        let end = memchr(b' ', rest).ok_or(ParseError::MissingType)?;
+        node = Some(Span::new(5, 5 + end));
+        pos = 5 + end + 1;
+    }
+    let rest = line[pos..]
+        .strip_prefix(b"type=")
+        .ok_or(ParseError::MissingType)?;
+    let name_end = memchr(b' ', rest).ok_or(ParseError::MissingHeader)?;
+    let name = &rest[..name_end];
+    let msg_type = type_from_name(name)?;
+    pos += 5 + name_end + 1;
+    let rest = line[pos..]
+        .strip_prefix(b"msg=")
+        .ok_or(ParseError::MissingHeader)?;
+    let _ = rest;
+    let (timestamp, serial, hdr_end) = parse_header(line, pos + 4)?;
+    Ok(build(line, msg_type, timestamp, serial, node, hdr_end))
+}
+
+/// `SYSCALL` or `UNKNOWN[1234]` to a type number.
+pub fn type_from_name(name: &[u8]) -> Result<u16, ParseError> {
+    if let Some(num) = name
+        .strip_prefix(b"UNKNOWN[")
+        .and_then(|r| r.strip_suffix(b"]"))
+    {
+        if let Some(n) = parse_u64(num).and_then(|n| u16::try_from(n).ok()) {
+            return Ok(n);
+        }
+    }
+    let s = std::str::from_utf8(name)
+        .map_err(|_| ParseError::UnknownTypeName(String::from_utf8_lossy(name).into_owned()))?;
+    super::names::message_type_by_name(s).ok_or_else(|| ParseError::UnknownTypeName(s.to_owned()))
+}
+
+/// The field tokenizer and the per-record facts.
+fn build(
+    text: &[u8],
+    msg_type: u16,
+    timestamp: Timestamp,
+    serial: u64,
+    node: Option<Span>,
+    body_start: usize,
+) -> Record {
+    let sep = text[body_start..]
+        .iter()
+        .position(|&c| c == ENRICHMENT_SEPARATOR)
+        .map(|p| body_start + p);
+    let body_end = sep.unwrap_or(text.len());
+    let mut fields = Vec::with_capacity(32);
+    let mut side = Vec::new();
+    let is_avc = msg_type == types::AVC || msg_type == types::USER_AVC;
+    tokenize(text, body_start, body_end, is_avc, &mut fields, &mut side);
+    let mut enriched = Vec::new();
+    if let Some(sep) = sep {
+        tokenize_enrichment(text, sep + 1, text.len(), &mut enriched);
+    }
+    let mut rec = Record {
+        text: text.into(),
+        side: side.into_boxed_slice(),
+        msg_type,
+        timestamp,
+        serial,
+        node,
+        body: Span::new(body_start, body_end),
+        fields: fields.into_boxed_slice(),
+        enriched: enriched.into_boxed_slice(),
+        arch: None,
+        syscall: None,
+        a0: 0,
+        a1: 0,
+        error: None,
+    };
+    gather_facts(&mut rec);
+    rec
+}
+
+/// auparse remembers `arch`, `syscall`, `a0` and `a1` of a record to interpret
+/// other fields (syscall names need the arch; socketcall/ipc need a0).
+fn gather_facts(rec: &mut Record) {
+    let (mut arch, mut syscall, mut a0, mut a1) = (None, None, 0, 0);
+    for f in rec.fields.iter() {
+        let name = &rec.text[f.name.range()];
+        if name.len() > 7 || f.synthetic {
+            continue;
+        }
+        let v = &rec.text[f.value.range()];
+        match name {
+            b"arch" if arch.is_none() => {
+                arch = parse_hex_u64(v)
+                    .and_then(|a| u32::try_from(a).ok())
+                    .or(Some(u32::MAX))
+            }
+            b"syscall" if syscall.is_none() => syscall = parse_u64(v),
+            b"a0" => a0 = parse_hex_u64(v).unwrap_or(u64::MAX),
+            b"a1" => a1 = parse_hex_u64(v).unwrap_or(u64::MAX),
+            _ => {}
+        }
+    }
+    rec.arch = arch;
+    rec.syscall = syscall;
+    rec.a0 = a0;
+    rec.a1 = a1;
+}
+
+fn tokenize(
+    b: &[u8],
+    start: usize,
+    end: usize,
+    is_avc: bool,
+    fields: &mut Vec<Field>,
+    side: &mut Vec<u8>,
+) {
+    let mut i = start;
+    let mut avc_words = 0u8;
+    let mut nested = false;
+    while i < end {
+        while i < end && b[i] == b' ' {
+            i += 1;
+        }
+        if i >= end {
+            break;
+        }
+        let tok = i;
+        // Name: up to '=' or a space.
+        let mut j = i;
+        while j < end && b[j] != b' ' && b[j] != b'=' {
+            j += 1;
+        }
+        if j >= end || b[j] == b' ' {
+            // A bare word. SELinux AVC records label two of them (auparse: seresult, seperms).
+            if is_avc {
+                i = avc_word(b, tok, j, end, fields, side, &mut avc_words);
+            } else {
+                i = j;
+            }
+            continue;
+        }
+        let mut name_start = tok;
+        let name_end = j;
+        let v = j + 1;
+        if &b[name_start..name_end] == b"msg" {
+            if b.get(v) == Some(&b'\'') {
+                // The nested message of a user record: parse what is inside as fields.
+                nested = true;
+                i = v + 1;
+                continue;
+            }
+            if b[v..end].starts_with(b"audit(") {
+                i = next_space(b, v, end);
+                continue;
+            }
+        }
+        if b[name_start] == b'(' {
+            name_start += 1;
+        }
+        if v < end && b[v] == b'"' {
+            if let Some(q) = b[v + 1..end].iter().position(|&c| c == b'"') {
+                let close = v + 1 + q;
+                fields.push(Field {
+                    name: Span::new(name_start, name_end),
+                    value: Span::new(v + 1, close),
+                    quoted: true,
+                    synthetic: false,
+                    nested,
+                });
+                i = next_space(b, close + 1, end);
+                continue;
+            }
+        }
+        let vend = next_space(b, v, end);
+        let mut e = vend;
+        for strip in [b':', b',', b'\''] {
+            if e > v && b[e - 1] == strip {
+                e -= 1;
+            }
+        }
+        if e > v && b[e - 1] == b')' && &b[v..e] != b"(none)" && &b[v..e] != b"(null)" {
+            e -= 1;
+        }
+        if e > v && name_end > name_start {
+            fields.push(Field {
+                name: Span::new(name_start, name_end),
+                value: Span::new(v, e),
+                quoted: false,
+                synthetic: false,
+                nested,
+            });
+        }
+        i = vend;
+    }
+}
+
+fn avc_word(
+    b: &[u8],
+    tok: usize,
+    j: usize,
+    end: usize,
+    fields: &mut Vec<Field>,
+    side: &mut Vec<u8>,
+    seen: &mut u8,
+) -> usize {
+    let word = &b[tok..j];
+    if word.starts_with(b"avc") {
+        return j;
+    }
+    if *seen == 0 && word != b"{" {
+        *seen = 1;
+        let s = side.len();
+        side.extend_from_slice(b"seresult");
+        let n = side.len();
+        side.extend_from_slice(word);
+        let e = side.len();
+        fields.push(Field {
+            name: Span::new(s, n),
+            value: Span::new(n, e),
+            quoted: false,
+            synthetic: true,
+            nested: false,
+        });
+        // The name lives in `side` too: mark with a name span into side via synthetic.
+        return j;
+    }
+    if word == b"{" && *seen < 2 {
+        *seen = 2;
+        let s = side.len();
+        side.extend_from_slice(b"seperms");
+        let n = side.len();
+        let mut k = j;
+        let mut first = true;
+        loop {
+            while k < end && b[k] == b' ' {
+                k += 1;
+            }
+            if k >= end {
+                break;
+            }
+            let w_end = next_space(b, k, end);
+            let w = &b[k..w_end];
+            k = w_end;
+            if w == b"}" {
+                break;
+            }
+            if !first {
+                side.push(b',');
+            }
+            first = false;
+            side.extend_from_slice(w);
+        }
+        let e = side.len();
+        fields.push(Field {
+            name: Span::new(s, n),
+            value: Span::new(n, e),
+            quoted: false,
+            synthetic: true,
+            nested: false,
+        });
+        return k;
+    }
+    j
+}
+
+#[inline]
+fn next_space(b: &[u8], from: usize, end: usize) -> usize {
+    let from = from.min(end);
+    b[from..end]
+        .iter()
+        .position(|&c| c == b' ')
+        .map_or(end, |p| from + p)
+}
+
+/// The ENRICHED part: `NAME=value` pairs; values may be quoted or, for SADDR,
+/// a brace group with spaces. Values are kept as written (auparse keeps the
+/// quotes and strips them only for uid/gid names).
+fn tokenize_enrichment(b: &[u8], start: usize, end: usize, out: &mut Vec<Field>) {
+    let mut i = start;
+    while i < end {
+        while i < end && b[i] == b' ' {
+            i += 1;
+        }
+        if i >= end {
+            break;
+        }
+        let tok = i;
+        let mut j = i;
+        while j < end && b[j] != b' ' && b[j] != b'=' {
+            j += 1;
+        }
+        if j >= end || b[j] == b' ' {
+            i = j;
+            continue;
+        }
+        let v = j + 1;
+        let vend = if b.get(v) == Some(&b'{') {
+            b[v..end]
+                .iter()
+                .position(|&c| c == b'}')
+                .map_or(end, |p| v + p + 1)
+        } else if b.get(v) == Some(&b'"') {
+            b[v + 1..end]
+                .iter()
+                .position(|&c| c == b'"')
+                .map_or(end, |p| v + 1 + p + 1)
+        } else {
+            next_space(b, v, end)
+        };
+        if vend > v {
+            out.push(Field {
+                name: Span::new(tok, j),
+                value: Span::new(v, vend),
+                quoted: false,
+                synthetic: false,
+                nested: false,
+            });
+        }
+        i = vend;
+    }
+}
