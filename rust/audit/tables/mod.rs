@@ -22,9 +22,21 @@ pub struct MessageTypeInfo {
 }
 
 pub static MESSAGE_TYPES: &[MessageTypeInfo] = &[
-    MessageTypeInfo { number: 1000, name: "GET", kind: MessageKind::Control },
-    MessageTypeInfo { number: 1001, name: "SET", kind: MessageKind::Control },
-    MessageTypeInfo { number: 1300, name: "SYSCALL", kind: MessageKind::KernelEvent },
+    MessageTypeInfo {
+        number: 1000,
+        name: "GET",
+        kind: MessageKind::Control,
+    },
+    MessageTypeInfo {
+        number: 1001,
+        name: "SET",
+        kind: MessageKind::Control,
+    },
+    MessageTypeInfo {
+        number: 1300,
+        name: "SYSCALL",
+        kind: MessageKind::KernelEvent,
+    },
 ];
 
 /// Kind by the ranges of include/uapi/linux/audit.h.
@@ -37,9 +49,15 @@ pub fn message_type_kind(number: u16) -> MessageKind {
 }
 
 pub fn message_type_name(number: u16) -> Option<&'static str> {
-    MESSAGE_TYPES.iter().find(|t| t.number == number).map(|t| t.name)
+    MESSAGE_TYPES
+        .iter()
+        .find(|t| t.number == number)
+        .map(|t| t.name)
 }
 
 pub fn message_type_by_name(name: &str) -> Option<u16> {
-    MESSAGE_TYPES.iter().find(|t| t.name == name).map(|t| t.number)
+    MESSAGE_TYPES
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| t.number)
 }
