@@ -142,6 +142,26 @@ class AuditClient:
         """Stop being the audit daemon (AUDIT_SET pid 0). Reliable under load."""
         self._native.unregister()
 
+    # --------------------------------------------------------------- low level
+
+    def request_ack(
+        self, msg_type: int, data: bytes = b"", wait: WaitMode = WaitMode.WAIT_FOR_REPLY
+    ) -> int:
+        """Send any audit command and wait for its ack; returns the ack's value (0, or
+        what the command returns). Kernel errors raise like every other call."""
+        return self._native.request_ack(f"request type {msg_type}", msg_type, data, _wait(wait))
+
+    def request_reply(self, msg_type: int, data: bytes = b"", reply_type: int | None = None) -> bytes:
+        """Send a GET-style command; returns the payload of its one reply (of
+        ``reply_type``, default the same type as the request)."""
+        rt = msg_type if reply_type is None else reply_type
+        return self._native.request_reply(f"request type {msg_type}", msg_type, data, rt)
+
+    def request_dump(self, msg_type: int, data: bytes = b"") -> list[NetlinkMessage]:
+        """Send a dump-style command (e.g. AUDIT_LIST_RULES); returns every reply
+        message up to NLMSG_DONE."""
+        return self._native.request_dump(f"request type {msg_type}", msg_type, data)
+
     # ------------------------------------------------------------------ events
 
     def receive(self, nonblocking: bool = False) -> RawAuditMessage | None:

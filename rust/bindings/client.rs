@@ -442,6 +442,51 @@ impl PyAuditClient {
         self.call(py, move |c| c.set_status(&op, &s, wait_mode(wait)))
     }
 
+    /// Low-level: send `msg_type` + `data`, wait for the ack; returns its value.
+    #[pyo3(signature = (operation, msg_type, data, wait=true))]
+    fn request_ack(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        msg_type: u16,
+        data: &[u8],
+        wait: bool,
+    ) -> PyResult<u32> {
+        let op = operation.to_string();
+        self.call(py, move |c| {
+            c.request_ack(&op, msg_type, data, wait_mode(wait))
+        })
+    }
+
+    /// Low-level: a GET-style request; returns the payload of the one reply.
+    fn request_reply<'py>(
+        &self,
+        py: Python<'py>,
+        operation: &str,
+        msg_type: u16,
+        data: &[u8],
+        reply_type: u16,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let op = operation.to_string();
+        let payload = self.call(py, move |c| {
+            c.request_reply(&op, msg_type, data, reply_type)
+        })?;
+        Ok(PyBytes::new(py, &payload))
+    }
+
+    /// Low-level: a dump-style request; every reply up to NLMSG_DONE.
+    fn request_dump(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        msg_type: u16,
+        data: &[u8],
+    ) -> PyResult<Vec<PyNetlinkMessage>> {
+        let op = operation.to_string();
+        let msgs = self.call(py, move |c| c.request_dump(&op, msg_type, data))?;
+        Ok(msgs.into_iter().map(PyNetlinkMessage::from).collect())
+    }
+
     #[pyo3(signature = (nonblocking=false))]
     fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Option<RawAuditMessage>> {
         let c = self.client()?;
