@@ -591,7 +591,10 @@ fn print_exit(v: &[u8], out: &mut Vec<u8>) {
                 None => out.extend_from_slice(b"(null)"),
             }
             out.push(b'(');
-            strerror(i64::try_from(e).unwrap_or(i64::MAX), out);
+            match names::errno_description(e) {
+                Some(d) => out.extend_from_slice(d.as_bytes()),
+                None => strerror(i64::try_from(e).unwrap_or(i64::MAX), out),
+            }
             out.push(b')');
         }
         Ok(_) => out.extend_from_slice(v),

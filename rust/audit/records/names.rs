@@ -226,52 +226,18 @@ pub fn protocol_name(proto: u64) -> Option<&'static str> {
 }
 
 // ---- The seam to crate::audit::tables --------------------------------------
-// STAND-IN until the shared tables land on main: only these functions change then.
 
 /// A CPU architecture as libaudit names it (`MACH_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Machine {
-    X86_64,
-    I386,
-    Aarch64,
-    Arm,
-    Ppc64,
-    Ppc64le,
-    Ppc,
-    S390x,
-    S390,
-}
+pub use tables::Machine;
 
-/// The machine an AUDIT_ARCH_* value (the hex `arch=` field) stands for
-/// (values from linux/audit.h).
+/// The machine an AUDIT_ARCH_* value (the hex `arch=` field) stands for.
 pub fn machine_for_audit_arch(arch: u32) -> Option<Machine> {
-    Some(match arch {
-        0xc000_003e => Machine::X86_64,
-        0x4000_0003 => Machine::I386,
-        0xc000_00b7 => Machine::Aarch64,
-        0x4000_0028 => Machine::Arm,
-        0x8000_0015 => Machine::Ppc64,
-        0xc000_0015 => Machine::Ppc64le,
-        0x0000_0014 => Machine::Ppc,
-        0x8000_0016 => Machine::S390x,
-        0x0000_0016 => Machine::S390,
-        _ => return None,
-    })
+    tables::machine_for_audit_arch(arch)
 }
 
 /// The name auparse prints for a machine.
 pub fn machine_name(machine: Machine) -> &'static str {
-    match machine {
-        Machine::X86_64 => "x86_64",
-        Machine::I386 => "i386",
-        Machine::Aarch64 => "aarch64",
-        Machine::Arm => "armeb",
-        Machine::Ppc64 => "ppc64",
-        Machine::Ppc64le => "ppc64le",
-        Machine::Ppc => "ppc",
-        Machine::S390x => "s390x",
-        Machine::S390 => "s390",
-    }
+    machine.name()
 }
 
 /// The machine this library runs on: auparse falls back to it (audit_detect_machine)
@@ -281,86 +247,32 @@ pub fn host_machine() -> Option<Machine> {
         Some(Machine::X86_64)
     } else if cfg!(target_arch = "aarch64") {
         Some(Machine::Aarch64)
+    } else if cfg!(target_arch = "x86") {
+        Some(Machine::I386)
     } else {
         None
     }
 }
 
 pub fn syscall_name(machine: Machine, nr: u64) -> Option<&'static str> {
-    match (machine, nr) {
-        (Machine::X86_64, 0) => Some("read"),
-        (Machine::X86_64, 2) => Some("open"),
-        (Machine::X86_64, 42) => Some("connect"),
-        (Machine::X86_64, 59) => Some("execve"),
-        (Machine::X86_64, 257) => Some("openat"),
-        (Machine::I386, 5) => Some("open"),
-        (Machine::I386, 11) => Some("execve"),
-        (Machine::I386, 102) => Some("socketcall"),
-        _ => None,
-    }
+    tables::syscall_name(machine, u32::try_from(nr).ok()?)
 }
 
 pub fn errno_name(errno: u64) -> Option<&'static str> {
-    Some(match errno {
-        1 => "EPERM",
-        2 => "ENOENT",
-        13 => "EACCES",
-        17 => "EEXIST",
-        _ => return None,
-    })
+    tables::errno_name(i32::try_from(errno).ok()?)
 }
 
-// STAND-IN: the common record types until the generated table lands.
-static STAND_IN_TYPES: &[(u16, &str)] = &[
-    (1100, "USER"),
-    (1101, "LOGIN"),
-    (1105, "USER_END"),
-    (1104, "USER_START"),
-    (1106, "CRED_DISP"),
-    (1103, "CRED_ACQ"),
-    (1108, "USER_ACCT"),
-    (1112, "USER_LOGIN"),
-    (1107, "USER_AVC"),
-    (1110, "CRED_REFR"),
-    (1111, "USER_CHAUTHTOK"),
-    (1123, "USER_CMD"),
-    (1124, "USER_TTY"),
-    (1130, "SERVICE_START"),
-    (1131, "SERVICE_STOP"),
-    (1305, "CONFIG_CHANGE"),
-    (1300, "SYSCALL"),
-    (1302, "PATH"),
-    (1306, "SOCKADDR"),
-    (1307, "CWD"),
-    (1309, "EXECVE"),
-    (1318, "OBJ_PID"),
-    (1320, "EOE"),
-    (1327, "PROCTITLE"),
-    (1400, "AVC"),
-    (1200, "DAEMON_START"),
-    (1201, "DAEMON_END"),
-    (1203, "DAEMON_CONFIG"),
-    (1701, "ANOM_ABEND"),
-    (1325, "NETFILTER_CFG"),
-    (1334, "BPF"),
-    (1326, "SECCOMP"),
-    (1116, "ADD_GROUP"),
-    (1321, "BPRM_FCAPS"),
-    (1322, "CAPSET"),
-];
+/// glibc's strerror text, where the table has it.
+pub fn errno_description(errno: u64) -> Option<&'static str> {
+    tables::errno_description(i32::try_from(errno).ok()?)
+}
 
+/// The canonical name of a record type ("SYSCALL"), as auparse prints it.
 pub fn message_type_name(number: u16) -> Option<&'static str> {
-    STAND_IN_TYPES
-        .iter()
-        .find(|(n, _)| *n == number)
-        .map(|(_, s)| *s)
-        .or_else(|| tables::message_type_name(number))
+    tables::message_type_name(number)
 }
 
+/// A record type by name (canonical or alias, any case).
 pub fn message_type_by_name(name: &str) -> Option<u16> {
-    STAND_IN_TYPES
-        .iter()
-        .find(|(_, s)| *s == name)
-        .map(|(n, _)| *n)
-        .or_else(|| tables::message_type_by_name(name))
+    tables::message_type_by_name(name)
 }
