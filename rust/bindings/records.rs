@@ -186,6 +186,22 @@ impl PyRecord {
     fn interpret<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
         core::interpret(self.rec(), name.as_bytes()).map(|v| py_str(py, &v)).transpose()
     }
+    /// Every field in order, duplicates included: `(name, value, interpretation)`
+    /// (what `ausearch -i` shows, field by field).
+    fn interpreted_fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let r = self.rec();
+        let list = PyList::empty(py);
+        let mut buf = Vec::with_capacity(64);
+        for f in r.fields() {
+            buf.clear();
+            core::interpret_field(r, f, &mut buf);
+            list.append(PyTuple::new(
+                py,
+                [py_str(py, r.field_name(f))?, py_str(py, r.field_value(f))?, py_str(py, &buf)?],
+            )?)?;
+        }
+        Ok(list)
+    }
     /// The record as the typed dict it has inside `AuditEvent.to_dict()`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let mut b = PyBuilder::new(py);
@@ -198,12 +214,11 @@ impl PyRecord {
         json::record_to_json(self.rec(), &mut out);
         String::from_utf8(out).unwrap_or_default()
     }
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+    fn __repr__(&self) -> PyResult<String> {
         let r = self.rec();
-        let t = message_type_object(py, r.msg_type)?;
         Ok(format!(
             "<AuditRecord type={} timestamp={} serial={} fields={}>",
-            t.bind(py).str()?,
+            json::type_key(r.msg_type),
             r.timestamp,
             r.serial,
             r.fields().len()
@@ -726,6 +741,19 @@ impl PyLogParser {
             json_lines(&evs)
         });
         PyBytes::new(py, &out)
+    }
+    /// Emit (incomplete) the events that waited longer than the timeout, by
+    /// wall-clock time `now` (seconds since the epoch; default: now).
+    #[pyo3(signature = (now=None))]
+    fn expire<'py>(&self, py: Python<'py>, now: Option<f64>) -> PyResult<Bound<'py, PyList>> {
+        let now_ms = match now {
+            Some(n) if n.is_finite() && n >= 0.0 => (n * 1000.0) as u64,
+            Some(n) => return Err(PyValueError::new_err(format!("bad time {n}"))),
+            None => millis_now(),
+        };
+        let mut out = Vec::new();
+        self.lock().expire_at(now_ms, &mut out);
+        events_to_list(py, out)
     }
     #[getter]
     fn lost(&self) -> u64 {

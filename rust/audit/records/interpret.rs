@@ -48,6 +48,8 @@ pub enum FieldKind {
     Proctitle,
     Macproto,
     Nlmcgrp,
+    Oflag,
+    Mmap,
     MacLabel,
     /// auparse has a decoder we do not implement (personality, open/mmap flags,
     /// netfilter hooks, ioctl requests, ...): the value is given as written.
@@ -98,7 +100,9 @@ fn kind_by_name(name: &[u8]) -> FieldKind {
         b"macproto" => Macproto,
         b"nl-mcgrp" => Nlmcgrp,
         b"subj" | b"obj" | b"scontext" | b"tcontext" | b"vm-ctx" | b"img-ctx" => MacLabel,
-        b"family" | b"icmptype" | b"per" | b"oflag" | b"flags" | b"hook" | b"action"
+        b"oflag" => Oflag,
+        b"flags" => Mmap,
+        b"family" | b"icmptype" | b"per" | b"hook" | b"action"
         | b"ioctlcmd" | b"resp" | b"resolve" => NotImplemented,
         _ => Unclassified,
     }
@@ -936,33 +940,203 @@ fn hex_fallback(v: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(v);
 }
 
-/// The syscall arguments auparse decodes that we decode too; everything else
-/// prints as `0x<hex>` (which is also auparse's fallback).
+/// `open(2)` flags (auparse `open-flagtab.h`; O_RDONLY is written when the
+/// access mode bits are 0).
+static OPEN_FLAGS: [(u64, &str); 18] = [
+    (0o1, "O_WRONLY"),
+    (0o2, "O_RDWR"),
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o400, "O_NOCTTY"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0o10000, "O_DSYNC"),
+    (0o20000, "O_ASYNC"),
+    (0o40000, "O_DIRECT"),
+    (0o200000, "O_DIRECTORY"),
+    (0o400000, "O_NOFOLLOW"),
+    (0o1000000, "O_NOATIME"),
+    (0o2000000, "O_CLOEXEC"),
+    (0o4000000, "__O_SYNC"),
+    (0o10000000, "O_PATH"),
+    (0o20000000, "__O_TMPFILE"),
+];
+
+/// `mmap(2)` flags (auparse `mmaptab.h`; MAP_FILE when the low nibble is 0).
+static MMAP_FLAGS: [(u64, &str); 19] = [
+    (0x1, "MAP_SHARED"),
+    (0x2, "MAP_PRIVATE"),
+    (0x10, "MAP_FIXED"),
+    (0x20, "MAP_ANONYMOUS"),
+    (0x40, "MAP_32BIT"),
+    (0x100, "MAP_GROWSDOWN"),
+    (0x800, "MAP_DENYWRITE"),
+    (0x1000, "MAP_EXECUTABLE"),
+    (0x2000, "MAP_LOCKED"),
+    (0x4000, "MAP_NORESERVE"),
+    (0x8000, "MAP_POPULATE"),
+    (0x10000, "MAP_NONBLOCK"),
+    (0x20000, "MAP_STACK"),
+    (0x40000, "MAP_HUGETLB"),
+    (0x80000, "MAP_SYNC"),
+    (0x100000, "MAP_FIXED_NOREPLACE"),
+    (0x4000000, "MAP_UNINITIALIZED"),
+    (0, ""),
+    (0, ""),
+];
+
+static PROT_FLAGS: [(u64, &str); 4] =
+    [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC"), (8, "PROT_SEM")];
+
+static ACCESS_FLAGS: [(u64, &str); 3] = [(1, "X_OK"), (2, "W_OK"), (4, "R_OK")];
+
+/// Flags joined by `|` (the value is read as a C unsigned int); `first` is
+/// written before them when given; nothing at all gives `0x<value>`.
+fn print_flags(v: &[u8], table: &[(u64, &str)], first: Option<&str>, out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let n = u64::from(n as u32);
+    let start = out.len();
+    if let Some(f) = first {
+        out.extend_from_slice(f.as_bytes());
+    }
+    for (bit, name) in table {
+        if *bit != 0 && n & bit != 0 {
+            if out.len() != start {
+                out.push(b'|');
+            }
+            out.extend_from_slice(name.as_bytes());
+        }
+    }
+    if out.len() == start {
+        hex_fallback(v, out);
+    }
+}
+
+fn print_open_flags(v: &[u8], out: &mut Vec<u8>) {
+    let rdonly = c_strtoul(v, 16).is_ok_and(|n| n & 3 == 0);
+    print_flags(v, &OPEN_FLAGS, rdonly.then_some("O_RDONLY"), out)
+}
+
+fn print_mmap_flags(v: &[u8], out: &mut Vec<u8>) {
+    let file = c_strtoul(v, 16).is_ok_and(|n| n & 0xf == 0);
+    print_flags(v, &MMAP_FLAGS, file.then_some("MAP_FILE"), out)
+}
+
+fn print_prot(v: &[u8], is_mmap: bool, out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    if n & 7 == 0 {
+        return out.extend_from_slice(b"PROT_NONE");
+    }
+    let table = if is_mmap { &PROT_FLAGS[..] } else { &PROT_FLAGS[..3] };
+    print_flags(v, table, None, out)
+}
+
+fn print_access(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    if n & 0xf == 0 {
+        return out.extend_from_slice(b"F_OK");
+    }
+    print_flags(v, &ACCESS_FLAGS, None, out)
+}
+
+fn print_dirfd(v: &[u8], out: &mut Vec<u8>) {
+    match c_strtoul(v, 16) {
+        Ok(n) if n as u32 == 0xffff_ff9c => out.extend_from_slice(b"AT_FDCWD"),
+        Ok(_) => hex_fallback(v, out),
+        Err(()) => conversion_error(v, out),
+    }
+}
+
+fn print_socketcall(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    match socketcall_name(u64::from(n as u32)).filter(|_| n as i32 >= 0) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => {
+            out.extend_from_slice(b"unknown-socketcall(");
+            out.extend_from_slice(v);
+            out.push(b')');
+        }
+    }
+}
+
+fn print_socket_proto(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    match names::protocol_name(u64::from(n as u32)) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => {
+            out.extend_from_slice(b"unknown-proto(");
+            out.extend_from_slice(v);
+            out.push(b')');
+        }
+    }
+}
+
+const O_CREAT: u64 = 0o100;
+
+/// The syscall arguments auparse decodes (`print_a0`..`print_a3`), following
+/// its dispatch (which depends on the syscall name's first letter in places).
+/// Decoders we do not implement fall back to `0x<hex>`, auparse's own fallback;
+/// docs/records.md lists them.
 fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
-    let Some(machine) = record_machine(rec) else {
-        return hex_fallback(v, out);
-    };
+    let Some(machine) = record_machine(rec) else { return hex_fallback(v, out) };
     let Some(sys) = rec.syscall.and_then(|n| names::syscall_name(machine, n)) else {
         return hex_fallback(v, out);
     };
-    match (which, sys) {
-        (0, "setuid" | "setreuid" | "setresuid" | "setfsuid") => print_uid(v, 16, false, out),
-        (0, "setgid" | "setregid" | "setresgid" | "setfsgid") => print_uid(v, 16, true, out),
-        (0, "socket") => print_socket_domain(v, out),
-        (0, "rt_sigaction") => print_signal(v, 16, out),
-        (1, "setreuid" | "setresuid") => print_uid(v, 16, false, out),
-        (1, "setregid" | "setresgid") => print_uid(v, 16, true, out),
-        (1, "socket") => print_socket_type(v, out),
-        (1, "kill" | "tkill") => print_signal(v, 16, out),
-        (1, "chmod" | "fchmod" | "creat" | "mkdir") => print_mode_short(v, 16, out),
-        (1, "mknod") => print_mode(v, 16, out),
-        (1, s) if s.contains("chown") => print_uid(v, 16, false, out),
-        (2, "setresuid") => print_uid(v, 16, false, out),
-        (2, "setresgid") => print_uid(v, 16, true, out),
-        (2, "tgkill") => print_signal(v, 16, out),
-        (2, "fchmodat" | "mkdirat" | "mknodat") => print_mode_short(v, 16, out),
-        (2, s) if s.contains("chown") => print_uid(v, 16, true, out),
-        _ => hex_fallback(v, out),
+    let first = sys.as_bytes().first().copied().unwrap_or(0);
+    let rest = sys.get(1..).unwrap_or("");
+    match which {
+        0 => match sys {
+            "rt_sigaction" => print_signal(v, 16, out),
+            "readlinkat" | "mkdirat" | "mknodat" | "fchownat" | "futimesat" | "fchmodat"
+            | "futimensat" | "unlinkat" | "utimensat" | "linkat" | "newfstatat"
+            | "name_to_handle_at" => print_dirfd(v, out),
+            s if s.starts_with("renameat") || s.starts_with("faccessat") => print_dirfd(v, out),
+            s if first == b'o' && s.starts_with("openat") => print_dirfd(v, out),
+            "setuid" | "setreuid" | "setresuid" | "setfsuid" => print_uid(v, 16, false, out),
+            "setgid" | "setregid" | "setresgid" | "setfsgid" => print_uid(v, 16, true, out),
+            "socket" => print_socket_domain(v, out),
+            "socketcall" => print_socketcall(v, out),
+            s if s.starts_with("exit") => out.extend_from_slice(match v {
+                b"0" => b"EXIT_SUCCESS".as_slice(),
+                b"1" => b"EXIT_FAILURE",
+                _ => b"UNKNOWN",
+            }),
+            _ => hex_fallback(v, out),
+        },
+        1 => match sys {
+            "fchmod" | "chmod" | "creat" | "mkdir" => print_mode_short(v, 16, out),
+            s if first == b'c' && s.contains("chown") => print_uid(v, 16, false, out),
+            "setreuid" | "setresuid" => print_uid(v, 16, false, out),
+            "setregid" | "setresgid" => print_uid(v, 16, true, out),
+            "socket" => print_socket_type(v, out),
+            "mknod" => print_mode(v, 16, out),
+            "mq_open" | "open" => print_open_flags(v, out),
+            "access" => print_access(v, out),
+            "kill" | "tkill" => print_signal(v, 16, out),
+            _ => hex_fallback(v, out),
+        },
+        2 => match sys {
+            "openat" | "open_by_handle_at" => print_open_flags(v, out),
+            "open" if rec.a1 & O_CREAT != 0 => print_mode_short(v, 16, out),
+            "fchmodat" | "mkdirat" | "mknodat" => print_mode_short(v, 16, out),
+            "mq_open" if rec.a1 & O_CREAT != 0 => print_mode_short(v, 16, out),
+            s if s.starts_with("faccessat") => print_access(v, out),
+            "setresuid" => print_uid(v, 16, false, out),
+            "setresgid" => print_uid(v, 16, true, out),
+            "socket" => print_socket_proto(v, out),
+            "mmap" => print_prot(v, true, out),
+            "mprotect" => print_prot(v, false, out),
+            "readlinkat" | "linkat" => print_dirfd(v, out),
+            s if s.starts_with("renameat") => print_dirfd(v, out),
+            "tgkill" => print_signal(v, 16, out),
+            _ if rest == "etsockopt" => hex_fallback(v, out),
+            _ => hex_fallback(v, out),
+        },
+        _ => match sys {
+            "mmap" => print_mmap_flags(v, out),
+            _ => hex_fallback(v, out),
+        },
     }
 }
 
@@ -1176,6 +1350,8 @@ fn interpret_kind(rec: &Record, kind: FieldKind, v: &[u8], quoted: bool, out: &m
             Ok(_) => out.extend_from_slice(b"audit-none"),
             Err(()) => conversion_error(v, out),
         },
+        Oflag => print_open_flags(num, out),
+        Mmap => print_mmap_flags(num, out),
         Addr | MacLabel | NotImplemented | Unclassified => as_written(v, quoted, out),
     }
 }

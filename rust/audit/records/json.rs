@@ -83,6 +83,8 @@ fn has_interpretation(kind: FieldKind) -> bool {
             | Seccomp
             | Macproto
             | Nlmcgrp
+            | Oflag
+            | Mmap
     )
 }
 

@@ -108,6 +108,11 @@ impl LogStream {
         self.partial.extend_from_slice(&rest[..keep]);
     }
 
+    /// Emit (incomplete) the events older than the timeout at wall time `now_ms`.
+    pub fn expire_at(&mut self, now_ms: u64, out: &mut Vec<Event>) {
+        self.reassembler.expire_at(now_ms, out);
+    }
+
     /// End of input: the last unterminated line, then every event in flight.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
         if !self.partial.is_empty() {

@@ -518,7 +518,8 @@ fn avc_word(
     if word.starts_with(b"avc") {
         return j;
     }
-    if *seen == 0 && word != b"{" {
+    // auparse labels them only where the kernel's AVC puts them: before any field.
+    if *seen == 0 && word != b"{" && fields.is_empty() {
         *seen = 1;
         let s = side.len();
         side.extend_from_slice(b"seresult");
@@ -535,7 +536,7 @@ fn avc_word(
         // The name lives in `side` too: mark with a name span into side via synthetic.
         return j;
     }
-    if word == b"{" && *seen < 2 {
+    if word == b"{" && *seen == 1 && fields.len() == 1 {
         *seen = 2;
         let s = side.len();
         side.extend_from_slice(b"seperms");

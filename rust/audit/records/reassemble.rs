@@ -1,8 +1,10 @@
 //! Grouping records into events.
 //!
 //! Records of one event share `(node, timestamp, serial)`. An event completes
-//! on its EOE record, at once for types that are always alone (auparse's list,
-//! `auparse.c` `au_check_events`), or — incomplete — when it is older than the
+//! on its EOE record, on its PROCTITLE record (the kernel writes it last, just
+//! before the EOE, and auditd does not log EOEs; auparse does the same), at
+//! once for types that are always alone (auparse's list, `auparse.c`
+//! `au_check_events`), or — incomplete — when it is older than the
 //! timeout in stream time (the newest time stamp seen), when too many events
 //! are in flight, or on `flush()`. The kernel drops records under load, so
 //! missing EOEs and gaps are normal; lost serials are counted modulo 2^32.
@@ -17,7 +19,7 @@ pub struct Event {
     pub records: Vec<Record>,
     pub timestamp: Timestamp,
     pub serial: u64,
-    /// EOE seen, or a type that is always a one-record event.
+    /// EOE or PROCTITLE seen, or a type that is always a one-record event.
     pub complete: bool,
 }
 
@@ -29,8 +31,7 @@ impl Event {
 
 /// Types that are events of their own (no EOE follows), after auparse 3.0.9
 /// `au_check_events`: control and user-space messages (< 1300), user-space
-/// ranges >= 2100, AUDIT_KERNEL, the NetLabel config records. PROCTITLE is not
-/// here: we wait for the EOE behind it so that `complete` means it was seen.
+/// ranges >= 2100, AUDIT_KERNEL, the NetLabel config records.
 pub fn is_single_record_type(t: u16) -> bool {
     t < types::FIRST_EVENT
         || t >= types::FIRST_ANOM_MSG
@@ -188,8 +189,12 @@ impl Reassembler {
         let found = self.pending.iter().rposition(|p| p.key == key);
         match found {
             Some(i) => {
-                if t == types::EOE {
+                if t == types::EOE || t == types::PROCTITLE {
+                    let eoe = t == types::EOE;
                     if let Some(mut p) = self.pending.remove(i) {
+                        if !eoe {
+                            p.event.records.push(rec);
+                        }
                         p.event.complete = true;
                         self.remember_done(p.key);
                         out.push(p.event);
@@ -220,7 +225,7 @@ impl Reassembler {
                     });
                     return;
                 }
-                let single = is_single_record_type(t);
+                let single = is_single_record_type(t) || t == types::PROCTITLE;
                 let event = Event {
                     records: vec![rec],
                     timestamp: ts,
@@ -228,6 +233,7 @@ impl Reassembler {
                     complete: single,
                 };
                 if single {
+                    self.remember_done(key);
                     self.expire_into(out);
                     out.push(event);
                     return;
@@ -301,6 +307,20 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert!(out[0].complete);
         assert_eq!(out[0].records.len(), 2);
+        r.push(rec(types::EOE, 10, 1), &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn proctitle_completes_as_in_auditd_logs() {
+        let mut r = Reassembler::new(100, 2000);
+        let mut out = Vec::new();
+        r.push(rec(types::SYSCALL, 10, 1), &mut out);
+        r.push(rec(types::PROCTITLE, 10, 1), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].complete);
+        assert_eq!(out[0].records.len(), 2);
+        // The EOE behind it (live stream) is not a new event.
         r.push(rec(types::EOE, 10, 1), &mut out);
         assert_eq!(out.len(), 1);
     }
