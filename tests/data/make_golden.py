@@ -22,6 +22,8 @@ def text(f):  # type: ignore[no-untyped-def]
         return f()
     except UnicodeDecodeError as e:
         return e.object.decode("utf-8", "surrogateescape")
+    except LookupError:
+        return None
 
 
 def main() -> int:
@@ -46,7 +48,7 @@ def main() -> int:
                     "milli": ts.milli,
                     "serial": ts.serial,
                     "node": ts.host,
-                    "type": text(au.get_type_name),
+                    "type": text(au.get_type_name) or f"UNKNOWN[{au.get_type()}]",
                     "type_num": au.get_type(),
                     "fields": fields,
                 }

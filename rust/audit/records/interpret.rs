@@ -50,6 +50,7 @@ pub enum FieldKind {
     Nlmcgrp,
     Oflag,
     Mmap,
+    Nfproto,
     MacLabel,
     /// auparse has a decoder we do not implement (personality, open/mmap flags,
     /// netfilter hooks, ioctl requests, ...): the value is given as written.
@@ -102,7 +103,8 @@ fn kind_by_name(name: &[u8]) -> FieldKind {
         b"subj" | b"obj" | b"scontext" | b"tcontext" | b"vm-ctx" | b"img-ctx" => MacLabel,
         b"oflag" => Oflag,
         b"flags" => Mmap,
-        b"family" | b"icmptype" | b"per" | b"hook" | b"action"
+        b"family" => Nfproto,
+        b"icmptype" | b"per" | b"hook" | b"action"
         | b"ioctlcmd" | b"resp" | b"resolve" => NotImplemented,
         _ => Unclassified,
     }
@@ -799,7 +801,8 @@ fn print_sockaddr(v: &[u8], out: &mut Vec<u8>) {
             s.extend_from_slice(b" }");
         }
         8 => {
-            let itf = i16::from_le_bytes([host[2], host[3]]);
+            // struct sockaddr_atmpvc: sap_addr is __ATM_API_ALIGN'ed (8 bytes).
+            let itf = i16::from_le_bytes([host[8], host[9]]);
             s.extend_from_slice(format!(" int={itf} }}").as_bytes());
         }
         9 => {
@@ -1072,6 +1075,58 @@ fn print_socket_proto(v: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// clone(2)/unshare(2) flags (auparse `clone-flagtab.h`; read as a C unsigned
+/// int, so CLONE_CLEAR_SIGHAND (bit 32) never shows).
+static CLONE_FLAGS: [(u64, &str); 23] = [
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x2000, "CLONE_PTRACE"),
+    (0x4000, "CLONE_VFORK"),
+    (0x8000, "CLONE_PARENT"),
+    (0x10000, "CLONE_THREAD"),
+    (0x20000, "CLONE_NEWNS"),
+    (0x40000, "CLONE_SYSVSEM"),
+    (0x80000, "CLONE_SETTLS"),
+    (0x100000, "CLONE_PARENT_SETTID"),
+    (0x200000, "CLONE_CHILD_CLEARTID"),
+    (0x400000, "CLONE_DETACHED"),
+    (0x800000, "CLONE_UNTRACED"),
+    (0x1000000, "CLONE_CHILD_SETTID"),
+    (0x2000000, "CLONE_STOPPED"),
+    (0x4000000, "CLONE_NEWUTS"),
+    (0x8000000, "CLONE_NEWIPC"),
+    (0x10000000, "CLONE_NEWUSER"),
+    (0x20000000, "CLONE_NEWPID"),
+    (0x40000000, "CLONE_NEWNET"),
+    (0x80000000, "CLONE_IO"),
+];
+
+fn print_clone_flags(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let flags = n as u32;
+    let start = out.len();
+    for (bit, name) in CLONE_FLAGS {
+        if u64::from(flags) & bit != 0 {
+            if out.len() != start {
+                out.push(b'|');
+            }
+            out.extend_from_slice(name.as_bytes());
+        }
+    }
+    let sig = flags & 0xff;
+    if sig != 0 && sig < 32 {
+        if out.len() != start {
+            out.push(b'|');
+        }
+        out.extend_from_slice(names::SIGNALS[sig as usize].as_bytes());
+    }
+    if out.len() == start {
+        out.extend_from_slice(format!("0x{flags:x}").as_bytes());
+    }
+}
+
 const O_CREAT: u64 = 0o100;
 
 /// The syscall arguments auparse decodes (`print_a0`..`print_a3`), following
@@ -1097,6 +1152,7 @@ fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
             "setgid" | "setregid" | "setresgid" | "setfsgid" => print_uid(v, 16, true, out),
             "socket" => print_socket_domain(v, out),
             "socketcall" => print_socketcall(v, out),
+            "unshare" => print_clone_flags(v, out),
             s if s.starts_with("exit") => out.extend_from_slice(match v {
                 b"0" => b"EXIT_SUCCESS".as_slice(),
                 b"1" => b"EXIT_FAILURE",
@@ -1105,6 +1161,7 @@ fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
             _ => hex_fallback(v, out),
         },
         1 => match sys {
+            "setns" => print_clone_flags(v, out),
             "fchmod" | "chmod" | "creat" | "mkdir" => print_mode_short(v, 16, out),
             s if first == b'c' && s.contains("chown") => print_uid(v, 16, false, out),
             "setreuid" | "setresuid" => print_uid(v, 16, false, out),
@@ -1130,6 +1187,7 @@ fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
             "readlinkat" | "linkat" => print_dirfd(v, out),
             s if s.starts_with("renameat") => print_dirfd(v, out),
             "tgkill" => print_signal(v, 16, out),
+            "clone" | "clone2" => print_clone_flags(v, out),
             _ if rest == "etsockopt" => hex_fallback(v, out),
             _ => hex_fallback(v, out),
         },
@@ -1142,39 +1200,25 @@ fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
 
 fn print_tty_data(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
     if quoted || !is_hex_string(v) {
-        if quoted {
-            out.push(b'"');
-        }
-        out.extend_from_slice(v);
-        if quoted {
-            out.push(b'"');
-        }
-        return;
+        return as_written(v, quoted, out);
     }
     let mut data = Vec::with_capacity(v.len() / 2);
     if !unhex_into(v, &mut data) {
         return;
     }
-    // auparse works on the C string (au_unescape's buffer, cut by strlen(raw)/2).
-    data.truncate(v.len() / 2);
     let mut in_printable = false;
     let start = out.len();
-    for &c in &data {
-        let named: Option<&[u8]> = match c {
-            0x01..=0x07 | 0x0b | 0x0c | 0x0e..=0x1a => None,
-            0x08 | 0x7f => Some(b"backspace"),
-            b'\t' => Some(b"tab"),
-            b'\n' => Some(b"nl"),
-            b'\r' => Some(b"ret"),
-            _ => Some(b""),
+    let mut i = 0;
+    while i < data.len() {
+        let c = data[i];
+        // Named keys (auparse tty_find_named_key): first match in table order.
+        let named = if c >= b' ' && (c < 0x7f || c >= 0xa0) {
+            None
+        } else {
+            names::TTY_NAMED_KEYS.iter().find(|(seq, _)| data[i..].starts_with(seq))
         };
-        let name: Option<Vec<u8>> = match (c, named) {
-            (0x01..=0x1a, None) => Some(vec![b'^', b'A' + c - 1]),
-            (_, Some(n)) if !n.is_empty() => Some(n.to_vec()),
-            _ => None,
-        };
-        match name {
-            Some(n) => {
+        match named {
+            Some((seq, name)) => {
                 if in_printable {
                     out.push(b'"');
                     in_printable = false;
@@ -1183,8 +1227,9 @@ fn print_tty_data(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
                     out.push(b',');
                 }
                 out.push(b'<');
-                out.extend_from_slice(&n);
+                out.extend_from_slice(name.as_bytes());
                 out.push(b'>');
+                i += seq.len();
             }
             None => {
                 if !in_printable {
@@ -1207,6 +1252,7 @@ fn print_tty_data(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
                     }
                     out.push(c);
                 }
+                i += 1;
             }
         }
     }
@@ -1351,6 +1397,17 @@ fn interpret_kind(rec: &Record, kind: FieldKind, v: &[u8], quoted: bool, out: &m
             Err(()) => conversion_error(v, out),
         },
         Oflag => print_open_flags(num, out),
+        Nfproto => match c_strtoul(num, 10) {
+            Ok(n) => match names::nfproto_name(u64::from(n as u32)) {
+                Some(s) => out.extend_from_slice(s.as_bytes()),
+                None => {
+                    out.extend_from_slice(b"unknown-netfilter-protocol(");
+                    out.extend_from_slice(v);
+                    out.push(b')');
+                }
+            },
+            Err(()) => conversion_error(v, out),
+        },
         Mmap => print_mmap_flags(num, out),
         Addr | MacLabel | NotImplemented | Unclassified => as_written(v, quoted, out),
     }

@@ -85,6 +85,7 @@ fn has_interpretation(kind: FieldKind) -> bool {
             | Nlmcgrp
             | Oflag
             | Mmap
+            | Nfproto
     )
 }
 

@@ -32,7 +32,7 @@ pub fn parse_payload_lenient(msg_type: u16, data: &[u8]) -> Record {
 
 /// Parse a log line; never fails (see [`parse_payload_lenient`]).
 pub fn parse_log_line_lenient(line: &[u8]) -> Record {
-    match parse_log_line(line) {
+    match parse::parse_log_line_soft(line) {
         Ok(r) => r,
         Err(e) => {
             // Keep the type if the line has a readable one.

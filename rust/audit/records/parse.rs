@@ -303,6 +303,16 @@ pub fn parse_payload(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
 
 /// Parse one auditd log line (`[node=N ]type=T msg=audit(...): fields[\x1dENRICHED]`).
 pub fn parse_log_line(line: &[u8]) -> Result<Record, ParseError> {
+    let rec = parse_log_line_soft(line)?;
+    match rec.error {
+        Some(e) => Err(e),
+        None => Ok(rec),
+    }
+}
+
+/// Like [`parse_log_line`], but a line whose only fault is an unknown type name
+/// is still parsed (type 0, with the error noted), as auparse does.
+pub(crate) fn parse_log_line_soft(line: &[u8]) -> Result<Record, ParseError> {
     let line = trim_line_end(line);
     if line.is_empty() {
         return Err(ParseError::Empty);
@@ -322,14 +332,19 @@ pub fn parse_log_line(line: &[u8]) -> Result<Record, ParseError> {
         .ok_or(ParseError::MissingType)?;
     let name_end = memchr(b' ', rest).ok_or(ParseError::MissingHeader)?;
     let name = &rest[..name_end];
-    let msg_type = type_from_name(name)?;
+    let (msg_type, soft_error) = match type_from_name(name) {
+        Ok(t) => (t, None),
+        Err(e) => (0, Some(e)),
+    };
     pos += 5 + name_end + 1;
     let rest = line[pos..]
         .strip_prefix(b"msg=")
         .ok_or(ParseError::MissingHeader)?;
     let _ = rest;
     let (timestamp, serial, hdr_end) = parse_header(line, pos + 4)?;
-    Ok(build(line, msg_type, timestamp, serial, node, hdr_end))
+    let mut rec = build(line, msg_type, timestamp, serial, node, hdr_end);
+    rec.error = soft_error;
+    Ok(rec)
 }
 
 /// `SYSCALL` or `UNKNOWN[1234]` to a type number.
@@ -390,24 +405,26 @@ fn build(
 }
 
 /// auparse remembers `arch`, `syscall`, `a0` and `a1` of a record to interpret
-/// other fields (syscall names need the arch; socketcall/ipc need a0).
+/// other fields (syscall names need the arch; socketcall/ipc need a0). It
+/// takes them by position, where the kernel writes them in SYSCALL records
+/// (arch, syscall first; a0, a1 fifth and sixth) and SECCOMP records (arch,
+/// syscall tenth and eleventh) — `auparse/ellist.c` — and so do we, so that
+/// both read the same record the same way.
 fn gather_facts(rec: &mut Record) {
     let (mut arch, mut syscall, mut a0, mut a1) = (None, None, 0, 0);
-    for f in rec.fields.iter() {
-        let name = &rec.text[f.name.range()];
-        if name.len() > 7 || f.synthetic {
+    for (i, f) in rec.fields.iter().enumerate().take(11) {
+        if f.synthetic {
             continue;
         }
+        let name = &rec.text[f.name.range()];
         let v = &rec.text[f.value.range()];
-        match name {
-            b"arch" if arch.is_none() => {
-                arch = parse_hex_u64(v)
-                    .and_then(|a| u32::try_from(a).ok())
-                    .or(Some(u32::MAX))
+        match (i, name) {
+            (0 | 9, b"arch") => {
+                arch = Some(parse_hex_u64(v).and_then(|a| u32::try_from(a).ok()).unwrap_or(u32::MAX))
             }
-            b"syscall" if syscall.is_none() => syscall = parse_u64(v),
-            b"a0" => a0 = parse_hex_u64(v).unwrap_or(u64::MAX),
-            b"a1" => a1 = parse_hex_u64(v).unwrap_or(u64::MAX),
+            (1 | 10, b"syscall") => syscall = parse_u64(v),
+            (4, b"a0") => a0 = parse_hex_u64(v).unwrap_or(u64::MAX),
+            (5, b"a1") => a1 = parse_hex_u64(v).unwrap_or(u64::MAX),
             _ => {}
         }
     }
