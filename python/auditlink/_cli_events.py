@@ -91,8 +91,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
             source: Any = args.file
             _write_events(
                 out,
-                read_events(source, follow=True, timeout=args.timeout,
-                            poll_interval=DEFAULT_POLL_INTERVAL),
+                read_events(
+                    source, follow=True, timeout=args.timeout, poll_interval=DEFAULT_POLL_INTERVAL
+                ),
                 flush=True,
             )
         elif args.file == "-":

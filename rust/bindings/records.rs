@@ -36,12 +36,16 @@ fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
 }
 
 fn millis_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn timeout_ms(timeout: f64) -> PyResult<u64> {
     if !timeout.is_finite() || timeout < 0.0 {
-        return Err(PyValueError::new_err(format!("timeout must be >= 0 seconds, got {timeout}")));
+        return Err(PyValueError::new_err(format!(
+            "timeout must be >= 0 seconds, got {timeout}"
+        )));
     }
     Ok((timeout * 1000.0).round() as u64)
 }
@@ -59,7 +63,10 @@ pub struct PyTimestamp {
 
 impl From<Timestamp> for PyTimestamp {
     fn from(t: Timestamp) -> Self {
-        PyTimestamp { sec: t.sec, msec: t.msec }
+        PyTimestamp {
+            sec: t.sec,
+            msec: t.msec,
+        }
     }
 }
 
@@ -70,7 +77,10 @@ impl PyTimestamp {
         if milliseconds > 999 {
             return Err(PyValueError::new_err("milliseconds must be 0..999"));
         }
-        Ok(PyTimestamp { sec: seconds, msec: milliseconds })
+        Ok(PyTimestamp {
+            sec: seconds,
+            msec: milliseconds,
+        })
     }
     #[getter]
     fn seconds(&self) -> u64 {
@@ -87,7 +97,9 @@ impl PyTimestamp {
         let (epoch, timedelta) = EPOCH.get_or_try_init(py, || -> PyResult<_> {
             let dt = py.import("datetime")?;
             let utc = dt.getattr("timezone")?.getattr("utc")?;
-            let epoch = dt.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
+            let epoch = dt
+                .getattr("datetime")?
+                .call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
             Ok((epoch.unbind(), dt.getattr("timedelta")?.unbind()))
         })?;
         let kwargs = PyDict::new(py);
@@ -101,10 +113,17 @@ impl PyTimestamp {
         self.sec as f64 + f64::from(self.msec) / 1000.0
     }
     fn __str__(&self) -> String {
-        Timestamp { sec: self.sec, msec: self.msec }.to_string()
+        Timestamp {
+            sec: self.sec,
+            msec: self.msec,
+        }
+        .to_string()
     }
     fn __repr__(&self) -> String {
-        format!("AuditTimestamp(seconds={}, milliseconds={})", self.sec, self.msec)
+        format!(
+            "AuditTimestamp(seconds={}, milliseconds={})",
+            self.sec, self.msec
+        )
     }
 }
 
@@ -136,7 +155,10 @@ pub struct PyRecord {
 
 impl PyRecord {
     fn new(src: Src) -> PyRecord {
-        PyRecord { src, fields: PyOnceLock::new() }
+        PyRecord {
+            src,
+            fields: PyOnceLock::new(),
+        }
     }
     fn rec(&self) -> &Record {
         self.src.rec()
@@ -166,9 +188,14 @@ impl PyRecord {
     /// Ordered, read-only mapping field name -> value as written (quotes removed).
     #[getter]
     fn fields(&self, py: Python<'_>) -> PyResult<Py<PyFields>> {
-        let f = self
-            .fields
-            .get_or_try_init(py, || Py::new(py, PyFields { src: self.src.clone() }))?;
+        let f = self.fields.get_or_try_init(py, || {
+            Py::new(
+                py,
+                PyFields {
+                    src: self.src.clone(),
+                },
+            )
+        })?;
         Ok(f.clone_ref(py))
     }
     /// The record as received (log line or netlink payload).
@@ -184,7 +211,9 @@ impl PyRecord {
     /// auparse's interpretation of the first field called `name`
     /// (`auparse_interpret_field`, default escaping); None if there is no such field.
     fn interpret<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        core::interpret(self.rec(), name.as_bytes()).map(|v| py_str(py, &v)).transpose()
+        core::interpret(self.rec(), name.as_bytes())
+            .map(|v| py_str(py, &v))
+            .transpose()
     }
     /// Every field in order, duplicates included: `(name, value, interpretation)`
     /// (what `ausearch -i` shows, field by field).
@@ -197,7 +226,11 @@ impl PyRecord {
             core::interpret_field(r, f, &mut buf);
             list.append(PyTuple::new(
                 py,
-                [py_str(py, r.field_name(f))?, py_str(py, r.field_value(f))?, py_str(py, &buf)?],
+                [
+                    py_str(py, r.field_name(f))?,
+                    py_str(py, r.field_value(f))?,
+                    py_str(py, &buf)?,
+                ],
             )?)?;
         }
         Ok(list)
@@ -296,8 +329,11 @@ impl PyFields {
         }
     }
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let names: Vec<Bound<'py, PyAny>> =
-            self.names().into_iter().map(|n| py_str(py, n)).collect::<PyResult<_>>()?;
+        let names: Vec<Bound<'py, PyAny>> = self
+            .names()
+            .into_iter()
+            .map(|n| py_str(py, n))
+            .collect::<PyResult<_>>()?;
         PyList::new(py, names)
     }
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -314,7 +350,12 @@ impl PyFields {
         let items: Vec<Bound<'py, PyTuple>> = self
             .names()
             .into_iter()
-            .map(|n| PyTuple::new(py, [py_str(py, n)?, py_str(py, r.get(n).unwrap_or_default())?]))
+            .map(|n| {
+                PyTuple::new(
+                    py,
+                    [py_str(py, n)?, py_str(py, r.get(n).unwrap_or_default())?],
+                )
+            })
             .collect::<PyResult<_>>()?;
         PyList::new(py, items)
     }
@@ -354,7 +395,10 @@ pub struct PyEvent {
 
 impl PyEvent {
     fn new(event: Event) -> PyEvent {
-        PyEvent { event: Arc::new(event), records: PyOnceLock::new() }
+        PyEvent {
+            event: Arc::new(event),
+            records: PyOnceLock::new(),
+        }
     }
 }
 
@@ -455,13 +499,21 @@ struct PyBuilder<'py> {
 
 impl<'py> PyBuilder<'py> {
     fn new(py: Python<'py>) -> Self {
-        PyBuilder { py, stack: Vec::new(), keys: Vec::new(), result: None, error: None }
+        PyBuilder {
+            py,
+            stack: Vec::new(),
+            keys: Vec::new(),
+            result: None,
+            error: None,
+        }
     }
     fn finish(self) -> PyResult<Bound<'py, PyAny>> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        Ok(self.result.unwrap_or_else(|| PyDict::new(self.py).into_any()))
+        Ok(self
+            .result
+            .unwrap_or_else(|| PyDict::new(self.py).into_any()))
     }
     fn put(&mut self, v: PyResult<Bound<'py, PyAny>>) {
         if self.error.is_some() {
@@ -562,14 +614,17 @@ fn bytes_arg(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
             return Ok(b);
         }
     }
-    Err(pyo3::exceptions::PyTypeError::new_err("expected str or bytes"))
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "expected str or bytes",
+    ))
 }
 
 /// Parse one netlink record payload (`audit(SEC.MS:SERIAL): fields`).
 #[pyfunction]
 #[pyo3(signature = (r#type, data))]
 fn parse_record(r#type: u16, data: &[u8]) -> PyResult<PyRecord> {
-    let rec = core::parse_payload(r#type, data).map_err(|e| RecordParseError::new_err(e.to_string()))?;
+    let rec =
+        core::parse_payload(r#type, data).map_err(|e| RecordParseError::new_err(e.to_string()))?;
     Ok(PyRecord::new(Src::Own(Arc::new(rec))))
 }
 
@@ -612,10 +667,16 @@ impl PyReassembler {
         if max_in_flight == 0 {
             return Err(PyValueError::new_err("max_in_flight must be >= 1"));
         }
-        Ok(PyReassembler { inner: Mutex::new(core::Reassembler::new(max_in_flight, timeout_ms(timeout)?)) })
+        Ok(PyReassembler {
+            inner: Mutex::new(core::Reassembler::new(max_in_flight, timeout_ms(timeout)?)),
+        })
     }
     /// Add a record; returns the events it completed (or timed out).
-    fn push<'py>(&self, py: Python<'py>, record: &Bound<'py, PyRecord>) -> PyResult<Bound<'py, PyList>> {
+    fn push<'py>(
+        &self,
+        py: Python<'py>,
+        record: &Bound<'py, PyRecord>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let rec = record.get().rec().clone();
         let mut out = Vec::new();
         self.lock().push(rec, &mut out);
@@ -623,7 +684,11 @@ impl PyReassembler {
     }
     /// Parse netlink messages (objects with `.type` and `.data`, e.g.
     /// `RawAuditMessage`) and add them; malformed ones are kept with an error note.
-    fn push_messages<'py>(&self, py: Python<'py>, messages: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    fn push_messages<'py>(
+        &self,
+        py: Python<'py>,
+        messages: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
         let mut recs = Vec::new();
         for m in messages.try_iter()? {
             let m = m?;
@@ -672,7 +737,11 @@ impl PyReassembler {
     }
     fn __repr__(&self) -> String {
         let r = self.lock();
-        format!("<Reassembler in_flight={} lost={}>", r.in_flight(), r.lost())
+        format!(
+            "<Reassembler in_flight={} lost={}>",
+            r.in_flight(),
+            r.lost()
+        )
     }
 }
 
@@ -704,7 +773,9 @@ impl PyLogParser {
     #[new]
     #[pyo3(signature = (max_in_flight=1024, timeout=2.0))]
     fn new(max_in_flight: usize, timeout: f64) -> PyResult<Self> {
-        Ok(PyLogParser { inner: Mutex::new(LogStream::new(max_in_flight.max(1), timeout_ms(timeout)?)) })
+        Ok(PyLogParser {
+            inner: Mutex::new(LogStream::new(max_in_flight.max(1), timeout_ms(timeout)?)),
+        })
     }
     /// Parse a chunk (any split); returns the events it completed.
     fn feed<'py>(&self, py: Python<'py>, chunk: &[u8]) -> PyResult<Bound<'py, PyList>> {
@@ -742,17 +813,12 @@ impl PyLogParser {
         });
         PyBytes::new(py, &out)
     }
-    /// Emit (incomplete) the events that waited longer than the timeout, by
-    /// wall-clock time `now` (seconds since the epoch; default: now).
-    #[pyo3(signature = (now=None))]
-    fn expire<'py>(&self, py: Python<'py>, now: Option<f64>) -> PyResult<Bound<'py, PyList>> {
-        let now_ms = match now {
-            Some(n) if n.is_finite() && n >= 0.0 => (n * 1000.0) as u64,
-            Some(n) => return Err(PyValueError::new_err(format!("bad time {n}"))),
-            None => millis_now(),
-        };
+    /// The input has been idle for `seconds`: stream time runs on by that much,
+    /// and the events now past the timeout are emitted (incomplete).
+    fn expire_idle<'py>(&self, py: Python<'py>, seconds: f64) -> PyResult<Bound<'py, PyList>> {
+        let idle = timeout_ms(seconds)?;
         let mut out = Vec::new();
-        self.lock().expire_at(now_ms, &mut out);
+        self.lock().expire_idle(idle, &mut out);
         events_to_list(py, out)
     }
     #[getter]

@@ -7,6 +7,7 @@ arguments, a watched directory, sockets of several families, failing syscalls,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -18,7 +19,9 @@ watched = os.path.join(work, "watched")
 
 
 def run(*args: bytes | str, **kw: object) -> None:
-    subprocess.run(list(args), check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+    subprocess.run(
+        list(args), check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw
+    )  # type: ignore[call-overload]
 
 
 # execve with odd arguments: spaces, quotes, newline, tab, non-UTF-8, empty,
@@ -51,12 +54,8 @@ c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 c.connect(srv.getsockname())
 c.close()
 srv.close()
-try:
-    s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+with contextlib.suppress(OSError), socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
     s6.bind(("::1", 0))
-    s6.close()
-except OSError:
-    pass
 u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 upath = os.path.join(work, "sock")
 u.bind(upath)
@@ -68,18 +67,12 @@ a.close()
 n = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
 n.bind((0, 0))
 n.close()
-d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-try:
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as d, contextlib.suppress(OSError):
     d.connect(("127.0.0.1", 9))
-except OSError:
-    pass
-d.close()
 
 # Failures with errnos.
 for path in ["/nonexistent/file", os.path.join(work, "missing")]:
-    try:
-        open(path)
-    except OSError:
+    with contextlib.suppress(OSError), open(path):
         pass
 run("setpriv", "--reuid", "65534", "--regid", "4242", "--clear-groups", "cat", "/etc/shadow")
 run("setpriv", "--reuid", "65534", "--regid", "4242", "--clear-groups", "chown", "0", "/tmp")

@@ -65,10 +65,34 @@ end_of_event_timeout = 2
 RULES = [
     ["-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-F", f"gid={GID}", "-k", "exec"],
     ["-a", "always,exit", "-F", "arch=b64", "-S", "connect,bind", "-F", f"gid={GID}", "-k", "net"],
-    ["-a", "always,exit", "-F", "arch=b64", "-S", "openat,chown,fchownat", "-F", "success=0",
-     "-F", f"gid={GID}", "-k", "fail", "-k", "second key"],
-    ["-a", "always,exit", "-F", "arch=b32", "-S", "open,socketcall", "-F", f"gid={GID}",
-     "-k", "compat32"],
+    [
+        "-a",
+        "always,exit",
+        "-F",
+        "arch=b64",
+        "-S",
+        "openat,chown,fchownat",
+        "-F",
+        "success=0",
+        "-F",
+        f"gid={GID}",
+        "-k",
+        "fail",
+        "-k",
+        "second key",
+    ],
+    [
+        "-a",
+        "always,exit",
+        "-F",
+        "arch=b32",
+        "-S",
+        "open,socketcall",
+        "-F",
+        f"gid={GID}",
+        "-k",
+        "compat32",
+    ],
 ]
 
 
@@ -106,7 +130,9 @@ def main() -> int:
         f.write(AUDITD_CONF.format(log=log, plugins=plugins))
     os.chmod(os.path.join(conf, "auditd.conf"), 0o640)
     int80 = os.path.join(work, "int80")
-    subprocess.run(["gcc", "-O0", "-no-pie", "-o", int80, os.path.join(HERE, "int80.c")], check=True)
+    subprocess.run(
+        ["gcc", "-O0", "-no-pie", "-o", int80, os.path.join(HERE, "int80.c")], check=True
+    )
 
     lock = open(LOCK, "a")  # noqa: SIM115
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -119,8 +145,9 @@ def main() -> int:
     daemon = None
     try:
         sh("auditctl", "-b", "8192")
-        daemon = subprocess.Popen(["auditd", "-n", "-c", conf], stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        daemon = subprocess.Popen(
+            ["auditd", "-n", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         for _ in range(50):
             if status().get("pid") == daemon.pid:
                 break
@@ -133,8 +160,19 @@ def main() -> int:
             sh("auditctl", *r)
         sh("auditctl", "-r", "0")  # unchanged value: just a CONFIG_CHANGE record
         time.sleep(0.5)
-        subprocess.run(["setpriv", "--regid", str(GID), "--clear-groups", SYSPY,
-                        os.path.join(HERE, "corpus_workload.py"), work, int80], check=False)
+        subprocess.run(
+            [
+                "setpriv",
+                "--regid",
+                str(GID),
+                "--clear-groups",
+                SYSPY,
+                os.path.join(HERE, "corpus_workload.py"),
+                work,
+                int80,
+            ],
+            check=False,
+        )
         sh("auditctl", "-m", "hello from the corpus")
         sh("auditctl", "-m", "key=value with 'quotes' and \"double\"")
         subprocess.run([SYSPY, "-c", USER_MESSAGES], check=False)
@@ -164,20 +202,33 @@ def main() -> int:
         f.write(raw)
     shutil.rmtree(work, ignore_errors=True)
     for name in ["corpus_enriched", "corpus_raw"]:
-        subprocess.run([SYSPY, os.path.join(HERE, "make_golden.py"),
-                        os.path.join(HERE, name + ".log"),
-                        os.path.join(HERE, name + ".auparse.jsonl")], check=True)
+        subprocess.run(
+            [
+                SYSPY,
+                os.path.join(HERE, "make_golden.py"),
+                os.path.join(HERE, name + ".log"),
+                os.path.join(HERE, name + ".auparse.jsonl"),
+            ],
+            check=True,
+        )
     return 0
 
 
 USER_MESSAGES = """
 import audit
 fd = audit.audit_open()
-audit.audit_log_user_message(fd, audit.AUDIT_USER_LOGIN, "op=login id=0", "host.example", "10.1.2.3", "pts/1", 0)
-audit.audit_log_user_message(fd, audit.AUDIT_USER_START, "op=PAM:session_open grantors=pam_unix acct=\\"root\\"", None, None, "pts/1", 1)
-audit.audit_log_acct_message(fd, audit.AUDIT_USER_CHAUTHTOK, "passwd", "change password", "user with space", 1000, "host", "127.0.0.1", "pts/2", 1)
-audit.audit_log_user_comm_message(fd, audit.AUDIT_USER_CMD, "cwd=\\"/root\\" cmd=6C73202D6C", "sudo", None, None, "pts/1", 1)
-audit.audit_log_user_message(fd, audit.AUDIT_USER_AVC, "avc:  denied  { read write } for scontext=a tcontext=b tclass=file", None, None, None, 0)
+log = audit.audit_log_user_message
+log(fd, audit.AUDIT_USER_LOGIN, "op=login id=0", "host.example", "10.1.2.3", "pts/1", 0)
+msg = "op=PAM:session_open grantors=pam_unix acct=\\"root\\""
+log(fd, audit.AUDIT_USER_START, msg, None, None, "pts/1", 1)
+audit.audit_log_acct_message(
+    fd, audit.AUDIT_USER_CHAUTHTOK, "passwd", "change password", "user with space", 1000,
+    "host", "127.0.0.1", "pts/2", 1,
+)
+cmd = "cwd=\\"/root\\" cmd=6C73202D6C"
+audit.audit_log_user_comm_message(fd, audit.AUDIT_USER_CMD, cmd, "sudo", None, None, "pts/1", 1)
+avc = "avc:  denied  { read write } for scontext=a tcontext=b tclass=file"
+log(fd, audit.AUDIT_USER_AVC, avc, None, None, None, 0)
 audit.audit_close(fd)
 """
 

@@ -36,11 +36,13 @@ def main() -> int:
                 fields = []
                 au.first_field()
                 while True:
-                    fields.append([
-                        text(au.get_field_name),
-                        text(au.get_field_str),
-                        text(au.interpret_field),
-                    ])
+                    fields.append(
+                        [
+                            text(au.get_field_name),
+                            text(au.get_field_str),
+                            text(au.interpret_field),
+                        ]
+                    )
                     if not au.next_field():
                         break
                 rec = {

@@ -104,8 +104,9 @@ fn kind_by_name(name: &[u8]) -> FieldKind {
         b"oflag" => Oflag,
         b"flags" => Mmap,
         b"family" => Nfproto,
-        b"icmptype" | b"per" | b"hook" | b"action"
-        | b"ioctlcmd" | b"resp" | b"resolve" => NotImplemented,
+        b"icmptype" | b"per" | b"hook" | b"action" | b"ioctlcmd" | b"resp" | b"resolve" => {
+            NotImplemented
+        }
         _ => Unclassified,
     }
 }
@@ -275,10 +276,13 @@ fn c_strtoul(v: &[u8], base: u32) -> Result<u64, ()> {
         neg = v[i] == b'-';
         i += 1;
     }
-    if base == 16 && v.len() >= i + 2 && v[i] == b'0' && (v[i + 1] | 0x20) == b'x' {
-        if v.get(i + 2).is_some_and(u8::is_ascii_hexdigit) {
-            i += 2;
-        }
+    if base == 16
+        && v.len() >= i + 2
+        && v[i] == b'0'
+        && (v[i + 1] | 0x20) == b'x'
+        && v.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    {
+        i += 2;
     }
     let mut acc: u64 = 0;
     let mut overflow = false;
@@ -989,15 +993,21 @@ static MMAP_FLAGS: [(u64, &str); 19] = [
     (0, ""),
 ];
 
-static PROT_FLAGS: [(u64, &str); 4] =
-    [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC"), (8, "PROT_SEM")];
+static PROT_FLAGS: [(u64, &str); 4] = [
+    (1, "PROT_READ"),
+    (2, "PROT_WRITE"),
+    (4, "PROT_EXEC"),
+    (8, "PROT_SEM"),
+];
 
 static ACCESS_FLAGS: [(u64, &str); 3] = [(1, "X_OK"), (2, "W_OK"), (4, "R_OK")];
 
 /// Flags joined by `|` (the value is read as a C unsigned int); `first` is
 /// written before them when given; nothing at all gives `0x<value>`.
 fn print_flags(v: &[u8], table: &[(u64, &str)], first: Option<&str>, out: &mut Vec<u8>) {
-    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
     let n = u64::from(n as u32);
     let start = out.len();
     if let Some(f) = first {
@@ -1027,16 +1037,24 @@ fn print_mmap_flags(v: &[u8], out: &mut Vec<u8>) {
 }
 
 fn print_prot(v: &[u8], is_mmap: bool, out: &mut Vec<u8>) {
-    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
     if n & 7 == 0 {
         return out.extend_from_slice(b"PROT_NONE");
     }
-    let table = if is_mmap { &PROT_FLAGS[..] } else { &PROT_FLAGS[..3] };
+    let table = if is_mmap {
+        &PROT_FLAGS[..]
+    } else {
+        &PROT_FLAGS[..3]
+    };
     print_flags(v, table, None, out)
 }
 
 fn print_access(v: &[u8], out: &mut Vec<u8>) {
-    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
     if n & 0xf == 0 {
         return out.extend_from_slice(b"F_OK");
     }
@@ -1052,7 +1070,9 @@ fn print_dirfd(v: &[u8], out: &mut Vec<u8>) {
 }
 
 fn print_socketcall(v: &[u8], out: &mut Vec<u8>) {
-    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
     match socketcall_name(u64::from(n as u32)).filter(|_| n as i32 >= 0) {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         None => {
@@ -1064,7 +1084,9 @@ fn print_socketcall(v: &[u8], out: &mut Vec<u8>) {
 }
 
 fn print_socket_proto(v: &[u8], out: &mut Vec<u8>) {
-    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
     match names::protocol_name(u64::from(n as u32)) {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         None => {
@@ -1104,7 +1126,9 @@ static CLONE_FLAGS: [(u64, &str); 23] = [
 ];
 
 fn print_clone_flags(v: &[u8], out: &mut Vec<u8>) {
-    let Ok(n) = c_strtoul(v, 16) else { return conversion_error(v, out) };
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
     let flags = n as u32;
     let start = out.len();
     for (bit, name) in CLONE_FLAGS {
@@ -1134,7 +1158,9 @@ const O_CREAT: u64 = 0o100;
 /// Decoders we do not implement fall back to `0x<hex>`, auparse's own fallback;
 /// docs/records.md lists them.
 fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
-    let Some(machine) = record_machine(rec) else { return hex_fallback(v, out) };
+    let Some(machine) = record_machine(rec) else {
+        return hex_fallback(v, out);
+    };
     let Some(sys) = rec.syscall.and_then(|n| names::syscall_name(machine, n)) else {
         return hex_fallback(v, out);
     };
@@ -1212,10 +1238,12 @@ fn print_tty_data(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
     while i < data.len() {
         let c = data[i];
         // Named keys (auparse tty_find_named_key): first match in table order.
-        let named = if c >= b' ' && (c < 0x7f || c >= 0xa0) {
+        let named = if c >= b' ' && !(0x7f..0xa0).contains(&c) {
             None
         } else {
-            names::TTY_NAMED_KEYS.iter().find(|(seq, _)| data[i..].starts_with(seq))
+            names::TTY_NAMED_KEYS
+                .iter()
+                .find(|(seq, _)| data[i..].starts_with(seq))
         };
         match named {
             Some((seq, name)) => {

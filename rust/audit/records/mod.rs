@@ -108,9 +108,11 @@ impl LogStream {
         self.partial.extend_from_slice(&rest[..keep]);
     }
 
-    /// Emit (incomplete) the events older than the timeout at wall time `now_ms`.
-    pub fn expire_at(&mut self, now_ms: u64, out: &mut Vec<Event>) {
-        self.reassembler.expire_at(now_ms, out);
+    /// The input has been idle for `idle_ms`: let stream time run on by that
+    /// much and emit (incomplete) the events that are now past the timeout.
+    pub fn expire_idle(&mut self, idle_ms: u64, out: &mut Vec<Event>) {
+        let now = self.reassembler.newest_ms().saturating_add(idle_ms);
+        self.reassembler.expire_at(now, out);
     }
 
     /// End of input: the last unterminated line, then every event in flight.

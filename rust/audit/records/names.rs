@@ -292,7 +292,6 @@ pub fn message_type_by_name(name: &str) -> Option<u16> {
     tables::message_type_by_name(name)
 }
 
-
 /// Named TTY input sequences, in auparse's order (first match wins), from
 /// audit-userspace 3.0.9 `auparse/tty_named_keys.h` (transcribed as data).
 pub static TTY_NAMED_KEYS: [(&[u8], &str); 380] = [

@@ -420,7 +420,11 @@ fn gather_facts(rec: &mut Record) {
         let v = &rec.text[f.value.range()];
         match (i, name) {
             (0 | 9, b"arch") => {
-                arch = Some(parse_hex_u64(v).and_then(|a| u32::try_from(a).ok()).unwrap_or(u32::MAX))
+                arch = Some(
+                    parse_hex_u64(v)
+                        .and_then(|a| u32::try_from(a).ok())
+                        .unwrap_or(u32::MAX),
+                )
             }
             (1 | 10, b"syscall") => syscall = parse_u64(v),
             (4, b"a0") => a0 = parse_hex_u64(v).unwrap_or(u64::MAX),

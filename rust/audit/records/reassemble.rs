@@ -33,8 +33,7 @@ impl Event {
 /// `au_check_events`: control and user-space messages (< 1300), user-space
 /// ranges >= 2100, AUDIT_KERNEL, the NetLabel config records.
 pub fn is_single_record_type(t: u16) -> bool {
-    t < types::FIRST_EVENT
-        || t >= types::FIRST_ANOM_MSG
+    !(types::FIRST_EVENT..types::FIRST_ANOM_MSG).contains(&t)
         || t == types::KERNEL
         || (types::MAC_UNLBL_ALLOW..=types::MAC_CALIPSO_DEL).contains(&t)
 }
@@ -146,6 +145,11 @@ impl Reassembler {
     /// Serials that never arrived (gaps in the sequence, modulo 2^32).
     pub fn lost(&self) -> u64 {
         self.loss.lost
+    }
+
+    /// The newest time stamp seen (stream time), in milliseconds.
+    pub fn newest_ms(&self) -> u64 {
+        self.newest_ms
     }
 
     pub fn in_flight(&self) -> usize {
