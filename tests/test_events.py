@@ -49,8 +49,8 @@ EVENT = b"".join(
         (b"type=PROCTITLE msg=audit(1700000000.500:77): proctitle=6C73002D6C6100612062"),
         (
             b"type=USER_END msg=audit(1700000001.000:78): pid=1 uid=0 auid=1000 "
-            b'ses=3 msg=\\\'op=PAM:session_close acct="root" exe="/usr/bin/sudo" '
-            b"hostname=? addr=? terminal=/dev/pts/0 res=success\\'"
+            b'ses=3 msg=\'op=PAM:session_close acct="root" exe="/usr/bin/sudo" '
+            b"hostname=? addr=? terminal=/dev/pts/0 res=success'"
         ),
     ]
 )
