@@ -5,6 +5,7 @@ state they may change — status and rules — also when the test fails."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import subprocess
@@ -83,10 +84,8 @@ def restore(client: AuditClient, saved: KernelState) -> None:
     if now.status.pid and now.status.pid != s.pid:
         # A registration left by this test (ours, or a dead child's): clear it.
         # The kernel refuses (EACCES) if a live foreign daemon holds it.
-        try:
+        with contextlib.suppress(PermissionError):
             client.unregister()
-        except PermissionError:
-            pass
     if s.enabled in (0, 1):
         client.set_enabled(bool(s.enabled))
 

@@ -69,10 +69,18 @@ def test_get_status_ack_and_reply_in_one_datagram(
 
 def test_old_kernel_status_layouts(fake: FakeKernel, fake_client: AuditClient) -> None:
     for size in (32, 36, 40, 44):
-        full = AuditStatus(enabled=1, pid=7, backlog=3, feature_bitmap=fake.status.feature_bitmap,
-                           backlog_wait_time=99, backlog_wait_time_actual=5)
+        full = AuditStatus(
+            enabled=1,
+            pid=7,
+            backlog=3,
+            feature_bitmap=fake.status.feature_bitmap,
+            backlog_wait_time=99,
+            backlog_wait_time_actual=5,
+        )
 
-        def respond(f: FakeKernel, req: Request, size: int = size, full: AuditStatus = full) -> list[bytes]:
+        def respond(
+            f: FakeKernel, req: Request, size: int = size, full: AuditStatus = full
+        ) -> list[bytes]:
             return [f.ack(req), f.reply(req, AUDIT_GET, full.to_bytes()[:size])]
 
         fake.respond_next(respond)
@@ -92,7 +100,11 @@ def test_set_calls_apply(fake: FakeKernel, fake_client: AuditClient) -> None:
     c.set_backlog_wait_time(0)
     s = c.get_status()
     assert (s.enabled, s.failure, s.rate_limit, s.backlog_limit, s.backlog_wait_time) == (
-        1, 0, 100, 8192, 0,
+        1,
+        0,
+        100,
+        8192,
+        0,
     )
     # Each set sent exactly its own mask bit and a 44-byte status.
     sets = [r for r in fake.requests if r.type == AUDIT_SET]
@@ -109,8 +121,11 @@ def test_set_calls_apply(fake: FakeKernel, fake_client: AuditClient) -> None:
 
 def test_set_status_multiple_fields(fake: FakeKernel, fake_client: AuditClient) -> None:
     fake_client.set_status(
-        AuditStatus(mask=AuditStatusMask.RATE_LIMIT | AuditStatusMask.BACKLOG_LIMIT,
-                    rate_limit=5, backlog_limit=100)
+        AuditStatus(
+            mask=AuditStatusMask.RATE_LIMIT | AuditStatusMask.BACKLOG_LIMIT,
+            rate_limit=5,
+            backlog_limit=100,
+        )
     )
     s = fake_client.get_status()
     assert (s.rate_limit, s.backlog_limit) == (5, 100)
@@ -318,9 +333,7 @@ def test_stale_and_wrong_sequence_numbers(fake: FakeKernel, fake_client: AuditCl
 
 
 def test_done_without_dump_is_stale(fake: FakeKernel, fake_client: AuditClient) -> None:
-    fake.respond_next(
-        lambda f, req: [encode_message(NLMSG_DONE, seq=req.seq + 7), f.ack(req)]
-    )
+    fake.respond_next(lambda f, req: [encode_message(NLMSG_DONE, seq=req.seq + 7), f.ack(req)])
     fake_client.set_enabled(True)
     assert fake_client.stats["stale_replies"] == 1
 
@@ -490,7 +503,9 @@ def test_raw_message_value_semantics() -> None:
 # ---------------------------------------------------------------- threads
 
 
-def test_receiver_and_status_caller_share_a_client(fake: FakeKernel, fake_client: AuditClient) -> None:
+def test_receiver_and_status_caller_share_a_client(
+    fake: FakeKernel, fake_client: AuditClient
+) -> None:
     got: list[RawAuditMessage] = []
 
     def receiver() -> None:
@@ -620,3 +635,34 @@ def test_netlink_client_garbled(fake: FakeKernel) -> None:
         fake.send_raw(b"\x01\x02\x03\x04\x05")
         with pytest.raises(AuditError, match="truncated netlink header"):
             nl.receive()
+
+
+def test_random_datagrams_never_break_the_client(
+    fake: FakeKernel, fake_client: AuditClient
+) -> None:
+    """Fuzz the live receive path: garbage in, counted and skipped, stream goes on."""
+    import random
+
+    rng = random.Random(1234)
+    for i in range(300):
+        size = rng.choice([0, 1, 3, 15, 16, 17, 20, 31, 32, 33, 64, 200])
+        garbage = bytes(rng.getrandbits(8) for _ in range(size))
+        if size >= 16 and rng.random() < 0.5:
+            # Plausible header, random length field: the hardest case for the splitter.
+            garbage = (
+                struct.pack(
+                    "=IHHII", rng.choice([0, 8, 16, size, size + 1, 2**32 - 1]), 1300, 0, 0, 0
+                )
+                + garbage[16:]
+            )
+        fake.send_raw(garbage)
+        marker = f"audit(1.0:{i}): marker".encode()
+        fake.send_record(1300, marker)
+        got = []
+        while True:
+            m = fake_client.receive(nonblocking=False)
+            assert m is not None
+            got.append(m)
+            if m.data == marker:
+                break
+    assert fake_client.get_status().backlog_limit == 64

@@ -20,6 +20,8 @@ from auditlink import (
     FailureMode,
     MessageType,
     NetlinkClient,
+    NetlinkMessage,
+    RawAuditMessage,
     WaitMode,
     parse_netlink_error,
 )
@@ -35,8 +37,7 @@ DEBIAN_PYTHON = "/usr/bin/python3"
 def test_get_status_matches_auditctl(kernel_client: AuditClient) -> None:
     s = kernel_client.get_status()
     ref = auditctl_status()
-    for name in ("enabled", "failure", "pid", "rate_limit", "backlog_limit",
-                 "backlog_wait_time"):
+    for name in ("enabled", "failure", "pid", "rate_limit", "backlog_limit", "backlog_wait_time"):
         assert getattr(s, name) == ref[name], name
     # The kernel on this machine is new enough for every field.
     assert s.feature_bitmap & AuditFeatureBitmap.LOST_RESET
@@ -62,7 +63,8 @@ def test_set_with_auditlink_read_with_auditctl(kernel_client: AuditClient) -> No
 def test_set_with_auditctl_read_with_auditlink(kernel_client: AuditClient) -> None:
     subprocess.run(
         ["auditctl", "-r", "55", "-b", "999", "--backlog_wait_time", "1234", "-f", "0"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     s = kernel_client.get_status()
     assert (s.rate_limit, s.backlog_limit, s.backlog_wait_time, s.failure) == (55, 999, 1234, 0)
@@ -166,11 +168,7 @@ def test_permission_error_when_unprivileged(kernel_state: object) -> None:
 
 def _spawn_waiting_child(count: int) -> subprocess.Popen[bytes]:
     """A child that waits for a line on stdin, then calls getppid() `count` times."""
-    code = (
-        "import os, sys\n"
-        "sys.stdin.readline()\n"
-        f"for _ in range({count}): os.getppid()\n"
-    )
+    code = f"import os, sys\nsys.stdin.readline()\nfor _ in range({count}): os.getppid()\n"
     return subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
 
 
@@ -180,16 +178,28 @@ def test_receive_real_records_from_own_child(kernel_client: AuditClient) -> None
     child = _spawn_waiting_child(5)
     try:
         subprocess.run(
-            ["auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", "getppid",
-             "-F", f"pid={child.pid}", "-k", "auditlink-test"],
-            check=True, capture_output=True,
+            [
+                "auditctl",
+                "-a",
+                "always,exit",
+                "-F",
+                "arch=b64",
+                "-S",
+                "getppid",
+                "-F",
+                f"pid={child.pid}",
+                "-k",
+                "auditlink-test",
+            ],
+            check=True,
+            capture_output=True,
         )
         c.set_pid()
         assert child.stdin is not None
         child.stdin.write(b"go\n")
         child.stdin.flush()
         child.wait(timeout=30)
-        syscalls = []
+        syscalls: list[RawAuditMessage] = []
         deadline = time.monotonic() + 10
         while len(syscalls) < 5 and time.monotonic() < deadline:
             m = c.receive(nonblocking=True)
@@ -214,7 +224,7 @@ def test_receive_real_records_from_own_child(kernel_client: AuditClient) -> None
 def test_netlink_client_raw_get(kernel_state: object) -> None:
     with NetlinkClient(NETLINK_AUDIT) as nl:
         seq = nl.send(AUDIT_GET)
-        got = []
+        got: list[NetlinkMessage] = []
         while len(got) < 2:
             got.extend(nl.receive())
         types = [m.type for m in got]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from auditlink import _native
 from auditlink.client import AuditClient
@@ -112,26 +112,21 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_multicast() -> AuditClient:
-    opener: Callable[[], AuditClient] | None = getattr(AuditClient, "multicast", None)
-    if opener is None:
-        raise SystemExit("auditlink watch: this build has no multicast client")
-    return opener()
-
-
 def cmd_watch(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
-    client = _open_multicast() if args.multicast else AuditClient()
+    reassembler = Reassembler(timeout=args.timeout)
     try:
-        if not args.multicast:
-            client.set_pid()
-        _write_events(out, client.events(Reassembler(timeout=args.timeout)), flush=True)
+        if args.multicast:
+            with AuditClient.multicast() as client:
+                _write_events(out, client.events(reassembler), flush=True)
+        else:
+            # Registers as the daemon (auditing on); unregisters and restores on exit.
+            with AuditClient.daemon() as client:
+                _write_events(out, client.events(reassembler), flush=True)
     except BrokenPipeError:
         _quiet_stdout()
     except KeyboardInterrupt:
         return 130
-    finally:
-        client.close()
     return 0
 
 

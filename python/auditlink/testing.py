@@ -294,7 +294,7 @@ class FakeKernel:
         """Several netlink messages in ONE datagram: ``(type, payload[, seq])`` each."""
         parts = []
         for m in messages:
-            seq = m[2] if len(m) > 2 else 0  # type: ignore[misc]
+            seq = m[2] if len(m) > 2 else 0
             parts.append(encode_message(m[0], m[1], seq=seq, quirk=quirk))
         self.send_raw(b"".join(parts), sender=sender, channel=channel)
 
@@ -340,7 +340,9 @@ class FakeKernel:
             length, msg_type, flags, seq, pid = _HDR.unpack_from(data, offset)
             if length < NLMSG_HDRLEN or offset + length > len(data):
                 return
-            req = Request(msg_type, flags, seq, pid, data[offset + NLMSG_HDRLEN : offset + length], channel)
+            req = Request(
+                msg_type, flags, seq, pid, data[offset + NLMSG_HDRLEN : offset + length], channel
+            )
             offset += _align4(length)
             with self._lock:
                 self.requests.append(req)

@@ -344,6 +344,16 @@ impl AuditClient {
         self.opts.reply_timeout
     }
 
+    /// The socket receive buffer size the kernel granted (SO_RCVBUF).
+    pub fn receive_buffer_size(&self) -> Result<usize> {
+        self.transport.recv_buffer_size()
+    }
+
+    /// ENOBUFS overruns seen so far (cheap: one atomic load).
+    pub fn overruns(&self) -> u64 {
+        self.stats.overruns.load(Ordering::Relaxed)
+    }
+
     /// Set SO_RCVBUF(FORCE); returns the size granted.
     pub fn set_receive_buffer_size(&self, size: usize) -> Result<usize> {
         self.transport.set_recv_buffer_size(size)

@@ -234,6 +234,12 @@ impl Transport {
         }
     }
 
+    /// The current SO_RCVBUF (what the kernel granted).
+    pub fn recv_buffer_size(&self) -> Result<usize> {
+        rustix::net::sockopt::socket_recv_buffer_size(self.as_fd())
+            .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
+    }
+
     pub fn raw_fd(&self) -> RawFd {
         self.as_fd().as_raw_fd()
     }

@@ -41,10 +41,10 @@ for name in ["plain.txt", "with space.txt", "new\nline.txt", "\u00e9t\u00e9.txt"
     os.chmod(p, 0o4755 if name == "plain.txt" else 0o600)
     os.rename(p, p + ".old")
     os.unlink(p + ".old")
-p = os.path.join(os.fsencode(watched), b"bad\xffname")
-with open(p, "wb") as f:
-    f.write(b"x")
-os.unlink(p)
+bad = os.path.join(os.fsencode(watched), b"bad\xffname")
+with open(bad, "wb") as fb:
+    fb.write(b"x")
+os.unlink(bad)
 
 # Sockets: connect/bind with inet, inet6, unix path, abstract unix, netlink.
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

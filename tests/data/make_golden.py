@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Callable
 
 import auparse  # type: ignore[import-not-found]
 
 
-def text(f):  # type: ignore[no-untyped-def]
+def text(f: Callable[[], str]) -> str | None:
     try:
         return f()
     except UnicodeDecodeError as e:
