@@ -15,7 +15,7 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::audit::client::Batch;
 use crate::audit::records::json::{self, Sink};
-use crate::audit::records::{self as core, Event, LogStream, Record, Timestamp};
+use crate::audit::records::{self as core, Event, Field, LogStream, Record, Timestamp};
 use crate::bindings::client::PyAuditClient;
 use crate::bindings::types::message_type_object;
 
@@ -33,6 +33,50 @@ fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
         Ok(s) => Ok(PyString::new(py, s).into_any()),
         Err(_) => PyBytes::new(py, b).call_method1("decode", ("utf-8", "surrogateescape")),
     }
+}
+
+/// FNV-1a: field names are short; SipHash's DoS resistance buys nothing here
+/// (the cache is bounded and keyed by names the kernel writes).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &c in bytes {
+            h = (h ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Field names repeat endlessly ("pid", "uid", ...): one shared str per name.
+/// Only short ASCII names are cached, and at most NAME_CACHE_MAX of them.
+fn py_name<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    use std::collections::HashMap;
+    const NAME_CACHE_MAX: usize = 4096;
+    type Names = HashMap<Box<[u8]>, Py<PyString>, std::hash::BuildHasherDefault<Fnv>>;
+    static NAMES: PyOnceLock<Mutex<Names>> = PyOnceLock::new();
+    if b.len() > 32 || !b.is_ascii() {
+        return py_str(py, b);
+    }
+    let cache = NAMES.get_or_init(py, || Mutex::new(Names::default()));
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = cache.get(b) {
+        return Ok(s.bind(py).clone().into_any());
+    }
+    let s = PyString::intern(py, std::str::from_utf8(b).unwrap_or_default());
+    if cache.len() < NAME_CACHE_MAX {
+        cache.insert(b.into(), s.clone().unbind());
+    }
+    Ok(s.into_any())
 }
 
 fn millis_now() -> u64 {
@@ -283,23 +327,28 @@ pub struct PyFields {
 }
 
 impl PyFields {
-    fn names(&self) -> Vec<&[u8]> {
+    /// The fields that are first of their name, in order (the mapping's entries).
+    fn entries(&self) -> Vec<&Field> {
         let r = self.src.rec();
-        let mut seen: Vec<&[u8]> = Vec::with_capacity(r.fields().len());
+        let mut bloom = 0u64;
+        let mut out: Vec<&Field> = Vec::with_capacity(r.fields().len());
         for f in r.fields() {
             let n = r.field_name(f);
-            if !seen.contains(&n) {
-                seen.push(n);
+            let bit = 1u64 << ((n.len() * 7 + usize::from(n.first().copied().unwrap_or(0))) & 63);
+            if bloom & bit != 0 && out.iter().any(|g| r.field_name(g) == n) {
+                continue;
             }
+            bloom |= bit;
+            out.push(f);
         }
-        seen
+        out
     }
 }
 
 #[pymethods]
 impl PyFields {
     fn __len__(&self) -> usize {
-        self.names().len()
+        self.entries().len()
     }
     fn __getitem__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         match self.src.rec().get(name.as_bytes()) {
@@ -329,35 +378,29 @@ impl PyFields {
         }
     }
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let names: Vec<Bound<'py, PyAny>> = self
-            .names()
-            .into_iter()
-            .map(|n| py_str(py, n))
-            .collect::<PyResult<_>>()?;
-        PyList::new(py, names)
+        let r = self.src.rec();
+        let list = PyList::empty(py);
+        for f in self.entries() {
+            list.append(py_name(py, r.field_name(f))?)?;
+        }
+        Ok(list)
     }
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let r = self.src.rec();
-        let vals: Vec<Bound<'py, PyAny>> = self
-            .names()
-            .into_iter()
-            .map(|n| py_str(py, r.get(n).unwrap_or_default()))
-            .collect::<PyResult<_>>()?;
-        PyList::new(py, vals)
+        let list = PyList::empty(py);
+        for f in self.entries() {
+            list.append(py_str(py, r.field_value(f))?)?;
+        }
+        Ok(list)
     }
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let r = self.src.rec();
-        let items: Vec<Bound<'py, PyTuple>> = self
-            .names()
-            .into_iter()
-            .map(|n| {
-                PyTuple::new(
-                    py,
-                    [py_str(py, n)?, py_str(py, r.get(n).unwrap_or_default())?],
-                )
-            })
-            .collect::<PyResult<_>>()?;
-        PyList::new(py, items)
+        let list = PyList::empty(py);
+        for f in self.entries() {
+            let pair = [py_name(py, r.field_name(f))?, py_str(py, r.field_value(f))?];
+            list.append(PyTuple::new(py, pair)?)?;
+        }
+        Ok(list)
     }
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
         let mine = PyDict::new(py);

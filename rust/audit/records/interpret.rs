@@ -489,7 +489,7 @@ fn print_uid(v: &[u8], base: u32, group: bool, out: &mut Vec<u8>) {
 }
 
 fn record_machine(rec: &Record) -> Option<names::Machine> {
-    rec.arch.and_then(names::machine_for_audit_arch)
+    rec.machine
 }
 
 fn socketcall_name(n: u64) -> Option<&'static str> {
@@ -638,7 +638,7 @@ fn print_mode(v: &[u8], base: u32, out: &mut Vec<u8>) {
     let m = n as u32;
     match names::file_type_name(m & 0o170000) {
         Some(t) => out.extend_from_slice(t.as_bytes()),
-        None => out.extend_from_slice(format!("{:03o}", (m & 0o170000) / 0o010000).as_bytes()),
+        None => push_octal3(out, (m & 0o170000) / 0o010000),
     }
     if m & 0o4000 != 0 {
         out.extend_from_slice(b",suid");
@@ -649,7 +649,17 @@ fn print_mode(v: &[u8], base: u32, out: &mut Vec<u8>) {
     if m & 0o1000 != 0 {
         out.extend_from_slice(b",sticky");
     }
-    out.extend_from_slice(format!(",{:03o}", m & 0o777).as_bytes());
+    out.push(b',');
+    push_octal3(out, m & 0o777);
+}
+
+/// `%03o` of a value below 0o1000.
+fn push_octal3(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&[
+        b'0' + ((v >> 6) & 7) as u8,
+        b'0' + ((v >> 3) & 7) as u8,
+        b'0' + (v & 7) as u8,
+    ]);
 }
 
 fn print_mode_short(v: &[u8], base: u32, out: &mut Vec<u8>) {
@@ -1467,12 +1477,24 @@ fn tty_escape_tail(out: &mut Vec<u8>, start: usize, keep_key_separator: bool) {
 /// Append the interpretation of field `f` of `rec` to `out` (auparse's
 /// `auparse_interpret_field` text, TTY-escaped).
 pub fn interpret_field(rec: &Record, f: &Field, out: &mut Vec<u8>) {
-    let name = rec.field_name(f);
+    let kind = field_kind(
+        rec.msg_type,
+        rec.field_name(f),
+        rec.field_value(f),
+        f.quoted,
+    );
+    interpret_field_as(rec, f, kind, out)
+}
+
+/// [`interpret_field`] when the caller already knows the field's kind.
+pub(crate) fn interpret_field_as(rec: &Record, f: &Field, kind: FieldKind, out: &mut Vec<u8>) {
     let value = rec.field_value(f);
-    let kind = field_kind(rec.msg_type, name, value, f.quoted);
     let start = out.len();
     // auditd's ENRICHED part wins, as in auparse (except "unknown-..." answers).
-    match rec.enrichment(name).filter(|e| !e.starts_with(b"unknown-")) {
+    match rec
+        .field_enrichment(f)
+        .filter(|e| !e.starts_with(b"unknown-"))
+    {
         Some(e) => {
             if matches!(kind, FieldKind::Uid | FieldKind::Gid) {
                 match e.strip_prefix(b"\"") {

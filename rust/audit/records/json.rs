@@ -18,7 +18,7 @@
 //! next to a field carries auparse's interpretation when it says more than the
 //! field (names for ids, syscalls, errnos, modes, socket addresses, ...).
 
-use super::interpret::{decode_string, field_kind, interpret_field, FieldKind};
+use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
 use super::names;
 use super::parse::{types, Field, Record};
 use super::reassemble::Event;
@@ -132,24 +132,37 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
 }
 
 /// Key names of one object, to keep them unique (`name_2`, `name_3`, ...).
+/// Remembers 64-bit hashes only: a collision would at worst add a suffix.
 #[derive(Default)]
 struct Keys {
-    seen: Vec<Vec<u8>>,
+    seen: Vec<u64>,
+    bloom: u64,
+}
+
+fn key_hash(k: &[u8]) -> u64 {
+    k.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+        (h ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 impl Keys {
     fn emit<S: Sink>(&mut self, sink: &mut S, k: &[u8]) {
-        if !self.seen.iter().any(|s| s == k) {
-            self.seen.push(k.to_vec());
+        let h = key_hash(k);
+        let bit = 1u64 << (h >> 58);
+        if self.bloom & bit == 0 || !self.seen.contains(&h) {
+            self.bloom |= bit;
+            self.seen.push(h);
             return sink.key(k);
         }
         let mut n = 2;
         loop {
             let mut cand = k.to_vec();
             cand.extend_from_slice(format!("_{n}").as_bytes());
-            if !self.seen.contains(&cand) {
+            let h = key_hash(&cand);
+            if !self.seen.contains(&h) {
                 sink.key(&cand);
-                self.seen.push(cand);
+                self.bloom |= 1u64 << (h >> 58);
+                self.seen.push(h);
                 return;
             }
             n += 1;
@@ -202,7 +215,7 @@ fn emit_field<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, f: &Field, b
             }
             if has_interpretation(kind) {
                 buf.clear();
-                interpret_field(rec, f, buf);
+                interpret_field_as(rec, f, kind, buf);
                 let same = buf.as_slice() == value
                     || (matches!(
                         kind,
@@ -401,6 +414,14 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Append `s` as a JSON string literal.
 pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
+    // Fast path: printable ASCII without quote or backslash goes out as is.
+    if s.iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+    {
+        out.extend_from_slice(s);
+        out.push(b'"');
+        return;
+    }
     let mut rest = s;
     loop {
         match std::str::from_utf8(rest) {

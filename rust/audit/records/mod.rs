@@ -85,7 +85,7 @@ impl LogStream {
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
         let mut rest = chunk;
         if !self.partial.is_empty() {
-            match rest.iter().position(|&c| c == b'\n') {
+            match parse::find_byte(rest, b'\n') {
                 Some(p) => {
                     let mut line = std::mem::take(&mut self.partial);
                     line.extend_from_slice(&rest[..p]);
@@ -100,7 +100,7 @@ impl LogStream {
                 }
             }
         }
-        while let Some(p) = rest.iter().position(|&c| c == b'\n') {
+        while let Some(p) = parse::find_byte(rest, b'\n') {
             self.line(&rest[..p], out);
             rest = &rest[p + 1..];
         }
@@ -127,3 +127,6 @@ impl LogStream {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod bench;

@@ -85,7 +85,12 @@ pub struct Field {
     pub synthetic: bool,
     /// The field was inside the nested `msg='...'` of a user record.
     pub nested: bool,
+    /// Index of auditd's ENRICHED value for this field name, or [`NO_ENRICHMENT`].
+    pub enrich: u8,
 }
+
+/// [`Field::enrich`] when auditd wrote no interpretation for the field.
+pub const NO_ENRICHMENT: u8 = u8::MAX;
 
 /// The time stamp of a record exactly as the kernel wrote it: `audit(SEC.MSEC:SERIAL)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -135,6 +140,9 @@ pub struct Record {
     pub(crate) syscall: Option<u64>,
     pub(crate) a0: u64,
     pub(crate) a1: u64,
+    /// The machine of `arch` and the name of `syscall` on it (looked up once).
+    pub(crate) machine: Option<super::names::Machine>,
+    pub(crate) syscall_name: Option<&'static str>,
     error: Option<ParseError>,
 }
 
@@ -185,6 +193,15 @@ impl Record {
     pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
         self.find(name).map(|(_, f)| self.field_value(f))
     }
+    /// The ENRICHED value auditd wrote for field `f`, if any.
+    pub fn field_enrichment(&self, f: &Field) -> Option<&[u8]> {
+        if f.enrich == NO_ENRICHMENT {
+            return None;
+        }
+        self.enriched
+            .get(usize::from(f.enrich))
+            .map(|e| &self.text[e.value.range()])
+    }
     /// The ENRICHED value auditd wrote for a field (matched case-insensitively,
     /// as auparse lowercases the enrichment names).
     pub fn enrichment(&self, name: &[u8]) -> Option<&[u8]> {
@@ -212,6 +229,8 @@ impl Record {
             syscall: None,
             a0: 0,
             a1: 0,
+            machine: None,
+            syscall_name: None,
             error: Some(error),
         }
     }
@@ -284,7 +303,33 @@ fn parse_header(b: &[u8], pos: usize) -> Result<(Timestamp, u64, usize), ParseEr
 
 #[inline]
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == needle)
+    find_byte(hay, needle)
+}
+
+/// The first `needle` in `hay`, eight bytes at a time (SWAR: a zero byte in
+/// `word ^ needle*8` is a match).
+#[inline]
+pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let rep = LO.wrapping_mul(u64::from(needle));
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for c in &mut chunks {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        let w = u64::from_le_bytes(a) ^ rep;
+        let t = w.wrapping_sub(LO) & !w & HI;
+        if t != 0 {
+            return Some(base + (t.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == needle)
+        .map(|p| base + p)
 }
 
 /// Parse a netlink payload (what the kernel sends: `audit(...): fields`).
@@ -357,9 +402,27 @@ pub fn type_from_name(name: &[u8]) -> Result<u16, ParseError> {
             return Ok(n);
         }
     }
+    if let Some(t) = TYPE_CACHE.with(|c| c.borrow().iter().find(|(n, _)| **n == *name).map(|e| e.1))
+    {
+        return Ok(t);
+    }
     let s = std::str::from_utf8(name)
         .map_err(|_| ParseError::UnknownTypeName(String::from_utf8_lossy(name).into_owned()))?;
-    super::names::message_type_by_name(s).ok_or_else(|| ParseError::UnknownTypeName(s.to_owned()))
+    let t = super::names::message_type_by_name(s)
+        .ok_or_else(|| ParseError::UnknownTypeName(s.to_owned()))?;
+    TYPE_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() < 64 {
+            c.push((name.into(), t));
+        }
+    });
+    Ok(t)
+}
+
+thread_local! {
+    /// Type names seen in `type=` lately: a log repeats a handful of them.
+    static TYPE_CACHE: std::cell::RefCell<Vec<(Box<[u8]>, u16)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The field tokenizer and the per-record facts.
@@ -371,37 +434,79 @@ fn build(
     node: Option<Span>,
     body_start: usize,
 ) -> Record {
-    let sep = text[body_start..]
-        .iter()
-        .position(|&c| c == ENRICHMENT_SEPARATOR)
-        .map(|p| body_start + p);
+    let sep = find_byte(&text[body_start..], ENRICHMENT_SEPARATOR).map(|p| body_start + p);
     let body_end = sep.unwrap_or(text.len());
-    let mut fields = Vec::with_capacity(32);
-    let mut side = Vec::new();
     let is_avc = msg_type == types::AVC || msg_type == types::USER_AVC;
-    tokenize(text, body_start, body_end, is_avc, &mut fields, &mut side);
-    let mut enriched = Vec::new();
-    if let Some(sep) = sep {
-        tokenize_enrichment(text, sep + 1, text.len(), &mut enriched);
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let (fields, enriched, side) = &mut *scratch;
+        fields.clear();
+        enriched.clear();
+        side.clear();
+        tokenize(text, body_start, body_end, is_avc, fields, side);
+        if let Some(sep) = sep {
+            tokenize_enrichment(text, sep + 1, text.len(), enriched);
+            link_enrichment(text, fields, enriched);
+        }
+        let mut rec = Record {
+            text: text.into(),
+            side: side.as_slice().into(),
+            msg_type,
+            timestamp,
+            serial,
+            node,
+            body: Span::new(body_start, body_end),
+            fields: fields.as_slice().into(),
+            enriched: enriched.as_slice().into(),
+            arch: None,
+            syscall: None,
+            a0: 0,
+            a1: 0,
+            machine: None,
+            syscall_name: None,
+            error: None,
+        };
+        gather_facts(&mut rec);
+        rec
+    })
+}
+
+type Scratch = (Vec<Field>, Vec<Field>, Vec<u8>);
+
+thread_local! {
+    /// Reused per thread so parsing a record allocates only what it keeps.
+    static SCRATCH: std::cell::RefCell<Scratch> =
+        std::cell::RefCell::new((Vec::with_capacity(64), Vec::with_capacity(16), Vec::new()));
+}
+
+/// A 6-bit hash of a field name, case-insensitive (for the enrichment filter).
+#[inline]
+fn name_bit(name: &[u8]) -> u64 {
+    let first = name.first().map_or(0, u8::to_ascii_lowercase);
+    let last = name.last().map_or(0, u8::to_ascii_lowercase);
+    1u64 << ((usize::from(first) * 7 + usize::from(last) * 3 + name.len()) & 63)
+}
+
+/// Point every field at auditd's ENRICHED value of the same name (auparse looks
+/// them up by name, case-insensitively, first one wins).
+fn link_enrichment(text: &[u8], fields: &mut [Field], enriched: &[Field]) {
+    let mut mask = 0u64;
+    for e in enriched.iter().take(usize::from(NO_ENRICHMENT)) {
+        mask |= name_bit(&text[e.name.range()]);
     }
-    let mut rec = Record {
-        text: text.into(),
-        side: side.into_boxed_slice(),
-        msg_type,
-        timestamp,
-        serial,
-        node,
-        body: Span::new(body_start, body_end),
-        fields: fields.into_boxed_slice(),
-        enriched: enriched.into_boxed_slice(),
-        arch: None,
-        syscall: None,
-        a0: 0,
-        a1: 0,
-        error: None,
-    };
-    gather_facts(&mut rec);
-    rec
+    for f in fields.iter_mut().filter(|f| !f.synthetic) {
+        let name = &text[f.name.range()];
+        if mask & name_bit(name) == 0 {
+            continue;
+        }
+        if let Some(i) = enriched
+            .iter()
+            .take(usize::from(NO_ENRICHMENT))
+            .position(|e| text[e.name.range()].eq_ignore_ascii_case(name))
+        {
+            f.enrich = i as u8;
+        }
+    }
 }
 
 /// auparse remembers `arch`, `syscall`, `a0` and `a1` of a record to interpret
@@ -436,6 +541,11 @@ fn gather_facts(rec: &mut Record) {
     rec.syscall = syscall;
     rec.a0 = a0;
     rec.a1 = a1;
+    rec.machine = arch.and_then(super::names::machine_for_audit_arch);
+    rec.syscall_name = match (rec.machine, syscall) {
+        (Some(m), Some(nr)) => super::names::syscall_name(m, nr),
+        _ => None,
+    };
 }
 
 fn tokenize(
@@ -446,22 +556,22 @@ fn tokenize(
     fields: &mut Vec<Field>,
     side: &mut Vec<u8>,
 ) {
+    let b = &b[..end];
     let mut i = start;
     let mut avc_words = 0u8;
     let mut nested = false;
     while i < end {
-        while i < end && b[i] == b' ' {
-            i += 1;
-        }
+        i += b[i..].iter().take_while(|&&c| c == b' ').count();
         if i >= end {
             break;
         }
         let tok = i;
         // Name: up to '=' or a space.
-        let mut j = i;
-        while j < end && b[j] != b' ' && b[j] != b'=' {
-            j += 1;
-        }
+        let j = tok
+            + b[tok..]
+                .iter()
+                .position(|&c| c == b' ' || c == b'=')
+                .unwrap_or(end - tok);
         if j >= end || b[j] == b' ' {
             // A bare word. SELinux AVC records label two of them (auparse: seresult, seperms).
             if is_avc {
@@ -498,6 +608,7 @@ fn tokenize(
                     quoted: true,
                     synthetic: false,
                     nested,
+                    enrich: NO_ENRICHMENT,
                 });
                 i = next_space(b, close + 1, end);
                 continue;
@@ -520,6 +631,7 @@ fn tokenize(
                 quoted: false,
                 synthetic: false,
                 nested,
+                enrich: NO_ENRICHMENT,
             });
         }
         i = vend;
@@ -553,6 +665,7 @@ fn avc_word(
             quoted: false,
             synthetic: true,
             nested: false,
+            enrich: NO_ENRICHMENT,
         });
         // The name lives in `side` too: mark with a name span into side via synthetic.
         return j;
@@ -590,6 +703,7 @@ fn avc_word(
             quoted: false,
             synthetic: true,
             nested: false,
+            enrich: NO_ENRICHMENT,
         });
         return k;
     }
@@ -647,6 +761,7 @@ fn tokenize_enrichment(b: &[u8], start: usize, end: usize, out: &mut Vec<Field>)
                 quoted: false,
                 synthetic: false,
                 nested: false,
+                enrich: NO_ENRICHMENT,
             });
         }
         i = vend;
