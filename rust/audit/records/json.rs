@@ -109,23 +109,36 @@ fn numeric_kind(kind: FieldKind) -> bool {
 }
 
 fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
-    let digits = v.strip_prefix(b"-").unwrap_or(v);
+    let (neg, digits) = match v.strip_prefix(b"-") {
+        Some(d) => (true, d),
+        None => (false, v),
+    };
     let plain = !digits.is_empty()
-        && digits.len() <= 19
+        && digits.len() <= 20
         && digits.iter().all(u8::is_ascii_digit)
         && (digits[0] != b'0' || digits.len() == 1);
     if plain {
-        if let Ok(s) = std::str::from_utf8(v) {
-            if let Ok(n) = s.parse::<i64>() {
-                return sink.int(n);
+        let mut n: u64 = 0;
+        let mut ok = true;
+        for &c in digits {
+            match n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(u64::from(c - b'0')))
+            {
+                Some(m) => n = m,
+                None => {
+                    ok = false;
+                    break;
+                }
             }
         }
-    } else if !digits.is_empty() && digits.len() == 20 && v[0] != b'-' {
-        if let Some(n) = std::str::from_utf8(v)
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-        {
-            return sink.uint(n);
+        if ok {
+            if !neg {
+                return sink.uint(n);
+            }
+            if n <= i64::MAX as u64 + 1 && n != 0 {
+                return sink.int((n as i64).wrapping_neg());
+            }
         }
     }
     sink.string(v)
@@ -133,10 +146,22 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
 
 /// Key names of one object, to keep them unique (`name_2`, `name_3`, ...).
 /// Remembers 64-bit hashes only: a collision would at worst add a suffix.
-#[derive(Default)]
 struct Keys {
-    seen: Vec<u64>,
+    inline: [u64; 48],
+    len: usize,
+    more: Vec<u64>,
     bloom: u64,
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys {
+            inline: [0; 48],
+            len: 0,
+            more: Vec::new(),
+            bloom: 0,
+        }
+    }
 }
 
 fn key_hash(k: &[u8]) -> u64 {
@@ -146,12 +171,23 @@ fn key_hash(k: &[u8]) -> u64 {
 }
 
 impl Keys {
+    fn contains(&self, h: u64) -> bool {
+        self.bloom & (1u64 << (h >> 58)) != 0
+            && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
+    }
+    fn insert(&mut self, h: u64) {
+        self.bloom |= 1u64 << (h >> 58);
+        if self.len < self.inline.len() {
+            self.inline[self.len] = h;
+            self.len += 1;
+        } else {
+            self.more.push(h);
+        }
+    }
     fn emit<S: Sink>(&mut self, sink: &mut S, k: &[u8]) {
         let h = key_hash(k);
-        let bit = 1u64 << (h >> 58);
-        if self.bloom & bit == 0 || !self.seen.contains(&h) {
-            self.bloom |= bit;
-            self.seen.push(h);
+        if !self.contains(h) {
+            self.insert(h);
             return sink.key(k);
         }
         let mut n = 2;
@@ -159,10 +195,9 @@ impl Keys {
             let mut cand = k.to_vec();
             cand.extend_from_slice(format!("_{n}").as_bytes());
             let h = key_hash(&cand);
-            if !self.seen.contains(&h) {
+            if !self.contains(h) {
                 sink.key(&cand);
-                self.bloom |= 1u64 << (h >> 58);
-                self.seen.push(h);
+                self.insert(h);
                 return;
             }
             n += 1;
@@ -261,9 +296,13 @@ fn emit_fields<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, buf: &mut V
 /// One record as an object.
 pub fn emit_record<S: Sink>(sink: &mut S, rec: &Record) {
     let mut buf = Vec::with_capacity(128);
+    emit_record_with(sink, rec, &mut buf);
+}
+
+fn emit_record_with<S: Sink>(sink: &mut S, rec: &Record, buf: &mut Vec<u8>) {
     sink.begin_map();
     let mut keys = Keys::default();
-    emit_fields(sink, &mut keys, rec, &mut buf);
+    emit_fields(sink, &mut keys, rec, buf);
     sink.end_map();
 }
 
@@ -342,7 +381,20 @@ pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
     let mut buf = Vec::with_capacity(256);
     sink.begin_map();
     sink.key(b"timestamp");
-    sink.string(ev.timestamp.to_string().as_bytes());
+    buf.clear();
+    push_decimal(&mut buf, ev.timestamp.sec);
+    buf.push(b'.');
+    let ms = ev.timestamp.msec;
+    if ms < 1000 {
+        buf.extend_from_slice(&[
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+        ]);
+    } else {
+        push_decimal(&mut buf, u64::from(ms));
+    }
+    sink.string(&buf);
     sink.key(b"serial");
     sink.uint(ev.serial);
     if let Some(node) = ev.node() {
@@ -352,25 +404,24 @@ pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
     sink.key(b"complete");
     sink.boolean(ev.complete);
     // Group records by type, in order of first appearance.
-    let mut order: Vec<u16> = Vec::with_capacity(ev.records.len());
-    for r in &ev.records {
-        if !order.contains(&r.msg_type) {
-            order.push(r.msg_type);
+    for (i, first) in ev.records.iter().enumerate() {
+        let t = first.msg_type;
+        if ev.records[..i].iter().any(|r| r.msg_type == t) {
+            continue;
         }
-    }
-    for t in order {
-        let recs: Vec<&Record> = ev.records.iter().filter(|r| r.msg_type == t).collect();
+        let same = || ev.records[i..].iter().filter(move |r| r.msg_type == t);
         sink.key(type_key(t).as_bytes());
         if t == types::EXECVE {
+            let recs: Vec<&Record> = same().collect();
             emit_execve(sink, &recs, &mut buf);
-        } else if is_list_type(t) || recs.len() > 1 {
+        } else if is_list_type(t) || same().nth(1).is_some() {
             sink.begin_list();
-            for r in recs {
-                emit_record(sink, r);
+            for r in same() {
+                emit_record_with(sink, r, &mut buf);
             }
             sink.end_list();
-        } else if let Some(r) = recs.first() {
-            emit_record(sink, r);
+        } else {
+            emit_record_with(sink, first, &mut buf);
         }
     }
     sink.end_map();
@@ -410,6 +461,21 @@ impl<'a> JsonWriter<'a> {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Append the decimal digits of `v` (no allocation).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
 
 /// Append `s` as a JSON string literal.
 pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
@@ -501,11 +567,14 @@ impl Sink for JsonWriter<'_> {
     }
     fn int(&mut self, v: i64) {
         self.value_prefix();
-        self.out.extend_from_slice(v.to_string().as_bytes());
+        if v < 0 {
+            self.out.push(b'-');
+        }
+        push_decimal(self.out, v.unsigned_abs());
     }
     fn uint(&mut self, v: u64) {
         self.value_prefix();
-        self.out.extend_from_slice(v.to_string().as_bytes());
+        push_decimal(self.out, v);
     }
     fn boolean(&mut self, b: bool) {
         self.value_prefix();

@@ -134,7 +134,9 @@ pub struct Record {
     node: Option<Span>,
     body: Span,
     fields: Box<[Field]>,
-    enriched: Box<[Field]>,
+    /// The body's fields, then the ENRICHED part's (one allocation).
+    /// `n_fields` says where the body's end.
+    n_fields: u32,
     /// Facts auparse gathers per record for interpretation.
     pub(crate) arch: Option<u32>,
     pub(crate) syscall: Option<u64>,
@@ -163,10 +165,14 @@ impl Record {
         self.error.as_ref()
     }
     pub fn fields(&self) -> &[Field] {
-        &self.fields
+        self.fields
+            .get(..self.n_fields as usize)
+            .unwrap_or_default()
     }
     pub fn enriched_fields(&self) -> &[Field] {
-        &self.enriched
+        self.fields
+            .get(self.n_fields as usize..)
+            .unwrap_or_default()
     }
     pub fn field_name(&self, f: &Field) -> &[u8] {
         if f.synthetic {
@@ -184,7 +190,7 @@ impl Record {
     }
     /// The first field of that name.
     pub fn find(&self, name: &[u8]) -> Option<(usize, &Field)> {
-        self.fields
+        self.fields()
             .iter()
             .enumerate()
             .find(|(_, f)| self.field_name(f) == name)
@@ -198,14 +204,14 @@ impl Record {
         if f.enrich == NO_ENRICHMENT {
             return None;
         }
-        self.enriched
+        self.enriched_fields()
             .get(usize::from(f.enrich))
             .map(|e| &self.text[e.value.range()])
     }
     /// The ENRICHED value auditd wrote for a field (matched case-insensitively,
     /// as auparse lowercases the enrichment names).
     pub fn enrichment(&self, name: &[u8]) -> Option<&[u8]> {
-        self.enriched
+        self.enriched_fields()
             .iter()
             .find(|f| self.field_name(f).eq_ignore_ascii_case(name))
             .map(|f| self.field_value(f))
@@ -224,7 +230,7 @@ impl Record {
             node: None,
             body: Span::new(0, len),
             fields: Box::default(),
-            enriched: Box::default(),
+            n_fields: 0,
             arch: None,
             syscall: None,
             a0: 0,
@@ -448,6 +454,8 @@ fn build(
             tokenize_enrichment(text, sep + 1, text.len(), enriched);
             link_enrichment(text, fields, enriched);
         }
+        let n_fields = fields.len() as u32;
+        fields.extend_from_slice(enriched);
         let mut rec = Record {
             text: text.into(),
             side: side.as_slice().into(),
@@ -457,7 +465,7 @@ fn build(
             node,
             body: Span::new(body_start, body_end),
             fields: fields.as_slice().into(),
-            enriched: enriched.as_slice().into(),
+            n_fields,
             arch: None,
             syscall: None,
             a0: 0,
@@ -517,7 +525,7 @@ fn link_enrichment(text: &[u8], fields: &mut [Field], enriched: &[Field]) {
 /// both read the same record the same way.
 fn gather_facts(rec: &mut Record) {
     let (mut arch, mut syscall, mut a0, mut a1) = (None, None, 0, 0);
-    for (i, f) in rec.fields.iter().enumerate().take(11) {
+    for (i, f) in rec.fields().iter().enumerate().take(11) {
         if f.synthetic {
             continue;
         }
@@ -713,10 +721,7 @@ fn avc_word(
 #[inline]
 fn next_space(b: &[u8], from: usize, end: usize) -> usize {
     let from = from.min(end);
-    b[from..end]
-        .iter()
-        .position(|&c| c == b' ')
-        .map_or(end, |p| from + p)
+    find_byte(&b[from..end], b' ').map_or(end, |p| from + p)
 }
 
 /// The ENRICHED part: `NAME=value` pairs; values may be quoted or, for SADDR,
