@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::auparse_tables as tables;
 use super::names;
 use super::parse::{types, Field, Record};
 
@@ -52,9 +53,13 @@ pub enum FieldKind {
     Mmap,
     Nfproto,
     MacLabel,
-    /// auparse has a decoder we do not implement (personality, open/mmap flags,
-    /// netfilter hooks, ioctl requests, ...): the value is given as written.
-    NotImplemented,
+    Icmptype,
+    Personality,
+    Hook,
+    Netaction,
+    IoctlReq,
+    Fanotify,
+    Resolve,
     Unclassified,
 }
 
@@ -104,9 +109,13 @@ fn kind_by_name(name: &[u8]) -> FieldKind {
         b"oflag" => Oflag,
         b"flags" => Mmap,
         b"family" => Nfproto,
-        b"icmptype" | b"per" | b"hook" | b"action" | b"ioctlcmd" | b"resp" | b"resolve" => {
-            NotImplemented
-        }
+        b"icmptype" => Icmptype,
+        b"per" => Personality,
+        b"hook" => Hook,
+        b"action" => Netaction,
+        b"ioctlcmd" => IoctlReq,
+        b"resp" => Fanotify,
+        b"resolve" => Resolve,
         _ => Unclassified,
     }
 }
@@ -1163,74 +1172,432 @@ fn print_clone_flags(v: &[u8], out: &mut Vec<u8>) {
 
 const O_CREAT: u64 = 0o100;
 
-/// The syscall arguments auparse decodes (`print_a0`..`print_a3`), following
-/// its dispatch (which depends on the syscall name's first letter in places).
-/// Decoders we do not implement fall back to `0x<hex>`, auparse's own fallback;
-/// docs/records.md lists them.
-fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
-    let Some(machine) = record_machine(rec) else {
-        return hex_fallback(v, out);
+/// auparse's `*_i2s()`: the first entry of the table with this value (the
+/// tables are keyed by C ints, so compare 32 bits).
+fn lookup(table: &[(u64, &'static str)], key: u64) -> Option<&'static str> {
+    let key = key as u32;
+    table
+        .iter()
+        .find(|(v, _)| *v as u32 == key)
+        .map(|(_, n)| *n)
+}
+
+fn unknown(out: &mut Vec<u8>, prefix: &str, hex: &str, v: &[u8]) {
+    out.extend_from_slice(prefix.as_bytes());
+    out.extend_from_slice(hex.as_bytes());
+    out.extend_from_slice(v);
+    out.push(b')');
+}
+
+/// A hex value looked up in `table`, else `<prefix><hex><value>)`.
+fn print_table16(
+    v: &[u8],
+    table: &[(u64, &'static str)],
+    prefix: &str,
+    hex: &str,
+    out: &mut Vec<u8>,
+) {
+    match c_strtoul(v, 16) {
+        Ok(n) => match lookup(table, n) {
+            Some(s) => out.extend_from_slice(s.as_bytes()),
+            None => unknown(out, prefix, hex, v),
+        },
+        Err(()) => conversion_error(v, out),
+    }
+}
+
+fn print_personality(v: &[u8], out: &mut Vec<u8>) {
+    const PER_MASK: u64 = 0xff;
+    const ADDR_NO_RANDOMIZE: u64 = 0x0040000;
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
     };
-    let Some(sys) = rec.syscall.and_then(|n| names::syscall_name(machine, n)) else {
+    let pers = u64::from(n as u32);
+    match lookup(tables::PERSONALITIES, pers & PER_MASK) {
+        Some(s) => {
+            out.extend_from_slice(s.as_bytes());
+            if pers & ADDR_NO_RANDOMIZE != 0 {
+                out.extend_from_slice(b"|~ADDR_NO_RANDOMIZE");
+            }
+        }
+        None => unknown(out, "unknown-personality(", "0x", v),
+    }
+}
+
+/// A small enumeration (auparse prints it only below `limit`).
+fn print_limited(
+    v: &[u8],
+    table: &[(u64, &'static str)],
+    limit: i32,
+    prefix: &str,
+    out: &mut Vec<u8>,
+) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    let i = n as i32;
+    if i < limit {
+        if let Some(s) = lookup(table, n) {
+            return out.extend_from_slice(s.as_bytes());
+        }
+    }
+    unknown(out, prefix, "0x", v)
+}
+
+/// A command printed as a decimal int when unknown (fcntl, epoll_ctl).
+fn print_decimal_fallback(
+    v: &[u8],
+    table: &[(u64, &'static str)],
+    prefix: &str,
+    out: &mut Vec<u8>,
+) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    match lookup(table, n) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => {
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend_from_slice((n as i32).to_string().as_bytes());
+            out.push(b')');
+        }
+    }
+}
+
+fn print_seek(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    match lookup(tables::SEEK_WHENCE, n & 0xff) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => unknown(out, "unknown-whence(", "", v),
+    }
+}
+
+fn print_sched(v: &[u8], out: &mut Vec<u8>) {
+    const SCHED_RESET_ON_FORK: u64 = 0x4000_0000;
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    let pol = u64::from(n as u32);
+    match lookup(tables::SCHED_POLICIES, pol & 0x0f) {
+        Some(s) => {
+            out.extend_from_slice(s.as_bytes());
+            if pol & SCHED_RESET_ON_FORK != 0 {
+                out.extend_from_slice(b"|SCHED_RESET_ON_FORK");
+            }
+        }
+        None => unknown(out, "unknown-scheduler-policy(", "0x", v),
+    }
+}
+
+fn print_sock_opt_level(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    let lvl = n as i32;
+    if lvl == 1 {
+        return out.extend_from_slice(b"SOL_SOCKET");
+    }
+    // getprotobynumber() first, as auparse does.
+    if let Some(p) = u64::try_from(lvl).ok().and_then(names::protocol_name) {
+        return out.extend_from_slice(p.as_bytes());
+    }
+    match lookup(tables::SOCKET_LEVELS, n) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => unknown(out, "unknown-sockopt-level(", "0x", v),
+    }
+}
+
+fn print_sock_opt_name(rec: &Record, v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    let mut opt = n as i32;
+    // PPC numbers some SOL_SOCKET options differently; auparse shifts them.
+    if matches!(
+        rec.machine,
+        Some(names::Machine::Ppc64 | names::Machine::Ppc)
+    ) && (16..=21).contains(&opt)
+    {
+        opt += 100;
+    }
+    match lookup(tables::SOCKET_OPTION_NAMES, opt as u32 as u64) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => unknown(out, "unknown-sockopt-name(", "0x", v),
+    }
+}
+
+fn print_udp_opt_name(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    match n as i32 {
+        1 => out.extend_from_slice(b"UDP_CORK"),
+        100 => out.extend_from_slice(b"UDP_ENCAP"),
+        _ => unknown(out, "unknown-udpopt-name(", "0x", v),
+    }
+}
+
+fn print_ioctl_req(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    match lookup(tables::IOCTL_REQUESTS, n) {
+        Some(s) => out.extend_from_slice(s.as_bytes()),
+        None => out.extend_from_slice(format!("0x{:x}", n as u32).as_bytes()),
+    }
+}
+
+fn print_shm_flags(v: &[u8], out: &mut Vec<u8>) {
+    let Ok(n) = c_strtoul(v, 16) else {
+        return conversion_error(v, out);
+    };
+    let flags = u64::from(n as u32);
+    let start = out.len();
+    for table_mask in [
+        (tables::IPC_COMMAND_FLAGS, 0o3000u64),
+        (tables::SHM_MODE_FLAGS, 0o14000),
+    ] {
+        let (table, mask) = table_mask;
+        for (bit, name) in table {
+            if flags & mask & bit != 0 {
+                if out.len() != start {
+                    out.push(b'|');
+                }
+                out.extend_from_slice(name.as_bytes());
+            }
+        }
+    }
+    if out.len() != start {
+        out.push(b'|');
+    }
+    // auparse's print_mode_short_int() of the permission bits: "0ooo".
+    out.push(b'0');
+    push_octal3(out, (flags & 0o777) as u32);
+}
+
+/// The syscall arguments auparse decodes (`print_a0`..`print_a3` of
+/// interpret.c), following its dispatch — which in places goes by the first
+/// letter of the syscall name, so a name in the "wrong" branch falls back.
+/// Anything else prints as `0x<hex>`, auparse's own fallback.
+fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
+    let Some(sys) = rec.syscall_name else {
         return hex_fallback(v, out);
     };
     let first = sys.as_bytes().first().copied().unwrap_or(0);
     let rest = sys.get(1..).unwrap_or("");
     match which {
-        0 => match sys {
+        0 => print_a0(rec, sys, first, rest, v, out),
+        1 => print_a1(rec, sys, first, rest, v, out),
+        2 => print_a2(rec, sys, first, rest, v, out),
+        _ => print_a3(sys, first, v, out),
+    }
+}
+
+fn print_a0(rec: &Record, sys: &str, first: u8, rest: &str, v: &[u8], out: &mut Vec<u8>) {
+    let _ = rec;
+    match first {
+        b'r' => match sys {
             "rt_sigaction" => print_signal(v, 16, out),
-            "readlinkat" | "mkdirat" | "mknodat" | "fchownat" | "futimesat" | "fchmodat"
-            | "futimensat" | "unlinkat" | "utimensat" | "linkat" | "newfstatat"
-            | "name_to_handle_at" => print_dirfd(v, out),
-            s if s.starts_with("renameat") || s.starts_with("faccessat") => print_dirfd(v, out),
-            s if first == b'o' && s.starts_with("openat") => print_dirfd(v, out),
+            "readlinkat" => print_dirfd(v, out),
+            s if s.starts_with("renameat") => print_dirfd(v, out),
+            _ => hex_fallback(v, out),
+        },
+        b'c' => match sys {
+            "clock_settime" => print_limited(v, tables::CLOCK_IDS, 7, "unknown-clk_id(", out),
+            _ => hex_fallback(v, out),
+        },
+        b'p' => match sys {
+            "personality" => print_personality(v, out),
+            "ptrace" => print_table16(v, tables::PTRACE_REQUESTS, "unknown-ptrace(", "0x", out),
+            "prctl" => print_table16(v, tables::PRCTL_OPTIONS, "unknown-prctl-option(", "0x", out),
+            _ => hex_fallback(v, out),
+        },
+        b'm' => match sys {
+            "mkdirat" | "mknodat" => print_dirfd(v, out),
+            _ => hex_fallback(v, out),
+        },
+        b'f' => match sys {
+            "fchownat" | "futimesat" | "fchmodat" | "futimensat" => print_dirfd(v, out),
+            s if s.starts_with("faccessat") => print_dirfd(v, out),
+            _ => hex_fallback(v, out),
+        },
+        b'u' => match sys {
+            "unshare" => print_clone_flags(v, out),
+            "unlinkat" | "utimensat" => print_dirfd(v, out),
+            _ => hex_fallback(v, out),
+        },
+        _ if rest == "etrlimit" => print_limited(v, tables::RLIMITS, 17, "unknown-rlimit(", out),
+        b's' => match sys {
             "setuid" | "setreuid" | "setresuid" | "setfsuid" => print_uid(v, 16, false, out),
             "setgid" | "setregid" | "setresgid" | "setfsgid" => print_uid(v, 16, true, out),
             "socket" => print_socket_domain(v, out),
             "socketcall" => print_socketcall(v, out),
-            "unshare" => print_clone_flags(v, out),
+            _ => hex_fallback(v, out),
+        },
+        _ => match sys {
+            "linkat" | "newfstatat" | "name_to_handle_at" => print_dirfd(v, out),
+            s if s.starts_with("openat") => print_dirfd(v, out),
             s if s.starts_with("exit") => out.extend_from_slice(match v {
                 b"0" => b"EXIT_SUCCESS".as_slice(),
                 b"1" => b"EXIT_FAILURE",
                 _ => b"UNKNOWN",
             }),
+            "bpf" => print_table16(v, tables::BPF_COMMANDS, "unknown-bpf-cmd(", "", out),
             _ => hex_fallback(v, out),
         },
-        1 => match sys {
-            "setns" => print_clone_flags(v, out),
-            "fchmod" | "chmod" | "creat" | "mkdir" => print_mode_short(v, 16, out),
-            s if first == b'c' && s.contains("chown") => print_uid(v, 16, false, out),
+    }
+}
+
+fn print_a1(rec: &Record, sys: &str, first: u8, rest: &str, v: &[u8], out: &mut Vec<u8>) {
+    match (first, sys) {
+        (b'f', "fchmod") => return print_mode_short(v, 16, out),
+        (b'f', s) if s.starts_with("fcntl") => {
+            return print_decimal_fallback(v, tables::FCNTL_COMMANDS, "unknown-fcntl-command(", out)
+        }
+        (b'c', "chmod" | "creat") => return print_mode_short(v, 16, out),
+        (b'c', s) if s.contains("chown") => return print_uid(v, 16, false, out),
+        _ => {}
+    }
+    if rest == "etsockopt" {
+        return print_sock_opt_level(v, out);
+    }
+    match first {
+        b's' => match sys {
             "setreuid" | "setresuid" => print_uid(v, 16, false, out),
             "setregid" | "setresgid" => print_uid(v, 16, true, out),
             "socket" => print_socket_type(v, out),
-            "mknod" => print_mode(v, 16, out),
-            "mq_open" | "open" => print_open_flags(v, out),
-            "access" => print_access(v, out),
-            "kill" | "tkill" => print_signal(v, 16, out),
+            "setns" => print_clone_flags(v, out),
+            "sched_setscheduler" => print_sched(v, out),
             _ => hex_fallback(v, out),
         },
-        2 => match sys {
-            "openat" | "open_by_handle_at" => print_open_flags(v, out),
-            "open" if rec.a1 & O_CREAT != 0 => print_mode_short(v, 16, out),
-            "fchmodat" | "mkdirat" | "mknodat" => print_mode_short(v, 16, out),
-            "mq_open" if rec.a1 & O_CREAT != 0 => print_mode_short(v, 16, out),
-            s if s.starts_with("faccessat") => print_access(v, out),
-            "setresuid" => print_uid(v, 16, false, out),
-            "setresgid" => print_uid(v, 16, true, out),
-            "socket" => print_socket_proto(v, out),
-            "mmap" => print_prot(v, true, out),
-            "mprotect" => print_prot(v, false, out),
-            "readlinkat" | "linkat" => print_dirfd(v, out),
-            s if s.starts_with("renameat") => print_dirfd(v, out),
-            "tgkill" => print_signal(v, 16, out),
-            "clone" | "clone2" => print_clone_flags(v, out),
-            _ if rest == "etsockopt" => hex_fallback(v, out),
+        b'm' => match sys {
+            "mkdir" => print_mode_short(v, 16, out),
+            "mknod" => print_mode(v, 16, out),
+            "mq_open" => print_open_flags(v, out),
             _ => hex_fallback(v, out),
         },
         _ => match sys {
-            "mmap" => print_mmap_flags(v, out),
+            "open" => print_open_flags(v, out),
+            "access" => print_access(v, out),
+            "epoll_ctl" => print_decimal_fallback(
+                v,
+                tables::EPOLL_CTL_OPS,
+                "unknown-epoll_ctl-operation(",
+                out,
+            ),
+            "kill" | "tkill" => print_signal(v, 16, out),
+            "prctl" => match rec.a0 {
+                // PR_CAPBSET_READ, PR_CAPBSET_DROP
+                23 | 24 => print_capability(v, 16, out),
+                // PR_SET_PDEATHSIG
+                1 => print_signal(v, 16, out),
+                _ => hex_fallback(v, out),
+            },
+            "umount2" => print_flags(v, tables::UMOUNT_FLAGS, None, out),
+            "ioctl" => print_ioctl_req(v, out),
             _ => hex_fallback(v, out),
         },
+    }
+}
+
+fn print_a2(rec: &Record, sys: &str, first: u8, rest: &str, v: &[u8], out: &mut Vec<u8>) {
+    if sys.starts_with("fcntl") {
+        // F_SETOWN takes a uid-like owner; F_SETFD's FD_CLOEXEC is named.
+        return match (rec.a1, c_strtoul(v, 16)) {
+            (_, Err(())) => conversion_error(v, out),
+            (8, Ok(_)) => print_uid(v, 16, false, out),
+            (2, Ok(1)) => out.extend_from_slice(b"FD_CLOEXEC"),
+            _ => hex_fallback(v, out),
+        };
+    }
+    if rest == "etsockopt" {
+        return match rec.a1 {
+            0 => print_table16(v, tables::IP_OPTION_NAMES, "unknown-ipopt-name(", "0x", out),
+            1 => print_sock_opt_name(rec, v, out),
+            6 => print_table16(
+                v,
+                tables::TCP_OPTION_NAMES,
+                "unknown-tcpopt-name(",
+                "0x",
+                out,
+            ),
+            17 => print_udp_opt_name(v, out),
+            41 => print_table16(
+                v,
+                tables::IP6_OPTION_NAMES,
+                "unknown-ip6opt-name(",
+                "0x",
+                out,
+            ),
+            263 => print_table16(
+                v,
+                tables::PACKET_OPTION_NAMES,
+                "unknown-pktopt-name(",
+                "0x",
+                out,
+            ),
+            _ => hex_fallback(v, out),
+        };
+    }
+    match first {
+        b'o' => match sys {
+            "openat" | "open_by_handle_at" => print_open_flags(v, out),
+            "open" if rec.a1 & O_CREAT != 0 => print_mode_short(v, 16, out),
+            _ => hex_fallback(v, out),
+        },
+        b'f' => match sys {
+            "fchmodat" => print_mode_short(v, 16, out),
+            s if s.starts_with("faccessat") => print_access(v, out),
+            _ => hex_fallback(v, out),
+        },
+        b's' => match sys {
+            "setresuid" => print_uid(v, 16, false, out),
+            "setresgid" => print_uid(v, 16, true, out),
+            "socket" => print_socket_proto(v, out),
+            "sendmsg" => print_flags(v, tables::RECV_FLAGS, None, out),
+            "shmget" => print_shm_flags(v, out),
+            _ => hex_fallback(v, out),
+        },
+        b'm' => match sys {
+            "mmap" => print_prot(v, true, out),
+            "mkdirat" | "mknodat" => print_mode_short(v, 16, out),
+            "mprotect" => print_prot(v, false, out),
+            "mq_open" if rec.a1 & O_CREAT != 0 => print_mode_short(v, 16, out),
+            _ => hex_fallback(v, out),
+        },
+        b'r' => match sys {
+            "recvmsg" => print_flags(v, tables::RECV_FLAGS, None, out),
+            "readlinkat" => print_dirfd(v, out),
+            s if s.starts_with("renameat") => print_dirfd(v, out),
+            _ => hex_fallback(v, out),
+        },
+        b'l' => match sys {
+            "linkat" => print_dirfd(v, out),
+            "lseek" => print_seek(v, out),
+            _ => hex_fallback(v, out),
+        },
+        b'c' => match sys {
+            "clone" | "clone2" => print_clone_flags(v, out),
+            _ => hex_fallback(v, out),
+        },
+        _ => match sys {
+            s if s.contains("chown") => print_uid(v, 16, true, out),
+            "tgkill" => print_signal(v, 16, out),
+            _ => hex_fallback(v, out),
+        },
+    }
+}
+
+fn print_a3(sys: &str, first: u8, v: &[u8], out: &mut Vec<u8>) {
+    match (first, sys) {
+        (b'm', "mmap") => print_mmap_flags(v, out),
+        (b'm', "mount") => print_flags(v, tables::MOUNT_FLAGS, None, out),
+        (b'r', "recv" | "recvfrom" | "recvmmsg") | (b's', "send" | "sendto" | "sendmmsg") => {
+            print_flags(v, tables::RECV_FLAGS, None, out)
+        }
+        _ => hex_fallback(v, out),
     }
 }
 
@@ -1447,7 +1814,33 @@ fn interpret_kind(rec: &Record, kind: FieldKind, v: &[u8], quoted: bool, out: &m
             Err(()) => conversion_error(v, out),
         },
         Mmap => print_mmap_flags(num, out),
-        Addr | MacLabel | NotImplemented | Unclassified => as_written(v, quoted, out),
+        Icmptype => match c_strtoul(num, 10) {
+            Ok(n) => match lookup(tables::ICMP_TYPES, n) {
+                Some(s) => out.extend_from_slice(s.as_bytes()),
+                None => unknown(out, "unknown-icmp-type(", "", v),
+            },
+            Err(()) => conversion_error(v, out),
+        },
+        Personality => print_personality(num, out),
+        Hook => print_table16(num, tables::INET_HOOKS, "unknown-hook(", "", out),
+        Netaction => print_table16(num, tables::NET_ACTIONS, "unknown-action(", "", out),
+        IoctlReq => print_ioctl_req(num, out),
+        Fanotify => {
+            if !quoted && v.first().is_some_and(u8::is_ascii_digit) {
+                match c_strtoul(v, 10) {
+                    Ok(n) => out.extend_from_slice(match n as u32 {
+                        1 => b"allow".as_slice(),
+                        2 => b"deny",
+                        _ => b"unknown",
+                    }),
+                    Err(()) => conversion_error(v, out),
+                }
+            } else {
+                as_written(v, quoted, out)
+            }
+        }
+        Resolve => print_flags(num, tables::OPENAT2_RESOLVE, None, out),
+        Addr | MacLabel | Unclassified => as_written(v, quoted, out),
     }
 }
 

@@ -86,6 +86,13 @@ fn has_interpretation(kind: FieldKind) -> bool {
             | Oflag
             | Mmap
             | Nfproto
+            | Icmptype
+            | Personality
+            | Hook
+            | Netaction
+            | IoctlReq
+            | Fanotify
+            | Resolve
     )
 }
 

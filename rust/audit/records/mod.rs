@@ -5,6 +5,7 @@
 //! [`Event`] → JSON ([`json`]) or Python objects (bindings). Interpretation
 //! ([`interpret`]) runs on demand over the parsed spans.
 
+mod auparse_tables;
 pub mod interpret;
 pub mod json;
 pub mod names;
