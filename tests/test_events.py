@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditlink import AuditEvent, MessageType, Reassembler, read_events
 from auditlink.testing import FakeKernel
@@ -206,3 +208,23 @@ def test_client_events_end_when_closed(fake: FakeKernel) -> None:
     t.join(5)
     assert not t.is_alive()
     assert [e.serial for e in out] == [5] and not out[0].complete
+
+
+line_strategy = st.builds(
+    lambda node, t, sec, serial, body: (
+        (f"node={node} " if node else "") + f"type={t} msg=audit({sec}.000:{serial}): {body}"
+    ).encode("utf-8", "surrogateescape"),
+    st.one_of(st.none(), st.from_regex(r"[a-z]{1,4}", fullmatch=True)),
+    st.sampled_from(["SYSCALL", "PATH", "EXECVE", "PROCTITLE", "USER_END", "UNKNOWN[1999]"]),
+    st.integers(0, 20),
+    st.integers(0, 20),
+    st.text(max_size=60),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(line_strategy, st.binary(max_size=80)), max_size=25), st.integers(1, 50))
+def test_json_of_any_log_is_valid_and_matches_to_dict(lines: list[bytes], chunk: int) -> None:
+    data = b"\n".join(lines)
+    for ev in read_events(io.BytesIO(data), chunk_size=chunk):
+        assert json.loads(ev.to_json()) == ev.to_dict()

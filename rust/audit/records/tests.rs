@@ -213,6 +213,34 @@ mod props {
         }
 
         #[test]
+        fn log_stream_of_garbage_never_panics(
+            data in proptest::collection::vec(any::<u8>(), 0..2000),
+            split in 1usize..64,
+            lines in proptest::collection::vec("(node=[a-z]{1,3} )?type=(SYSCALL|PATH|EOE|PROCTITLE|USER_END|UNKNOWN\\[1300\\]) msg=audit\\([0-9]{1,3}\\.[0-9]{3}:[0-9]{1,3}\\): [ -~]{0,40}", 0..20),
+        ) {
+            let mut text = lines.join("\n").into_bytes();
+            text.extend_from_slice(&data);
+            let mut stream = LogStream::new(4, 1000);
+            let mut out = Vec::new();
+            for chunk in text.chunks(split) {
+                stream.feed(chunk, &mut out);
+            }
+            stream.finish(&mut out);
+            prop_assert!(stream.reassembler().in_flight() == 0);
+            for ev in &out {
+                let mut j = Vec::new();
+                json::event_to_json(ev, &mut j);
+                prop_assert!(std::str::from_utf8(&j).is_ok());
+                for r in &ev.records {
+                    for f in r.fields() {
+                        let mut o = Vec::new();
+                        interpret_field(r, f, &mut o);
+                    }
+                }
+            }
+        }
+
+        #[test]
         fn random_text_records_never_panic(body in "[ -~\\x1d]{0,200}", t in 1000u16..2999) {
             let line = format!("type=UNKNOWN[{t}] msg=audit(1.001:2): {body}");
             let r = parse_log_line(line.as_bytes()).unwrap();
