@@ -228,3 +228,15 @@ def test_json_of_any_log_is_valid_and_matches_to_dict(lines: list[bytes], chunk:
     data = b"\n".join(lines)
     for ev in read_events(io.BytesIO(data), chunk_size=chunk):
         assert json.loads(ev.to_json()) == ev.to_dict()
+
+
+def test_client_events_expire_when_the_stream_is_quiet(fake: FakeKernel) -> None:
+    with fake.client() as c:
+        # An old time stamp (as after a long stay in the kernel's backlog) must not
+        # expire the event on arrival; only quiet time does.
+        fake.send_record(1300, b"audit(1000000000.001:5): arch=c000003e syscall=59 exit=0")
+        fake.send_record(1302, b'audit(1000000000.001:5): item=0 name="/bin/true"')
+        start = time.monotonic()
+        ev = next(c.events(Reassembler(timeout=0.3)))
+        assert time.monotonic() - start >= 0.25
+        assert ev.serial == 5 and not ev.complete and len(ev) == 2

@@ -315,4 +315,5 @@ def receive_events(
 ) -> list[AuditEvent]:
     """Receive records from ``client`` (GIL released), parse and reassemble them in
     Rust, and return the events completed — waiting up to ``timeout`` seconds (None:
-    until at least one event completes)."""
+    until at least one event completes). While nothing arrives, stream time runs on
+    by the idle time, so events whose end never comes are emitted (incomplete)."""

@@ -281,9 +281,9 @@ class AuditClient:
 
         Records go from the socket to the Rust parser and reassembler without
         becoming Python objects first. Pass your own ``reassembler`` to choose
-        ``max_in_flight``/``timeout`` or to read its ``lost`` counter. Events that
-        wait longer than the reassembler's timeout (wall clock) for their EOE come
-        out with ``complete == False``. Malformed records never raise: they are
+        ``max_in_flight``/``timeout`` or to read its ``lost`` counter. An event whose
+        EOE does not come — in stream time, which also runs on while the socket is
+        quiet — within the reassembler's timeout comes out with ``complete == False``. Malformed records never raise: they are
         kept with ``error`` set. Register first (:meth:`set_pid`) or use a
         multicast client, or nothing arrives.
         """

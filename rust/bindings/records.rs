@@ -694,6 +694,8 @@ fn set_id_resolution(enabled: bool) {
 #[pyclass(module = "auditlink", name = "Reassembler", frozen)]
 pub struct PyReassembler {
     inner: Mutex<core::Reassembler>,
+    /// When the live stream last delivered a record (for `receive_events`).
+    last_arrival: Mutex<Instant>,
 }
 
 impl PyReassembler {
@@ -712,6 +714,7 @@ impl PyReassembler {
         }
         Ok(PyReassembler {
             inner: Mutex::new(core::Reassembler::new(max_in_flight, timeout_ms(timeout)?)),
+            last_arrival: Mutex::new(Instant::now()),
         })
     }
     /// Add a record; returns the events it completed (or timed out).
@@ -878,8 +881,9 @@ impl PyLogParser {
 
 /// Receive records from `client` (GIL released), parse and reassemble them in
 /// Rust, and return the events completed — waiting up to `timeout` seconds
-/// (None: until at least one event completes). Events that wait longer than the
-/// reassembler's timeout (by wall clock) come out incomplete.
+/// (None: until at least one event completes). While nothing arrives, stream
+/// time runs on by the idle time, so events whose end never comes are emitted
+/// (incomplete).
 #[pyfunction]
 #[pyo3(signature = (client, reassembler, max_messages=1024, timeout=None))]
 fn receive_events<'py>(
@@ -906,12 +910,23 @@ fn receive_events<'py>(
             c.receive_batch(&mut batch, max_messages.max(1), Some(slice))?;
             let mut out = Vec::new();
             let mut r = reasm.lock();
-            for i in 0..batch.len() {
-                if let Some((t, data)) = batch.get(i) {
-                    r.push(core::parse_payload_lenient(t, data), &mut out);
+            let mut last = reasm.last_arrival.lock().unwrap_or_else(|p| p.into_inner());
+            if batch.is_empty() {
+                // Stream time stands still while nothing arrives; let it run on
+                // by the idle time, so an event whose end never comes is emitted.
+                // (Not the wall clock: records delayed in the kernel's backlog
+                // carry old time stamps and must not expire on arrival.)
+                let idle = u64::try_from(last.elapsed().as_millis()).unwrap_or(u64::MAX);
+                let now = r.newest_ms().saturating_add(idle);
+                r.expire_at(now, &mut out);
+            } else {
+                *last = Instant::now();
+                for i in 0..batch.len() {
+                    if let Some((t, data)) = batch.get(i) {
+                        r.push(core::parse_payload_lenient(t, data), &mut out);
+                    }
                 }
             }
-            r.expire_at(millis_now(), &mut out);
             Ok(out)
         })?;
         if !out.is_empty() {
