@@ -24,6 +24,18 @@ from auditlink._native import (
 from auditlink.client import AuditClient, NetlinkClient, parse_netlink_error
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
 from auditlink.errors import AuditError
+from auditlink.events import (
+    AuditEvent,
+    AuditRecord,
+    AuditTimestamp,
+    Reassembler,
+    RecordFields,
+    RecordParseError,
+    parse_log_line,
+    parse_record,
+    read_events,
+    set_id_resolution,
+)
 from auditlink.status import AuditStatus
 
 __all__ = [
@@ -34,16 +46,26 @@ __all__ = [
     "NETLINK_AUDIT",
     "AuditClient",
     "AuditError",
+    "AuditEvent",
     "AuditFeatureBitmap",
+    "AuditRecord",
     "AuditStatus",
     "AuditStatusMask",
+    "AuditTimestamp",
     "FailureMode",
     "MessageType",
     "NetlinkClient",
     "NetlinkErrno",
     "NetlinkMessage",
     "RawAuditMessage",
+    "Reassembler",
+    "RecordFields",
+    "RecordParseError",
     "WaitMode",
     "__version__",
+    "parse_log_line",
     "parse_netlink_error",
+    "parse_record",
+    "read_events",
+    "set_id_resolution",
 ]

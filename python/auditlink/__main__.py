@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from auditlink._cli_events import add_subcommands
 from auditlink.client import AuditClient
 from auditlink.status import AuditStatus
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="print the kernel audit status (like auditctl -s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_status)
+    add_subcommands(sub)
     return parser
 
 

@@ -1,6 +1,12 @@
 """Type stubs for the Rust extension module (private: use the ``auditlink`` package)."""
 
+import builtins as _builtins
+from collections.abc import Iterable as _Iterable
+from collections.abc import Iterator as _Iterator
+from datetime import datetime as _datetime
 from typing import Any, BinaryIO, final
+from typing import Any as _Any
+from typing import final as _final
 
 from auditlink._message_type import MessageType
 
@@ -139,3 +145,175 @@ class NetlinkClient:
     @property
     def closed(self) -> bool: ...
     def close(self) -> None: ...
+
+# ---------------------------------------------------------------------------
+# records and events (issue 4): rust/bindings/records.rs
+
+class RecordParseError(ValueError):
+    """A record's text could not be parsed (raised by parse_record/parse_log_line only)."""
+
+@_final
+class AuditTimestamp:
+    """The time stamp of a record exactly as the kernel wrote it: whole seconds and
+    milliseconds (``audit(1700000000.123:42)``), plus a UTC ``datetime``."""
+
+    def __new__(cls, seconds: int, milliseconds: int) -> AuditTimestamp: ...
+    @property
+    def seconds(self) -> int: ...
+    @property
+    def milliseconds(self) -> int: ...
+    @property
+    def datetime(self) -> _datetime:
+        """The time as an aware ``datetime`` in UTC (exact: no float rounding)."""
+    def __float__(self) -> float: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    def __lt__(self, other: AuditTimestamp, /) -> bool: ...
+    def __le__(self, other: AuditTimestamp, /) -> bool: ...
+    def __gt__(self, other: AuditTimestamp, /) -> bool: ...
+    def __ge__(self, other: AuditTimestamp, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@_final
+class RecordFields:
+    """The fields of a record: an ordered, read-only mapping name -> value as written
+    (quotes removed). A name that occurs twice maps to its first value."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, name: str, /) -> str: ...
+    def __contains__(self, name: object, /) -> bool: ...
+    def __iter__(self) -> _Iterator[str]: ...
+    def get(self, name: str, default: _Any | None = None) -> _Any: ...
+    def keys(self) -> list[str]: ...
+    def values(self) -> list[str]: ...
+    def items(self) -> list[tuple[str, str]]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@_final
+class AuditRecord:
+    """One audit record: type, time stamp, serial, fields and text."""
+
+    @property
+    def type(self) -> _Any:
+        """The record type: a ``MessageType`` member where known, else the int."""
+    @property
+    def timestamp(self) -> AuditTimestamp: ...
+    @property
+    def serial(self) -> int: ...
+    @property
+    def node(self) -> str | None:
+        """The ``node=`` name of an aggregated log line, else None."""
+    @property
+    def fields(self) -> RecordFields:
+        """Ordered, read-only mapping field name -> value as written (quotes removed)."""
+    @property
+    def text(self) -> str:
+        """The record as received (log line or netlink payload)."""
+    @property
+    def error(self) -> str | None:
+        """Why the record could not be parsed completely, else None."""
+    def interpret(self, name: str) -> str | None:
+        """auparse's interpretation of the first field called ``name``
+        (``auparse_interpret_field``, default escaping); None if there is no such field."""
+    def interpreted_fields(self) -> list[tuple[str, str, str]]:
+        """Every field in order, duplicates included: ``(name, value, interpretation)``
+        (what ``ausearch -i`` shows, field by field)."""
+    def to_dict(self) -> dict[str, _Any]:
+        """The record as the typed dict it has inside ``AuditEvent.to_dict()``."""
+    def to_json(self) -> str:
+        """The record as one JSON object (see ``to_dict``)."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@_final
+class AuditEvent:
+    """One audit event: the records that share a time stamp and serial."""
+
+    @property
+    def records(self) -> tuple[AuditRecord, ...]:
+        """The records in arrival order (EOE is not kept: ``complete`` says it was seen)."""
+    @property
+    def serial(self) -> int: ...
+    @property
+    def timestamp(self) -> AuditTimestamp: ...
+    @property
+    def node(self) -> str | None: ...
+    @property
+    def complete(self) -> bool:
+        """True when the event's end was seen (its EOE, or a one-record type);
+        False when it was emitted on timeout, overflow or flush."""
+    def to_dict(self) -> dict[str, _Any]:
+        """The event in the documented shape, as Python objects."""
+    def to_json(self) -> str:
+        """The event as one JSON object (one line, no line end)."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> _Iterator[AuditRecord]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@_final
+class Reassembler:
+    """Groups records into events by (node, timestamp, serial).
+
+    An event completes on its EOE record or at once for one-record types; it is
+    emitted incomplete when it is older than ``timeout`` seconds in stream time
+    (the newest time stamp seen), when more than ``max_in_flight`` events are
+    open, or on :meth:`flush`. One instance may be shared between threads."""
+
+    def __new__(cls, max_in_flight: int = 1024, timeout: float = 2.0) -> Reassembler: ...
+    def push(self, record: AuditRecord) -> list[AuditEvent]:
+        """Add a record; returns the events it completed (or timed out)."""
+    def push_messages(self, messages: _Iterable[_Any]) -> list[AuditEvent]:
+        """Parse netlink messages (objects with ``.type`` and ``.data``, e.g.
+        ``RawAuditMessage``) and add them; malformed ones are kept with an error note."""
+    def expire(self, now: float | None = None) -> list[AuditEvent]:
+        """Emit (incomplete) the events older than ``timeout`` before ``now``
+        (seconds since the epoch; default: the current time)."""
+    def flush(self) -> list[AuditEvent]:
+        """Emit every event still in flight (incomplete), oldest first."""
+    @property
+    def lost(self) -> int:
+        """Serials that never arrived (gaps in the serial sequence, counted modulo 2^32)."""
+    @property
+    def in_flight(self) -> int:
+        """Events currently being assembled."""
+
+@_final
+class LogParser:
+    """Incremental auditd log parser: bytes in, events (or JSON lines) out."""
+
+    def __new__(cls, max_in_flight: int = 1024, timeout: float = 2.0) -> LogParser: ...
+    def feed(self, chunk: _builtins.bytes) -> list[AuditEvent]:
+        """Parse a chunk (any split); returns the events it completed."""
+    def finish(self) -> list[AuditEvent]:
+        """End of input: the last line without a line end, then every event in flight."""
+    def feed_json(self, chunk: _builtins.bytes) -> _builtins.bytes:
+        """Like ``feed``, but returns the completed events as JSON lines."""
+    def finish_json(self) -> _builtins.bytes:
+        """Like ``finish``, as JSON lines."""
+    def expire_idle(self, seconds: float) -> list[AuditEvent]:
+        """The input has been idle for ``seconds``: stream time runs on by that much,
+        and the events now past the timeout are emitted (incomplete)."""
+    @property
+    def lost(self) -> int: ...
+    @property
+    def records(self) -> int: ...
+
+def parse_record(type: int, data: _builtins.bytes) -> AuditRecord:
+    """Parse one netlink record payload (``audit(SEC.MS:SERIAL): fields``)."""
+
+def parse_log_line(line: str | _builtins.bytes) -> AuditRecord:
+    """Parse one auditd log line (RAW or ENRICHED format, optional ``node=``)."""
+
+def set_id_resolution(enabled: bool) -> None:
+    """Turn uid/gid name lookups on or off for interpretations (on by default;
+    names are cached). Off, ids print as numbers."""
+
+def receive_events(
+    client: _Any, reassembler: Reassembler, max_messages: int = 1024, timeout: float | None = None
+) -> list[AuditEvent]:
+    """Receive records from ``client`` (GIL released), parse and reassemble them in
+    Rust, and return the events completed — waiting up to ``timeout`` seconds (None:
+    until at least one event completes). While nothing arrives, stream time runs on
+    by the idle time, so events whose end never comes are emitted (incomplete)."""

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import BinaryIO
 
 from auditlink import _native
-from auditlink._native import NetlinkMessage, RawAuditMessage
+from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
 from auditlink.enums import FailureMode, WaitMode
 from auditlink.errors import AuditError, _from_errno
 from auditlink.status import AuditStatus
@@ -283,6 +283,36 @@ class AuditClient:
         the CPU the whole pipeline spends per record. 0 returns at once instead.
         """
         return self._native.receive_batch(max_messages, timeout, linger=linger)
+
+    # records/events area (issue 4): the live stream as parsed events.
+
+    def events(
+        self,
+        reassembler: Reassembler | None = None,
+        *,
+        max_messages: int = 1024,
+    ) -> Iterator[AuditEvent]:
+        """The kernel's records parsed and grouped into :class:`~auditlink.AuditEvent`
+        objects, in the order they complete; runs until the client is closed.
+
+        Records go from the socket to the Rust parser and reassembler without
+        becoming Python objects first. Pass your own ``reassembler`` to choose
+        ``max_in_flight``/``timeout`` or to read its ``lost`` counter. An event whose
+        EOE does not come — in stream time, which also runs on while the socket is
+        quiet — within the reassembler's timeout comes out with ``complete == False``. Malformed records never raise: they are
+        kept with ``error`` set. Register first (:meth:`set_pid`) or use a
+        multicast client, or nothing arrives.
+        """
+        reasm = reassembler if reassembler is not None else Reassembler()
+        while True:
+            try:
+                batch = _native.receive_events(self._native, reasm, max_messages, None)
+            except OSError:
+                if self.closed:
+                    yield from reasm.flush()
+                    return
+                raise
+            yield from batch
 
     def messages(
         self, timeout: float | None = None, *, batch_size: int = 1024

@@ -2,5 +2,6 @@
 
 pub mod client;
 pub mod errno;
+pub mod records;
 pub mod status;
 pub mod tables;

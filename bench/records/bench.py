@@ -1,0 +1,295 @@
+"""Records benchmark: the same big auditd log through auditlink and the references,
+measured in the same run, reported as records per second and ratios.
+
+    python bench/records/bench.py [--mb 100] [--rounds 3] [--keep]
+
+Builds what it needs under bench/build/records/ (never committed):
+- the log: tests/data/corpus_enriched.log (a real kernel corpus) repeated with
+  fresh serials up to --mb megabytes (make_big_log.py);
+- libauparse reference: auparse_walk.c, walking every event/record/field and
+  interpreting every field (needs libauparse-dev);
+- python3-audit reference: Debian's /usr/bin/python3 with ``auparse``, walking
+  every field (raw values; and a second run interpreting every field);
+- laurel (if installed: bench/build/laurel/bin/laurel, or on PATH), the log on
+  stdin, JSON lines out, uid/arch/syscall translation on, process enrichment off
+  (a replayed log has no live processes);
+- auditlink in Rust (cargo test --release ... records::bench): file -> events
+  with every field parsed and interpreted, and file -> JSON lines;
+- auditlink from Python: read_events() with every field accessed (raw, and
+  interpreted), and ``python -m auditlink parse`` (JSON lines).
+
+Targets (issue 4): Rust interpreted >= 10x libauparse; JSON >= 5x laurel;
+Python objects with fields accessed >= 3x python3-audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+BUILD = ROOT / "bench" / "build" / "records"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+PY3AUDIT_WALK = r"""
+import sys, time
+import auparse
+path, mode = sys.argv[1], sys.argv[2]
+t = time.perf_counter()
+au = auparse.AuParser(auparse.AUSOURCE_FILE, path)
+records = 0
+while au.parse_next_event():
+    while True:
+        records += 1
+        au.first_field()
+        while True:
+            if mode == "interpret":
+                try:
+                    au.interpret_field()
+                except UnicodeDecodeError:  # SWIG cannot return non-UTF-8 text
+                    pass
+            else:
+                au.get_field_name()
+                au.get_field_str()
+            if not au.next_field():
+                break
+        if not au.next_record():
+            break
+print(f"records={records} seconds={time.perf_counter() - t:.4f}")
+"""
+
+AUDITLINK_WALK = r"""
+import sys, time
+from auditlink import read_events
+path, mode = sys.argv[1], sys.argv[2]
+t = time.perf_counter()
+records = 0
+for ev in read_events(path):
+    for r in ev.records:
+        records += 1
+        if mode == "interpret":
+            r.interpreted_fields()
+        else:
+            for name, value in r.fields.items():
+                pass
+print(f"records={records} seconds={time.perf_counter() - t:.4f}")
+"""
+
+LAUREL_CONFIG = """\
+directory = "{dir}"
+user = "root"
+input = "stdin"
+[auditlog]
+file = "{out}"
+size = 100000000000
+generations = 1
+[state]
+file = ""
+[transform]
+execve-argv = [ "array" ]
+[translate]
+universal = true
+user-db = true
+drop-raw = false
+[enrich]
+pid = false
+ppid-verbose = false
+spawned-by = false
+execve-env = []
+container = false
+container_info = false
+systemd = false
+script = false
+user-groups = false
+"""
+
+
+def parse_result(out: str) -> tuple[int, float]:
+    rec = re.search(r"records=(\d+)", out)
+    sec = re.search(r"seconds=([\d.]+)", out)
+    if not rec or not sec:
+        raise RuntimeError(f"unexpected output: {out!r}")
+    return int(rec.group(1)), float(sec.group(1))
+
+
+def best_of(rounds: int, fn: Callable[[], tuple[int, float]]) -> tuple[int, float]:
+    results = [fn() for _ in range(max(rounds, 1))]
+    return min(results, key=lambda r: r[1])
+
+
+def timed(cmd: list[str], **kw: object) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, **kw)  # type: ignore[call-overload]
+    return time.perf_counter() - t
+
+
+def laurel_binary() -> str | None:
+    local = ROOT / "bench" / "build" / "laurel" / "bin" / "laurel"
+    if local.exists():
+        return str(local)
+    return shutil.which("laurel")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=float, default=100.0)
+    ap.add_argument("--rounds", type=int, default=3, help="best of N for the fast runs")
+    ap.add_argument("--keep", action="store_true", help="keep the generated log")
+    args = ap.parse_args()
+    BUILD.mkdir(parents=True, exist_ok=True)
+    log = BUILD / f"audit-{int(args.mb)}mb.log"
+    if not log.exists():
+        subprocess.run(
+            [sys.executable, str(HERE / "make_big_log.py"), str(log), "--mb", str(args.mb)],
+            check=True,
+        )
+    size_mb = log.stat().st_size / 1e6
+    load_before = os.getloadavg()
+    rows: list[tuple[str, int, float]] = []
+
+    def add(name: str, result: tuple[int, float]) -> None:
+        rows.append((name, *result))
+        print(
+            f"  {name:<52} {result[0]:>8} records {result[1]:8.3f} s "
+            f"{result[0] / result[1]:>12,.0f} rec/s",
+            flush=True,
+        )
+
+    print(f"log: {log} ({size_mb:.1f} MB); load average before: {load_before}")
+
+    # libauparse (C)
+    walk = BUILD / "auparse_walk"
+    subprocess.run(
+        ["gcc", "-O2", "-o", str(walk), str(HERE / "auparse_walk.c"), "-lauparse", "-laudit"],
+        check=True,
+    )
+    add(
+        "libauparse (C): walk + interpret every field",
+        best_of(
+            args.rounds,
+            lambda: parse_result(
+                subprocess.run(
+                    [str(walk), str(log)], check=True, capture_output=True, text=True
+                ).stdout
+            ),
+        ),
+    )
+
+    # auditlink in Rust
+    env = dict(os.environ, AUDITLINK_BENCH_LOG=str(log), AUDITLINK_BENCH_ROUNDS=str(args.rounds))
+    out = subprocess.run(
+        ["cargo", "test", "--release", "--lib", "records::bench", "--", "--ignored", "--nocapture"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    interp_line = next(line for line in out.splitlines() if "BENCH interpreted" in line)
+    json_line = next(line for line in out.splitlines() if "BENCH json" in line)
+    add("auditlink (Rust): file -> events, every field interpreted", parse_result(interp_line))
+    add("auditlink (Rust): file -> JSON lines", parse_result(json_line))
+
+    # laurel
+    laurel = laurel_binary()
+    if laurel:
+        ldir = BUILD / "laurel"
+        ldir.mkdir(exist_ok=True)
+        cfg = ldir / "config.toml"
+        cfg.write_text(LAUREL_CONFIG.format(dir=ldir, out=ldir / "out.jsonl"))
+        records = rows[0][1]
+
+        def run_laurel() -> tuple[int, float]:
+            (ldir / "out.jsonl").unlink(missing_ok=True)
+            with open(log, "rb") as src:
+                secs = timed(
+                    [laurel, "-c", str(cfg)],
+                    stdin=src,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            return records, secs
+
+        add("laurel (Rust): log on stdin -> JSON lines", best_of(args.rounds, run_laurel))
+    else:
+        print("  laurel: not installed (cargo install laurel --root bench/build/laurel)")
+
+    # auditlink CLI (Python entry point, Rust all the way)
+    def run_cli() -> tuple[int, float]:
+        secs = timed(
+            [sys.executable, "-m", "auditlink", "parse", str(log)], stdout=subprocess.DEVNULL
+        )
+        return rows[0][1], secs
+
+    add("auditlink: python -m auditlink parse (JSON lines)", best_of(args.rounds, run_cli))
+
+    # Python objects
+    if Path(SYSTEM_PYTHON).exists():
+        for mode in ("raw", "interpret"):
+            r = subprocess.run(
+                [SYSTEM_PYTHON, "-c", PY3AUDIT_WALK, str(log), mode],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            add(f"python3-audit (auparse): every field, {mode}", parse_result(r.stdout))
+    for mode in ("raw", "interpret"):
+        r = subprocess.run(
+            [sys.executable, "-c", AUDITLINK_WALK, str(log), mode],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        add(f"auditlink (Python): read_events, every field, {mode}", parse_result(r.stdout))
+
+    load_after = os.getloadavg()
+    rate = {name: n / s for name, n, s in rows}
+
+    def ratio(a: str, b: str) -> str:
+        ka = next((k for k in rate if k.startswith(a)), None)
+        kb = next((k for k in rate if k.startswith(b)), None)
+        if ka is None or kb is None:
+            return "n/a"
+        return f"{rate[ka] / rate[kb]:.1f}x"
+
+    print(f"\nload average after: {load_after} (2 vCPUs)")
+    print("ratios (target in brackets):")
+    checks = [
+        (
+            "Rust interpreted vs libauparse",
+            "auditlink (Rust): file -> events",
+            "libauparse",
+            "[>= 10x]",
+        ),
+        ("Rust JSON lines vs laurel", "auditlink (Rust): file -> JSON", "laurel", "[>= 5x]"),
+        ("CLI JSON lines vs laurel", "auditlink: python -m", "laurel", ""),
+        (
+            "Python objects, raw fields vs python3-audit",
+            "auditlink (Python): read_events, every field, raw",
+            "python3-audit (auparse): every field, raw",
+            "[>= 3x]",
+        ),
+        (
+            "Python objects, interpreted vs python3-audit",
+            "auditlink (Python): read_events, every field, interpret",
+            "python3-audit (auparse): every field, interpret",
+            "",
+        ),
+    ]
+    for label, a, b, target in checks:
+        print(f"  {label:<48} {ratio(a, b):>7} {target}")
+    if not args.keep:
+        log.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,404 @@
+//! Grouping records into events.
+//!
+//! Records of one event share `(node, timestamp, serial)`. An event completes
+//! on its EOE record, on its PROCTITLE record (the kernel writes it last, just
+//! before the EOE, and auditd does not log EOEs; auparse does the same), at
+//! once for types that are always alone (auparse's list, `auparse.c`
+//! `au_check_events`), or — incomplete — when it is older than the
+//! timeout in stream time (the newest time stamp seen), when too many events
+//! are in flight, or on `flush()`. The kernel drops records under load, so
+//! missing EOEs and gaps are normal; lost serials are counted modulo 2^32.
+
+use std::collections::VecDeque;
+
+use super::parse::{types, Record, Timestamp};
+
+/// One audit event: the records that share a time stamp and serial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub records: Vec<Record>,
+    pub timestamp: Timestamp,
+    pub serial: u64,
+    /// EOE or PROCTITLE seen, or a type that is always a one-record event.
+    pub complete: bool,
+}
+
+impl Event {
+    pub fn node(&self) -> Option<&[u8]> {
+        self.records.first().and_then(Record::node)
+    }
+}
+
+/// Types that are events of their own (no EOE follows), after auparse 3.0.9
+/// `au_check_events`: control and user-space messages (< 1300), user-space
+/// ranges >= 2100, AUDIT_KERNEL, the NetLabel config records.
+pub fn is_single_record_type(t: u16) -> bool {
+    !(types::FIRST_EVENT..types::FIRST_ANOM_MSG).contains(&t)
+        || t == types::KERNEL
+        || (types::MAC_UNLBL_ALLOW..=types::MAC_CALIPSO_DEL).contains(&t)
+}
+
+/// Most records one event may collect before it is cut (memory bound; a huge
+/// execve makes a few hundred EXECVE records at most).
+pub const MAX_RECORDS_PER_EVENT: usize = 16_384;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    node: u64,
+    timestamp: Timestamp,
+    serial: u64,
+}
+
+fn node_hash(node: Option<&[u8]>) -> u64 {
+    // FNV-1a: only needs to separate node names within one stream.
+    match node {
+        None => 0,
+        Some(n) => {
+            n.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
+                (h ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3)
+            }) | 1
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    key: Key,
+    event: Event,
+}
+
+/// Counts serials that never showed up, per node, modulo 2^32. Recent missing
+/// serials are remembered so a late arrival is taken off the count again.
+#[derive(Debug, Default)]
+struct LossTracker {
+    last: Vec<(u64, u32)>,
+    missing: std::collections::HashSet<(u64, u32)>,
+    lost: u64,
+}
+
+/// Gaps up to this size are remembered serial by serial (late arrivals then
+/// reduce the count); larger gaps are only counted.
+const REMEMBERED_GAP: u32 = 1024;
+const MAX_REMEMBERED: usize = 65_536;
+
+impl LossTracker {
+    fn see(&mut self, node: u64, serial: u64) {
+        let s = serial as u32;
+        let Some(slot) = self.last.iter_mut().find(|(n, _)| *n == node) else {
+            if self.last.len() < 1024 {
+                self.last.push((node, s));
+            }
+            return;
+        };
+        let delta = s.wrapping_sub(slot.1);
+        if delta == 0 {
+            return;
+        }
+        if delta < 0x8000_0000 {
+            // Forward (across 2^32 too): everything in between is missing.
+            let gap = delta - 1;
+            self.lost += u64::from(gap);
+            if gap <= REMEMBERED_GAP {
+                if self.missing.len() + gap as usize > MAX_REMEMBERED {
+                    self.missing.clear();
+                }
+                for k in 1..delta {
+                    self.missing.insert((node, slot.1.wrapping_add(k)));
+                }
+            }
+            slot.1 = s;
+        } else if self.missing.remove(&(node, s)) {
+            // A late serial we had counted as lost.
+            self.lost -= 1;
+        } else if delta < 0xffff_0000 {
+            // Far behind: a restart (auditd or kernel) began a new sequence.
+            slot.1 = s;
+        }
+    }
+}
+
+/// Groups records into events. Not thread-safe by itself (the Python class
+/// wraps it in a lock).
+#[derive(Debug)]
+pub struct Reassembler {
+    pending: VecDeque<Pending>,
+    /// Keys of recently completed events, so a late EOE is not a new event.
+    done: VecDeque<Key>,
+    max_in_flight: usize,
+    timeout_ms: u64,
+    newest_ms: u64,
+    loss: LossTracker,
+}
+
+impl Reassembler {
+    pub fn new(max_in_flight: usize, timeout_ms: u64) -> Reassembler {
+        Reassembler {
+            pending: VecDeque::new(),
+            done: VecDeque::with_capacity(64),
+            max_in_flight: max_in_flight.max(1),
+            timeout_ms,
+            newest_ms: 0,
+            loss: LossTracker::default(),
+        }
+    }
+
+    /// Serials that never arrived (gaps in the sequence, modulo 2^32).
+    pub fn lost(&self) -> u64 {
+        self.loss.lost
+    }
+
+    /// The newest time stamp seen (stream time), in milliseconds.
+    pub fn newest_ms(&self) -> u64 {
+        self.newest_ms
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn remember_done(&mut self, key: Key) {
+        if self.done.len() >= 64 {
+            self.done.pop_front();
+        }
+        self.done.push_back(key);
+    }
+
+    /// Add one record; completed events are appended to `out` in stream order.
+    pub fn push(&mut self, rec: Record, out: &mut Vec<Event>) {
+        let ts = rec.timestamp;
+        let key = Key {
+            node: node_hash(rec.node()),
+            timestamp: ts,
+            serial: rec.serial,
+        };
+        let t = rec.msg_type;
+        let ms = ts
+            .sec
+            .saturating_mul(1000)
+            .saturating_add(u64::from(ts.msec));
+        // Records that could not even be parsed have no key: each is an event.
+        if rec.error().is_some() && ts == Timestamp::default() && rec.serial == 0 {
+            out.push(Event {
+                records: vec![rec],
+                timestamp: ts,
+                serial: 0,
+                complete: false,
+            });
+            return;
+        }
+        if ms > self.newest_ms {
+            self.newest_ms = ms;
+        }
+        // Newest events sit at the back: search from there.
+        let found = self.pending.iter().rposition(|p| p.key == key);
+        match found {
+            Some(i) => {
+                if t == types::EOE || t == types::PROCTITLE {
+                    let eoe = t == types::EOE;
+                    if let Some(mut p) = self.pending.remove(i) {
+                        if !eoe {
+                            p.event.records.push(rec);
+                        }
+                        p.event.complete = true;
+                        self.remember_done(p.key);
+                        out.push(p.event);
+                    }
+                } else if let Some(p) = self.pending.get_mut(i) {
+                    p.event.records.push(rec);
+                    if p.event.records.len() >= MAX_RECORDS_PER_EVENT {
+                        if let Some(p) = self.pending.remove(i) {
+                            out.push(p.event);
+                        }
+                    }
+                }
+            }
+            None => {
+                if t == types::EOE && self.done.contains(&key) {
+                    return;
+                }
+                self.loss.see(key.node, key.serial);
+                if t == types::EOE {
+                    // An EOE whose records we never saw: an empty, complete event
+                    // would say nothing; keep it as a one-record event so the
+                    // serial stays visible.
+                    out.push(Event {
+                        records: vec![rec],
+                        timestamp: ts,
+                        serial: key.serial,
+                        complete: true,
+                    });
+                    return;
+                }
+                let single = is_single_record_type(t) || t == types::PROCTITLE;
+                let event = Event {
+                    records: vec![rec],
+                    timestamp: ts,
+                    serial: key.serial,
+                    complete: single,
+                };
+                if single {
+                    self.remember_done(key);
+                    self.expire_into(out);
+                    out.push(event);
+                    return;
+                }
+                self.pending.push_back(Pending { key, event });
+                while self.pending.len() > self.max_in_flight {
+                    if let Some(p) = self.pending.pop_front() {
+                        out.push(p.event);
+                    }
+                }
+            }
+        }
+        self.expire_into(out);
+    }
+
+    /// Emit (incomplete) every event older than the timeout relative to `now_ms`.
+    pub fn expire_at(&mut self, now_ms: u64, out: &mut Vec<Event>) {
+        if now_ms > self.newest_ms {
+            self.newest_ms = now_ms;
+        }
+        self.expire_into(out);
+    }
+
+    fn expire_into(&mut self, out: &mut Vec<Event>) {
+        let limit = self.newest_ms.saturating_sub(self.timeout_ms);
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut i = 0;
+        while i < self.pending.len() {
+            let ts = self.pending[i].key.timestamp;
+            let ms = ts
+                .sec
+                .saturating_mul(1000)
+                .saturating_add(u64::from(ts.msec));
+            if ms < limit || (self.timeout_ms == 0 && ms <= limit) {
+                if let Some(p) = self.pending.remove(i) {
+                    out.push(p.event);
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Emit everything still in flight (incomplete), oldest first.
+    pub fn flush(&mut self, out: &mut Vec<Event>) {
+        let mut rest: Vec<Pending> = self.pending.drain(..).collect();
+        rest.sort_by_key(|p| (p.key.timestamp, p.key.serial));
+        out.extend(rest.into_iter().map(|p| p.event));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::records::parse::parse_payload;
+
+    fn rec(t: u16, sec: u64, serial: u64) -> Record {
+        parse_payload(t, format!("audit({sec}.000:{serial}): x=1").as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn eoe_completes_and_late_eoe_is_eaten() {
+        let mut r = Reassembler::new(100, 2000);
+        let mut out = Vec::new();
+        r.push(rec(types::SYSCALL, 10, 1), &mut out);
+        r.push(rec(types::PATH, 10, 1), &mut out);
+        assert!(out.is_empty());
+        r.push(rec(types::EOE, 10, 1), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].complete);
+        assert_eq!(out[0].records.len(), 2);
+        r.push(rec(types::EOE, 10, 1), &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn proctitle_completes_as_in_auditd_logs() {
+        let mut r = Reassembler::new(100, 2000);
+        let mut out = Vec::new();
+        r.push(rec(types::SYSCALL, 10, 1), &mut out);
+        r.push(rec(types::PROCTITLE, 10, 1), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].complete);
+        assert_eq!(out[0].records.len(), 2);
+        // The EOE behind it (live stream) is not a new event.
+        r.push(rec(types::EOE, 10, 1), &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn interleaved_events() {
+        let mut r = Reassembler::new(100, 2000);
+        let mut out = Vec::new();
+        r.push(rec(types::SYSCALL, 10, 1), &mut out);
+        r.push(rec(types::SYSCALL, 10, 2), &mut out);
+        r.push(rec(types::PATH, 10, 1), &mut out);
+        r.push(rec(types::EOE, 10, 2), &mut out);
+        r.push(rec(types::EOE, 10, 1), &mut out);
+        assert_eq!(out.iter().map(|e| e.serial).collect::<Vec<_>>(), vec![2, 1]);
+        assert_eq!(out[1].records.len(), 2);
+        assert_eq!(r.lost(), 0);
+    }
+
+    #[test]
+    fn missing_eoe_times_out_in_stream_time() {
+        let mut r = Reassembler::new(100, 2000);
+        let mut out = Vec::new();
+        r.push(rec(types::SYSCALL, 10, 1), &mut out);
+        r.push(rec(types::SYSCALL, 11, 2), &mut out);
+        assert!(out.is_empty());
+        r.push(rec(types::SYSCALL, 13, 3), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(!out[0].complete);
+        assert_eq!(out[0].serial, 1);
+        r.flush(&mut out);
+        assert_eq!(
+            out.iter().map(|e| e.serial).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn single_record_types_complete_at_once() {
+        let mut r = Reassembler::new(100, 2000);
+        let mut out = Vec::new();
+        r.push(rec(1105, 10, 7), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].complete);
+    }
+
+    #[test]
+    fn bounded_in_flight() {
+        let mut r = Reassembler::new(3, 2000);
+        let mut out = Vec::new();
+        for s in 1..=5 {
+            r.push(rec(types::SYSCALL, 10, s), &mut out);
+        }
+        assert_eq!(r.in_flight(), 3);
+        assert_eq!(out.iter().map(|e| e.serial).collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[test]
+    fn lost_counts_gaps_across_wrap() {
+        let mut r = Reassembler::new(100, 2000);
+        let mut out = Vec::new();
+        r.push(rec(1105, 10, 4_294_967_294), &mut out);
+        r.push(rec(1105, 10, 4_294_967_295), &mut out);
+        r.push(rec(1105, 10, 0), &mut out);
+        r.push(rec(1105, 10, 2), &mut out);
+        assert_eq!(r.lost(), 1);
+        // The late one arrives: not lost after all.
+        r.push(rec(1105, 10, 1), &mut out);
+        assert_eq!(r.lost(), 0);
+        // A duplicate late serial is not counted twice.
+        r.push(rec(1105, 10, 1), &mut out);
+        assert_eq!(r.lost(), 0);
+        // A restart (serial far back) is not a loss; the sequence goes on from there.
+        r.push(rec(1105, 10, 3_000_000_000), &mut out);
+        r.push(rec(1105, 10, 3_000_000_001), &mut out);
+        assert_eq!(r.lost(), 0);
+    }
+}
