@@ -2,5 +2,6 @@
 
 pub mod client;
 pub mod errno;
+pub mod rules;
 pub mod status;
 pub mod tables;
