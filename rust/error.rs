@@ -21,7 +21,11 @@ pub enum Error {
     Malformed(String),
     /// No reply within the deadline.
     #[error("{op} (seq {seq}): no reply from the kernel within {timeout_ms} ms")]
-    Timeout { op: String, seq: u32, timeout_ms: u64 },
+    Timeout {
+        op: String,
+        seq: u32,
+        timeout_ms: u64,
+    },
     /// The client was closed (possibly by another thread) while waiting.
     #[error("the client is closed")]
     Closed,
@@ -37,6 +41,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub(crate) fn io(op: &'static str, source: impl Into<io::Error>) -> Self {
-        Error::Io { op, source: source.into() }
+        Error::Io {
+            op,
+            source: source.into(),
+        }
     }
 }

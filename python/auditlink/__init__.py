@@ -1,7 +1,49 @@
-"""auditlink: the Linux kernel audit subsystem over NETLINK_AUDIT, from Python."""
+"""auditlink: the Linux kernel audit subsystem over NETLINK_AUDIT, from Python.
+
+Read and change the kernel's audit status, manage rules, and receive the kernel's
+audit event stream — with a Rust core, without auditd or root-only C tools.
+
+    >>> from auditlink import AuditClient
+    >>> with AuditClient() as client:          # doctest: +SKIP
+    ...     print(client.get_status())
+"""
 
 from __future__ import annotations
 
-from auditlink._native import __version__
+from auditlink._message_type import MessageType
+from auditlink._native import (
+    AUDIT_GET,
+    AUDIT_MESSAGE_MAX_LENGTH,
+    AUDIT_NLGRP_READLOG,
+    AUDIT_SET,
+    NETLINK_AUDIT,
+    NetlinkMessage,
+    RawAuditMessage,
+    __version__,
+)
+from auditlink.client import AuditClient, NetlinkClient, parse_netlink_error
+from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
+from auditlink.errors import AuditError
+from auditlink.status import AuditStatus
 
-__all__ = ["__version__"]
+__all__ = [
+    "AUDIT_GET",
+    "AUDIT_MESSAGE_MAX_LENGTH",
+    "AUDIT_NLGRP_READLOG",
+    "AUDIT_SET",
+    "NETLINK_AUDIT",
+    "AuditClient",
+    "AuditError",
+    "AuditFeatureBitmap",
+    "AuditStatus",
+    "AuditStatusMask",
+    "FailureMode",
+    "MessageType",
+    "NetlinkClient",
+    "NetlinkErrno",
+    "NetlinkMessage",
+    "RawAuditMessage",
+    "WaitMode",
+    "__version__",
+    "parse_netlink_error",
+]

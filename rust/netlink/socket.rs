@@ -1,1 +1,284 @@
-//! TODO
+//! The transport seam: "send one datagram", "receive one datagram with its
+//! sender's port id". The real transport is a netlink socket; the test
+//! transport is one end of a `socketpair(AF_UNIX, SOCK_DGRAM)` driven by
+//! `auditlink.testing.FakeKernel`. The client above uses the same code path
+//! for both.
+
+use std::io::{self, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use rustix::net::netlink::SocketAddrNetlink;
+use rustix::net::{
+    AddressFamily, Protocol, RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendFlags, SocketFlags,
+    SocketType,
+};
+
+use crate::error::{Error, Result};
+
+/// What one receive call got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes placed in the buffer.
+    pub len: usize,
+    /// The datagram was longer than the buffer; the rest is gone.
+    pub truncated: bool,
+    /// Port id of the sender (0 = the kernel).
+    pub sender: u32,
+}
+
+/// A bound AF_NETLINK raw socket. Owns its fd (closed on drop, CLOEXEC); not
+/// `Clone`; every method takes `&self`, so it can be shared between threads.
+#[derive(Debug)]
+pub struct NetlinkSocket {
+    fd: OwnedFd,
+    port_id: u32,
+}
+
+impl NetlinkSocket {
+    /// `socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, protocol)` bound to an
+    /// auto-assigned port id and the multicast `groups` bitmask.
+    pub fn open(protocol: u32, groups: u32) -> Result<Self> {
+        let proto = std::num::NonZeroU32::new(protocol).map(Protocol::from_raw);
+        let fd = rustix::net::socket_with(
+            AddressFamily::NETLINK,
+            SocketType::RAW,
+            SocketFlags::CLOEXEC,
+            proto,
+        )
+        .map_err(|e| Error::io("socket(AF_NETLINK)", e))?;
+        // pid 0: let the kernel assign a unique port id.
+        rustix::net::bind(&fd, &SocketAddrNetlink::new(0, groups))
+            .map_err(|e| Error::io("bind(AF_NETLINK)", e))?;
+        let addr = rustix::net::getsockname(&fd).map_err(|e| Error::io("getsockname", e))?;
+        let port_id = SocketAddrNetlink::try_from(addr)
+            .map_err(|_| Error::Malformed("getsockname did not return a netlink address".into()))?
+            .pid();
+        Ok(NetlinkSocket { fd, port_id })
+    }
+
+    /// The port id the kernel assigned to this socket.
+    pub fn port_id(&self) -> u32 {
+        self.port_id
+    }
+
+    /// Send one datagram to the kernel.
+    pub fn send(&self, datagram: &[u8]) -> io::Result<usize> {
+        let kernel = SocketAddrNetlink::new(0, 0);
+        Ok(rustix::net::sendto(
+            &self.fd,
+            datagram,
+            SendFlags::empty(),
+            &kernel,
+        )?)
+    }
+
+    /// Receive one datagram. `MSG_TRUNC` makes the kernel report the real
+    /// size, so a datagram larger than `buf` is detected, never silently cut.
+    pub fn recv(&self, buf: &mut [u8], nonblocking: bool) -> io::Result<Received> {
+        let mut flags = RecvFlags::TRUNC;
+        if nonblocking {
+            flags |= RecvFlags::DONTWAIT;
+        }
+        let (_, full_len, addr) = rustix::net::recvfrom(&self.fd, &mut *buf, flags)?;
+        let sender = match addr.map(SocketAddrNetlink::try_from) {
+            Some(Ok(a)) => a.pid(),
+            // No or foreign address: treat as not-the-kernel.
+            _ => u32::MAX,
+        };
+        Ok(Received {
+            len: full_len.min(buf.len()),
+            truncated: full_len > buf.len(),
+            sender,
+        })
+    }
+
+    /// Set SO_RCVBUF, forcing past rmem_max (SO_RCVBUFFORCE) when privileged.
+    /// Returns the size the kernel granted (it doubles the request for
+    /// bookkeeping overhead; socket(7)).
+    pub fn set_recv_buffer_size(&self, size: usize) -> Result<usize> {
+        if rustix::net::sockopt::set_socket_recv_buffer_size_force(&self.fd, size).is_err() {
+            rustix::net::sockopt::set_socket_recv_buffer_size(&self.fd, size)
+                .map_err(|e| Error::io("setsockopt(SO_RCVBUF)", e))?;
+        }
+        self.recv_buffer_size()
+    }
+
+    /// The current SO_RCVBUF.
+    pub fn recv_buffer_size(&self) -> Result<usize> {
+        rustix::net::sockopt::socket_recv_buffer_size(&self.fd)
+            .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
+    }
+}
+
+impl AsFd for NetlinkSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Test transport: a `SOCK_DGRAM` unix socket whose peer (the fake kernel)
+/// prefixes every datagram with the sender's port id as a native-endian u32.
+/// The client's datagrams go out unframed, exactly as they would to netlink.
+#[derive(Debug)]
+pub struct FramedSocket {
+    fd: OwnedFd,
+    port_id: u32,
+}
+
+/// Size of the sender-id prefix on datagrams from the fake kernel.
+pub const FRAME_PREFIX: usize = 4;
+
+impl FramedSocket {
+    /// Take ownership of one end of a socketpair. `port_id` is what the fake
+    /// kernel will know this client as.
+    pub fn new(fd: OwnedFd, port_id: u32) -> Self {
+        FramedSocket { fd, port_id }
+    }
+
+    pub fn port_id(&self) -> u32 {
+        self.port_id
+    }
+
+    pub fn send(&self, datagram: &[u8]) -> io::Result<usize> {
+        Ok(rustix::net::send(&self.fd, datagram, SendFlags::empty())?)
+    }
+
+    pub fn recv(&self, buf: &mut [u8], nonblocking: bool) -> io::Result<Received> {
+        let mut prefix = [0u8; FRAME_PREFIX];
+        let mut flags = RecvFlags::TRUNC;
+        if nonblocking {
+            flags |= RecvFlags::DONTWAIT;
+        }
+        let mut iov = [IoSliceMut::new(&mut prefix), IoSliceMut::new(buf)];
+        let got = rustix::net::recvmsg(
+            &self.fd,
+            &mut iov,
+            &mut RecvAncillaryBuffer::default(),
+            flags,
+        )?;
+        let cap = iov[1].len();
+        if got.bytes < FRAME_PREFIX {
+            // The fake sent something too short to carry a sender id.
+            return Ok(Received {
+                len: 0,
+                truncated: got.bytes > 0,
+                sender: u32::MAX,
+            });
+        }
+        let payload = got.bytes - FRAME_PREFIX;
+        Ok(Received {
+            len: payload.min(cap),
+            truncated: payload > cap || got.flags.contains(ReturnFlags::TRUNC),
+            sender: u32::from_ne_bytes(prefix),
+        })
+    }
+}
+
+impl AsFd for FramedSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Either transport; the client holds one of these.
+#[derive(Debug)]
+pub enum Transport {
+    Netlink(NetlinkSocket),
+    Framed(FramedSocket),
+}
+
+impl Transport {
+    pub fn port_id(&self) -> u32 {
+        match self {
+            Transport::Netlink(s) => s.port_id(),
+            Transport::Framed(s) => s.port_id(),
+        }
+    }
+
+    pub fn send(&self, datagram: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Netlink(s) => s.send(datagram),
+            Transport::Framed(s) => s.send(datagram),
+        }
+    }
+
+    pub fn recv(&self, buf: &mut [u8], nonblocking: bool) -> io::Result<Received> {
+        match self {
+            Transport::Netlink(s) => s.recv(buf, nonblocking),
+            Transport::Framed(s) => s.recv(buf, nonblocking),
+        }
+    }
+
+    pub fn set_recv_buffer_size(&self, size: usize) -> Result<usize> {
+        match self {
+            Transport::Netlink(s) => s.set_recv_buffer_size(size),
+            Transport::Framed(s) => {
+                rustix::net::sockopt::set_socket_recv_buffer_size(&s.fd, size)
+                    .map_err(|e| Error::io("setsockopt(SO_RCVBUF)", e))?;
+                rustix::net::sockopt::socket_recv_buffer_size(&s.fd)
+                    .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
+            }
+        }
+    }
+
+    pub fn raw_fd(&self) -> RawFd {
+        self.as_fd().as_raw_fd()
+    }
+}
+
+impl AsFd for Transport {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Transport::Netlink(s) => s.as_fd(),
+            Transport::Framed(s) => s.as_fd(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framed_round_trip_and_truncation() {
+        let (a, b) = rustix::net::socketpair(
+            AddressFamily::UNIX,
+            SocketType::DGRAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )
+        .unwrap();
+        let client = FramedSocket::new(a, 77);
+        // Client -> fake: unframed.
+        client.send(b"request").unwrap();
+        let mut buf = [0u8; 64];
+        let n = rustix::net::recv(&b, &mut buf[..], RecvFlags::empty())
+            .unwrap()
+            .0;
+        assert_eq!(&buf[..n], b"request");
+        // Fake -> client: sender prefix.
+        let mut d = 0u32.to_ne_bytes().to_vec();
+        d.extend_from_slice(b"hello");
+        rustix::net::send(&b, &d, SendFlags::empty()).unwrap();
+        let got = client.recv(&mut buf, false).unwrap();
+        assert_eq!(
+            got,
+            Received {
+                len: 5,
+                truncated: false,
+                sender: 0
+            }
+        );
+        assert_eq!(&buf[..5], b"hello");
+        // Too big for the buffer: flagged as truncated.
+        let mut d = 9u32.to_ne_bytes().to_vec();
+        d.extend_from_slice(&[1u8; 100]);
+        rustix::net::send(&b, &d, SendFlags::empty()).unwrap();
+        let got = client.recv(&mut buf, false).unwrap();
+        assert!(got.truncated);
+        assert_eq!(got.sender, 9);
+        // Nothing queued + nonblocking: EAGAIN.
+        let e = client.recv(&mut buf, true).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+    }
+}

@@ -1,0 +1,292 @@
+"""Clients for the kernel audit netlink socket."""
+
+from __future__ import annotations
+
+import os
+import types
+from typing import BinaryIO
+
+from auditlink import _native
+from auditlink._native import NetlinkMessage, RawAuditMessage
+from auditlink.enums import FailureMode, WaitMode
+from auditlink.errors import _from_errno
+from auditlink.status import AuditStatus
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds to wait for the kernel's reply to a control request."""
+
+
+def _wait(wait: WaitMode) -> bool:
+    if not isinstance(wait, WaitMode):
+        raise TypeError(f"wait must be a WaitMode, got {wait!r}")
+    return wait is WaitMode.WAIT_FOR_REPLY
+
+
+def _u32(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not 0 <= value <= 0xFFFF_FFFF:
+        raise ValueError(f"{name} must be in 0..4294967295, got {value}")
+    return value
+
+
+class AuditClient:
+    """A client for the kernel audit subsystem over a unicast NETLINK_AUDIT socket.
+
+    Control calls (``get_status``, ``set_*``) send one request and wait for the
+    kernel's answer, matched by sequence number; each wait has a deadline
+    (``timeout`` seconds, default 5) after which :class:`~auditlink.errors.AuditTimeoutError`
+    is raised. Kernel errors are raised as :class:`OSError` subclasses that are also
+    :class:`~auditlink.AuditError` (``PermissionError`` for EPERM, ...).
+
+    ``tee``, if given, receives a copy of every datagram read from the socket (for
+    debugging; it is written from whichever thread reads).
+
+    Thread safety: one client may be shared between threads. Any number of threads
+    may call control methods while one thread blocks in :meth:`receive` or
+    :meth:`receive_batch`: whoever is reading the socket hands each message to the
+    thread it belongs to (replies by sequence number; event records to the
+    receivers), so no thread ever steals another's message. Several threads
+    receiving events at once each get distinct records, in no guaranteed split.
+    :meth:`close` may be called from any thread; it wakes every waiting thread.
+    Sequence numbers are atomic. Blocking calls release the GIL, and a blocked
+    ``receive`` wakes within 0.1 s for signals (Ctrl-C raises KeyboardInterrupt).
+    """
+
+    def __init__(
+        self,
+        tee: BinaryIO | None = None,
+        *,
+        receive_buffer_size: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._native = _native.AuditClient(
+            tee, receive_buffer_size=receive_buffer_size, timeout=timeout
+        )
+
+    @classmethod
+    def _wrap(cls, native: _native.AuditClient) -> AuditClient:
+        self = cls.__new__(cls)
+        self._native = native
+        return self
+
+    # ------------------------------------------------------------------ status
+
+    def get_status(self) -> AuditStatus:
+        """The kernel's current audit status (AUDIT_GET)."""
+        return AuditStatus._from_tuple(self._native.get_status())
+
+    def set_enabled(self, enabled: bool, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+        """Turn auditing on or off (``auditctl -e 0|1``)."""
+        if not isinstance(enabled, (bool, int)) or int(enabled) not in (0, 1):
+            raise ValueError(f"enabled must be True or False, got {enabled!r}")
+        self._native.set_enabled(int(enabled), _wait(wait))
+
+    def set_immutable(self, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+        """Lock the audit configuration until reboot (``auditctl -e 2``).
+
+        Irreversible: no rule or status change is accepted afterwards, by anyone.
+        """
+        self._native.set_enabled(2, _wait(wait))
+
+    def set_failure(self, mode: FailureMode, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+        """Set the failure mode (``auditctl -f``). ``FailureMode.PANIC`` panics the
+        kernel when a record cannot be delivered."""
+        self._native.set_failure(int(FailureMode(mode)), _wait(wait))
+
+    def set_pid(self, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+        """Register the calling process as the audit daemon: the kernel sends every
+        record to this socket. :meth:`close` unregisters again."""
+        self._native.set_pid(_wait(wait))
+
+    def set_rate_limit(self, limit: int, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+        """Records per second the kernel may emit; 0 = unlimited (``auditctl -r``)."""
+        self._native.set_rate_limit(_u32("limit", limit), _wait(wait))
+
+    def set_backlog_limit(self, limit: int, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+        """Records that may queue in the kernel for the daemon (``auditctl -b``)."""
+        self._native.set_backlog_limit(_u32("limit", limit), _wait(wait))
+
+    def set_backlog_wait_time(
+        self, wait_time: int, wait: WaitMode = WaitMode.WAIT_FOR_REPLY
+    ) -> None:
+        """Jiffies a producer waits for backlog space (``auditctl --backlog_wait_time``).
+
+        The kernel accepts 0 to 10 times its default (600 s worth); EINVAL otherwise.
+        """
+        self._native.set_backlog_wait_time(_u32("wait_time", wait_time), _wait(wait))
+
+    def set_status(
+        self, status: AuditStatus, wait: WaitMode = WaitMode.WAIT_FOR_REPLY
+    ) -> int:
+        """Send ``status`` as one AUDIT_SET: every field whose bit is in
+        ``status.mask`` changes at once. Returns the ack's value."""
+        if not status.mask:
+            raise ValueError("status.mask selects no field to set")
+        return self._native.set_status("set_status", status.to_bytes(), _wait(wait))
+
+    def reset_lost(self) -> int:
+        """Reset the kernel's lost-record counter; returns the old value."""
+        return self._native.reset_lost()
+
+    def reset_backlog_wait_time_actual(self) -> int:
+        """Reset ``backlog_wait_time_actual``; returns the old value."""
+        return self._native.reset_backlog_wait_time_actual()
+
+    def wait_for_pending_acks(self) -> None:
+        """Wait for the acks of every call made with ``WaitMode.NO_WAIT``; raise the
+        first error among them (by send order)."""
+        self._native.wait_for_pending_acks()
+
+    def unregister(self) -> None:
+        """Stop being the audit daemon (AUDIT_SET pid 0). Reliable under load."""
+        self._native.unregister()
+
+    # ------------------------------------------------------------------ events
+
+    def receive(self, nonblocking: bool = False) -> RawAuditMessage | None:
+        """The next event record from the kernel.
+
+        Blocks until one arrives unless ``nonblocking``; returns None only when
+        ``nonblocking`` and nothing is queued. Replies to this client's requests
+        never come out here.
+        """
+        return self._native.receive(nonblocking)
+
+    def receive_batch(
+        self, max_messages: int = 1024, timeout: float | None = None
+    ) -> list[RawAuditMessage]:
+        """Up to ``max_messages`` records: everything already queued, waiting up to
+        ``timeout`` seconds (None = forever, 0 = not at all) for the first one."""
+        return self._native.receive_batch(max_messages, timeout)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: messages, bytes, datagrams, overruns (ENOBUFS), foreign_dropped
+        (datagrams not from the kernel), truncated, malformed, stale_replies,
+        queue_dropped."""
+        return self._native.stats
+
+    # --------------------------------------------------------------- lifecycle
+
+    @property
+    def port_id(self) -> int:
+        """The netlink port id of this client's socket."""
+        return self._native.port_id
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    @property
+    def registered(self) -> bool:
+        """True while this client is registered as the audit daemon."""
+        return self._native.registered
+
+    def fileno(self) -> int:
+        """The socket's file descriptor (for select/poll/asyncio)."""
+        return self._native.fileno()
+
+    def close(self) -> None:
+        """Unregister (if :meth:`set_pid` registered this client), wake every thread
+        blocked in this client, and close the socket. Idempotent."""
+        self._native.close()
+
+    def __enter__(self) -> AuditClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return "<AuditClient closed>"
+        return f"<AuditClient port_id={self.port_id}>"
+
+
+class NetlinkClient:
+    """A generic netlink client: send messages, receive datagrams split into
+    :class:`NetlinkMessage` objects. Works for any netlink protocol.
+
+    ``send`` fills in the sequence number (returned) and this socket's port id.
+    ``receive`` returns the messages of one datagram from the kernel; datagrams
+    from other senders are dropped and counted in ``foreign_dropped``.
+    ``read_buffer_size`` bounds the datagram size (default 64 KiB); a larger one
+    raises :class:`~auditlink.AuditError` instead of being cut silently.
+    """
+
+    def __init__(
+        self,
+        protocol: int,
+        groups: int = 0,
+        read_buffer_size: int | None = None,
+        tee: BinaryIO | None = None,
+    ) -> None:
+        self._native = _native.NetlinkClient(protocol, groups, read_buffer_size, tee)
+
+    @classmethod
+    def _wrap(cls, native: _native.NetlinkClient) -> NetlinkClient:
+        self = cls.__new__(cls)
+        self._native = native
+        return self
+
+    def send(self, msg_type: int, data: bytes = b"", flags: int = 0x05) -> int:
+        """Send one message (default flags NLM_F_REQUEST|NLM_F_ACK); returns its
+        sequence number."""
+        return self._native.send(msg_type, data, flags)
+
+    def receive(self, nonblocking: bool = False) -> list[NetlinkMessage]:
+        """The messages of the next datagram from the kernel ([] if ``nonblocking``
+        and none is queued)."""
+        return self._native.receive(nonblocking)
+
+    @property
+    def port_id(self) -> int:
+        return self._native.port_id
+
+    @property
+    def foreign_dropped(self) -> int:
+        return self._native.foreign_dropped
+
+    @property
+    def closed(self) -> bool:
+        return self._native.closed
+
+    def fileno(self) -> int:
+        return self._native.fileno()
+
+    def close(self) -> None:
+        """Close the socket. Idempotent."""
+        self._native.close()
+
+    def __enter__(self) -> NetlinkClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def parse_netlink_error(data: bytes) -> OSError | None:
+    """Decode the payload of an NLMSG_ERROR message.
+
+    Returns None for an ack (error 0, or the non-negative value some audit commands
+    return), else an :class:`OSError` (also an :class:`~auditlink.AuditError`) with the
+    kernel's errno. Raises :class:`ValueError` if ``data`` is shorter than 4 bytes.
+    """
+    errno, seq = _native.netlink_error_errno(data)
+    if errno is None:
+        return None
+    return _from_errno(errno, os.strerror(errno), "netlink error", seq)
+
+
+__all__ = ["AuditClient", "NetlinkClient", "parse_netlink_error"]

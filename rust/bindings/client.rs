@@ -1,0 +1,671 @@
+//! Python classes for the clients and their values: `AuditClient` (native
+//! half; the public class in python/auditlink/client.py wraps it),
+//! `NetlinkClient`, `RawAuditMessage`, `NetlinkMessage`, and the status codec.
+
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use crate::audit::client::{self as core, AuditClient, Batch, ClientOptions, WaitMode};
+use crate::audit::errno::NetlinkAck;
+use crate::audit::status::AuditStatus;
+use crate::bindings::types::message_type_object;
+use crate::error::Error;
+use crate::netlink::client::NetlinkClient;
+use crate::netlink::message::NetlinkMessage;
+use crate::netlink::socket::{FramedSocket, Transport};
+
+/// Longest stretch spent in Rust without checking for signals (Ctrl-C).
+const SLICE: Duration = Duration::from_millis(100);
+
+fn wait_mode(wait: bool) -> WaitMode {
+    if wait {
+        WaitMode::WaitForReply
+    } else {
+        WaitMode::NoWait
+    }
+}
+
+/// seconds (float, None = forever) -> Duration; rejects negative and NaN.
+fn duration(timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    match timeout {
+        None => Ok(None),
+        Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(Duration::from_secs_f64(t))),
+        Some(t) if t == f64::INFINITY => Ok(None),
+        Some(t) => Err(PyValueError::new_err(format!(
+            "timeout must be >= 0 seconds, got {t}"
+        ))),
+    }
+}
+
+/// Run `f` with the GIL released in slices of at most SLICE, checking for
+/// signals between slices, until it yields Some, fails, or `timeout` passes.
+fn sliced<T: Send>(
+    py: Python<'_>,
+    timeout: Option<Duration>,
+    mut f: impl FnMut(Duration) -> crate::Result<Option<T>> + Send,
+) -> PyResult<Option<T>> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    loop {
+        let slice = match deadline {
+            None => SLICE,
+            Some(d) => SLICE.min(d.saturating_duration_since(Instant::now())),
+        };
+        if let Some(v) = py.detach(|| f(slice))? {
+            return Ok(Some(v));
+        }
+        py.check_signals()?;
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(None);
+        }
+    }
+}
+
+/// A Python file-like `tee` as a core hook: every datagram read is written to it.
+fn tee_hook(tee: Option<Py<PyAny>>) -> Option<core::Tee> {
+    let tee = tee?;
+    Some(Box::new(move |bytes: &[u8]| {
+        Python::attach(|py| {
+            if let Err(e) = tee.call_method1(py, "write", (PyBytes::new(py, bytes),)) {
+                e.write_unraisable(py, Some(tee.bind(py)));
+            }
+        })
+    }))
+}
+
+/// Take ownership of a duplicate of `fd` (the caller keeps its own).
+fn dup_fd(fd: i32) -> PyResult<OwnedFd> {
+    if fd < 0 {
+        return Err(PyValueError::new_err("fd must be >= 0"));
+    }
+    // SAFETY: `fd` is only borrowed for the duration of the dup call; the
+    // caller promised it is open. fcntl(F_DUPFD_CLOEXEC) reports EBADF if not.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    rustix::io::fcntl_dupfd_cloexec(borrowed, 3).map_err(|e| Error::io("dup", e).into())
+}
+
+// ------------------------------------------------------------------ messages
+
+/// A raw audit message: `type` (a MessageType member where known, else int)
+/// and `data` (bytes, an owned copy of the payload).
+#[pyclass(module = "auditlink", name = "RawAuditMessage", frozen)]
+pub struct RawAuditMessage {
+    number: u16,
+    type_obj: Py<PyAny>,
+    data: Py<PyBytes>,
+}
+
+impl RawAuditMessage {
+    pub(crate) fn build(py: Python<'_>, number: u16, payload: &[u8]) -> PyResult<Self> {
+        Ok(RawAuditMessage {
+            number,
+            type_obj: message_type_object(py, number)?,
+            data: PyBytes::new(py, payload).unbind(),
+        })
+    }
+}
+
+#[pymethods]
+impl RawAuditMessage {
+    #[new]
+    fn new(py: Python<'_>, r#type: u16, data: &[u8]) -> PyResult<Self> {
+        Self::build(py, r#type, data)
+    }
+
+    #[getter]
+    fn r#type(&self, py: Python<'_>) -> Py<PyAny> {
+        self.type_obj.clone_ref(py)
+    }
+
+    #[getter]
+    fn data(&self, py: Python<'_>) -> Py<PyBytes> {
+        self.data.clone_ref(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "RawAuditMessage(type={}, data={})",
+            self.type_obj.bind(py).repr()?,
+            self.data.bind(py).repr()?
+        ))
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> bool {
+        match other.cast::<RawAuditMessage>() {
+            Ok(o) => {
+                let o = o.get();
+                self.number == o.number
+                    && self.data.bind(py).as_bytes() == o.data.bind(py).as_bytes()
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        (self.number, self.data.bind(py)).into_pyobject(py)?.hash()
+    }
+
+    fn __reduce__(&self, py: Python<'_>) -> PyResult<(Py<PyAny>, (u16, Py<PyBytes>))> {
+        let cls = py.get_type::<RawAuditMessage>().into_any().unbind();
+        Ok((cls, (self.number, self.data.clone_ref(py))))
+    }
+}
+
+/// One netlink message: `NetlinkMessage(type, flags, seq, pid, data)`.
+#[pyclass(
+    module = "auditlink",
+    name = "NetlinkMessage",
+    frozen,
+    eq,
+    hash,
+    get_all
+)]
+#[derive(PartialEq, Eq, Hash)]
+pub struct PyNetlinkMessage {
+    r#type: u16,
+    flags: u16,
+    seq: u32,
+    pid: u32,
+    data: Vec<u8>,
+}
+
+impl From<NetlinkMessage> for PyNetlinkMessage {
+    fn from(m: NetlinkMessage) -> Self {
+        PyNetlinkMessage {
+            r#type: m.msg_type,
+            flags: m.flags,
+            seq: m.seq,
+            pid: m.pid,
+            data: m.payload,
+        }
+    }
+}
+
+#[pymethods]
+impl PyNetlinkMessage {
+    #[new]
+    #[pyo3(signature = (r#type, flags, seq, pid, data))]
+    fn new(r#type: u16, flags: u16, seq: u32, pid: u32, data: Vec<u8>) -> Self {
+        PyNetlinkMessage {
+            r#type,
+            flags,
+            seq,
+            pid,
+            data,
+        }
+    }
+
+    #[getter(data)]
+    fn data_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.data)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "NetlinkMessage(type={}, flags={:#x}, seq={}, pid={}, data={})",
+            self.r#type,
+            self.flags,
+            self.seq,
+            self.pid,
+            PyBytes::new(py, &self.data)
+                .repr()
+                .map(|r| r.to_string())
+                .unwrap_or_default()
+        )
+    }
+}
+
+// ------------------------------------------------------------ status codec
+
+type StatusTuple = (u32, u32, u32, u32, u32, u32, u32, u32, u32, u32, u32);
+
+fn status_tuple(s: AuditStatus) -> StatusTuple {
+    (
+        s.mask,
+        s.enabled,
+        s.failure,
+        s.pid,
+        s.rate_limit,
+        s.backlog_limit,
+        s.lost,
+        s.backlog,
+        s.feature_bitmap,
+        s.backlog_wait_time,
+        s.backlog_wait_time_actual,
+    )
+}
+
+/// Decode a 32/36/40/44-byte `struct audit_status` into its 11 fields.
+#[pyfunction]
+fn status_from_bytes(data: &[u8]) -> PyResult<StatusTuple> {
+    AuditStatus::from_bytes(data)
+        .map(status_tuple)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Encode 11 fields as the 44-byte layout.
+#[pyfunction]
+fn status_to_bytes<'py>(py: Python<'py>, fields: StatusTuple) -> Bound<'py, PyBytes> {
+    let (
+        mask,
+        enabled,
+        failure,
+        pid,
+        rate_limit,
+        backlog_limit,
+        lost,
+        backlog,
+        feature_bitmap,
+        backlog_wait_time,
+        backlog_wait_time_actual,
+    ) = fields;
+    let s = AuditStatus {
+        mask,
+        enabled,
+        failure,
+        pid,
+        rate_limit,
+        backlog_limit,
+        lost,
+        backlog,
+        feature_bitmap,
+        backlog_wait_time,
+        backlog_wait_time_actual,
+    };
+    PyBytes::new(py, &s.to_bytes())
+}
+
+/// The errno carried by an NLMSG_ERROR payload (None for an ack or a
+/// non-negative value) and the request sequence number it answers.
+#[pyfunction]
+fn netlink_error_errno(data: &[u8]) -> PyResult<(Option<i32>, Option<u32>)> {
+    let ack = NetlinkAck::parse(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((ack.errno(), ack.request.map(|h| h.seq)))
+}
+
+// ------------------------------------------------------------ audit client
+
+/// Native half of `auditlink.AuditClient`. Frozen: every method takes
+/// `&self`, so threads can use one client at once (see the core's contract).
+#[pyclass(module = "auditlink._native", name = "AuditClient", frozen)]
+pub struct PyAuditClient {
+    pub(crate) inner: Mutex<Option<Arc<AuditClient>>>,
+}
+
+impl PyAuditClient {
+    /// The live core client, or the "closed" error.
+    pub(crate) fn client(&self) -> PyResult<Arc<AuditClient>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|c| !c.is_closed())
+            .cloned()
+            .ok_or_else(|| Error::Closed.into())
+    }
+
+    /// Run a short request with the GIL released.
+    fn call<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&AuditClient) -> crate::Result<T> + Send,
+    ) -> PyResult<T> {
+        let c = self.client()?;
+        Ok(py.detach(|| f(&c))?)
+    }
+}
+
+fn options(
+    groups: u32,
+    receive_buffer_size: Option<usize>,
+    read_buffer_size: Option<usize>,
+    timeout: f64,
+) -> PyResult<ClientOptions> {
+    let reply_timeout = duration(Some(timeout))?.unwrap_or(core::DEFAULT_REPLY_TIMEOUT);
+    if reply_timeout.is_zero() {
+        return Err(PyValueError::new_err("timeout must be > 0"));
+    }
+    Ok(ClientOptions {
+        groups,
+        receive_buffer_size,
+        read_buffer_size: read_buffer_size.unwrap_or(core::DEFAULT_READ_BUFFER),
+        reply_timeout,
+        ..ClientOptions::default()
+    })
+}
+
+#[pymethods]
+impl PyAuditClient {
+    #[new]
+    #[pyo3(signature = (tee=None, *, groups=0, receive_buffer_size=None, read_buffer_size=None, timeout=5.0))]
+    fn new(
+        py: Python<'_>,
+        tee: Option<Py<PyAny>>,
+        groups: u32,
+        receive_buffer_size: Option<usize>,
+        read_buffer_size: Option<usize>,
+        timeout: f64,
+    ) -> PyResult<Self> {
+        let opts = options(groups, receive_buffer_size, read_buffer_size, timeout)?;
+        let tee = tee_hook(tee);
+        let client = py.detach(|| AuditClient::open(opts, tee))?;
+        Ok(PyAuditClient {
+            inner: Mutex::new(Some(Arc::new(client))),
+        })
+    }
+
+    /// A client on one end of a socketpair driven by `auditlink.testing.FakeKernel`.
+    #[staticmethod]
+    #[pyo3(signature = (fd, port_id, tee=None, *, receive_buffer_size=None, read_buffer_size=None, timeout=5.0))]
+    fn _over_socketpair(
+        fd: i32,
+        port_id: u32,
+        tee: Option<Py<PyAny>>,
+        receive_buffer_size: Option<usize>,
+        read_buffer_size: Option<usize>,
+        timeout: f64,
+    ) -> PyResult<Self> {
+        let opts = options(0, receive_buffer_size, read_buffer_size, timeout)?;
+        let transport = Transport::Framed(FramedSocket::new(dup_fd(fd)?, port_id));
+        let client = AuditClient::with_transport(transport, opts, tee_hook(tee))?;
+        Ok(PyAuditClient {
+            inner: Mutex::new(Some(Arc::new(client))),
+        })
+    }
+
+    fn get_status(&self, py: Python<'_>) -> PyResult<StatusTuple> {
+        self.call(py, |c| c.get_status().map(status_tuple))
+    }
+
+    #[pyo3(signature = (enabled, wait=true))]
+    fn set_enabled(&self, py: Python<'_>, enabled: u32, wait: bool) -> PyResult<()> {
+        self.call(py, |c| c.set_enabled(enabled, wait_mode(wait)))
+    }
+
+    #[pyo3(signature = (mode, wait=true))]
+    fn set_failure(&self, py: Python<'_>, mode: u32, wait: bool) -> PyResult<()> {
+        self.call(py, |c| c.set_failure(mode, wait_mode(wait)))
+    }
+
+    #[pyo3(signature = (wait=true))]
+    fn set_pid(&self, py: Python<'_>, wait: bool) -> PyResult<()> {
+        self.call(py, |c| c.set_pid(wait_mode(wait)))
+    }
+
+    #[pyo3(signature = (limit, wait=true))]
+    fn set_rate_limit(&self, py: Python<'_>, limit: u32, wait: bool) -> PyResult<()> {
+        self.call(py, |c| c.set_rate_limit(limit, wait_mode(wait)))
+    }
+
+    #[pyo3(signature = (limit, wait=true))]
+    fn set_backlog_limit(&self, py: Python<'_>, limit: u32, wait: bool) -> PyResult<()> {
+        self.call(py, |c| c.set_backlog_limit(limit, wait_mode(wait)))
+    }
+
+    #[pyo3(signature = (wait_time, wait=true))]
+    fn set_backlog_wait_time(&self, py: Python<'_>, wait_time: u32, wait: bool) -> PyResult<()> {
+        self.call(py, |c| c.set_backlog_wait_time(wait_time, wait_mode(wait)))
+    }
+
+    fn reset_lost(&self, py: Python<'_>) -> PyResult<u32> {
+        self.call(py, |c| c.reset_lost())
+    }
+
+    fn reset_backlog_wait_time_actual(&self, py: Python<'_>) -> PyResult<u32> {
+        self.call(py, |c| c.reset_backlog_wait_time_actual())
+    }
+
+    fn wait_for_pending_acks(&self, py: Python<'_>) -> PyResult<()> {
+        self.call(py, |c| c.wait_for_pending_acks())
+    }
+
+    fn unregister(&self, py: Python<'_>) -> PyResult<()> {
+        self.call(py, |c| c.unregister())
+    }
+
+    /// Raw AUDIT_SET: `status` is the 11-field tuple; only `mask` bits count.
+    #[pyo3(signature = (operation, status, wait=true))]
+    fn set_status(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        status: &[u8],
+        wait: bool,
+    ) -> PyResult<u32> {
+        let s =
+            AuditStatus::from_bytes(status).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let op = operation.to_string();
+        self.call(py, move |c| c.set_status(&op, &s, wait_mode(wait)))
+    }
+
+    #[pyo3(signature = (nonblocking=false))]
+    fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Option<RawAuditMessage>> {
+        let c = self.client()?;
+        let timeout = if nonblocking {
+            Some(Duration::ZERO)
+        } else {
+            None
+        };
+        let rec = if nonblocking {
+            py.detach(|| c.receive(Some(Duration::ZERO)))?
+        } else {
+            sliced(py, timeout, |slice| c.receive(Some(slice)))?
+        };
+        rec.map(|r| RawAuditMessage::build(py, r.msg_type, &r.payload))
+            .transpose()
+    }
+
+    #[pyo3(signature = (max_messages=1024, timeout=None))]
+    fn receive_batch<'py>(
+        &self,
+        py: Python<'py>,
+        max_messages: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let c = self.client()?;
+        let timeout = duration(timeout)?;
+        let mut batch = Batch::default();
+        if timeout == Some(Duration::ZERO) {
+            py.detach(|| c.receive_batch(&mut batch, max_messages, Some(Duration::ZERO)))?;
+        } else {
+            let batch_ref = &mut batch;
+            sliced(py, timeout, |slice| {
+                c.receive_batch(batch_ref, max_messages, Some(slice))?;
+                Ok((!batch_ref.is_empty()).then_some(()))
+            })?;
+        }
+        let list = PyList::empty(py);
+        for i in 0..batch.len() {
+            if let Some((t, data)) = batch.get(i) {
+                list.append(RawAuditMessage::build(py, t, data)?)?;
+            }
+        }
+        Ok(list)
+    }
+
+    /// Counters since the client was opened.
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let c = self.client()?;
+        let s = c.stats();
+        let d = PyDict::new(py);
+        for (k, v) in [
+            ("messages", s.messages),
+            ("bytes", s.bytes),
+            ("datagrams", s.datagrams),
+            ("overruns", s.overruns),
+            ("foreign_dropped", s.foreign_dropped),
+            ("truncated", s.truncated),
+            ("malformed", s.malformed),
+            ("stale_replies", s.stale_replies),
+            ("queue_dropped", s.queue_dropped),
+        ] {
+            d.set_item(k, v)?;
+        }
+        Ok(d)
+    }
+
+    fn fileno(&self) -> PyResult<i32> {
+        Ok(self.client()?.fileno())
+    }
+
+    #[getter]
+    fn port_id(&self) -> PyResult<u32> {
+        Ok(self.client()?.port_id())
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_none_or(|c| c.is_closed())
+    }
+
+    #[getter]
+    fn registered(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|c| c.is_registered())
+    }
+
+    fn set_receive_buffer_size(&self, py: Python<'_>, size: usize) -> PyResult<usize> {
+        self.call(py, |c| c.set_receive_buffer_size(size))
+    }
+
+    /// Unregister if this client registered itself, wake every waiting
+    /// thread, and release the socket (once no thread uses it). Idempotent.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match taken {
+            Some(c) => Ok(py.detach(|| c.close())?),
+            None => Ok(()),
+        }
+    }
+}
+
+// ----------------------------------------------------------- netlink client
+
+#[pyclass(module = "auditlink._native", name = "NetlinkClient", frozen)]
+pub struct PyNetlinkClient {
+    inner: Mutex<Option<Arc<NetlinkClient>>>,
+}
+
+impl PyNetlinkClient {
+    fn client(&self) -> PyResult<Arc<NetlinkClient>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| Error::Closed.into())
+    }
+}
+
+#[pymethods]
+impl PyNetlinkClient {
+    #[new]
+    #[pyo3(signature = (protocol, groups=0, read_buffer_size=None, tee=None))]
+    fn new(
+        py: Python<'_>,
+        protocol: u32,
+        groups: u32,
+        read_buffer_size: Option<usize>,
+        tee: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let tee = tee_hook(tee);
+        let c = py.detach(|| NetlinkClient::open(protocol, groups, read_buffer_size, tee))?;
+        Ok(PyNetlinkClient {
+            inner: Mutex::new(Some(Arc::new(c))),
+        })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (fd, port_id, read_buffer_size=None, tee=None))]
+    fn _over_socketpair(
+        fd: i32,
+        port_id: u32,
+        read_buffer_size: Option<usize>,
+        tee: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let transport = Transport::Framed(FramedSocket::new(dup_fd(fd)?, port_id));
+        let c = NetlinkClient::with_transport(transport, read_buffer_size, tee_hook(tee))?;
+        Ok(PyNetlinkClient {
+            inner: Mutex::new(Some(Arc::new(c))),
+        })
+    }
+
+    #[pyo3(signature = (msg_type, data=b"".as_slice(), flags=0x05))]
+    fn send(&self, py: Python<'_>, msg_type: u16, data: &[u8], flags: u16) -> PyResult<u32> {
+        let c = self.client()?;
+        Ok(py.detach(|| c.send(msg_type, flags, data))?)
+    }
+
+    #[pyo3(signature = (nonblocking=false))]
+    fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Vec<PyNetlinkMessage>> {
+        let c = self.client()?;
+        let msgs = if nonblocking {
+            py.detach(|| c.receive(Some(Duration::ZERO)))?
+        } else {
+            sliced(py, None, |slice| c.receive(Some(slice)))?
+        };
+        Ok(msgs
+            .unwrap_or_default()
+            .into_iter()
+            .map(PyNetlinkMessage::from)
+            .collect())
+    }
+
+    #[getter]
+    fn port_id(&self) -> PyResult<u32> {
+        Ok(self.client()?.port_id())
+    }
+
+    #[getter]
+    fn foreign_dropped(&self) -> PyResult<u64> {
+        Ok(self
+            .client()?
+            .foreign_dropped
+            .load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn fileno(&self) -> PyResult<i32> {
+        Ok(self.client()?.fileno())
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+
+    fn close(&self) {
+        if let Some(c) = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            c.shutdown();
+        }
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyAuditClient>()?;
+    m.add_class::<PyNetlinkClient>()?;
+    m.add_class::<RawAuditMessage>()?;
+    m.add_class::<PyNetlinkMessage>()?;
+    m.add_function(wrap_pyfunction!(status_from_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(status_to_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(netlink_error_errno, m)?)?;
+    m.add("AUDIT_GET", core::AUDIT_GET)?;
+    m.add("AUDIT_SET", core::AUDIT_SET)?;
+    m.add("NETLINK_AUDIT", core::NETLINK_AUDIT)?;
+    m.add("AUDIT_MESSAGE_MAX_LENGTH", core::AUDIT_MESSAGE_MAX_LENGTH)?;
+    m.add("AUDIT_NLGRP_READLOG", core::AUDIT_NLGRP_READLOG)?;
+    Ok(())
+}
