@@ -3,9 +3,11 @@
 //! auditctl 3.0.9 does them.
 
 pub mod consts;
+pub mod control;
 pub mod file;
 pub mod format;
 pub mod lookup;
+pub mod ops;
 pub mod parse;
 pub mod rule;
 mod tables_shim;
