@@ -10,6 +10,7 @@ use crate::audit::errno::strerror;
 use crate::error::Error;
 
 pub(crate) mod client;
+pub(crate) mod rules;
 pub(crate) mod types;
 
 /// `auditlink.errors._from_errno`, looked up once. The exception classes are
@@ -76,5 +77,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     types::register(m)?;
     client::register(m)?;
+    rules::register(m)?;
     Ok(())
 }
