@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno as _errno
 import os
+import threading
 import types
+from collections.abc import AsyncIterator, Iterator
 from typing import BinaryIO
 
 from auditlink import _native
 from auditlink._native import NetlinkMessage, RawAuditMessage
 from auditlink.enums import FailureMode, WaitMode
-from auditlink.errors import _from_errno
+from auditlink.errors import AuditError, _from_errno
 from auditlink.status import AuditStatus
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds to wait for the kernel's reply to a control request."""
+
+DAEMON_RECEIVE_BUFFER = 16 * 1024 * 1024
+"""Socket receive buffer :meth:`AuditClient.daemon` asks for (SO_RCVBUFFORCE)."""
+
+_ASYNC_RECHECK = 1.0
+"""Seconds between re-checks of the queue while awaiting readability (records another
+thread's request wait queued do not make the socket readable)."""
 
 
 def _wait(wait: WaitMode) -> bool:
@@ -60,15 +72,91 @@ class AuditClient:
         receive_buffer_size: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self._native = _native.AuditClient(
-            tee, receive_buffer_size=receive_buffer_size, timeout=timeout
+        self._setup(
+            _native.AuditClient(tee, receive_buffer_size=receive_buffer_size, timeout=timeout)
         )
+
+    def _setup(self, native: _native.AuditClient) -> None:
+        self._native = native
+        self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
+        self._waiters_lock = threading.Lock()
 
     @classmethod
     def _wrap(cls, native: _native.AuditClient) -> AuditClient:
         self = cls.__new__(cls)
-        self._native = native
+        self._setup(native)
         return self
+
+    @classmethod
+    def multicast(
+        cls,
+        tee: BinaryIO | None = None,
+        *,
+        receive_buffer_size: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> AuditClient:
+        """A read-only listener on the kernel's ``AUDIT_NLGRP_READLOG`` multicast group.
+
+        It receives a copy of every record the kernel emits, whether or not a daemon
+        (auditd, or another auditlink) is registered, and never affects that daemon.
+        Needs CAP_AUDIT_READ (root has it): without it the kernel refuses the bind and
+        this raises :class:`PermissionError`. Multicast delivery is best effort: if
+        this socket's buffer is full the kernel drops records for it (counted as
+        ``stats["overruns"]``) — raise ``receive_buffer_size`` to avoid that.
+        """
+        groups = 1 << (_native.AUDIT_NLGRP_READLOG - 1)
+        return cls._wrap(
+            _native.AuditClient(
+                tee, groups=groups, receive_buffer_size=receive_buffer_size, timeout=timeout
+            )
+        )
+
+    @classmethod
+    @contextlib.contextmanager
+    def daemon(
+        cls,
+        *,
+        enable: bool = True,
+        receive_buffer_size: int | None = DAEMON_RECEIVE_BUFFER,
+        timeout: float = DEFAULT_TIMEOUT,
+        client: AuditClient | None = None,
+    ) -> Iterator[AuditClient]:
+        """Run the body as the kernel's audit daemon::
+
+            with AuditClient.daemon() as client:
+                for msg in client.messages():
+                    ...
+
+        Opens a client (with a large receive buffer), turns auditing on (unless
+        ``enable`` is False) and registers this process as the daemon. On exit — also
+        when the body raises — it unregisters (reliably, even while the kernel floods
+        the socket), puts the enabled flag back as it was, and closes the client.
+
+        ``client`` uses an existing client instead of opening one (e.g. one from
+        :class:`auditlink.testing.FakeKernel`); it is closed on exit too.
+
+        Note: a process forked before auditing was first enabled since boot never
+        produces syscall records; enable first, then start the processes to watch.
+        """
+        if client is None:
+            client = cls(receive_buffer_size=receive_buffer_size, timeout=timeout)
+        try:
+            was_enabled = client.get_status().enabled
+            changed = enable and was_enabled == 0
+            if changed:
+                client.set_enabled(True)
+            try:
+                client.set_pid()
+                yield client
+            finally:
+                try:
+                    if client.registered:
+                        client.unregister()
+                finally:
+                    if changed:
+                        client.set_enabled(False)
+        finally:
+            client.close()
 
     # ------------------------------------------------------------------ status
 
@@ -116,9 +204,7 @@ class AuditClient:
         """
         self._native.set_backlog_wait_time(_u32("wait_time", wait_time), _wait(wait))
 
-    def set_status(
-        self, status: AuditStatus, wait: WaitMode = WaitMode.WAIT_FOR_REPLY
-    ) -> int:
+    def set_status(self, status: AuditStatus, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> int:
         """Send ``status`` as one AUDIT_SET: every field whose bit is in
         ``status.mask`` changes at once. Returns the ack's value."""
         if not status.mask:
@@ -142,6 +228,28 @@ class AuditClient:
         """Stop being the audit daemon (AUDIT_SET pid 0). Reliable under load."""
         self._native.unregister()
 
+    # --------------------------------------------------------------- low level
+
+    def request_ack(
+        self, msg_type: int, data: bytes = b"", wait: WaitMode = WaitMode.WAIT_FOR_REPLY
+    ) -> int:
+        """Send any audit command and wait for its ack; returns the ack's value (0, or
+        what the command returns). Kernel errors raise like every other call."""
+        return self._native.request_ack(f"request type {msg_type}", msg_type, data, _wait(wait))
+
+    def request_reply(
+        self, msg_type: int, data: bytes = b"", reply_type: int | None = None
+    ) -> bytes:
+        """Send a GET-style command; returns the payload of its one reply (of
+        ``reply_type``, default the same type as the request)."""
+        rt = msg_type if reply_type is None else reply_type
+        return self._native.request_reply(f"request type {msg_type}", msg_type, data, rt)
+
+    def request_dump(self, msg_type: int, data: bytes = b"") -> list[NetlinkMessage]:
+        """Send a dump-style command (e.g. AUDIT_LIST_RULES); returns every reply
+        message up to NLMSG_DONE."""
+        return self._native.request_dump(f"request type {msg_type}", msg_type, data)
+
     # ------------------------------------------------------------------ events
 
     def receive(self, nonblocking: bool = False) -> RawAuditMessage | None:
@@ -159,6 +267,90 @@ class AuditClient:
         """Up to ``max_messages`` records: everything already queued, waiting up to
         ``timeout`` seconds (None = forever, 0 = not at all) for the first one."""
         return self._native.receive_batch(max_messages, timeout)
+
+    def messages(
+        self, timeout: float | None = None, *, batch_size: int = 1024
+    ) -> Iterator[RawAuditMessage]:
+        """Iterate over records as they arrive, fetched in batches (the fast path).
+
+        Ends when the client is closed (from any thread), or when no record arrives
+        for ``timeout`` seconds (None = never). Ctrl-C raises KeyboardInterrupt.
+        """
+        native = self._native
+        while True:
+            try:
+                batch = native.receive_batch(batch_size, timeout)
+            except AuditError as e:
+                if e.errno == _errno.EBADF and self.closed:
+                    return
+                raise
+            if not batch:
+                return
+            yield from batch
+
+    async def messages_async(
+        self, timeout: float | None = None, *, batch_size: int = 1024
+    ) -> AsyncIterator[RawAuditMessage]:
+        """``async for msg in client.messages_async()``: records as they arrive.
+
+        Runs on the event loop: waits for the socket's readability (no thread per
+        message or per client), then drains it in one native call. Ends when the
+        client is closed (from another task or thread) or after ``timeout`` seconds
+        without a record; cancelling the consuming task stops it cleanly.
+        """
+        loop = asyncio.get_running_loop()
+        while not self.closed:
+            try:
+                batch = self._native.receive_batch(batch_size, 0)
+            except AuditError as e:
+                if e.errno == _errno.EBADF and self.closed:
+                    return
+                raise
+            if batch:
+                for msg in batch:
+                    yield msg
+                continue
+            if not await self._readable(loop, timeout):
+                return
+
+    async def _readable(self, loop: asyncio.AbstractEventLoop, timeout: float | None) -> bool:
+        """Wait until the socket may have data; False on timeout or close."""
+        fd = self.fileno()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            fut: asyncio.Future[None] = loop.create_future()
+
+            def ready(fut: asyncio.Future[None] = fut) -> None:
+                if not fut.done():
+                    fut.set_result(None)
+
+            with self._waiters_lock:
+                if self.closed:
+                    return False
+                self._async_waiters.add((loop, fut))
+            loop.add_reader(fd, ready)
+            try:
+                left = None if deadline is None else max(0.0, deadline - loop.time())
+                slice_ = _ASYNC_RECHECK if left is None else min(left, _ASYNC_RECHECK)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(fut, slice_)
+            finally:
+                loop.remove_reader(fd)
+                with self._waiters_lock:
+                    self._async_waiters.discard((loop, fut))
+            if self.closed:
+                return False
+            if fut.done():
+                return True
+            if deadline is not None and loop.time() >= deadline:
+                return False
+            return True  # re-check the queue now and then
+
+    @property
+    def receive_buffer_size(self) -> int:
+        """The socket receive buffer the kernel granted (SO_RCVBUF, in bytes; the
+        kernel doubles what is asked for its own bookkeeping)."""
+        return self._native.receive_buffer_size
 
     @property
     def stats(self) -> dict[str, int]:
@@ -189,8 +381,15 @@ class AuditClient:
 
     def close(self) -> None:
         """Unregister (if :meth:`set_pid` registered this client), wake every thread
-        blocked in this client, and close the socket. Idempotent."""
-        self._native.close()
+        and task blocked in this client, and close the socket. Idempotent."""
+        try:
+            self._native.close()
+        finally:
+            with self._waiters_lock:
+                waiters = list(self._async_waiters)
+            for loop, fut in waiters:
+                with contextlib.suppress(RuntimeError):  # loop already closed
+                    loop.call_soon_threadsafe(_finish, fut)
 
     def __enter__(self) -> AuditClient:
         return self
@@ -274,6 +473,11 @@ class NetlinkClient:
         tb: types.TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _finish(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 def parse_netlink_error(data: bytes) -> OSError | None:

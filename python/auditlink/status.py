@@ -30,7 +30,7 @@ class AuditStatus:
     count). Frozen and hashable; build modified copies with :func:`dataclasses.replace`.
     """
 
-    mask: AuditStatusMask = AuditStatusMask(0)
+    mask: AuditStatusMask = AuditStatusMask(0)  # noqa: RUF009 (immutable int)
     """Which fields are meaningful (set by AUDIT_SET; the kernel's reply has 0)."""
     enabled: int = 0
     """0 = off, 1 = on, 2 = on and locked (immutable until reboot)."""
@@ -46,7 +46,7 @@ class AuditStatus:
     """Records lost (rate limit, backlog overflow, allocation failures) since reset."""
     backlog: int = 0
     """Records waiting in the kernel queue now."""
-    feature_bitmap: AuditFeatureBitmap = AuditFeatureBitmap(0)
+    feature_bitmap: AuditFeatureBitmap = AuditFeatureBitmap(0)  # noqa: RUF009 (immutable int)
     """Features of this kernel's audit (the old ``version`` field)."""
     backlog_wait_time: int = 0
     """How long (in jiffies) a producer waits for backlog space before dropping."""
@@ -67,13 +67,31 @@ class AuditStatus:
 
     @classmethod
     def _from_tuple(cls, values: tuple[int, ...]) -> AuditStatus:
-        mask, *middle, feature_bitmap, wait_time, wait_time_actual = values
+        (
+            mask,
+            enabled,
+            failure,
+            pid,
+            rate_limit,
+            backlog_limit,
+            lost,
+            backlog,
+            feature_bitmap,
+            backlog_wait_time,
+            backlog_wait_time_actual,
+        ) = values
         return cls(
-            AuditStatusMask(mask),
-            *middle,
-            AuditFeatureBitmap(feature_bitmap),
-            wait_time,
-            wait_time_actual,
+            mask=AuditStatusMask(mask),
+            enabled=enabled,
+            failure=failure,
+            pid=pid,
+            rate_limit=rate_limit,
+            backlog_limit=backlog_limit,
+            lost=lost,
+            backlog=backlog,
+            feature_bitmap=AuditFeatureBitmap(feature_bitmap),
+            backlog_wait_time=backlog_wait_time,
+            backlog_wait_time_actual=backlog_wait_time_actual,
         )
 
 

@@ -344,6 +344,16 @@ impl AuditClient {
         self.opts.reply_timeout
     }
 
+    /// The socket receive buffer size the kernel granted (SO_RCVBUF).
+    pub fn receive_buffer_size(&self) -> Result<usize> {
+        self.transport.recv_buffer_size()
+    }
+
+    /// ENOBUFS overruns seen so far (cheap: one atomic load).
+    pub fn overruns(&self) -> u64 {
+        self.stats.overruns.load(Ordering::Relaxed)
+    }
+
     /// Set SO_RCVBUF(FORCE); returns the size granted.
     pub fn set_receive_buffer_size(&self, size: usize) -> Result<usize> {
         self.transport.set_recv_buffer_size(size)
@@ -852,29 +862,30 @@ impl AuditClient {
             if self.is_closed() {
                 return Err(Error::Closed);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(None);
-            }
             if st.reader_active {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Ok(None);
+                }
                 st = self.wait(st, deadline);
                 continue;
             }
+            // Read even when the deadline has passed: a zero timeout means
+            // "whatever is already queued", which may be in the socket.
             st.reader_active = true;
             let mut buf = std::mem::take(&mut st.buf);
             drop(st);
             let res = self.read_one(&mut buf, deadline);
             st = self.lock();
             st.reader_active = false;
+            let got_datagram = matches!(res, Ok(Read::Datagram(_)));
             if let Ok(Read::Datagram(n)) = res {
                 self.dispatch_datagram(&mut st, &buf[..n]);
             }
             st.buf = buf;
             self.cond.notify_all();
-            if let Err(e) = res {
-                return Err(e);
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                // One last look before giving up.
+            res?;
+            if !got_datagram {
+                // Nothing more in the socket before the deadline (or woken).
                 return Ok(want(&mut st));
             }
         }

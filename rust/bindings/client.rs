@@ -3,6 +3,7 @@
 //! `NetlinkClient`, `RawAuditMessage`, `NetlinkMessage`, and the status codec.
 
 use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -90,6 +91,9 @@ fn dup_fd(fd: i32) -> PyResult<OwnedFd> {
 
 // ------------------------------------------------------------------ messages
 
+/// `__reduce__` result: (class, constructor args).
+type Reduced = (Py<PyAny>, (u16, Py<PyBytes>));
+
 /// A raw audit message: `type` (a MessageType member where known, else int)
 /// and `data` (bytes, an owned copy of the payload).
 #[pyclass(module = "auditlink", name = "RawAuditMessage", frozen)]
@@ -149,7 +153,7 @@ impl RawAuditMessage {
         (self.number, self.data.bind(py)).into_pyobject(py)?.hash()
     }
 
-    fn __reduce__(&self, py: Python<'_>) -> PyResult<(Py<PyAny>, (u16, Py<PyBytes>))> {
+    fn __reduce__(&self, py: Python<'_>) -> PyResult<Reduced> {
         let cls = py.get_type::<RawAuditMessage>().into_any().unbind();
         Ok((cls, (self.number, self.data.clone_ref(py))))
     }
@@ -294,6 +298,8 @@ fn netlink_error_errno(data: &[u8]) -> PyResult<(Option<i32>, Option<u32>)> {
 #[pyclass(module = "auditlink._native", name = "AuditClient", frozen)]
 pub struct PyAuditClient {
     pub(crate) inner: Mutex<Option<Arc<AuditClient>>>,
+    /// Overruns already reported through `logging`.
+    logged_overruns: AtomicU64,
 }
 
 impl PyAuditClient {
@@ -306,6 +312,30 @@ impl PyAuditClient {
             .filter(|c| !c.is_closed())
             .cloned()
             .ok_or_else(|| Error::Closed.into())
+    }
+
+    fn wrap(client: AuditClient) -> Self {
+        PyAuditClient { inner: Mutex::new(Some(Arc::new(client))), logged_overruns: AtomicU64::new(0) }
+    }
+
+    /// Report new ENOBUFS overruns through the `auditlink` logger. The stream
+    /// goes on: an overrun means the kernel dropped records for this socket.
+    fn log_overruns(&self, py: Python<'_>, c: &AuditClient) -> PyResult<()> {
+        let now = c.overruns();
+        let before = self.logged_overruns.swap(now, Ordering::Relaxed);
+        if now > before {
+            let logger = py.import("logging")?.call_method1("getLogger", ("auditlink",))?;
+            logger.call_method1(
+                "warning",
+                (
+                    "netlink receive buffer overran (ENOBUFS, %d new, %d total): the kernel dropped \
+                     records for this socket; raise receive_buffer_size or read faster",
+                    now - before,
+                    now,
+                ),
+            )?;
+        }
+        Ok(())
     }
 
     /// Run a short request with the GIL released.
@@ -353,9 +383,7 @@ impl PyAuditClient {
         let opts = options(groups, receive_buffer_size, read_buffer_size, timeout)?;
         let tee = tee_hook(tee);
         let client = py.detach(|| AuditClient::open(opts, tee))?;
-        Ok(PyAuditClient {
-            inner: Mutex::new(Some(Arc::new(client))),
-        })
+        Ok(Self::wrap(client))
     }
 
     /// A client on one end of a socketpair driven by `auditlink.testing.FakeKernel`.
@@ -372,9 +400,7 @@ impl PyAuditClient {
         let opts = options(0, receive_buffer_size, read_buffer_size, timeout)?;
         let transport = Transport::Framed(FramedSocket::new(dup_fd(fd)?, port_id));
         let client = AuditClient::with_transport(transport, opts, tee_hook(tee))?;
-        Ok(PyAuditClient {
-            inner: Mutex::new(Some(Arc::new(client))),
-        })
+        Ok(Self::wrap(client))
     }
 
     fn get_status(&self, py: Python<'_>) -> PyResult<StatusTuple> {
@@ -442,6 +468,51 @@ impl PyAuditClient {
         self.call(py, move |c| c.set_status(&op, &s, wait_mode(wait)))
     }
 
+    /// Low-level: send `msg_type` + `data`, wait for the ack; returns its value.
+    #[pyo3(signature = (operation, msg_type, data, wait=true))]
+    fn request_ack(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        msg_type: u16,
+        data: &[u8],
+        wait: bool,
+    ) -> PyResult<u32> {
+        let op = operation.to_string();
+        self.call(py, move |c| {
+            c.request_ack(&op, msg_type, data, wait_mode(wait))
+        })
+    }
+
+    /// Low-level: a GET-style request; returns the payload of the one reply.
+    fn request_reply<'py>(
+        &self,
+        py: Python<'py>,
+        operation: &str,
+        msg_type: u16,
+        data: &[u8],
+        reply_type: u16,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let op = operation.to_string();
+        let payload = self.call(py, move |c| {
+            c.request_reply(&op, msg_type, data, reply_type)
+        })?;
+        Ok(PyBytes::new(py, &payload))
+    }
+
+    /// Low-level: a dump-style request; every reply up to NLMSG_DONE.
+    fn request_dump(
+        &self,
+        py: Python<'_>,
+        operation: &str,
+        msg_type: u16,
+        data: &[u8],
+    ) -> PyResult<Vec<PyNetlinkMessage>> {
+        let op = operation.to_string();
+        let msgs = self.call(py, move |c| c.request_dump(&op, msg_type, data))?;
+        Ok(msgs.into_iter().map(PyNetlinkMessage::from).collect())
+    }
+
     #[pyo3(signature = (nonblocking=false))]
     fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Option<RawAuditMessage>> {
         let c = self.client()?;
@@ -478,6 +549,7 @@ impl PyAuditClient {
                 Ok((!batch_ref.is_empty()).then_some(()))
             })?;
         }
+        self.log_overruns(py, &c)?;
         let list = PyList::empty(py);
         for i in 0..batch.len() {
             if let Some((t, data)) = batch.get(i) {
@@ -534,6 +606,11 @@ impl PyAuditClient {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .is_some_and(|c| c.is_registered())
+    }
+
+    #[getter]
+    fn receive_buffer_size(&self) -> PyResult<usize> {
+        Ok(self.client()?.receive_buffer_size()?)
     }
 
     fn set_receive_buffer_size(&self, py: Python<'_>, size: usize) -> PyResult<usize> {
@@ -601,7 +678,7 @@ impl PyNetlinkClient {
         })
     }
 
-    #[pyo3(signature = (msg_type, data=b"".as_slice(), flags=0x05))]
+    #[pyo3(signature = (msg_type, data=b"".as_slice(), flags=0x05), text_signature = "(self, msg_type, data=b'', flags=5)")]
     fn send(&self, py: Python<'_>, msg_type: u16, data: &[u8], flags: u16) -> PyResult<u32> {
         let c = self.client()?;
         Ok(py.detach(|| c.send(msg_type, flags, data))?)
@@ -632,7 +709,7 @@ impl PyNetlinkClient {
         Ok(self
             .client()?
             .foreign_dropped
-            .load(std::sync::atomic::Ordering::Relaxed))
+            .load(Ordering::Relaxed))
     }
 
     fn fileno(&self) -> PyResult<i32> {

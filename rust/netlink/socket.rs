@@ -128,6 +128,11 @@ pub struct FramedSocket {
 /// Size of the sender-id prefix on datagrams from the fake kernel.
 pub const FRAME_PREFIX: usize = 4;
 
+/// A frame with this sender id and a 4-byte body is not a datagram but a
+/// socket error (an errno, native i32) the fake kernel injects, so tests can
+/// exercise what only a real netlink socket produces (ENOBUFS overruns).
+pub const ERROR_FRAME_SENDER: u32 = u32::MAX;
+
 impl FramedSocket {
     /// Take ownership of one end of a socketpair. `port_id` is what the fake
     /// kernel will know this client as.
@@ -149,27 +154,35 @@ impl FramedSocket {
         if nonblocking {
             flags |= RecvFlags::DONTWAIT;
         }
-        let mut iov = [IoSliceMut::new(&mut prefix), IoSliceMut::new(buf)];
-        let got = rustix::net::recvmsg(
-            &self.fd,
-            &mut iov,
-            &mut RecvAncillaryBuffer::default(),
-            flags,
-        )?;
-        let cap = iov[1].len();
+        let cap = buf.len();
+        let got = {
+            let mut iov = [IoSliceMut::new(&mut prefix), IoSliceMut::new(&mut *buf)];
+            rustix::net::recvmsg(
+                &self.fd,
+                &mut iov,
+                &mut RecvAncillaryBuffer::default(),
+                flags,
+            )?
+        };
         if got.bytes < FRAME_PREFIX {
             // The fake sent something too short to carry a sender id.
             return Ok(Received {
                 len: 0,
                 truncated: got.bytes > 0,
-                sender: u32::MAX,
+                sender: u32::MAX - 1,
             });
         }
         let payload = got.bytes - FRAME_PREFIX;
+        let sender = u32::from_ne_bytes(prefix);
+        if sender == ERROR_FRAME_SENDER && payload == 4 {
+            if let Some(errno) = buf.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
+                return Err(io::Error::from_raw_os_error(i32::from_ne_bytes(errno)));
+            }
+        }
         Ok(Received {
             len: payload.min(cap),
             truncated: payload > cap || got.flags.contains(ReturnFlags::TRUNC),
-            sender: u32::from_ne_bytes(prefix),
+            sender,
         })
     }
 }
@@ -219,6 +232,12 @@ impl Transport {
                     .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
             }
         }
+    }
+
+    /// The current SO_RCVBUF (what the kernel granted).
+    pub fn recv_buffer_size(&self) -> Result<usize> {
+        rustix::net::sockopt::socket_recv_buffer_size(self.as_fd())
+            .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
     }
 
     pub fn raw_fd(&self) -> RawFd {
