@@ -24,6 +24,21 @@ from auditlink._native import (
 from auditlink.client import AuditClient, NetlinkClient, parse_netlink_error
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
 from auditlink.errors import AuditError
+from auditlink.rules import (
+    AuditFeature,
+    AuditFeatures,
+    AuditRule,
+    LoadResult,
+    RuleAction,
+    RuleField,
+    RuleFileCommand,
+    RuleFileLine,
+    RuleList,
+    RuleLoadError,
+    RuleSyntaxError,
+    SignalInfo,
+    TtyStatus,
+)
 from auditlink.status import AuditStatus
 
 __all__ = [
@@ -34,15 +49,28 @@ __all__ = [
     "NETLINK_AUDIT",
     "AuditClient",
     "AuditError",
+    "AuditFeature",
     "AuditFeatureBitmap",
+    "AuditFeatures",
+    "AuditRule",
     "AuditStatus",
     "AuditStatusMask",
     "FailureMode",
+    "LoadResult",
     "MessageType",
     "NetlinkClient",
     "NetlinkErrno",
     "NetlinkMessage",
     "RawAuditMessage",
+    "RuleAction",
+    "RuleField",
+    "RuleFileCommand",
+    "RuleFileLine",
+    "RuleList",
+    "RuleLoadError",
+    "RuleSyntaxError",
+    "SignalInfo",
+    "TtyStatus",
     "WaitMode",
     "__version__",
     "parse_netlink_error",

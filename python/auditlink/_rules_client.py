@@ -3,6 +3,7 @@ messages (mixed into :class:`auditlink.AuditClient`)."""
 
 from __future__ import annotations
 
+import errno as _errno
 import os
 import stat
 from typing import TYPE_CHECKING, Union
@@ -13,7 +14,6 @@ from auditlink.rules import (
     AuditFeature,
     AuditFeatures,
     AuditRule,
-    CommandValue,
     LoadResult,
     RuleFileCommand,
     RuleFileLine,
@@ -57,17 +57,15 @@ def read_rules_file(path: StrPath) -> bytes:
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(f.fileno())
         if not stat.S_ISREG(st.st_mode):
-            raise IsADirectoryError if stat.S_ISDIR(st.st_mode) else OSError(
-                f"Error - {name} is not a regular file"
-            )
+            raise OSError(_errno.EINVAL, f"Error - {name} is not a regular file", name)
         if st.st_uid != 0:
-            raise PermissionError(f"Error - {name} isn't owned by root")
+            raise PermissionError(_errno.EPERM, f"Error - {name} isn't owned by root", name)
         if st.st_mode & stat.S_IWOTH:
-            raise PermissionError(f"Error - {name} is world writable")
+            raise PermissionError(_errno.EPERM, f"Error - {name} is world writable", name)
         return f.read()
 
 
-def _result(path: str, dry_run: bool, raw: _native.LoadTuple) -> LoadResult:
+def _result(path: str, dry_run: bool, raw: _native._LoadTuple) -> LoadResult:
     lines_raw, added, deleted, ignore, cont, stopped_at, ok = raw
     lines = tuple(
         RuleFileLine(
@@ -129,9 +127,7 @@ class RulesClientMixin:
         order."""
         return _native.rules_get(self._native)
 
-    def add_rule(
-        self, rule: AuditRule | str, wait: WaitMode = WaitMode.WAIT_FOR_REPLY
-    ) -> None:
+    def add_rule(self, rule: AuditRule | str, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
         """Add a rule (``auditctl -a``/``-A``/``-w``); ``rule`` may be auditctl text.
 
         Raises ``FileExistsError`` (an :class:`~auditlink.AuditError`) if the kernel
@@ -141,9 +137,7 @@ class RulesClientMixin:
         """
         _native.rules_add(self._native, _rule(rule), _wait(wait))
 
-    def delete_rule(
-        self, rule: AuditRule | str, wait: WaitMode = WaitMode.WAIT_FOR_REPLY
-    ) -> None:
+    def delete_rule(self, rule: AuditRule | str, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
         """Delete a rule (``auditctl -d``/``-W``): the kernel's rule equal to ``rule``.
         ``FileNotFoundError`` if there is none."""
         _native.rules_delete(self._native, _rule(rule), _wait(wait))
@@ -245,10 +239,8 @@ class RulesClientMixin:
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {text!r}")
         if not (type == 1005 or 1100 <= type <= 1199 or 2100 <= type <= 2999):
-            raise ValueError(
-                f"type {type} is not a user message type (1005, 1100-1199, 2100-2999)"
-            )
+            raise ValueError(f"type {type} is not a user message type (1005, 1100-1199, 2100-2999)")
         _native.user_message_send(self._native, int(type), os.fsencode(text))
 
 
-__all__ = ["CommandValue", "RulesClientMixin", "dry_run_rules", "read_rules_file"]
+__all__ = ["RulesClientMixin", "dry_run_rules", "read_rules_file"]

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::audit::client::WaitMode;
 use crate::audit::rules::consts::{field_name, operator_symbol};
@@ -128,11 +128,9 @@ impl PyRuleField {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let value = self.value(py)?.bind(py).repr()?.to_string();
-        Ok(format!(
-            "RuleField(name={:?}, op={:?}, value={value})",
-            self.name(),
-            self.op()
-        ))
+        let name = PyString::new(py, &self.name()).repr()?.to_string();
+        let op = PyString::new(py, &self.op()).repr()?.to_string();
+        Ok(format!("RuleField(name={name}, op={op}, value={value})"))
     }
 }
 
@@ -192,8 +190,11 @@ impl PyAuditRule {
         self.to_command_line()
     }
 
-    fn __repr__(&self) -> String {
-        format!("AuditRule({:?})", self.to_command_line())
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let text = PyString::new(py, &self.to_command_line())
+            .repr()?
+            .to_string();
+        Ok(format!("AuditRule({text})"))
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
