@@ -324,7 +324,8 @@ struct LineParser<'r> {
     elf: Option<AuditArch>,
     rule: AuditRule,
     key: String,
-    key_pos: Option<usize>,
+    /// Where the first key argument starts, and that argument as written.
+    key_pos: Option<(usize, String)>,
     out: ParsedLine,
     /// A rule operation (-a/-A/-d/-w/-W) was given.
     rule_op: bool,
@@ -772,7 +773,8 @@ impl LineParser<'_> {
             self.key.push(KEY_SEPARATOR as char);
         }
         self.key.push_str(k);
-        self.key_pos.get_or_insert(opt.pos);
+        self.key_pos
+            .get_or_insert_with(|| (opt.pos, opt.arg.clone().unwrap_or_default()));
         Ok(())
     }
 
@@ -1209,9 +1211,9 @@ impl LineParser<'_> {
                 0
             };
             let key = std::mem::take(&mut self.key);
-            let pos = self.key_pos.unwrap_or(0);
+            let (pos, token) = self.key_pos.clone().unwrap_or((0, key.clone()));
             self.fieldpair(&format!("key={key}"), flags)
-                .map_err(|m| RuleError::at(m, pos, &key))?;
+                .map_err(|m| RuleError::at(m, pos, &token))?;
         }
         if !self.rule_op {
             if self.syscall_added || self.uringop_added || !self.rule.fields.is_empty() {
