@@ -19,7 +19,15 @@ from typing import cast
 
 from auditlink import AuditClient, AuditRule
 from auditlink._rules_client import RulesClientMixin
-from auditlink.testing import NLM_F_MULTI, NLMSG_DONE, Datagram, FakeKernel, Request, encode_message
+from auditlink.testing import (
+    NLM_F_ACK,
+    NLM_F_MULTI,
+    NLMSG_DONE,
+    Datagram,
+    FakeKernel,
+    Request,
+    encode_message,
+)
 
 AUDIT_SIGNAL_INFO = 1010
 AUDIT_ADD_RULE = 1011
@@ -67,7 +75,10 @@ def install(fake: FakeKernel) -> RuleState:
     state = RuleState()
 
     def ack(req: Request, error: int = 0) -> list[Datagram]:
-        return [fake.ack(req, error)]
+        # The kernel acks when asked, and always on error (kernel/audit.c audit_receive).
+        if error or req.flags & NLM_F_ACK:
+            return [fake.ack(req, error)]
+        return []
 
     def add(fake: FakeKernel, req: Request) -> Sequence[Datagram]:
         if _immutable(fake):

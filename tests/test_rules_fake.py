@@ -389,3 +389,51 @@ def test_wrapped_client_is_an_audit_client(fake: FakeKernel, rules_state: RuleSt
         wrapped = with_rules(c)
         assert isinstance(wrapped, AuditClient)
         assert wrapped.get_rules() == []
+
+
+def test_load_rules_batches_rule_lines(
+    client: RulesClient, fake: FakeKernel, tmp_path: Path
+) -> None:
+    """Consecutive rule lines go several to a datagram, only the last asking for an
+    ack; a control line in between ends a batch."""
+    text = "".join(f"-a always,exit -F arch=b64 -S open -F pid={i}\n" for i in range(300))
+    text += "-b 100\n"
+    text += "".join(f"-a always,exit -F arch=b64 -S close -F pid={i}\n" for i in range(5))
+    before = len(fake.requests)
+    result = client.load_rules(write_rules(tmp_path, text))
+    assert result.ok and result.rules_added == 305
+    adds = [r for r in fake.requests[before:] if r.type == AUDIT_ADD_RULE]
+    assert len(adds) == 305
+    acked = [r for r in adds if r.flags & 0x04]
+    assert 2 <= len(acked) < 20
+    assert adds[-1].flags & 0x04 and adds[299].flags & 0x04  # ends of both batches
+    assert [r.to_command_line() for r in client.get_rules()][298:301] == [
+        "-a always,exit -F arch=b64 -S open -F pid=298",
+        "-a always,exit -F arch=b64 -S open -F pid=299",
+        "-a always,exit -F arch=b64 -S close -F pid=0",
+    ]
+
+
+def test_batch_error_stops_and_undoes_the_rest(client: RulesClient, tmp_path: Path) -> None:
+    """A rule failing inside a batch stops the load exactly where auditctl stops: the
+    rules after it, already added by the kernel, are deleted again."""
+    client.add_rule("-a always,exit -F arch=b64 -S open -F pid=50")
+    text = "".join(f"-a always,exit -F arch=b64 -S open -F pid={i}\n" for i in range(100))
+    with pytest.raises(RuleLoadError) as info:
+        client.load_rules(write_rules(tmp_path, text))
+    result = info.value.result
+    assert info.value.lineno == 51 and info.value.errno == errno.EEXIST
+    assert result.rules_added == 50
+    assert [line.status for line in result.lines] == ["ok"] * 50 + ["failed"] + ["not_run"] * 49
+    assert sorted(int(str(r).rsplit("=", 1)[1]) for r in client.get_rules()) == list(range(51))
+
+
+def test_batch_errors_ignored_with_i(client: RulesClient, tmp_path: Path) -> None:
+    client.add_rule("-a always,exit -F arch=b64 -S open -F pid=3")
+    client.add_rule("-a always,exit -F arch=b64 -S open -F pid=7")
+    text = "-i\n" + "".join(f"-a always,exit -F arch=b64 -S open -F pid={i}\n" for i in range(10))
+    result = client.load_rules(write_rules(tmp_path, text))
+    assert result.ok and result.rules_added == 8
+    assert [line.lineno for line in result.errors] == [5, 9]
+    assert all(line.errno == errno.EEXIST for line in result.errors)
+    assert len(client.get_rules()) == 10

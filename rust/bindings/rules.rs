@@ -429,64 +429,110 @@ type LineTuple = (
     bool,
 );
 
-/// Load (or, with `dry_run`, only parse and check) the contents of a rules
-/// file. Returns `(lines, rules_added, rules_deleted, ignore_errors,
-/// continue_on_errors, stopped_at, succeeded)`; each line is `(lineno, text,
-/// [(kind, value)], warnings, status, message, errno, position, executed)`.
+fn line_tuple(py: Python<'_>, l: &ops::LineReport) -> PyResult<LineTuple> {
+    let commands = l
+        .commands
+        .iter()
+        .map(|c| command_tuple(py, c).map(Bound::unbind))
+        .collect::<PyResult<_>>()?;
+    let (status, message, errno, position) = match &l.status {
+        LineStatus::Ok => ("ok", None, None, None),
+        LineStatus::NotRun => ("not_run", None, None, None),
+        LineStatus::Failed {
+            message,
+            errno,
+            position,
+        } => {
+            let position = position.map(|p| l.text.get(..p).map_or(p, |h| h.chars().count()));
+            ("failed", Some(message.clone()), *errno, position)
+        }
+    };
+    Ok((
+        l.lineno,
+        l.text.clone(),
+        commands,
+        l.warnings.clone(),
+        status,
+        message,
+        errno,
+        position,
+        l.executed,
+    ))
+}
+
+/// What `rules_load` did; the per-line details are built on demand.
+#[pyclass(module = "auditlink._native", name = "LoadReport", frozen)]
+pub struct PyLoadReport {
+    report: ops::LoadReport,
+}
+
+#[pymethods]
+impl PyLoadReport {
+    #[getter]
+    fn rules_added(&self) -> u32 {
+        self.report.rules_added
+    }
+
+    #[getter]
+    fn rules_deleted(&self) -> u32 {
+        self.report.rules_deleted
+    }
+
+    #[getter]
+    fn ignore_errors(&self) -> bool {
+        self.report.ignore_errors
+    }
+
+    #[getter]
+    fn continue_on_errors(&self) -> bool {
+        self.report.continue_on_errors
+    }
+
+    #[getter]
+    fn stopped_at(&self) -> Option<usize> {
+        self.report.stopped_at
+    }
+
+    #[getter]
+    fn succeeded(&self) -> bool {
+        self.report.succeeded()
+    }
+
+    /// Every line: `(lineno, text, [(kind, value)], warnings, status, message,
+    /// errno, position, executed)`.
+    fn lines(&self, py: Python<'_>) -> PyResult<Vec<LineTuple>> {
+        self.report
+            .lines
+            .iter()
+            .map(|l| line_tuple(py, l))
+            .collect()
+    }
+
+    /// The first failed line, if any.
+    fn first_failure(&self, py: Python<'_>) -> PyResult<Option<LineTuple>> {
+        self.report
+            .failed_lines()
+            .next()
+            .map(|l| line_tuple(py, l))
+            .transpose()
+    }
+}
+
+/// Load (or, with `dry_run`, only parse and check) the contents of a rules file.
 #[pyfunction]
 #[pyo3(signature = (client, content, dry_run))]
-#[allow(clippy::type_complexity)]
 fn rules_load(
     py: Python<'_>,
     client: Option<&Bound<'_, PyAuditClient>>,
     content: &[u8],
     dry_run: bool,
-) -> PyResult<(Vec<LineTuple>, u32, u32, bool, bool, Option<usize>, bool)> {
+) -> PyResult<PyLoadReport> {
     let c = match client {
         Some(c) => Some(c.get().client()?),
         None => None,
     };
     let report = py.detach(|| ops::load_rules(c.as_deref(), content, &SystemResolver, dry_run))?;
-    let mut lines = Vec::with_capacity(report.lines.len());
-    for l in &report.lines {
-        let commands = l
-            .commands
-            .iter()
-            .map(|c| command_tuple(py, c).map(Bound::unbind))
-            .collect::<PyResult<_>>()?;
-        let (status, message, errno, position) = match &l.status {
-            LineStatus::Ok => ("ok", None, None, None),
-            LineStatus::NotRun => ("not_run", None, None, None),
-            LineStatus::Failed {
-                message,
-                errno,
-                position,
-            } => {
-                let position = position.map(|p| l.text.get(..p).map_or(p, |h| h.chars().count()));
-                ("failed", Some(message.clone()), *errno, position)
-            }
-        };
-        lines.push((
-            l.lineno,
-            l.text.clone(),
-            commands,
-            l.warnings.clone(),
-            status,
-            message,
-            errno,
-            position,
-            l.executed,
-        ));
-    }
-    Ok((
-        lines,
-        report.rules_added,
-        report.rules_deleted,
-        report.ignore_errors,
-        report.continue_on_errors,
-        report.stopped_at,
-        report.succeeded(),
-    ))
+    Ok(PyLoadReport { report })
 }
 
 #[pyfunction]
@@ -566,6 +612,7 @@ fn user_message_send(
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAuditRule>()?;
     m.add_class::<PyRuleField>()?;
+    m.add_class::<PyLoadReport>()?;
     m.add_function(wrap_pyfunction!(rules_get, m)?)?;
     m.add_function(wrap_pyfunction!(rules_add, m)?)?;
     m.add_function(wrap_pyfunction!(rules_delete, m)?)?;

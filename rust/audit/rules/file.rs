@@ -20,13 +20,23 @@ pub struct FileLine {
 /// Parse every command line of a rules file.
 pub fn parse_rules_file(content: &[u8], env: &dyn Resolver) -> Vec<FileLine> {
     let mut out = Vec::new();
+    for_each_line(content, env, |line| {
+        out.push(line);
+        true
+    });
+    out
+}
+
+/// Parse the command lines of a rules file one by one, handing each to `f`
+/// until it returns false.
+pub fn for_each_line(content: &[u8], env: &dyn Resolver, mut f: impl FnMut(FileLine) -> bool) {
     for (index, raw) in content.split(|&b| b == b'\n').enumerate() {
         let lineno = index + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let text = match std::str::from_utf8(raw) {
             Ok(t) => t,
             Err(e) => {
-                out.push(FileLine {
+                let line = FileLine {
                     lineno,
                     text: String::from_utf8_lossy(raw).into_owned(),
                     parsed: Err(RuleError::at(
@@ -34,7 +44,10 @@ pub fn parse_rules_file(content: &[u8], env: &dyn Resolver) -> Vec<FileLine> {
                         e.valid_up_to(),
                         "",
                     )),
-                });
+                };
+                if !f(line) {
+                    return;
+                }
                 continue;
             }
         };
@@ -44,13 +57,15 @@ pub fn parse_rules_file(content: &[u8], env: &dyn Resolver) -> Vec<FileLine> {
             Some(t) if t.text.starts_with('#') => continue,
             Some(_) => {}
         }
-        out.push(FileLine {
+        let line = FileLine {
             lineno,
             text: text.to_string(),
             parsed: parse_line(&tokens, env, Some(lineno)),
-        });
+        };
+        if !f(line) {
+            return;
+        }
     }
-    out
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! `crate::audit::tables`), user and group names (the system's NSS, like
 //! libaudit's `getpwnam`), and whether a watched path is a directory.
 
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::ffi::CString;
 
 use super::tables_shim as tables;
@@ -57,6 +59,55 @@ impl Resolver for SystemResolver {
 
     fn is_dir(&self, path: &str) -> bool {
         std::fs::metadata(path).map(|m| m.is_dir()).unwrap_or(false)
+    }
+}
+
+/// Remembers a resolver's answers about the host and about user and group
+/// names for the length of one rules file (auditctl asks NSS again for every
+/// rule; the answers do not change within a load).
+pub struct CachingResolver<'a> {
+    inner: &'a dyn Resolver,
+    host: OnceCell<Option<AuditArch>>,
+    users: RefCell<HashMap<String, Option<u32>>>,
+    groups: RefCell<HashMap<String, Option<u32>>>,
+}
+
+impl<'a> CachingResolver<'a> {
+    pub fn new(inner: &'a dyn Resolver) -> Self {
+        CachingResolver {
+            inner,
+            host: OnceCell::new(),
+            users: RefCell::new(HashMap::new()),
+            groups: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl Resolver for CachingResolver<'_> {
+    fn host_arch(&self) -> Option<AuditArch> {
+        *self.host.get_or_init(|| self.inner.host_arch())
+    }
+
+    fn user_id(&self, name: &str) -> Option<u32> {
+        if let Some(&v) = self.users.borrow().get(name) {
+            return v;
+        }
+        let v = self.inner.user_id(name);
+        self.users.borrow_mut().insert(name.to_string(), v);
+        v
+    }
+
+    fn group_id(&self, name: &str) -> Option<u32> {
+        if let Some(&v) = self.groups.borrow().get(name) {
+            return v;
+        }
+        let v = self.inner.group_id(name);
+        self.groups.borrow_mut().insert(name.to_string(), v);
+        v
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.inner.is_dir(path)
     }
 }
 

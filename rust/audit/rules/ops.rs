@@ -6,8 +6,8 @@ use crate::audit::client::{AuditClient, WaitMode};
 use crate::error::{Error, Result};
 
 use super::control;
-use super::file::{parse_rules_file, FileLine};
-use super::lookup::Resolver;
+use super::file::{for_each_line, FileLine};
+use super::lookup::{CachingResolver, Resolver};
 use super::parse::Command;
 use super::rule::AuditRule;
 use super::RuleError;
@@ -173,94 +173,226 @@ pub fn load_rules(
             "load_rules needs a client unless dry_run".into(),
         ));
     }
-    let lines = parse_rules_file(content, env);
+    let client = if dry_run { None } else { client };
     let mut report = LoadReport {
         dry_run,
         ..Default::default()
     };
-    for FileLine {
+    let cached = CachingResolver::new(env);
+    let mut batch = Batch::default();
+    for_each_line(content, &cached, |line| {
+        match client {
+            Some(c) if report.stopped_at.is_none() => match batchable(line) {
+                Ok((report_line, bytes)) => {
+                    batch.lines.push((report_line, bytes));
+                    if batch.lines.len() >= MAX_BATCH_LINES {
+                        batch.flush(c, &mut report);
+                    }
+                }
+                Err(line) => {
+                    batch.flush(c, &mut report);
+                    step(client, line, &mut report);
+                }
+            },
+            _ => step(client, line, &mut report),
+        }
+        true
+    });
+    if let Some(c) = client {
+        batch.flush(c, &mut report);
+    }
+    Ok(report)
+}
+
+/// Rule lines sent together (see `AuditClient::request_batch`).
+const MAX_BATCH_LINES: usize = 1024;
+
+/// A line that only adds a rule, ready to be batched: its report (to be
+/// completed) and the rule's bytes. Any other line comes back unchanged.
+fn batchable(line: FileLine) -> std::result::Result<(LineReport, Vec<u8>), FileLine> {
+    let single_add = matches!(&line.parsed, Ok(p) if p.commands.len() == 1
+        && matches!(p.commands[0], Command::AddRule(_)));
+    if !single_add {
+        return Err(line);
+    }
+    let bytes = match &line.parsed {
+        Ok(p) => match &p.commands[0] {
+            Command::AddRule(rule) => rule.to_bytes(),
+            _ => return Err(line),
+        },
+        Err(_) => return Err(line),
+    };
+    let Ok(bytes) = bytes else {
+        return Err(line);
+    };
+    let FileLine {
         lineno,
         text,
         parsed,
-    } in lines
-    {
-        if report.stopped_at.is_some() {
-            let commands = parsed.map(|p| p.commands).unwrap_or_default();
-            report.lines.push(LineReport {
-                lineno,
-                text,
-                commands,
-                warnings: Vec::new(),
-                status: LineStatus::NotRun,
-                executed: false,
-            });
-            continue;
-        }
-        let (commands, warnings, mut status) = match parsed {
-            Ok(p) => (p.commands, p.warnings, LineStatus::Ok),
-            Err(RuleError {
-                message, position, ..
-            }) => (
-                Vec::new(),
-                Vec::new(),
-                LineStatus::Failed {
-                    message,
-                    errno: None,
-                    position,
-                },
-            ),
-        };
-        for c in &commands {
-            match c {
-                Command::IgnoreErrors => report.ignore_errors = true,
-                Command::ContinueOnErrors => {
-                    report.ignore_errors = true;
-                    report.continue_on_errors = true;
-                }
-                Command::ReadFile(_) if status == LineStatus::Ok => {
-                    status = LineStatus::Failed {
-                        message: "Error - nested rule files not supported".into(),
-                        errno: None,
-                        position: None,
-                    };
-                }
-                Command::Signal(_) if status == LineStatus::Ok => {
-                    status = LineStatus::Failed {
-                        message: "--signal is not supported by auditlink (it signals the audit daemon, not the kernel)".into(),
-                        errno: None,
-                        position: None,
-                    };
-                }
-                _ => {}
-            }
-        }
-        let mut executed = false;
-        if let (LineStatus::Ok, false, Some(client)) = (&status, dry_run, client) {
-            executed = true;
-            for c in &commands {
-                if let Err((message, errno)) = execute(client, c, &mut report) {
-                    status = LineStatus::Failed {
-                        message,
-                        errno,
-                        position: None,
-                    };
-                    break;
-                }
-            }
-        }
-        if matches!(status, LineStatus::Failed { .. }) && !report.ignore_errors {
-            report.stopped_at = Some(lineno);
-        }
-        report.lines.push(LineReport {
+    } = line;
+    let (commands, warnings) = match parsed {
+        Ok(p) => (p.commands, p.warnings),
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    Ok((
+        LineReport {
             lineno,
             text,
             commands,
             warnings,
-            status,
-            executed,
-        });
+            status: LineStatus::Ok,
+            executed: false,
+        },
+        bytes,
+    ))
+}
+
+#[derive(Default)]
+struct Batch {
+    lines: Vec<(LineReport, Vec<u8>)>,
+}
+
+impl Batch {
+    /// Send the batched rules; record each line's outcome. When a rule fails
+    /// and errors are not ignored, the load stops there like auditctl's: the
+    /// rules after it in the batch, which the kernel has already added, are
+    /// deleted again and reported as not run.
+    fn flush(&mut self, client: &AuditClient, report: &mut LoadReport) {
+        if self.lines.is_empty() {
+            return;
+        }
+        let lines = std::mem::take(&mut self.lines);
+        let msgs: Vec<(u16, &[u8])> = lines
+            .iter()
+            .map(|(_, b)| (AUDIT_ADD_RULE, b.as_slice()))
+            .collect();
+        let stop_on_error = !report.ignore_errors;
+        let outcomes = client.request_batch("add_rule", &msgs, stop_on_error);
+        let mut stopped = false;
+        for (i, (mut line, _)) in lines.into_iter().enumerate() {
+            let outcome = match &outcomes {
+                Ok(o) => o.get(i).copied().flatten(),
+                Err(e) => Some(Err(errno_of(e).unwrap_or(0))),
+            };
+            if stopped {
+                if let (Some(Ok(())), Some(Command::AddRule(rule))) =
+                    (outcome, line.commands.first())
+                {
+                    // Best effort: the rule must not stay when auditctl would
+                    // never have added it.
+                    let _ = delete_rule(client, rule, WaitMode::WaitForReply);
+                }
+                line.status = LineStatus::NotRun;
+                report.lines.push(line);
+                continue;
+            }
+            line.executed = outcome.is_some();
+            match outcome {
+                Some(Ok(())) => report.rules_added += 1,
+                Some(Err(errno)) => {
+                    let message = match &outcomes {
+                        Err(e) if errno == 0 => e.to_string(),
+                        _ => kernel_message(&line.commands[0], errno),
+                    };
+                    line.status = LineStatus::Failed {
+                        message,
+                        errno: (errno != 0).then_some(errno),
+                        position: None,
+                    };
+                    if !report.ignore_errors {
+                        report.stopped_at = Some(line.lineno);
+                        stopped = true;
+                    }
+                }
+                None => line.status = LineStatus::NotRun,
+            }
+            report.lines.push(line);
+        }
     }
-    Ok(report)
+}
+
+/// Account for (and unless `client` is None, execute) one line.
+fn step(client: Option<&AuditClient>, line: FileLine, report: &mut LoadReport) {
+    let FileLine {
+        lineno,
+        text,
+        parsed,
+    } = line;
+    if report.stopped_at.is_some() {
+        let commands = parsed.map(|p| p.commands).unwrap_or_default();
+        report.lines.push(LineReport {
+            lineno,
+            text,
+            commands,
+            warnings: Vec::new(),
+            status: LineStatus::NotRun,
+            executed: false,
+        });
+        return;
+    }
+    let (commands, warnings, mut status) = match parsed {
+        Ok(p) => (p.commands, p.warnings, LineStatus::Ok),
+        Err(RuleError {
+            message, position, ..
+        }) => (
+            Vec::new(),
+            Vec::new(),
+            LineStatus::Failed {
+                message,
+                errno: None,
+                position,
+            },
+        ),
+    };
+    for c in &commands {
+        match c {
+            Command::IgnoreErrors => report.ignore_errors = true,
+            Command::ContinueOnErrors => {
+                report.ignore_errors = true;
+                report.continue_on_errors = true;
+            }
+            Command::ReadFile(_) if status == LineStatus::Ok => {
+                status = LineStatus::Failed {
+                    message: "Error - nested rule files not supported".into(),
+                    errno: None,
+                    position: None,
+                };
+            }
+            Command::Signal(_) if status == LineStatus::Ok => {
+                status = LineStatus::Failed {
+                    message: "--signal is not supported by auditlink (it signals the audit daemon, not the kernel)".into(),
+                    errno: None,
+                    position: None,
+                };
+            }
+            _ => {}
+        }
+    }
+    let mut executed = false;
+    if let (LineStatus::Ok, Some(client)) = (&status, client) {
+        executed = true;
+        for c in &commands {
+            if let Err((message, errno)) = execute(client, c, report) {
+                status = LineStatus::Failed {
+                    message,
+                    errno,
+                    position: None,
+                };
+                break;
+            }
+        }
+    }
+    if matches!(status, LineStatus::Failed { .. }) && !report.ignore_errors {
+        report.stopped_at = Some(lineno);
+    }
+    report.lines.push(LineReport {
+        lineno,
+        text,
+        commands,
+        warnings,
+        status,
+        executed,
+    });
 }
 
 fn errno_of(e: &Error) -> Option<i32> {

@@ -75,16 +75,39 @@ pub struct ParsedLine {
 
 const UNSET_LIST: u32 = 0x80;
 
-/// Short options and whether they take an argument (auditctl's optstring
-/// `hicslDvtC:e:f:r:b:a:A:d:S:F:m:R:w:W:k:p:q:`, plus `U:` for io_uring
-/// operations from later audit-userspace).
-fn short_takes_arg(c: char) -> Option<bool> {
-    match c {
-        'h' | 'i' | 'c' | 's' | 'l' | 'D' | 'v' | 't' => Some(false),
-        'C' | 'e' | 'f' | 'r' | 'b' | 'a' | 'A' | 'd' | 'S' | 'U' | 'F' | 'm' | 'R' | 'w' | 'W'
-        | 'k' | 'p' | 'q' => Some(true),
-        _ => None,
-    }
+/// Short options: the name and whether it takes an argument (auditctl's
+/// optstring `hicslDvtC:e:f:r:b:a:A:d:S:F:m:R:w:W:k:p:q:`, plus `U:` for
+/// io_uring operations from later audit-userspace).
+fn short_option(c: char) -> Option<(&'static str, bool)> {
+    Some(match c {
+        'h' => ("h", false),
+        'i' => ("i", false),
+        'c' => ("c", false),
+        's' => ("s", false),
+        'l' => ("l", false),
+        'D' => ("D", false),
+        'v' => ("v", false),
+        't' => ("t", false),
+        'C' => ("C", true),
+        'e' => ("e", true),
+        'f' => ("f", true),
+        'r' => ("r", true),
+        'b' => ("b", true),
+        'a' => ("a", true),
+        'A' => ("A", true),
+        'd' => ("d", true),
+        'S' => ("S", true),
+        'U' => ("U", true),
+        'F' => ("F", true),
+        'm' => ("m", true),
+        'R' => ("R", true),
+        'w' => ("w", true),
+        'W' => ("W", true),
+        'k' => ("k", true),
+        'p' => ("p", true),
+        'q' => ("q", true),
+        _ => return None,
+    })
 }
 
 static LONG_OPTIONS: &[(&str, bool)] = &[
@@ -96,30 +119,47 @@ static LONG_OPTIONS: &[(&str, bool)] = &[
 ];
 
 /// One option occurrence: its name (a short letter or a long name), its
-/// argument, and where it starts in the text.
+/// argument, and where it (its argument, if any) starts in the text.
 #[derive(Debug)]
-struct Opt {
-    name: String,
-    arg: Option<String>,
-    /// Where the option's argument (or the option itself) starts.
+struct Opt<'a> {
+    name: &'static str,
+    arg: Option<&'a str>,
     pos: usize,
+}
+
+impl Opt<'_> {
     /// The option as written, for messages.
-    spelled: String,
+    fn spelled(&self) -> String {
+        if self.name.len() == 1 {
+            format!("-{}", self.name)
+        } else {
+            format!("--{}", self.name)
+        }
+    }
+
+    /// What an error about this option points at: its argument, else itself.
+    fn token(&self) -> String {
+        self.arg.map_or_else(|| self.spelled(), str::to_string)
+    }
+}
+
+fn invalid(text: &str, start: usize, spelled: &str) -> RuleError {
+    RuleError::at(format!("Option {spelled} is invalid"), start, text)
 }
 
 /// getopt_long over the tokens (no permutation: an argument without an
 /// option is an error, as auditctl reports it after getopt has moved such
 /// arguments to the end). An error ends the list; it only counts if the
 /// options before it do not end the line first (like `-D` does).
-fn getopt(tokens: &[Token]) -> (Vec<Opt>, Option<RuleError>) {
-    let mut out = Vec::new();
+fn getopt(tokens: &[Token]) -> (Vec<Opt<'_>>, Option<RuleError>) {
+    let mut out = Vec::with_capacity(tokens.len());
     match getopt_into(tokens, &mut out) {
         Ok(()) => (out, None),
         Err(e) => (out, Some(e)),
     }
 }
 
-fn getopt_into(tokens: &[Token], out: &mut Vec<Opt>) -> Result<(), RuleError> {
+fn getopt_into<'a>(tokens: &'a [Token], out: &mut Vec<Opt<'a>>) -> Result<(), RuleError> {
     let mut i = 0;
     while i < tokens.len() {
         let tok = &tokens[i];
@@ -137,57 +177,34 @@ fn getopt_into(tokens: &[Token], out: &mut Vec<Opt>) -> Result<(), RuleError> {
                 break;
             }
             let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
+                Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
             let exact = LONG_OPTIONS.iter().find(|(n, _)| *n == name);
-            let prefixed: Vec<_> = LONG_OPTIONS
-                .iter()
-                .filter(|(n, _)| n.starts_with(name))
-                .collect();
-            let Some(&(full, takes_arg)) = exact.or(if prefixed.len() == 1 {
-                Some(prefixed[0])
-            } else {
-                None
-            }) else {
-                return Err(RuleError::at(
-                    format!("Option {text} is invalid"),
-                    tok.start,
-                    text,
-                ));
+            let mut prefixed = LONG_OPTIONS.iter().filter(|(n, _)| n.starts_with(name));
+            let unique = match (prefixed.next(), prefixed.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
             };
-            let (arg, pos) = if takes_arg {
-                match inline {
-                    Some(v) => (Some(v), tok.start),
-                    None => match tokens.get(i + 1) {
-                        Some(next) => {
-                            i += 1;
-                            (Some(next.text.clone()), next.start)
-                        }
-                        None => {
-                            return Err(RuleError::at(
-                                format!("Option {text} is invalid"),
-                                tok.start,
-                                text,
-                            ))
-                        }
-                    },
-                }
-            } else {
-                if inline.is_some() {
-                    return Err(RuleError::at(
-                        format!("Option {text} is invalid"),
-                        tok.start,
-                        text,
-                    ));
-                }
-                (None, tok.start)
+            let Some(&(full, takes_arg)) = exact.or(unique) else {
+                return Err(invalid(text, tok.start, text));
+            };
+            let (arg, pos) = match (takes_arg, inline) {
+                (true, Some(v)) => (Some(v), tok.start),
+                (true, None) => match tokens.get(i + 1) {
+                    Some(next) => {
+                        i += 1;
+                        (Some(next.text.as_str()), next.start)
+                    }
+                    None => return Err(invalid(text, tok.start, text)),
+                },
+                (false, Some(_)) => return Err(invalid(text, tok.start, text)),
+                (false, None) => (None, tok.start),
             };
             out.push(Opt {
-                name: full.to_string(),
+                name: full,
                 arg,
                 pos,
-                spelled: format!("--{full}"),
             });
             i += 1;
             continue;
@@ -205,45 +222,33 @@ fn getopt_into(tokens: &[Token], out: &mut Vec<Opt>) -> Result<(), RuleError> {
             let Some(c) = text[offset..].chars().next() else {
                 break;
             };
-            let spelled = format!("-{c}");
-            let Some(takes_arg) = short_takes_arg(c) else {
-                return Err(RuleError::at(
-                    format!("Option {spelled} is invalid"),
-                    tok.start,
-                    text,
-                ));
+            let Some((name, takes_arg)) = short_option(c) else {
+                return Err(invalid(text, tok.start, &format!("-{c}")));
             };
             offset += c.len_utf8();
             if takes_arg {
                 if offset < text.len() {
                     out.push(Opt {
-                        name: c.to_string(),
-                        arg: Some(text[offset..].to_string()),
+                        name,
+                        arg: Some(&text[offset..]),
                         pos: tok.start + offset,
-                        spelled,
                     });
                 } else if let Some(next) = tokens.get(i + 1) {
                     i += 1;
                     out.push(Opt {
-                        name: c.to_string(),
-                        arg: Some(next.text.clone()),
+                        name,
+                        arg: Some(next.text.as_str()),
                         pos: next.start,
-                        spelled,
                     });
                 } else {
-                    return Err(RuleError::at(
-                        format!("Option {spelled} is invalid"),
-                        tok.start,
-                        text,
-                    ));
+                    return Err(invalid(text, tok.start, &format!("-{c}")));
                 }
                 break;
             }
             out.push(Opt {
-                name: c.to_string(),
+                name,
                 arg: None,
                 pos: tok.start,
-                spelled,
             });
         }
         i += 1;
@@ -403,14 +408,18 @@ impl LineParser<'_> {
     }
 
     /// Handle one option; true when it consumed the rest of the line.
-    fn option(&mut self, opts: &[Opt], index: usize, tokens: &[Token]) -> Result<bool, RuleError> {
+    fn option(
+        &mut self,
+        opts: &[Opt<'_>],
+        index: usize,
+        tokens: &[Token],
+    ) -> Result<bool, RuleError> {
         let opt = &opts[index];
-        let arg = opt.arg.clone().unwrap_or_default();
-        let err =
-            |msg: String| RuleError::at(msg, opt.pos, opt.arg.as_deref().unwrap_or(&opt.spelled));
+        let arg: &str = opt.arg.unwrap_or("");
+        let err = |msg: String| RuleError::at(msg, opt.pos, &opt.token());
         // The arguments that follow this option, for auditctl's count checks.
-        let rest: Vec<&Token> = tokens.iter().filter(|t| t.start > opt.pos).collect();
-        match opt.name.as_str() {
+        let rest = || -> Vec<&Token> { tokens.iter().filter(|t| t.start > opt.pos).collect() };
+        match opt.name {
             "h" => self.out.commands.push(Command::Help),
             "v" => self.out.commands.push(Command::Version),
             "i" => self.out.commands.push(Command::IgnoreErrors),
@@ -419,7 +428,7 @@ impl LineParser<'_> {
                 if self.count > 3 {
                     return Err(err("Too many options for status command".into()));
                 }
-                if let Some(next) = rest.first() {
+                if let Some(next) = rest().first() {
                     if next.text != "-i" {
                         return Err(err("Only -i option is allowed".into()));
                     }
@@ -432,7 +441,7 @@ impl LineParser<'_> {
                     return Err(err("Wrong number of options for list request".into()));
                 }
                 let mut key = None;
-                match rest.as_slice() {
+                match rest().as_slice() {
                     [] => {}
                     [i] if i.text == "-i" => {}
                     [k, v] if k.text == "-k" => key = Some(v.text.clone()),
@@ -446,7 +455,7 @@ impl LineParser<'_> {
                     return Err(err("Wrong number of options for Delete all request".into()));
                 }
                 let mut key = None;
-                if let [k, v] = rest.as_slice() {
+                if let [k, v] = rest().as_slice() {
                     if k.text != "-k" {
                         return Err(err("Only the -k option is allowed".into()));
                     }
@@ -455,14 +464,14 @@ impl LineParser<'_> {
                 self.out.commands.push(Command::DeleteAll { key });
                 return Ok(true);
             }
-            "e" => match arg.as_str() {
+            "e" => match arg {
                 "0" | "1" | "2" => self
                     .out
                     .commands
                     .push(Command::SetEnabled(arg.parse().unwrap_or(0))),
                 _ => return Err(err(format!("Enable must be 0, 1, or 2 was {arg}"))),
             },
-            "f" => match arg.as_str() {
+            "f" => match arg {
                 "0" | "1" | "2" => self
                     .out
                     .commands
@@ -470,18 +479,18 @@ impl LineParser<'_> {
                 _ => return Err(err(format!("Failure must be 0, 1, or 2 was {arg}"))),
             },
             "r" | "b" | "backlog_wait_time" => {
-                let what = match opt.name.as_str() {
+                let what = match opt.name {
                     "r" => "Rate",
                     "b" => "Backlog",
                     _ => "Backlog_wait_time",
                 };
-                if !starts_with_digit(&arg) {
+                if !starts_with_digit(arg) {
                     return Err(err(format!("{what} must be a numeric value was {arg}")));
                 }
-                let value = parse_c_unsigned(&arg)
+                let value = parse_c_unsigned(arg)
                     .and_then(|v| u32::try_from(v).ok())
                     .ok_or_else(|| err(format!("{what} must be a numeric value was {arg}")))?;
-                self.out.commands.push(match opt.name.as_str() {
+                self.out.commands.push(match opt.name {
                     "r" => Command::SetRateLimit(value),
                     "b" => Command::SetBacklogLimit(value),
                     _ => Command::SetBacklogWaitTime(value),
@@ -492,9 +501,9 @@ impl LineParser<'_> {
             "reset_backlog_wait_time_actual" => {
                 self.out.commands.push(Command::ResetBacklogWaitTimeActual)
             }
-            "signal" => self.out.commands.push(Command::Signal(arg)),
+            "signal" => self.out.commands.push(Command::Signal(arg.to_string())),
             "t" => self.out.commands.push(Command::Trim),
-            "R" => self.out.commands.push(Command::ReadFile(arg)),
+            "R" => self.out.commands.push(Command::ReadFile(arg.to_string())),
             "m" => {
                 if self.count > 3 {
                     return Err(err(
@@ -504,7 +513,9 @@ impl LineParser<'_> {
                 if arg.chars().any(|c| (c as u32) < 32) {
                     return Err(err("Illegal character in audit event".into()));
                 }
-                self.out.commands.push(Command::UserMessage(arg));
+                self.out
+                    .commands
+                    .push(Command::UserMessage(arg.to_string()));
             }
             "q" => {
                 if self.syscall_added {
@@ -521,9 +532,9 @@ impl LineParser<'_> {
                     _ => return Err(err("Error parsing equivalent parts".into())),
                 }
             }
-            "a" | "A" | "d" => self.rule_setup(opt, &arg)?,
-            "S" => self.syscall_option(opt, &arg)?,
-            "U" => self.uringop_option(opt, &arg)?,
+            "a" | "A" | "d" => self.rule_setup(opt, arg)?,
+            "S" => self.syscall_option(opt, arg)?,
+            "U" => self.uringop_option(opt, arg)?,
             "F" => {
                 let flags = self.list_flags();
                 if flags == UNSET_LIST {
@@ -532,7 +543,7 @@ impl LineParser<'_> {
                 if let Some(k) = arg.strip_prefix("key=") {
                     self.add_key(k, opt)?;
                 } else {
-                    self.fieldpair(&arg, flags).map_err(err)?;
+                    self.fieldpair(arg, flags).map_err(err)?;
                     match self.rule.fields.last().map(|f| f.field) {
                         Some(F_PERM) => self.perm_added = true,
                         Some(F_EXE) => self.exe_added = true,
@@ -542,7 +553,7 @@ impl LineParser<'_> {
             }
             "C" => {
                 let flags = self.list_flags();
-                self.compare(&arg, flags).map_err(err)?;
+                self.compare(arg, flags).map_err(err)?;
             }
             "w" | "W" => {
                 if opt.name == "w" && (self.add != UNSET_LIST || self.del != UNSET_LIST) {
@@ -556,7 +567,7 @@ impl LineParser<'_> {
                 self.action = Some(ACTION_ALWAYS);
                 self.syscall_added = true;
                 self.rule_op = true;
-                self.setup_watch(&arg).map_err(err)?;
+                self.setup_watch(arg).map_err(err)?;
             }
             "k" => {
                 if !(self.syscall_added
@@ -570,7 +581,7 @@ impl LineParser<'_> {
                         "key option needs a watch or syscall given prior to it".into()
                     ));
                 }
-                self.add_key(&arg, opt)?;
+                self.add_key(arg, opt)?;
             }
             "p" => self.setup_perms(&arg).map_err(err)?,
             other => return Err(err(format!("Option -{other} is invalid"))),
@@ -581,7 +592,7 @@ impl LineParser<'_> {
     /// `audit_rule_setup`: `-a`/`-A`/`-d` with `list,action` in either order.
     fn rule_setup(&mut self, opt: &Opt, arg: &str) -> Result<(), RuleError> {
         let err = |msg: String| RuleError::at(msg, opt.pos, arg);
-        let verb = match opt.name.as_str() {
+        let verb = match opt.name {
             "a" => "Append rule",
             "A" => "Add rule",
             _ => "Delete rule",
@@ -758,7 +769,7 @@ impl LineParser<'_> {
     }
 
     fn add_key(&mut self, k: &str, opt: &Opt) -> Result<(), RuleError> {
-        let err = |msg: String| RuleError::at(msg, opt.pos, opt.arg.as_deref().unwrap_or(""));
+        let err = |msg: String| RuleError::at(msg, opt.pos, opt.arg.unwrap_or(""));
         let extra = usize::from(!self.key.is_empty());
         if k.len() + self.key.len() + extra > MAX_KEY_LEN {
             return Err(err("key option exceeds size limit".into()));
@@ -774,7 +785,7 @@ impl LineParser<'_> {
         }
         self.key.push_str(k);
         self.key_pos
-            .get_or_insert_with(|| (opt.pos, opt.arg.clone().unwrap_or_default()));
+            .get_or_insert_with(|| (opt.pos, opt.arg.unwrap_or("").to_string()));
         Ok(())
     }
 
@@ -894,9 +905,13 @@ impl LineParser<'_> {
         if self.rule.fields.len() >= MAX_FIELDS - 1 {
             return Err(after("Too many fields in rule:", pair));
         }
-        let found = OPERATOR_SEARCH_ORDER
-            .iter()
-            .find_map(|&(sym, op)| pair.find(sym).map(|at| (at, sym.len(), op)));
+        let found = OPERATOR_SEARCH_ORDER.iter().find_map(|&(sym, op)| {
+            let sym = sym.as_bytes();
+            pair.as_bytes()
+                .windows(sym.len())
+                .position(|w| w == sym)
+                .map(|at| (at, sym.len(), op))
+        });
         let Some((at, oplen, op)) = found else {
             return Err(after("-F missing operation for", pair));
         };

@@ -77,27 +77,30 @@ pub fn shell_split(text: &str) -> Result<Vec<Token>, RuleError> {
 
 /// Split one line of a rules file like `auditctl -R`.
 pub fn file_split(line: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r');
     let bytes = line.as_bytes();
+    let mut tokens = Vec::with_capacity(16);
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b' ' || bytes[i] == b'\t' || bytes[i] == b'\r' {
+        if blank(bytes[i]) {
             i += 1;
             continue;
         }
         let start = i;
-        let mut word = Vec::new();
-        while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\r') {
+        let mut text = String::new();
+        // Copy runs between escapes; every cut is at an ASCII byte, so each
+        // slice is valid UTF-8.
+        let mut run = i;
+        while i < bytes.len() && !blank(bytes[i]) {
             if bytes[i] == b'\\' && matches!(bytes.get(i + 1), Some(b' ' | b'\\')) {
-                word.push(bytes[i + 1]);
+                text.push_str(&line[run..i]);
+                run = i + 1;
                 i += 2;
             } else {
-                word.push(bytes[i]);
                 i += 1;
             }
         }
-        // Only ASCII bytes were removed, at character boundaries: still UTF-8.
-        let text = String::from_utf8(word).unwrap_or_default();
+        text.push_str(&line[run..i]);
         tokens.push(Token { text, start });
     }
     tokens
