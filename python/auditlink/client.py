@@ -299,6 +299,7 @@ class AuditClient:
         without a record; cancelling the consuming task stops it cleanly.
         """
         loop = asyncio.get_running_loop()
+        idle_deadline = None if timeout is None else loop.time() + timeout
         while not self.closed:
             try:
                 batch = self._native.receive_batch(batch_size, 0)
@@ -309,42 +310,38 @@ class AuditClient:
             if batch:
                 for msg in batch:
                     yield msg
+                if timeout is not None:
+                    idle_deadline = loop.time() + timeout
                 continue
-            if not await self._readable(loop, timeout):
+            if idle_deadline is not None and loop.time() >= idle_deadline:
                 return
+            await self._readable(loop, idle_deadline)
 
-    async def _readable(self, loop: asyncio.AbstractEventLoop, timeout: float | None) -> bool:
-        """Wait until the socket may have data; False on timeout or close."""
-        fd = self.fileno()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            fut: asyncio.Future[None] = loop.create_future()
+    async def _readable(self, loop: asyncio.AbstractEventLoop, deadline: float | None) -> None:
+        """Wait until the socket is readable, the client closes, ``deadline`` (loop
+        time) passes, or a re-check interval passes — whichever comes first."""
+        fut: asyncio.Future[None] = loop.create_future()
 
-            def ready(fut: asyncio.Future[None] = fut) -> None:
-                if not fut.done():
-                    fut.set_result(None)
+        def ready() -> None:
+            if not fut.done():
+                fut.set_result(None)
 
-            with self._waiters_lock:
-                if self.closed:
-                    return False
-                self._async_waiters.add((loop, fut))
-            loop.add_reader(fd, ready)
-            try:
-                left = None if deadline is None else max(0.0, deadline - loop.time())
-                slice_ = _ASYNC_RECHECK if left is None else min(left, _ASYNC_RECHECK)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(fut, slice_)
-            finally:
-                loop.remove_reader(fd)
-                with self._waiters_lock:
-                    self._async_waiters.discard((loop, fut))
+        with self._waiters_lock:
             if self.closed:
-                return False
-            if fut.done():
-                return True
-            if deadline is not None and loop.time() >= deadline:
-                return False
-            return True  # re-check the queue now and then
+                return
+            fd = self.fileno()
+            self._async_waiters.add((loop, fut))
+        loop.add_reader(fd, ready)
+        try:
+            wait = _ASYNC_RECHECK
+            if deadline is not None:
+                wait = max(0.0, min(wait, deadline - loop.time()))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(fut, wait)
+        finally:
+            loop.remove_reader(fd)
+            with self._waiters_lock:
+                self._async_waiters.discard((loop, fut))
 
     @property
     def receive_buffer_size(self) -> int:

@@ -915,10 +915,12 @@ impl AuditClient {
             };
             first = false;
             let datagram = &buf[..n];
+            // Messages that are not records for `out`: replies, and records
+            // beyond `max` (they go to the queue, in order, for the next call).
             let mut others: Vec<MessageRef<'_>> = Vec::new();
             for m in message::messages(datagram) {
                 match m {
-                    Ok(m) if m.header.seq == 0 && m.header.msg_type != NLMSG_NOOP => {
+                    Ok(m) if m.header.seq == 0 && m.header.msg_type != NLMSG_NOOP && out.len() < max => {
                         self.count_record(m.payload.len());
                         out.push(m.header.msg_type, m.payload);
                     }
@@ -932,9 +934,9 @@ impl AuditClient {
             if !others.is_empty() {
                 let mut st = self.lock();
                 for m in others {
+                    dispatched_other |= m.header.seq != 0;
                     self.dispatch(&mut st, m);
                 }
-                dispatched_other = true;
                 self.cond.notify_all();
             }
         }
