@@ -238,7 +238,28 @@ _LoadLine = tuple[
     int | None,
     bool,
 ]
-_LoadTuple = tuple[list[_LoadLine], int, int, bool, bool, int | None, bool]
+
+@final
+class LoadReport:
+    """What :func:`rules_load` did; lines are built on demand."""
+
+    @property
+    def rules_added(self) -> int: ...
+    @property
+    def rules_deleted(self) -> int: ...
+    @property
+    def ignore_errors(self) -> bool: ...
+    @property
+    def continue_on_errors(self) -> bool: ...
+    @property
+    def stopped_at(self) -> int | None: ...
+    @property
+    def succeeded(self) -> bool: ...
+    def lines(self) -> list[_LoadLine]:
+        """Every line: ``(lineno, text, [(kind, value)], warnings, status, message,
+        errno, position, executed)``."""
+    def first_failure(self) -> _LoadLine | None:
+        """The first failed line."""
 
 def rules_get(client: AuditClient) -> list[AuditRule]:
     """AUDIT_LIST_RULES: every rule in the kernel."""
@@ -255,7 +276,7 @@ def rules_delete_all(client: AuditClient) -> int:
 def rules_delete_by_key(client: AuditClient, key: bytes) -> int:
     """Delete the rules with exactly this key; returns the count."""
 
-def rules_load(client: AuditClient | None, content: bytes, dry_run: bool) -> _LoadTuple:
+def rules_load(client: AuditClient | None, content: bytes, dry_run: bool) -> LoadReport:
     """Run (or with ``dry_run`` only check) the lines of a rules file."""
 
 def features_get(client: AuditClient) -> tuple[int, int, int, int]:

@@ -15,7 +15,6 @@ from auditlink.rules import (
     AuditFeatures,
     AuditRule,
     LoadResult,
-    RuleFileCommand,
     RuleFileLine,
     RuleLoadError,
     RuleSyntaxError,
@@ -65,37 +64,6 @@ def read_rules_file(path: StrPath) -> bytes:
         return f.read()
 
 
-def _result(path: str, dry_run: bool, raw: _native._LoadTuple) -> LoadResult:
-    lines_raw, added, deleted, ignore, cont, stopped_at, ok = raw
-    lines = tuple(
-        RuleFileLine(
-            lineno=lineno,
-            text=text,
-            commands=tuple(RuleFileCommand(kind, value) for kind, value in commands),
-            warnings=tuple(warnings),
-            status=status,
-            message=message,
-            errno=errno,
-            position=position,
-            executed=executed,
-        )
-        for (lineno, text, commands, warnings, status, message, errno, position, executed) in (
-            lines_raw
-        )
-    )
-    return LoadResult(
-        path=path,
-        dry_run=dry_run,
-        lines=lines,
-        rules_added=added,
-        rules_deleted=deleted,
-        ignore_errors=ignore,
-        continue_on_errors=cont,
-        stopped_at=stopped_at,
-        ok=ok,
-    )
-
-
 def _line_error(line: RuleFileLine) -> Exception:
     """The exception behind a failed line, to chain under RuleLoadError."""
     from auditlink.errors import _from_errno
@@ -111,7 +79,7 @@ def _line_error(line: RuleFileLine) -> Exception:
 def dry_run_rules(path: StrPath) -> LoadResult:
     """Parse and check a rules file without a kernel (``load_rules(dry_run=True)``)."""
     name = os.fspath(path)
-    return _result(name, True, _native.rules_load(None, read_rules_file(name), True))
+    return LoadResult(name, True, _native.rules_load(None, read_rules_file(name), True))
 
 
 class RulesClientMixin:
@@ -178,10 +146,11 @@ class RulesClientMixin:
         name = os.fspath(path)
         content = read_rules_file(name)
         if dry_run:
-            return _result(name, True, _native.rules_load(None, content, True))
-        result = _result(name, False, _native.rules_load(self._native, content, False))
+            return LoadResult(name, True, _native.rules_load(None, content, True))
+        result = LoadResult(name, False, _native.rules_load(self._native, content, False))
         if not result.ok:
-            first = result.errors[0]
+            first = result.first_error
+            assert first is not None
             raise RuleLoadError(result, first) from _line_error(first)
         return result
 

@@ -21,6 +21,7 @@ import enum
 from dataclasses import dataclass
 from typing import Union
 
+from auditlink import _native
 from auditlink._native import AuditRule, RuleField
 
 
@@ -182,28 +183,61 @@ class RuleFileLine:
         return tuple(c.value for c in self.commands if isinstance(c.value, AuditRule))
 
 
-@dataclass(frozen=True)
 class LoadResult:
     """What :meth:`AuditClient.load_rules <auditlink.AuditClient.load_rules>` did
-    (or, with ``dry_run``, would do), line by line."""
+    (or, with ``dry_run``, would do), line by line. Immutable."""
 
-    path: str
-    dry_run: bool
-    lines: tuple[RuleFileLine, ...]
-    rules_added: int
-    rules_deleted: int
-    ignore_errors: bool
-    """``-i`` or ``-c`` was given: errors did not stop the load."""
-    continue_on_errors: bool
-    """``-c`` was given: the load still fails if a line failed."""
-    stopped_at: int | None
-    """The line number whose error stopped the load, if one did."""
-    ok: bool
-    """auditctl -R would exit with 0."""
+    __slots__ = ("_lines", "_report", "dry_run", "path")
+
+    def __init__(self, path: str, dry_run: bool, report: _native.LoadReport) -> None:
+        self.path = path
+        self.dry_run = dry_run
+        self._report = report
+        self._lines: tuple[RuleFileLine, ...] | None = None
+
+    @property
+    def rules_added(self) -> int:
+        return self._report.rules_added
+
+    @property
+    def rules_deleted(self) -> int:
+        return self._report.rules_deleted
+
+    @property
+    def ignore_errors(self) -> bool:
+        """``-i`` or ``-c`` was given: errors did not stop the load."""
+        return self._report.ignore_errors
+
+    @property
+    def continue_on_errors(self) -> bool:
+        """``-c`` was given: the load still fails if a line failed."""
+        return self._report.continue_on_errors
+
+    @property
+    def stopped_at(self) -> int | None:
+        """The line number whose error stopped the load, if one did."""
+        return self._report.stopped_at
+
+    @property
+    def ok(self) -> bool:
+        """auditctl -R would exit with 0."""
+        return self._report.succeeded
+
+    @property
+    def lines(self) -> tuple[RuleFileLine, ...]:
+        """Every command line of the file (blank lines and comments aside)."""
+        if self._lines is None:
+            self._lines = tuple(_line(t) for t in self._report.lines())
+        return self._lines
 
     @property
     def errors(self) -> tuple[RuleFileLine, ...]:
         return tuple(line for line in self.lines if line.status == "failed")
+
+    @property
+    def first_error(self) -> RuleFileLine | None:
+        raw = self._report.first_failure()
+        return None if raw is None else _line(raw)
 
     @property
     def rules(self) -> tuple[AuditRule, ...]:
@@ -214,6 +248,28 @@ class LoadResult:
             for c in line.commands
             if c.kind == "add_rule" and isinstance(c.value, AuditRule)
         )
+
+    def __repr__(self) -> str:
+        return (
+            f"<LoadResult {self.path!r} dry_run={self.dry_run} ok={self.ok} "
+            f"rules_added={self.rules_added} rules_deleted={self.rules_deleted} "
+            f"stopped_at={self.stopped_at}>"
+        )
+
+
+def _line(raw: _native._LoadLine) -> RuleFileLine:
+    lineno, text, commands, warnings, status, message, errno, position, executed = raw
+    return RuleFileLine(
+        lineno=lineno,
+        text=text,
+        commands=tuple(RuleFileCommand(kind, value) for kind, value in commands),
+        warnings=tuple(warnings),
+        status=status,
+        message=message,
+        errno=errno,
+        position=position,
+        executed=executed,
+    )
 
 
 class RuleLoadError(Exception):

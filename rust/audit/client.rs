@@ -553,7 +553,11 @@ impl AuditClient {
             for (i, &(msg_type, payload)) in msgs[start..end].iter().enumerate() {
                 let seq = self.next_seq();
                 let last = start + i + 1 == end;
-                let flags = if last { NLM_F_REQUEST | NLM_F_ACK } else { NLM_F_REQUEST };
+                let flags = if last {
+                    NLM_F_REQUEST | NLM_F_ACK
+                } else {
+                    NLM_F_REQUEST
+                };
                 datagram.extend_from_slice(&message::encode(
                     msg_type,
                     flags,

@@ -583,7 +583,7 @@ impl LineParser<'_> {
                 }
                 self.add_key(arg, opt)?;
             }
-            "p" => self.setup_perms(&arg).map_err(err)?,
+            "p" => self.setup_perms(arg).map_err(err)?,
             other => return Err(err(format!("Option -{other} is invalid"))),
         }
         Ok(false)
