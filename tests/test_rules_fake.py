@@ -437,3 +437,16 @@ def test_batch_errors_ignored_with_i(client: RulesClient, tmp_path: Path) -> Non
     assert [line.lineno for line in result.errors] == [5, 9]
     assert all(line.errno == errno.EEXIST for line in result.errors)
     assert len(client.get_rules()) == 10
+
+
+def test_m_line_sends_what_auditctl_sends(
+    client: RulesClient, rules_state: RuleState, tmp_path: Path
+) -> None:
+    result = client.load_rules(write_rules(tmp_path, "-m hello\n"))
+    assert result.ok
+    [(msg_type, data)] = rules_state.user_messages
+    assert msg_type == 1005
+    text = data.rstrip(b"\0").decode()
+    exe = os.readlink("/proc/self/exe")
+    assert text.startswith(f'text=hello exe="{exe}" hostname=? addr=? terminal=')
+    assert text.endswith(" res=success")

@@ -217,6 +217,55 @@ pub fn user_message_payload(text: &[u8]) -> Result<Vec<u8>> {
     Ok(payload)
 }
 
+/// libaudit's `audit_value_needs_encoding`: quotes, blanks, control and
+/// non-ASCII bytes make a value go out hex-encoded.
+fn needs_encoding(value: &[u8]) -> bool {
+    value
+        .iter()
+        .any(|&b| b == b'"' || !(0x21..=0x7e).contains(&b))
+}
+
+/// The controlling terminal like libaudit's `_get_tty` finds it: the first
+/// of fds 0..2 that is a tty, without `/dev/`.
+fn terminal() -> Option<String> {
+    for fd in 0..=2 {
+        // SAFETY: isatty only inspects the descriptor number.
+        if unsafe { libc::isatty(fd) } != 1 {
+            continue;
+        }
+        let mut buf = [0u8; 256];
+        // SAFETY: buf is writable for its full length; ttyname_r writes a
+        // NUL-terminated name within it or returns an error.
+        let rc = unsafe { libc::ttyname_r(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+            return Some(
+                name.strip_prefix("/dev/")
+                    .map(str::to_string)
+                    .unwrap_or(name),
+            );
+        }
+    }
+    None
+}
+
+/// The text `auditctl -m message` sends (libaudit's `audit_log_user_message`
+/// with no host, address or tty given): `text=... exe=... hostname=? addr=?
+/// terminal=... res=success`, the executable quoted or hex-encoded.
+pub fn auditctl_message_text(message: &str) -> String {
+    let exe = std::fs::read_link("/proc/self/exe")
+        .map(|p| std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec())
+        .unwrap_or_default();
+    let exe = if needs_encoding(&exe) {
+        exe.iter().map(|b| format!("{b:02X}")).collect::<String>()
+    } else {
+        format!("\"{}\"", String::from_utf8_lossy(&exe))
+    };
+    let tty = terminal().unwrap_or_else(|| "?".to_string());
+    format!("text={message} exe={exe} hostname=? addr=? terminal={tty} res=success")
+}
+
 pub fn send_user_message(client: &AuditClient, msg_type: u16, text: &[u8]) -> Result<()> {
     if !is_user_message_type(msg_type) {
         return Err(Error::InvalidArgument(format!(
@@ -320,5 +369,11 @@ mod tests {
         );
         assert!(!is_user_message_type(1300) && !is_user_message_type(1000));
         assert_eq!(make_equivalent_payload(b"/a", b"/bc").unwrap().len(), 8 + 5);
+        let t = auditctl_message_text("hello world");
+        assert!(t.starts_with("text=hello world exe="), "{t}");
+        assert!(t.ends_with(" hostname=? addr=? res=success") || t.contains(" res=success"));
+        assert!(
+            needs_encoding(b"/a b") && needs_encoding(b"/a\"") && !needs_encoding(b"/usr/bin/x")
+        );
     }
 }

@@ -448,6 +448,7 @@ fn execute(
             control::make_equivalent(client, mount.as_bytes(), subtree.as_bytes()).map_err(fail)?
         }
         Command::UserMessage(text) => {
+            let text = control::auditctl_message_text(text);
             control::send_user_message(client, control::AUDIT_USER, text.as_bytes())
                 .map_err(fail)?
         }
