@@ -401,10 +401,7 @@ impl LineParser<'_> {
     }
 
     fn warn(&mut self, msg: &str) {
-        match self.lineno {
-            Some(n) => self.out.warnings.push(format!("{msg} in line {n}")),
-            None => self.out.warnings.push(msg.to_string()),
-        }
+        self.out.warnings.push(msg.to_string());
     }
 
     /// Handle one option; true when it consumed the rest of the line.
@@ -713,7 +710,16 @@ impl LineParser<'_> {
                     }
                 }
                 if !same {
-                    self.warn("WARNING - 32/64 bit syscall mismatch, you should specify an arch");
+                    // check_rule_mismatch's two texts.
+                    let msg = match self.lineno {
+                        Some(n) => format!(
+                            "WARNING - 32/64 bit syscall mismatch in line {n}, you should specify an arch"
+                        ),
+                        None => {
+                            "WARNING - 32/64 bit syscall mismatch, you should specify an arch".into()
+                        }
+                    };
+                    self.warn(&msg);
                 }
             }
         }
