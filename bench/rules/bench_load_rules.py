@@ -13,6 +13,7 @@ and rules it found, also on failure. Target (issue 5): auditlink at least 2x fas
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import os
 import statistics
@@ -133,6 +134,8 @@ def main() -> int:
                         admin.request_ack(AUDIT_ADD_RULE, rule)
                     admin.set_backlog_limit(saved.backlog_limit)
                     admin.set_rate_limit(saved.rate_limit)
+                    with contextlib.suppress(OSError):
+                        WATCH_DIR.rmdir()
     load = os.getloadavg()
     c_med, l_med = statistics.median(ctl), statistics.median(lib)
     print(f"rules: {args.rules} ({args.watches} watches), rounds: {args.rounds}")
