@@ -924,11 +924,7 @@ impl AuditClient {
             let mut others: Vec<MessageRef<'_>> = Vec::new();
             for m in message::messages(datagram) {
                 match m {
-                    Ok(m)
-                        if m.header.seq == 0
-                            && m.header.msg_type != NLMSG_NOOP
-                            && out.len() < max =>
-                    {
+                    Ok(m) if m.header.seq == 0 && m.header.msg_type != NLMSG_NOOP && out.len() < max => {
                         self.count_record(m.payload.len());
                         out.push(m.header.msg_type, m.payload);
                     }

@@ -315,10 +315,7 @@ impl PyAuditClient {
     }
 
     fn wrap(client: AuditClient) -> Self {
-        PyAuditClient {
-            inner: Mutex::new(Some(Arc::new(client))),
-            logged_overruns: AtomicU64::new(0),
-        }
+        PyAuditClient { inner: Mutex::new(Some(Arc::new(client))), logged_overruns: AtomicU64::new(0) }
     }
 
     /// Report new ENOBUFS overruns through the `auditlink` logger. The stream
@@ -327,9 +324,7 @@ impl PyAuditClient {
         let now = c.overruns();
         let before = self.logged_overruns.swap(now, Ordering::Relaxed);
         if now > before {
-            let logger = py
-                .import("logging")?
-                .call_method1("getLogger", ("auditlink",))?;
+            let logger = py.import("logging")?.call_method1("getLogger", ("auditlink",))?;
             logger.call_method1(
                 "warning",
                 (
@@ -711,7 +706,10 @@ impl PyNetlinkClient {
 
     #[getter]
     fn foreign_dropped(&self) -> PyResult<u64> {
-        Ok(self.client()?.foreign_dropped.load(Ordering::Relaxed))
+        Ok(self
+            .client()?
+            .foreign_dropped
+            .load(Ordering::Relaxed))
     }
 
     fn fileno(&self) -> PyResult<i32> {
