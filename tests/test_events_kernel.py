@@ -9,7 +9,7 @@ import time
 import pytest
 
 from auditlink import AuditClient, AuditEvent, MessageType, Reassembler
-from tests.conftest import KernelState
+from auditlink.testing import KernelState
 
 pytestmark = pytest.mark.kernel
 

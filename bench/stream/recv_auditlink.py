@@ -7,13 +7,12 @@ touching every message's type and data. Same stop rule and output as recv_c.c.
 from __future__ import annotations
 
 import json
-import resource
 import os
+import resource
 import sys
 import time
 
 from auditlink import AuditClient
-
 
 LINGER = float(os.environ.get("AUDITLINK_LINGER", "0.0005"))
 

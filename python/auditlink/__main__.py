@@ -2,6 +2,8 @@
 
 Commands:
   status    print the kernel's audit status, like ``auditctl -s`` (``--json`` for JSON)
+  rules       list the kernel's rules, like ``auditctl -l``
+  load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check it)
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from auditlink._cli_events import add_subcommands
+from auditlink._rules_cli import add_rules_commands
 from auditlink.client import AuditClient
 from auditlink.status import AuditStatus
 
@@ -54,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_status)
     add_subcommands(sub)
+    add_rules_commands(sub)
     return parser
 
 

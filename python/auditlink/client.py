@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
+from auditlink._rules_client import RulesClientMixin
 from auditlink.enums import FailureMode, WaitMode
 from auditlink.errors import AuditError, _from_errno
 from auditlink.status import AuditStatus
@@ -45,7 +46,7 @@ def _u32(name: str, value: int) -> int:
     return value
 
 
-class AuditClient:
+class AuditClient(RulesClientMixin):
     """A client for the kernel audit subsystem over a unicast NETLINK_AUDIT socket.
 
     Control calls (``get_status``, ``set_*``) send one request and wait for the
@@ -299,9 +300,9 @@ class AuditClient:
         becoming Python objects first. Pass your own ``reassembler`` to choose
         ``max_in_flight``/``timeout`` or to read its ``lost`` counter. An event whose
         EOE does not come — in stream time, which also runs on while the socket is
-        quiet — within the reassembler's timeout comes out with ``complete == False``. Malformed records never raise: they are
-        kept with ``error`` set. Register first (:meth:`set_pid`) or use a
-        multicast client, or nothing arrives.
+        quiet — within the reassembler's timeout comes out with ``complete == False``.
+        Malformed records never raise: they are kept with ``error`` set. Register
+        first (:meth:`set_pid`) or use a multicast client, or nothing arrives.
         """
         reasm = reassembler if reassembler is not None else Reassembler()
         while True:

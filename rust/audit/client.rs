@@ -50,11 +50,16 @@ pub const AUDIT_MESSAGE_MAX_LENGTH: usize = 8970;
 /// (a record is at most AUDIT_MESSAGE_MAX_LENGTH + header; rule lists and
 /// multi-message datagrams are larger).
 pub const DEFAULT_READ_BUFFER: usize = 64 * 1024;
+/// Default `linger` of [`AuditClient::receive_batch`].
+pub const DEFAULT_LINGER: Duration = Duration::from_micros(500);
 /// Default time to wait for a reply.
 pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Event records kept for `receive()` while nobody reads them (e.g. during a
 /// long request wait under load); beyond this they are counted and dropped.
 pub const DEFAULT_QUEUE_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+/// Largest datagram `request_batch` packs (well below the default netlink
+/// send buffer, net.core.wmem_default).
+pub const BATCH_DATAGRAM_BYTES: usize = 64 * 1024;
 
 /// Whether a control call waits for the kernel's ack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -510,6 +515,124 @@ impl AuditClient {
     ) -> Result<Vec<NetlinkMessage>> {
         let seq = self.start(op, msg_type, payload, Want::Dump, false)?;
         Ok(self.finish(seq)?.replies)
+    }
+
+    /// Send many requests packed several to a datagram, and return each one's
+    /// outcome in order: `Ok(())`, or `Err(errno)` when the kernel refused it.
+    ///
+    /// The kernel handles the messages of one datagram in order
+    /// (kernel/audit.c `audit_receive`) and acks a message without NLM_F_ACK
+    /// only when it fails. So only the last message of each datagram asks for
+    /// an ack: when that ack arrives, the error acks of the others (if any)
+    /// have arrived before it. One send and one ack per datagram instead of
+    /// one each per message: what makes loading a rules file fast.
+    ///
+    /// `stop_on_error`: after a datagram in which a message failed, send no
+    /// more (their outcomes are `None`). Messages after the failed one in the
+    /// same datagram were still processed by the kernel.
+    pub fn request_batch(
+        &self,
+        op: &str,
+        msgs: &[(u16, &[u8])],
+        stop_on_error: bool,
+    ) -> Result<Vec<Option<std::result::Result<(), i32>>>> {
+        let mut out: Vec<Option<std::result::Result<(), i32>>> = vec![None; msgs.len()];
+        let mut start = 0;
+        while start < msgs.len() {
+            // As many messages as fit BATCH_DATAGRAM_BYTES (at least one).
+            let mut end = start;
+            let mut bytes = 0;
+            while end < msgs.len() {
+                let size = message::NLMSG_HDRLEN + msgs[end].1.len() + 3;
+                if end > start && bytes + size > BATCH_DATAGRAM_BYTES {
+                    break;
+                }
+                bytes += size;
+                end += 1;
+            }
+            let mut datagram = Vec::with_capacity(bytes);
+            let mut seqs = Vec::with_capacity(end - start);
+            for (i, &(msg_type, payload)) in msgs[start..end].iter().enumerate() {
+                let seq = self.next_seq();
+                let last = start + i + 1 == end;
+                let flags = if last {
+                    NLM_F_REQUEST | NLM_F_ACK
+                } else {
+                    NLM_F_REQUEST
+                };
+                datagram.extend_from_slice(&message::encode(
+                    msg_type,
+                    flags,
+                    seq,
+                    self.port_id(),
+                    payload,
+                )?);
+                seqs.push(seq);
+            }
+            {
+                let mut st = self.lock();
+                for &seq in &seqs {
+                    st.pending.insert(
+                        seq,
+                        Pending {
+                            op: op.to_string(),
+                            want: Want::Ack,
+                            ack: None,
+                            replies: Vec::new(),
+                            done: false,
+                            no_wait: false,
+                            overrun: false,
+                        },
+                    );
+                }
+            }
+            let forget = |seqs: &[u32]| {
+                let mut st = self.lock();
+                for seq in seqs {
+                    st.pending.remove(seq);
+                }
+            };
+            loop {
+                match self.transport.send(&datagram) {
+                    Ok(_) => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        forget(&seqs);
+                        return Err(Error::io("send", e));
+                    }
+                }
+            }
+            // finish() removes the last request; the others are collected below.
+            let (&last_seq, earlier) = seqs.split_last().unwrap_or((&0, &[]));
+            let last_outcome = match self.finish(last_seq) {
+                Ok(_) => Ok(()),
+                Err(Error::Kernel { errno, .. }) => Err(errno),
+                Err(e) => {
+                    forget(earlier);
+                    return Err(e);
+                }
+            };
+            let mut failed = last_outcome.is_err();
+            {
+                let mut st = self.lock();
+                for (i, seq) in earlier.iter().enumerate() {
+                    let ack = st.pending.remove(seq).and_then(|p| p.ack);
+                    out[start + i] = Some(match ack {
+                        Some(e) if e < 0 => {
+                            failed = true;
+                            Err(e.saturating_neg())
+                        }
+                        _ => Ok(()),
+                    });
+                }
+            }
+            out[end - 1] = Some(last_outcome);
+            if failed && stop_on_error {
+                break;
+            }
+            start = end;
+        }
+        Ok(out)
     }
 
     /// Wait for the acks of every request sent with `WaitMode::NoWait`. All

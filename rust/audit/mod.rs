@@ -3,5 +3,6 @@
 pub mod client;
 pub mod errno;
 pub mod records;
+pub mod rules;
 pub mod status;
 pub mod tables;

@@ -538,7 +538,7 @@ impl PyAuditClient {
             .transpose()
     }
 
-    #[pyo3(signature = (max_messages=1024, timeout=None, *, linger=DEFAULT_LINGER))]
+    #[pyo3(signature = (max_messages=1024, timeout=None, *, linger=DEFAULT_LINGER), text_signature = "(self, max_messages=1024, timeout=None, *, linger=0.0005)")]
     fn receive_batch<'py>(
         &self,
         py: Python<'py>,

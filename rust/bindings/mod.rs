@@ -11,6 +11,7 @@ use crate::error::Error;
 
 pub(crate) mod client;
 pub(crate) mod records;
+pub(crate) mod rules;
 pub(crate) mod types;
 
 /// `auditlink.errors._from_errno`, looked up once. The exception classes are
@@ -78,5 +79,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     types::register(m)?;
     client::register(m)?;
     records::register(m)?;
+    rules::register(m)?;
     Ok(())
 }

@@ -907,7 +907,12 @@ fn receive_events<'py>(
             Some(d) => SLICE.min(d.saturating_duration_since(Instant::now())),
         };
         let out = py.detach(|| -> crate::Result<Vec<Event>> {
-            c.receive_batch(&mut batch, max_messages.max(1), Some(slice))?;
+            c.receive_batch(
+                &mut batch,
+                max_messages.max(1),
+                Some(slice),
+                crate::audit::client::DEFAULT_LINGER,
+            )?;
             let mut out = Vec::new();
             let mut r = reasm.lock();
             let mut last = reasm.last_arrival.lock().unwrap_or_else(|p| p.into_inner());

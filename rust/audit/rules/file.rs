@@ -1,0 +1,113 @@
+//! `audit.rules` files as `auditctl -R` reads them: one auditctl command
+//! line per line, blank lines and lines whose first word starts with `#`
+//! skipped, arguments split at blanks (`\ ` and `\\` escapes).
+
+use super::lookup::Resolver;
+use super::parse::{parse_line, ParsedLine};
+use super::tokens::file_split;
+use super::RuleError;
+
+/// One non-blank, non-comment line of a rules file.
+#[derive(Debug, Clone)]
+pub struct FileLine {
+    /// 1-based line number.
+    pub lineno: usize,
+    /// The line as written (without the newline).
+    pub text: String,
+    pub parsed: Result<ParsedLine, RuleError>,
+}
+
+/// Parse every command line of a rules file.
+pub fn parse_rules_file(content: &[u8], env: &dyn Resolver) -> Vec<FileLine> {
+    let mut out = Vec::new();
+    for_each_line(content, env, |line| {
+        out.push(line);
+        true
+    });
+    out
+}
+
+/// Parse the command lines of a rules file one by one, handing each to `f`
+/// until it returns false.
+pub fn for_each_line(content: &[u8], env: &dyn Resolver, mut f: impl FnMut(FileLine) -> bool) {
+    for (index, raw) in content.split(|&b| b == b'\n').enumerate() {
+        let lineno = index + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                let line = FileLine {
+                    lineno,
+                    text: String::from_utf8_lossy(raw).into_owned(),
+                    parsed: Err(RuleError::at(
+                        "the line is not valid UTF-8",
+                        e.valid_up_to(),
+                        "",
+                    )),
+                };
+                if !f(line) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let tokens = file_split(text);
+        match tokens.first() {
+            None => continue,
+            Some(t) if t.text.starts_with('#') => continue,
+            Some(_) => {}
+        }
+        let line = FileLine {
+            lineno,
+            text: text.to_string(),
+            parsed: parse_line(&tokens, env, Some(lineno)),
+        };
+        if !f(line) {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::rules::parse::tests::TestResolver;
+    use crate::audit::rules::Command;
+
+    #[test]
+    fn lines_comments_and_errors() {
+        let text = b"# header\n\n-D\n-b 8192\n   \n-w /etc/shadow -p wa -k identity\n-a always,exit -F bogus=1\n  # indented comment\n-e 2\n";
+        let lines = parse_rules_file(text, &TestResolver);
+        let numbers: Vec<_> = lines.iter().map(|l| l.lineno).collect();
+        assert_eq!(numbers, [3, 4, 6, 7, 9]);
+        assert_eq!(
+            lines[0].parsed.as_ref().unwrap().commands,
+            vec![Command::DeleteAll { key: None }]
+        );
+        assert!(matches!(
+            lines[2].parsed.as_ref().unwrap().commands[0],
+            Command::AddRule(_)
+        ));
+        assert_eq!(
+            lines[3].parsed.as_ref().unwrap_err().message,
+            "-F unknown field: bogus"
+        );
+        assert_eq!(
+            lines[4].parsed.as_ref().unwrap().commands,
+            vec![Command::SetEnabled(2)]
+        );
+    }
+
+    #[test]
+    fn escaped_spaces_and_bad_utf8() {
+        let lines = parse_rules_file(b"-w /tmp/a\\ b -k k\n-k \xff\n", &TestResolver);
+        match &lines[0].parsed.as_ref().unwrap().commands[0] {
+            Command::AddRule(r) => assert_eq!(
+                r.fields[0].value,
+                crate::audit::rules::FieldValue::Text(b"/tmp/a b".to_vec())
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(lines[1].parsed.is_err());
+    }
+}

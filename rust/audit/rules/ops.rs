@@ -1,0 +1,506 @@
+//! Rules on the kernel: list, add, delete, delete all, and loading a rules
+//! file the way `auditctl -R` does (src/auditctl.c `fileopt`,
+//! `handle_request`; src/delete_all.c).
+
+use crate::audit::client::{AuditClient, WaitMode};
+use crate::error::{Error, Result};
+
+use super::control;
+use super::file::{for_each_line, FileLine};
+use super::lookup::{CachingResolver, Resolver};
+use super::parse::Command;
+use super::rule::AuditRule;
+use super::RuleError;
+
+pub const AUDIT_ADD_RULE: u16 = 1011;
+pub const AUDIT_DEL_RULE: u16 = 1012;
+pub const AUDIT_LIST_RULES: u16 = 1013;
+
+/// Every rule in the kernel, in the kernel's order (lists in number order,
+/// each in rule order).
+pub fn list_rules(client: &AuditClient) -> Result<Vec<AuditRule>> {
+    let replies = client.request_dump("get_rules", AUDIT_LIST_RULES, &[])?;
+    replies
+        .iter()
+        .filter(|m| m.msg_type == AUDIT_LIST_RULES)
+        .map(|m| {
+            AuditRule::from_bytes(&m.payload).map_err(|e| {
+                Error::Malformed(format!("get_rules: bad AUDIT_LIST_RULES reply: {e}"))
+            })
+        })
+        .collect()
+}
+
+pub fn add_rule(client: &AuditClient, rule: &AuditRule, wait: WaitMode) -> Result<()> {
+    let bytes = rule.to_bytes()?;
+    client
+        .request_ack("add_rule", AUDIT_ADD_RULE, &bytes, wait)
+        .map(drop)
+}
+
+pub fn delete_rule(client: &AuditClient, rule: &AuditRule, wait: WaitMode) -> Result<()> {
+    let bytes = rule.to_bytes()?;
+    client
+        .request_ack("delete_rule", AUDIT_DEL_RULE, &bytes, wait)
+        .map(drop)
+}
+
+/// Which rules a bulk delete removes.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyFilter<'a> {
+    /// Every rule (`auditctl -D`).
+    All,
+    /// Rules with exactly this key among their keys (`delete_rules_by_key`).
+    Exact(&'a [u8]),
+    /// auditctl's `-D -k key`: rules whose key field contains `key` anywhere
+    /// (src/auditctl-listing.c `key_match` uses `strstr`).
+    Substring(&'a [u8]),
+}
+
+impl KeyFilter<'_> {
+    fn matches(&self, rule: &AuditRule) -> bool {
+        match self {
+            KeyFilter::All => true,
+            KeyFilter::Exact(k) => rule.keys().iter().any(|have| have.as_slice() == *k),
+            KeyFilter::Substring(k) => rule
+                .fields
+                .iter()
+                .filter(|f| f.field == super::consts::F_FILTERKEY)
+                .any(|f| match &f.value {
+                    super::FieldValue::Text(t) => {
+                        k.is_empty() || t.windows(k.len()).any(|w| w == *k)
+                    }
+                    super::FieldValue::Number(_) => false,
+                }),
+        }
+    }
+}
+
+/// Delete the rules `filter` selects; returns how many were deleted.
+pub fn delete_rules(client: &AuditClient, filter: KeyFilter<'_>) -> Result<u32> {
+    let rules = list_rules(client)?;
+    let mut deleted = 0;
+    for rule in rules.iter().filter(|r| filter.matches(r)) {
+        delete_rule(client, rule, WaitMode::WaitForReply)?;
+        deleted += 1;
+    }
+    Ok(deleted)
+}
+
+/// How one line of a rules file went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineStatus {
+    /// Parsed (and, unless dry-run, executed) without error.
+    Ok,
+    /// Failed: auditctl's message, and the kernel's errno when it was the
+    /// kernel that refused.
+    Failed {
+        message: String,
+        errno: Option<i32>,
+        position: Option<usize>,
+    },
+    /// Not reached: an earlier error stopped the load.
+    NotRun,
+}
+
+#[derive(Debug, Clone)]
+pub struct LineReport {
+    pub lineno: usize,
+    pub text: String,
+    pub commands: Vec<Command>,
+    pub warnings: Vec<String>,
+    pub status: LineStatus,
+    /// The line's commands reached the kernel (false in a dry run).
+    pub executed: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadReport {
+    pub lines: Vec<LineReport>,
+    pub dry_run: bool,
+    pub rules_added: u32,
+    pub rules_deleted: u32,
+    /// `-i` or `-c` was seen: errors did not stop the load.
+    pub ignore_errors: bool,
+    /// `-c` was seen: the load counts as failed if any line failed.
+    pub continue_on_errors: bool,
+    /// The line whose error stopped the load.
+    pub stopped_at: Option<usize>,
+}
+
+impl LoadReport {
+    pub fn failed_lines(&self) -> impl Iterator<Item = &LineReport> {
+        self.lines
+            .iter()
+            .filter(|l| matches!(l.status, LineStatus::Failed { .. }))
+    }
+
+    /// auditctl -R's exit status: failure when stopped by an error, or when
+    /// `-c` was given and some line failed.
+    pub fn succeeded(&self) -> bool {
+        self.stopped_at.is_none()
+            && !(self.continue_on_errors && self.failed_lines().next().is_some())
+    }
+}
+
+/// The message auditctl prints for a kernel error on a rule request.
+fn kernel_message(command: &Command, errno: i32) -> String {
+    let text = crate::audit::errno::strerror(errno);
+    match command {
+        Command::AddRule(_) if errno == libc::EEXIST => {
+            "Error sending add rule data request (Rule exists)".into()
+        }
+        Command::AddRule(_) => format!("Error sending add rule data request ({text})"),
+        Command::DeleteRule(_) if errno == libc::ENOENT => {
+            "Error sending delete rule request (No rule matches)".into()
+        }
+        Command::DeleteRule(_) => format!("Error sending delete rule data request ({text})"),
+        _ => text,
+    }
+}
+
+/// Parse a rules file and, unless `dry_run`, execute it line by line like
+/// `auditctl -R`: an error stops the load unless `-i`/`-c` came before it.
+/// `client` may be None only for a dry run.
+pub fn load_rules(
+    client: Option<&AuditClient>,
+    content: &[u8],
+    env: &dyn Resolver,
+    dry_run: bool,
+) -> Result<LoadReport> {
+    if !dry_run && client.is_none() {
+        return Err(Error::InvalidArgument(
+            "load_rules needs a client unless dry_run".into(),
+        ));
+    }
+    let client = if dry_run { None } else { client };
+    let mut report = LoadReport {
+        dry_run,
+        ..Default::default()
+    };
+    let cached = CachingResolver::new(env);
+    let mut batch = Batch::default();
+    for_each_line(content, &cached, |line| {
+        match client {
+            Some(c) if report.stopped_at.is_none() => match batchable(line) {
+                Ok((report_line, bytes)) => {
+                    batch.lines.push((report_line, bytes));
+                    if batch.lines.len() >= MAX_BATCH_LINES {
+                        batch.flush(c, &mut report);
+                    }
+                }
+                Err(line) => {
+                    batch.flush(c, &mut report);
+                    step(client, line, &mut report);
+                }
+            },
+            _ => step(client, line, &mut report),
+        }
+        true
+    });
+    if let Some(c) = client {
+        batch.flush(c, &mut report);
+    }
+    Ok(report)
+}
+
+/// Rule lines sent together (see `AuditClient::request_batch`).
+const MAX_BATCH_LINES: usize = 1024;
+
+/// A line that only adds a rule, ready to be batched: its report (to be
+/// completed) and the rule's bytes. Any other line comes back unchanged.
+fn batchable(line: FileLine) -> std::result::Result<(LineReport, Vec<u8>), FileLine> {
+    let single_add = matches!(&line.parsed, Ok(p) if p.commands.len() == 1
+        && matches!(p.commands[0], Command::AddRule(_)));
+    if !single_add {
+        return Err(line);
+    }
+    let bytes = match &line.parsed {
+        Ok(p) => match &p.commands[0] {
+            Command::AddRule(rule) => rule.to_bytes(),
+            _ => return Err(line),
+        },
+        Err(_) => return Err(line),
+    };
+    let Ok(bytes) = bytes else {
+        return Err(line);
+    };
+    let FileLine {
+        lineno,
+        text,
+        parsed,
+    } = line;
+    let (commands, warnings) = match parsed {
+        Ok(p) => (p.commands, p.warnings),
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    Ok((
+        LineReport {
+            lineno,
+            text,
+            commands,
+            warnings,
+            status: LineStatus::Ok,
+            executed: false,
+        },
+        bytes,
+    ))
+}
+
+#[derive(Default)]
+struct Batch {
+    lines: Vec<(LineReport, Vec<u8>)>,
+}
+
+impl Batch {
+    /// Send the batched rules; record each line's outcome. When a rule fails
+    /// and errors are not ignored, the load stops there like auditctl's: the
+    /// rules after it in the batch, which the kernel has already added, are
+    /// deleted again and reported as not run.
+    fn flush(&mut self, client: &AuditClient, report: &mut LoadReport) {
+        if self.lines.is_empty() {
+            return;
+        }
+        let lines = std::mem::take(&mut self.lines);
+        let msgs: Vec<(u16, &[u8])> = lines
+            .iter()
+            .map(|(_, b)| (AUDIT_ADD_RULE, b.as_slice()))
+            .collect();
+        let stop_on_error = !report.ignore_errors;
+        let outcomes = client.request_batch("add_rule", &msgs, stop_on_error);
+        let mut stopped = false;
+        for (i, (mut line, _)) in lines.into_iter().enumerate() {
+            let outcome = match &outcomes {
+                Ok(o) => o.get(i).copied().flatten(),
+                Err(e) => Some(Err(errno_of(e).unwrap_or(0))),
+            };
+            if stopped {
+                if let (Some(Ok(())), Some(Command::AddRule(rule))) =
+                    (outcome, line.commands.first())
+                {
+                    // Best effort: the rule must not stay when auditctl would
+                    // never have added it.
+                    let _ = delete_rule(client, rule, WaitMode::WaitForReply);
+                }
+                line.status = LineStatus::NotRun;
+                report.lines.push(line);
+                continue;
+            }
+            line.executed = outcome.is_some();
+            match outcome {
+                Some(Ok(())) => report.rules_added += 1,
+                Some(Err(errno)) => {
+                    let message = match &outcomes {
+                        Err(e) if errno == 0 => e.to_string(),
+                        _ => kernel_message(&line.commands[0], errno),
+                    };
+                    line.status = LineStatus::Failed {
+                        message,
+                        errno: (errno != 0).then_some(errno),
+                        position: None,
+                    };
+                    if !report.ignore_errors {
+                        report.stopped_at = Some(line.lineno);
+                        stopped = true;
+                    }
+                }
+                None => line.status = LineStatus::NotRun,
+            }
+            report.lines.push(line);
+        }
+    }
+}
+
+/// Account for (and unless `client` is None, execute) one line.
+fn step(client: Option<&AuditClient>, line: FileLine, report: &mut LoadReport) {
+    let FileLine {
+        lineno,
+        text,
+        parsed,
+    } = line;
+    if report.stopped_at.is_some() {
+        let commands = parsed.map(|p| p.commands).unwrap_or_default();
+        report.lines.push(LineReport {
+            lineno,
+            text,
+            commands,
+            warnings: Vec::new(),
+            status: LineStatus::NotRun,
+            executed: false,
+        });
+        return;
+    }
+    let (commands, warnings, mut status) = match parsed {
+        Ok(p) => (p.commands, p.warnings, LineStatus::Ok),
+        Err(RuleError {
+            message, position, ..
+        }) => (
+            Vec::new(),
+            Vec::new(),
+            LineStatus::Failed {
+                message,
+                errno: None,
+                position,
+            },
+        ),
+    };
+    for c in &commands {
+        match c {
+            Command::IgnoreErrors => report.ignore_errors = true,
+            Command::ContinueOnErrors => {
+                report.ignore_errors = true;
+                report.continue_on_errors = true;
+            }
+            Command::ReadFile(_) if status == LineStatus::Ok => {
+                status = LineStatus::Failed {
+                    message: "Error - nested rule files not supported".into(),
+                    errno: None,
+                    position: None,
+                };
+            }
+            Command::Signal(_) if status == LineStatus::Ok => {
+                status = LineStatus::Failed {
+                    message: "--signal is not supported by auditlink (it signals the audit daemon, not the kernel)".into(),
+                    errno: None,
+                    position: None,
+                };
+            }
+            _ => {}
+        }
+    }
+    let mut executed = false;
+    if let (LineStatus::Ok, Some(client)) = (&status, client) {
+        executed = true;
+        for c in &commands {
+            if let Err((message, errno)) = execute(client, c, report) {
+                status = LineStatus::Failed {
+                    message,
+                    errno,
+                    position: None,
+                };
+                break;
+            }
+        }
+    }
+    if matches!(status, LineStatus::Failed { .. }) && !report.ignore_errors {
+        report.stopped_at = Some(lineno);
+    }
+    report.lines.push(LineReport {
+        lineno,
+        text,
+        commands,
+        warnings,
+        status,
+        executed,
+    });
+}
+
+fn errno_of(e: &Error) -> Option<i32> {
+    match e {
+        Error::Kernel { errno, .. } => Some(*errno),
+        Error::Io { source, .. } => source.raw_os_error(),
+        _ => None,
+    }
+}
+
+fn execute(
+    client: &AuditClient,
+    c: &Command,
+    report: &mut LoadReport,
+) -> std::result::Result<(), (String, Option<i32>)> {
+    let fail = |e: Error| match errno_of(&e) {
+        Some(errno) => (kernel_message(c, errno), Some(errno)),
+        None => (e.to_string(), None),
+    };
+    let wait = WaitMode::WaitForReply;
+    match c {
+        Command::AddRule(rule) => {
+            add_rule(client, rule, wait).map_err(fail)?;
+            report.rules_added += 1;
+        }
+        Command::DeleteRule(rule) => {
+            delete_rule(client, rule, wait).map_err(fail)?;
+            report.rules_deleted += 1;
+        }
+        Command::DeleteAll { key } => {
+            let filter = match key {
+                Some(k) => KeyFilter::Substring(k.as_bytes()),
+                None => KeyFilter::All,
+            };
+            report.rules_deleted += delete_rules(client, filter).map_err(fail)?;
+        }
+        Command::SetEnabled(v) => client.set_enabled(*v, wait).map_err(fail)?,
+        Command::SetFailure(v) => client.set_failure(*v, wait).map_err(fail)?,
+        Command::SetRateLimit(v) => client.set_rate_limit(*v, wait).map_err(fail)?,
+        Command::SetBacklogLimit(v) => client.set_backlog_limit(*v, wait).map_err(fail)?,
+        Command::SetBacklogWaitTime(v) => client.set_backlog_wait_time(*v, wait).map_err(fail)?,
+        Command::LoginuidImmutable => {
+            control::set_feature(client, control::FEATURE_LOGINUID_IMMUTABLE, true, true)
+                .map_err(fail)?
+        }
+        Command::ResetLost => client.reset_lost().map(drop).map_err(fail)?,
+        Command::ResetBacklogWaitTimeActual => client
+            .reset_backlog_wait_time_actual()
+            .map(drop)
+            .map_err(fail)?,
+        Command::Trim => control::trim(client).map_err(fail)?,
+        Command::MakeEquivalent { mount, subtree } => {
+            control::make_equivalent(client, mount.as_bytes(), subtree.as_bytes()).map_err(fail)?
+        }
+        Command::UserMessage(text) => {
+            let text = control::auditctl_message_text(text);
+            control::send_user_message(client, control::AUDIT_USER, text.as_bytes())
+                .map_err(fail)?
+        }
+        // Flags handled while parsing, read-only queries, and commands
+        // refused before execution.
+        Command::IgnoreErrors
+        | Command::ContinueOnErrors
+        | Command::List { .. }
+        | Command::Status
+        | Command::Version
+        | Command::Help
+        | Command::Signal(_)
+        | Command::ReadFile(_) => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::rules::parse::tests::{rule, TestResolver};
+
+    #[test]
+    fn key_filters() {
+        let r = rule("-a always,exit -F arch=b64 -S open -k alpha -k beta");
+        assert!(KeyFilter::Exact(b"alpha").matches(&r));
+        assert!(!KeyFilter::Exact(b"alp").matches(&r));
+        assert!(KeyFilter::Substring(b"alp").matches(&r));
+        assert!(KeyFilter::All.matches(&r));
+        let nokey = rule("-a always,exit -F arch=b64 -S open");
+        assert!(!KeyFilter::Substring(b"a").matches(&nokey));
+    }
+
+    #[test]
+    fn dry_run_reports_every_line() {
+        let text =
+            b"-D\n-b 320\n-w /etc/shadow -p wa -k identity\n-a always,exit -F nosuch=1\n-e 2\n";
+        let report = load_rules(None, text, &TestResolver, true).unwrap();
+        assert_eq!(report.lines.len(), 5);
+        assert_eq!(report.stopped_at, Some(4));
+        assert!(matches!(report.lines[3].status, LineStatus::Failed { .. }));
+        assert_eq!(report.lines[4].status, LineStatus::NotRun);
+        assert!(!report.succeeded());
+        let text = b"-i\n-a always,exit -F nosuch=1\n-e 2\n";
+        let report = load_rules(None, text, &TestResolver, true).unwrap();
+        assert_eq!(report.stopped_at, None);
+        assert!(report.succeeded());
+        assert_eq!(report.lines[2].commands, vec![Command::SetEnabled(2)]);
+        let text = b"-c\n-a always,exit -F nosuch=1\n-R /x\n--signal TERM\n";
+        let report = load_rules(None, text, &TestResolver, true).unwrap();
+        assert_eq!(report.failed_lines().count(), 3);
+        assert!(!report.succeeded());
+        assert!(load_rules(None, b"-D\n", &TestResolver, false).is_err());
+    }
+}
