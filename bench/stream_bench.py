@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import fcntl
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -103,6 +104,8 @@ def one_run(
             str(RCVBUF),
             *[str(m) for m in rss_marks or []],
         ]
+        # Profiling hook, e.g. AUDITLINK_BENCH_WRAP="perf record -g -o /tmp/rx.data"
+        cmd = os.environ.get("AUDITLINK_BENCH_WRAP", "").split() + cmd
     rx = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     g: subprocess.Popen[str] | None = None
     rule: list[str] = []
@@ -167,10 +170,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="small run, no memory test")
+    ap.add_argument("--quick", action="store_true", help="one round, no memory test")
     args = ap.parse_args()
     if args.quick:
-        args.calls, args.rounds = 20_000, 1
+        args.rounds = 1
     gen, recv_c = build()
     with open("/tmp/auditlink-kernel.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
