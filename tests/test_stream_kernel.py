@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -142,12 +143,9 @@ def test_multicast_listener_sees_what_the_daemon_sees(kernel_state: KernelState)
         assert seen["overruns"] == 0
 
 
-def test_multicast_beside_auditd(kernel_state: KernelState, tmp_path: object) -> None:
+def test_multicast_beside_auditd(kernel_state: KernelState, tmp_path: Path) -> None:
     """With Debian's auditd as the registered daemon, a multicast listener still
     receives the records; auditd is stopped by PID and unregistered afterwards."""
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
     conf = tmp_path / "auditd.conf"
     log = tmp_path / "audit.log"
     plugins = tmp_path / "plugins"
@@ -233,7 +231,7 @@ def test_receive_buffer_size_granted(kernel_state: KernelState) -> None:
 
 
 def test_receive_buffer_size_unprivileged_is_capped(kernel_state: KernelState) -> None:
-    rmem_max = int(open("/proc/sys/net/core/rmem_max").read())
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
