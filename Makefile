@@ -41,8 +41,11 @@ lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest, generated-file ch
 	$(PY) -m mypy.stubtest auditlink._native --allowlist $(ALLOWLIST)
 	$(PY) tools/gen_message_type.py --check
 
-bench: build ## benchmarks (touch the real kernel; restore its state)
+bench: build ## benchmarks, each against its reference in the same run (real kernel; state restored)
 	$(PY) bench/status_roundtrip.py
+	$(PY) bench/stream_bench.py
+	$(PY) bench/rules/bench_load_rules.py
+	$(PY) bench/records/bench.py
 
 clean:
 	rm -rf $(VENV) target
