@@ -254,3 +254,11 @@ def test_get_status_many_round_trips(kernel_client: AuditClient) -> None:
         kernel_client.get_status()
     st = kernel_client.stats
     assert st["stale_replies"] == 0 and st["malformed"] == 0
+
+
+def test_cli_status_prints_what_auditctl_prints(kernel_state: object) -> None:
+    ours = subprocess.run(
+        [sys.executable, "-m", "auditlink", "status"], check=True, capture_output=True, text=True
+    ).stdout
+    theirs = subprocess.run(["auditctl", "-s"], check=True, capture_output=True, text=True).stdout
+    assert ours == theirs

@@ -16,35 +16,35 @@ from collections.abc import Sequence
 from auditlink._cli_events import add_subcommands
 from auditlink._rules_cli import add_rules_commands
 from auditlink.client import AuditClient
-from auditlink.status import AuditStatus
+from auditlink.rules import AuditFeatures
+from auditlink.status import STATUS_FIELDS, AuditStatus
 
-_STATUS_FIELDS = (
-    "enabled",
-    "failure",
-    "pid",
-    "rate_limit",
-    "backlog_limit",
-    "lost",
-    "backlog",
-    "backlog_wait_time",
-    "backlog_wait_time_actual",
-)
+# auditctl -s prints every field but the mask and the feature bitmap.
+_STATUS_FIELDS = tuple(f for f in STATUS_FIELDS if f not in ("mask", "feature_bitmap"))
 
 
-def format_status(status: AuditStatus) -> str:
-    """``auditctl -s`` style text for ``status``."""
-    return "\n".join(f"{name} {int(getattr(status, name))}" for name in _STATUS_FIELDS)
+def format_status(status: AuditStatus, features: AuditFeatures | None = None) -> str:
+    """``auditctl -s`` style text for ``status`` (and the loginuid lock line, as
+    auditctl prints it, when ``features`` is given)."""
+    lines = [f"{name} {int(getattr(status, name))}" for name in _STATUS_FIELDS]
+    if features is not None:
+        lock = "locked" if features.loginuid_immutable_locked else "unlocked"
+        lines.append(f"loginuid_immutable {int(features.loginuid_immutable)} {lock}")
+    return "\n".join(lines)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
     with AuditClient() as client:
         status = client.get_status()
+        features = client.get_features()
     if args.json:
-        data = {name: int(getattr(status, name)) for name in _STATUS_FIELDS}
+        data: dict[str, object] = {name: int(getattr(status, name)) for name in _STATUS_FIELDS}
         data["feature_bitmap"] = int(status.feature_bitmap)
+        data["loginuid_immutable"] = features.loginuid_immutable
+        data["loginuid_immutable_locked"] = features.loginuid_immutable_locked
         print(json.dumps(data))
     else:
-        print(format_status(status))
+        print(format_status(status, features))
     return 0
 
 

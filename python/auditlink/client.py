@@ -9,7 +9,7 @@ import os
 import threading
 import types
 from collections.abc import AsyncIterator, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
@@ -46,7 +46,28 @@ def _u32(name: str, value: int) -> int:
     return value
 
 
-class AuditClient(RulesClientMixin):
+_C = TypeVar("_C", bound="_Closing")
+
+
+class _Closing:
+    """Context manager protocol for the clients: ``with`` closes on exit."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AuditClient(RulesClientMixin, _Closing):
     """A client for the kernel audit subsystem over a unicast NETLINK_AUDIT socket.
 
     Control calls (``get_status``, ``set_*``) send one request and wait for the
@@ -435,24 +456,13 @@ class AuditClient(RulesClientMixin):
                 with contextlib.suppress(RuntimeError):  # loop already closed
                     loop.call_soon_threadsafe(_finish, fut)
 
-    def __enter__(self) -> AuditClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         if self.closed:
             return "<AuditClient closed>"
         return f"<AuditClient port_id={self.port_id}>"
 
 
-class NetlinkClient:
+class NetlinkClient(_Closing):
     """A generic netlink client: send messages, receive datagrams split into
     :class:`NetlinkMessage` objects. Works for any netlink protocol.
 
@@ -506,17 +516,6 @@ class NetlinkClient:
     def close(self) -> None:
         """Close the socket. Idempotent."""
         self._native.close()
-
-    def __enter__(self) -> NetlinkClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _finish(fut: asyncio.Future[None]) -> None:

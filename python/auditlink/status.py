@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from auditlink import _native
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask
 
-_FIELDS = (
+STATUS_FIELDS = (
+    # struct audit_status, in wire order
     "mask",
     "enabled",
     "failure",
@@ -63,36 +65,14 @@ class AuditStatus:
 
     def to_bytes(self) -> bytes:
         """The 44-byte layout, native byte order."""
-        return _native.status_to_bytes(tuple(int(getattr(self, f)) for f in _FIELDS))  # type: ignore[arg-type]
+        return _native.status_to_bytes(tuple(int(getattr(self, f)) for f in STATUS_FIELDS))  # type: ignore[arg-type]
 
     @classmethod
     def _from_tuple(cls, values: tuple[int, ...]) -> AuditStatus:
-        (
-            mask,
-            enabled,
-            failure,
-            pid,
-            rate_limit,
-            backlog_limit,
-            lost,
-            backlog,
-            feature_bitmap,
-            backlog_wait_time,
-            backlog_wait_time_actual,
-        ) = values
-        return cls(
-            mask=AuditStatusMask(mask),
-            enabled=enabled,
-            failure=failure,
-            pid=pid,
-            rate_limit=rate_limit,
-            backlog_limit=backlog_limit,
-            lost=lost,
-            backlog=backlog,
-            feature_bitmap=AuditFeatureBitmap(feature_bitmap),
-            backlog_wait_time=backlog_wait_time,
-            backlog_wait_time_actual=backlog_wait_time_actual,
-        )
+        fields: dict[str, Any] = dict(zip(STATUS_FIELDS, values))
+        fields["mask"] = AuditStatusMask(fields["mask"])
+        fields["feature_bitmap"] = AuditFeatureBitmap(fields["feature_bitmap"])
+        return cls(**fields)
 
 
 __all__ = ["AuditStatus"]

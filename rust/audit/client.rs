@@ -21,12 +21,10 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use rustix::event::{EventfdFlags, PollFd, PollFlags};
 
 use crate::audit::errno::NetlinkAck;
 use crate::audit::status::{self, AuditStatus};
@@ -34,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::netlink::message::{
     self, MessageRef, NetlinkMessage, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_REQUEST,
 };
-use crate::netlink::socket::{NetlinkSocket, Transport};
+use crate::netlink::socket::{NetlinkSocket, Transport, Waker};
 
 // Command message types from include/uapi/linux/audit.h.
 pub const AUDIT_GET: u16 = 1000;
@@ -243,7 +241,7 @@ struct State {
 /// The audit client. Share it between threads by reference or `Arc`.
 pub struct AuditClient {
     transport: Transport,
-    wake: OwnedFd,
+    wake: Waker,
     seq: AtomicU32,
     state: Mutex<State>,
     cond: Condvar,
@@ -303,8 +301,7 @@ impl AuditClient {
         if let Some(size) = opts.receive_buffer_size {
             transport.set_recv_buffer_size(size)?;
         }
-        let wake = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
-            .map_err(|e| Error::io("eventfd", e))?;
+        let wake = Waker::new()?;
         let state = State {
             buf: vec![0; opts.read_buffer_size],
             ..Default::default()
@@ -1078,7 +1075,7 @@ impl AuditClient {
                     Some(left)
                 }
             };
-            if self.poll(timeout)? {
+            if self.wake.wait_readable(&self.transport, timeout)? {
                 return Ok(Read::Woken);
             }
         }
@@ -1089,23 +1086,6 @@ impl AuditClient {
         for p in self.lock().pending.values_mut() {
             p.overrun = true;
         }
-    }
-
-    /// poll() the socket and the wake eventfd; true if woken by shutdown().
-    fn poll(&self, timeout: Option<Duration>) -> Result<bool> {
-        let ts = timeout.map(|t| rustix::event::Timespec {
-            tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
-            tv_nsec: t.subsec_nanos() as _,
-        });
-        let mut fds = [
-            PollFd::new(&self.transport, PollFlags::IN),
-            PollFd::new(&self.wake, PollFlags::IN),
-        ];
-        match rustix::event::poll(&mut fds, ts.as_ref()) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(Error::io("poll", e)),
-        }
-        Ok(!fds[1].revents().is_empty())
     }
 
     fn dispatch_datagram(&self, st: &mut State, datagram: &[u8]) {
@@ -1163,7 +1143,7 @@ impl AuditClient {
     /// from any thread, any number of times.
     pub fn shutdown(&self) {
         self.closed.store(true, Ordering::Release);
-        let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
+        self.wake.wake();
         self.cond.notify_all();
     }
 

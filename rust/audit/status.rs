@@ -63,26 +63,12 @@ impl AuditStatus {
         for (word, chunk) in words.iter_mut().zip(buf.chunks_exact(4)) {
             *word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
         }
-        let [mask, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog, feature_bitmap, backlog_wait_time, backlog_wait_time_actual] =
-            words;
-        Ok(AuditStatus {
-            mask,
-            enabled,
-            failure,
-            pid,
-            rate_limit,
-            backlog_limit,
-            lost,
-            backlog,
-            feature_bitmap,
-            backlog_wait_time,
-            backlog_wait_time_actual,
-        })
+        Ok(Self::from_words(words))
     }
 
-    /// The 44-byte newest layout, host byte order.
-    pub fn to_bytes(&self) -> [u8; STATUS_SIZE] {
-        let words = [
+    /// The eleven fields in wire order.
+    pub fn to_words(&self) -> [u32; 11] {
+        [
             self.mask,
             self.enabled,
             self.failure,
@@ -94,9 +80,32 @@ impl AuditStatus {
             self.feature_bitmap,
             self.backlog_wait_time,
             self.backlog_wait_time_actual,
-        ];
+        ]
+    }
+
+    /// Build from the eleven fields in wire order.
+    pub fn from_words(words: [u32; 11]) -> Self {
+        let [mask, enabled, failure, pid, rate_limit, backlog_limit, lost, backlog, feature_bitmap, backlog_wait_time, backlog_wait_time_actual] =
+            words;
+        AuditStatus {
+            mask,
+            enabled,
+            failure,
+            pid,
+            rate_limit,
+            backlog_limit,
+            lost,
+            backlog,
+            feature_bitmap,
+            backlog_wait_time,
+            backlog_wait_time_actual,
+        }
+    }
+
+    /// The 44-byte newest layout, host byte order.
+    pub fn to_bytes(&self) -> [u8; STATUS_SIZE] {
         let mut out = [0u8; STATUS_SIZE];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.to_words()) {
             chunk.copy_from_slice(&word.to_ne_bytes());
         }
         out

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use crate::audit::client::{self as core, AuditClient, Batch, ClientOptions, WaitMode};
 use crate::audit::errno::NetlinkAck;
@@ -245,62 +245,17 @@ impl PyNetlinkMessage {
 
 // ------------------------------------------------------------ status codec
 
-type StatusTuple = (u32, u32, u32, u32, u32, u32, u32, u32, u32, u32, u32);
-
-fn status_tuple(s: AuditStatus) -> StatusTuple {
-    (
-        s.mask,
-        s.enabled,
-        s.failure,
-        s.pid,
-        s.rate_limit,
-        s.backlog_limit,
-        s.lost,
-        s.backlog,
-        s.feature_bitmap,
-        s.backlog_wait_time,
-        s.backlog_wait_time_actual,
-    )
-}
-
 /// Decode a 32/36/40/44-byte `struct audit_status` into its 11 fields.
 #[pyfunction]
-fn status_from_bytes(data: &[u8]) -> PyResult<StatusTuple> {
-    AuditStatus::from_bytes(data)
-        .map(status_tuple)
-        .map_err(|e| PyValueError::new_err(e.to_string()))
+fn status_from_bytes<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
+    let s = AuditStatus::from_bytes(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    PyTuple::new(py, s.to_words())
 }
 
 /// Encode 11 fields as the 44-byte layout.
 #[pyfunction]
-fn status_to_bytes<'py>(py: Python<'py>, fields: StatusTuple) -> Bound<'py, PyBytes> {
-    let (
-        mask,
-        enabled,
-        failure,
-        pid,
-        rate_limit,
-        backlog_limit,
-        lost,
-        backlog,
-        feature_bitmap,
-        backlog_wait_time,
-        backlog_wait_time_actual,
-    ) = fields;
-    let s = AuditStatus {
-        mask,
-        enabled,
-        failure,
-        pid,
-        rate_limit,
-        backlog_limit,
-        lost,
-        backlog,
-        feature_bitmap,
-        backlog_wait_time,
-        backlog_wait_time_actual,
-    };
-    PyBytes::new(py, &s.to_bytes())
+fn status_to_bytes<'py>(py: Python<'py>, fields: [u32; 11]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &AuditStatus::from_words(fields).to_bytes())
 }
 
 /// The errno carried by an NLMSG_ERROR payload (None for an ack or a
@@ -428,8 +383,9 @@ impl PyAuditClient {
         Ok(Self::wrap(client))
     }
 
-    fn get_status(&self, py: Python<'_>) -> PyResult<StatusTuple> {
-        self.call(py, |c| c.get_status().map(status_tuple))
+    fn get_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let s = self.call(py, |c| c.get_status())?;
+        PyTuple::new(py, s.to_words())
     }
 
     #[pyo3(signature = (enabled, wait=true))]

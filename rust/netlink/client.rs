@@ -4,16 +4,14 @@
 //! socket and framing code but adds request/reply matching.
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rustix::event::{EventfdFlags, PollFd, PollFlags, Timespec};
-
 use crate::error::{Error, Result};
 use crate::netlink::message::{self, NetlinkMessage};
-use crate::netlink::socket::{NetlinkSocket, Transport};
+use crate::netlink::socket::{NetlinkSocket, Transport, Waker};
 
 /// Default read buffer: the page size in the seed API; 64 KiB here so that no
 /// netlink datagram a kernel family sends by default is cut short.
@@ -23,7 +21,7 @@ pub type Tee = Box<dyn Fn(&[u8]) + Send + Sync>;
 
 pub struct NetlinkClient {
     transport: Transport,
-    wake: OwnedFd,
+    wake: Waker,
     seq: AtomicU32,
     buf: Mutex<Vec<u8>>,
     closed: AtomicBool,
@@ -63,8 +61,7 @@ impl NetlinkClient {
                 message::NLMSG_HDRLEN
             )));
         }
-        let wake = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
-            .map_err(|e| Error::io("eventfd", e))?;
+        let wake = Waker::new()?;
         Ok(NetlinkClient {
             transport,
             wake,
@@ -139,33 +136,23 @@ impl NetlinkClient {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::io("recv", e)),
             }
-            let ts = match deadline {
+            let timeout = match deadline {
                 None => None,
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         return Ok(None);
                     }
-                    Some(Timespec {
-                        tv_sec: left.as_secs() as i64,
-                        tv_nsec: left.subsec_nanos() as _,
-                    })
+                    Some(left)
                 }
             };
-            let mut fds = [
-                PollFd::new(&self.transport, PollFlags::IN),
-                PollFd::new(&self.wake, PollFlags::IN),
-            ];
-            match rustix::event::poll(&mut fds, ts.as_ref()) {
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(Error::io("poll", e)),
-            }
+            self.wake.wait_readable(&self.transport, timeout)?;
         }
     }
 
     pub fn shutdown(&self) {
         self.closed.store(true, Ordering::Release);
-        let _ = rustix::io::write(&self.wake, &1u64.to_ne_bytes());
+        self.wake.wake();
     }
 }
 

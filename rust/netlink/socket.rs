@@ -6,7 +6,9 @@
 
 use std::io::{self, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
 
+use rustix::event::{EventfdFlags, PollFd, PollFlags, Timespec};
 use rustix::net::netlink::SocketAddrNetlink;
 use rustix::net::{
     AddressFamily, Protocol, RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendFlags, SocketFlags,
@@ -190,6 +192,45 @@ impl FramedSocket {
 impl AsFd for FramedSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+/// Wakes threads blocked in [`Waker::wait_readable`] from any other thread
+/// (an eventfd polled beside the socket): how `close()` ends a blocked read.
+#[derive(Debug)]
+pub struct Waker {
+    fd: OwnedFd,
+}
+
+impl Waker {
+    pub fn new() -> Result<Self> {
+        let fd = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
+            .map_err(|e| Error::io("eventfd", e))?;
+        Ok(Waker { fd })
+    }
+
+    /// Wake every current and future waiter (the eventfd stays readable).
+    pub fn wake(&self) {
+        // Only fails if the counter would overflow, i.e. it is already set.
+        let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
+    }
+
+    /// Wait until `socket` is readable, the timeout passes (None = no limit),
+    /// or [`Waker::wake`] was called; true in the last case.
+    pub fn wait_readable(&self, socket: &impl AsFd, timeout: Option<Duration>) -> Result<bool> {
+        let ts = timeout.map(|t| Timespec {
+            tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
+            tv_nsec: t.subsec_nanos().into(),
+        });
+        let mut fds = [
+            PollFd::new(socket, PollFlags::IN),
+            PollFd::new(&self.fd, PollFlags::IN),
+        ];
+        match rustix::event::poll(&mut fds, ts.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(Error::io("poll", e)),
+        }
+        Ok(!fds[1].revents().is_empty())
     }
 }
 
