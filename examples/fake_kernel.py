@@ -20,6 +20,8 @@ def test_my_service() -> None:
         fake.send_record(MessageType.USER, "audit(1700000000.000:1): msg='hello'")
         assert my_service(client).endswith("msg='hello'")
         assert fake.status.enabled == 1
+        client.add_rule("-w /etc/shadow -p wa -k identity")
+        assert [str(rule) for rule in fake.rules] == ["-w /etc/shadow -p wa -k identity"]
         fake.fail_next(errno.EPERM)
         try:
             client.set_enabled(False)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import os
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,24 +20,18 @@ from auditlink import (
     RuleList,
     RuleLoadError,
     RuleSyntaxError,
+    SignalInfo,
+    TtyStatus,
     WaitMode,
 )
-from auditlink.testing import FakeKernel
-
-from .rules_fake import AUDIT_ADD_RULE, AUDIT_DEL_RULE, RuleState, install
+from auditlink.testing import AUDIT_ADD_RULE, AUDIT_DEL_RULE, FakeKernel
 
 DATA = Path(__file__).parent / "data" / "rules"
 
 
 @pytest.fixture
-def rules_state(fake: FakeKernel) -> RuleState:
-    return install(fake)
-
-
-@pytest.fixture
-def client(fake: FakeKernel, rules_state: RuleState) -> Iterator[AuditClient]:
-    with fake.client() as c:
-        yield c
+def client(fake_client: AuditClient) -> AuditClient:
+    return fake_client
 
 
 def write_rules(tmp_path: Path, text: str, name: str = "audit.rules") -> Path:
@@ -108,7 +101,7 @@ def test_prepend_really_prepends(client: AuditClient) -> None:
     assert not any(r.prepend for r in rules)
 
 
-def test_delete_all_and_by_key(client: AuditClient, rules_state: RuleState) -> None:
+def test_delete_all_and_by_key(client: AuditClient) -> None:
     for text in [
         "-w /etc/shadow -p wa -k identity",
         "-w /etc/passwd -p wa -k identity -k other",
@@ -328,28 +321,28 @@ def test_features(client: AuditClient, fake: FakeKernel) -> None:
         client.set_feature(7, True)  # type: ignore[arg-type]
 
 
-def test_signal_info(client: AuditClient, rules_state: RuleState) -> None:
+def test_signal_info(client: AuditClient, fake: FakeKernel) -> None:
     info = client.get_signal_info()
     assert (info.uid, info.pid, info.context) == (0xFFFFFFFF, 0, None)
-    rules_state.sig_info = struct.pack("=Ii", 0, 321) + b"system_u:system_r:kernel_t:s0\0"
+    fake.signal_info = SignalInfo(uid=0, pid=321, context="system_u:system_r:kernel_t:s0")
     info = client.get_signal_info()
     assert (info.uid, info.pid, info.context) == (0, 321, "system_u:system_r:kernel_t:s0")
 
 
-def test_tty_status(client: AuditClient, rules_state: RuleState) -> None:
-    assert client.get_tty_status() == type(client.get_tty_status())(False, False)
+def test_tty_status(client: AuditClient, fake: FakeKernel) -> None:
+    assert client.get_tty_status() == TtyStatus(False, False)
     client.set_tty_status(True, log_passwd=True)
-    assert rules_state.tty == (1, 1)
+    assert fake.tty == TtyStatus(True, True)
     status = client.get_tty_status()
     assert status.enabled and status.log_passwd
     with pytest.raises(ValueError):
         client.set_tty_status(2)  # type: ignore[arg-type]
 
 
-def test_user_messages(client: AuditClient, rules_state: RuleState) -> None:
+def test_user_messages(client: AuditClient, fake: FakeKernel) -> None:
     client.send_user_message(MessageType.USER_AVC, "avc: denied { read } for pid=1")
     client.send_user_message(1005, "plain")
-    assert rules_state.user_messages == [
+    assert fake.user_messages == [
         (1107, b"avc: denied { read } for pid=1\0"),
         (1005, b"plain\0"),
     ]
@@ -361,7 +354,7 @@ def test_user_messages(client: AuditClient, rules_state: RuleState) -> None:
         client.send_user_message(1100, b"bytes")  # type: ignore[arg-type]
 
 
-def test_closed_client_raises(fake: FakeKernel, rules_state: RuleState) -> None:
+def test_closed_client_raises(fake: FakeKernel) -> None:
     c = fake.client()
     c.close()
     with pytest.raises(OSError) as info:
@@ -433,13 +426,45 @@ def test_batch_errors_ignored_with_i(client: AuditClient, tmp_path: Path) -> Non
 
 
 def test_m_line_sends_what_auditctl_sends(
-    client: AuditClient, rules_state: RuleState, tmp_path: Path
+    client: AuditClient, fake: FakeKernel, tmp_path: Path
 ) -> None:
     result = client.load_rules(write_rules(tmp_path, "-m hello\n"))
     assert result.ok
-    [(msg_type, data)] = rules_state.user_messages
+    [(msg_type, data)] = fake.user_messages
     assert msg_type == 1005
     text = data.rstrip(b"\0").decode()
     exe = os.readlink("/proc/self/exe")
     assert text.startswith(f'text=hello exe="{exe}" hostname=? addr=? terminal=')
     assert text.endswith(" res=success")
+
+
+# ------------------------------------------------- the fake's state, directly
+
+
+def test_fake_state_views(client: AuditClient, fake: FakeKernel) -> None:
+    """What a test of user code reads off the fake: rules as the kernel lists them,
+    features, and a changed signal-info answer."""
+    client.add_rule("-w /etc/shadow -p wa -k identity")
+    client.add_rule("-A always,task -F uid=0")
+    assert [str(r) for r in fake.rules] == [
+        "-a always,task -F uid=0",
+        "-w /etc/shadow -p wa -k identity",
+    ]
+    assert fake.rules == client.get_rules()
+    client.set_feature(AuditFeature.LOGINUID_IMMUTABLE, True)
+    assert fake.features.loginuid_immutable and not fake.features.loginuid_immutable_locked
+    assert client.get_features() == fake.features
+
+
+def test_unprivileged_is_refused_everything() -> None:
+    with FakeKernel(privileged=False) as fake, fake.client() as c:
+        with pytest.raises(PermissionError):
+            c.add_rule("-a always,exit -F arch=b64 -S open")
+        with pytest.raises(PermissionError):
+            c.get_rules()
+        with pytest.raises(PermissionError):
+            c.send_user_message(MessageType.USER_AVC, "avc: denied")
+        assert fake.rules == [] and fake.user_messages == []
+        with pytest.raises(OSError) as info:
+            c.request_ack(1999)
+        assert info.value.errno == errno.EINVAL

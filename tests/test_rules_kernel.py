@@ -32,9 +32,7 @@ from auditlink import (
     RuleList,
 )
 from auditlink._rules_client import dry_run_rules
-from auditlink.testing import KernelState
-
-from .rules_fake import AUDIT_LIST_RULES
+from auditlink.testing import AUDIT_LIST_RULES, KernelState
 
 pytestmark = pytest.mark.kernel
 

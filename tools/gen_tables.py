@@ -37,7 +37,8 @@ Machines (gen_machines.rs)
     accepts -- libaudit can only match names stored in its own string table.
 Syscalls (gen_syscalls.rs)
   * ``ausyscall <machine> --dump`` (package auditd), i.e. libaudit's own
-    per-machine tables, which auparse and auditctl use.
+    per-machine tables, which auparse and auditctl use. Machines whose tables
+    are identical (ppc64, ppc, ppc64le) share one (see syscall_table_groups).
 errno (gen_errno.rs)
   * Names: libaudit's ``audit_errno_to_name()`` for 1..4095 (what auparse prints
     when it interprets ``exit``); aliases: the ``#define E<alias> E<name>``
@@ -69,7 +70,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -470,18 +471,47 @@ def rust_str(s: str) -> str:
     return f'"{s}"'
 
 
-def file_header(t: Tables, lines: Sequence[str]) -> list[str]:
+def file_header(t: Tables, lines: Sequence[str]) -> str:
     out = [GENERATED, "//\n"]
     out.extend(f"// {line}\n" if line else "//\n" for line in lines)
     out.append("//\n// Versions of the sources:\n")
     out.extend(f"//   {k} {v}\n" for k, v in t.versions.items())
-    out.append("\n")
-    return out
+    return "".join(out)
+
+
+def rust_doc(doc: str | Sequence[str]) -> str:
+    lines = [doc] if isinstance(doc, str) else doc
+    return "".join(f"/// {line}\n" if line else "///\n" for line in lines)
+
+
+def rust_slice(doc: str | Sequence[str], declaration: str, rows: Iterable[str]) -> str:
+    """``declaration = &[ rows ];`` with its doc comment, one row a line."""
+    body = "".join(f"    {row},\n" for row in rows)
+    return f"{rust_doc(doc)}{declaration} = &[\n{body}];\n"
+
+
+def rust_match_fn(
+    doc: str,
+    signature: str,
+    scrutinee: str,
+    arms: Iterable[tuple[str, str]],
+    otherwise: str | None = None,
+) -> str:
+    """A function that is one ``match``: ``pattern => value`` per arm."""
+    body = "".join(f"        {pattern} => {value},\n" for pattern, value in arms)
+    if otherwise is not None:
+        body += f"        _ => {otherwise},\n"
+    return f"{rust_doc(doc)}{signature} {{\n    match {scrutinee} {{\n{body}    }}\n}}\n"
+
+
+def rust_file(header: str, items: Iterable[str]) -> str:
+    """The header, then the items separated by blank lines."""
+    return "\n".join([header, *items])
 
 
 def render_message_types(t: Tables) -> str:
     unnamed = [m for m in t.message_types if not m.libaudit_named]
-    out = file_header(
+    header = file_header(
         t,
         [
             "Audit message types: the AUDIT_* numbers of /usr/include/linux/audit.h and",
@@ -504,35 +534,48 @@ def render_message_types(t: Tables) -> str:
             ],
         ],
     )
-    out.append("use super::MessageKind::{self, Control, KernelEvent, UserMessage};\n")
-    out.append("use super::MessageTypeInfo;\n\n")
-    out.append("/// The audit userspace release all tables come from (`ausearch -v`).\n")
-    out.append(f"pub const LIBAUDIT_VERSION: &str = {rust_str(t.libaudit_version)};\n\n")
-    out.append(
-        "const fn t(number: u16, name: &'static str, kind: MessageKind) -> MessageTypeInfo {\n"
+    return rust_file(
+        header,
+        [
+            "use super::MessageKind::{self, Control, KernelEvent, UserMessage};\n"
+            "use super::MessageTypeInfo;\n",
+            rust_doc("The audit userspace release all tables come from (`ausearch -v`).")
+            + f"pub const LIBAUDIT_VERSION: &str = {rust_str(t.libaudit_version)};\n",
+            "const fn t(number: u16, name: &'static str, kind: MessageKind) -> MessageTypeInfo {\n"
+            "    MessageTypeInfo { number, name, kind }\n}\n",
+            rust_slice(
+                "Every known message type, sorted by number (canonical name first).",
+                "pub static MESSAGE_TYPES: &[MessageTypeInfo]",
+                (
+                    f"t({m.number}, {rust_str(name)}, {kind_of(m.number)})"
+                    for m in t.message_types
+                    for name in m.names
+                ),
+            ),
+            rust_slice(
+                [
+                    "Numbers of MESSAGE_TYPES that libaudit has no name for (auparse and",
+                    "ausearch print them as `UNKNOWN[n]`). Sorted.",
+                ],
+                "pub(super) static LIBAUDIT_UNNAMED: &[u16]",
+                (str(m.number) for m in unnamed),
+            ),
+            rust_slice(
+                "Every name of MESSAGE_TYPES (canonical and aliases), sorted by name.",
+                "pub(super) static MESSAGE_TYPES_BY_NAME: &[(&str, u16)]",
+                (
+                    f"({rust_str(name)}, {n})"
+                    for name, n in sorted(
+                        (name, m.number) for m in t.message_types for name in m.names
+                    )
+                ),
+            ),
+        ],
     )
-    out.append("    MessageTypeInfo { number, name, kind }\n}\n\n")
-    out.append("/// Every known message type, sorted by number (canonical name first).\n")
-    out.append("pub static MESSAGE_TYPES: &[MessageTypeInfo] = &[\n")
-    for m in t.message_types:
-        for name in m.names:
-            out.append(f"    t({m.number}, {rust_str(name)}, {kind_of(m.number)}),\n")
-    out.append("];\n\n")
-    out.append("/// Numbers of MESSAGE_TYPES that libaudit has no name for (auparse and\n")
-    out.append("/// ausearch print them as `UNKNOWN[n]`). Sorted.\n")
-    out.append("pub(super) static LIBAUDIT_UNNAMED: &[u16] = &[\n")
-    out.extend(f"    {m.number},\n" for m in unnamed)
-    out.append("];\n\n")
-    out.append("/// Every name of MESSAGE_TYPES (canonical and aliases), sorted by name.\n")
-    out.append("pub(super) static MESSAGE_TYPES_BY_NAME: &[(&str, u16)] = &[\n")
-    rows = sorted((name, m.number) for m in t.message_types for name in m.names)
-    out.extend(f"    ({rust_str(name)}, {n}),\n" for name, n in rows)
-    out.append("];\n")
-    return "".join(out)
 
 
 def render_machines(t: Tables) -> str:
-    out = file_header(
+    header = file_header(
         t,
         [
             "Machine families: the machine_t enum of /usr/include/libaudit.h, where the",
@@ -544,84 +587,141 @@ def render_machines(t: Tables) -> str:
             f"  {', '.join(t.unsupported_machines) or 'none'}.",
         ],
     )
-    out.append("/// A machine family (syscall table) libaudit knows.\n")
-    out.append("///\n/// The variants follow libaudit's `machine_t` order.\n")
-    out.append("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\npub enum Machine {\n")
-    for m in t.machines:
-        out.append(f"    /// libaudit `{m.member}`: {m.name}, `AUDIT_ARCH` 0x{m.arch:08x}.\n")
-        out.append(f"    {m.variant},\n")
-    out.append("}\n\n")
-    out.append("/// All machines, in libaudit's `machine_t` order.\n")
-    out.append("pub(super) static MACHINES: &[Machine] = &[\n")
-    out.extend(f"    Machine::{m.variant},\n" for m in t.machines)
-    out.append("];\n\n")
-    out.append("/// libaudit's name of each machine (audit_machine_to_name).\n")
-    out.append("pub(super) const fn machine_name(machine: Machine) -> &'static str {\n")
-    out.append("    match machine {\n")
-    out.extend(f"        Machine::{m.variant} => {rust_str(m.name)},\n" for m in t.machines)
-    out.append("    }\n}\n\n")
-    out.append("/// The AUDIT_ARCH_* value of each machine (audit_machine_to_elf).\n")
-    out.append("pub(super) const fn machine_audit_arch(machine: Machine) -> u32 {\n")
-    out.append("    match machine {\n")
-    out.extend(f"        Machine::{m.variant} => 0x{m.arch:08x},\n" for m in t.machines)
-    out.append("    }\n}\n\n")
-    out.append("/// The machine of an AUDIT_ARCH_* value (audit_elf_to_machine).\n")
-    out.append("pub(super) const fn machine_of_audit_arch(arch: u32) -> Option<Machine> {\n")
-    out.append("    match arch {\n")
-    out.extend(
-        f"        0x{m.arch:08x} => Some(Machine::{m.variant}),\n"
-        for m in sorted(t.machines, key=lambda m: m.arch)
+    variants = "".join(
+        f"    /// libaudit `{m.member}`: {m.name}, `AUDIT_ARCH` 0x{m.arch:08x}.\n    {m.variant},\n"
+        for m in t.machines
     )
-    out.append("        _ => None,\n    }\n}\n\n")
-    out.append("/// Every name audit_name_to_machine() accepts, lower case, sorted.\n")
-    out.append("pub(super) static MACHINE_NAMES: &[(&str, Machine)] = &[\n")
-    rows = sorted((name, m.variant) for m in t.machines for name in m.names)
-    out.extend(f"    ({rust_str(name)}, Machine::{variant}),\n" for name, variant in rows)
-    out.append("];\n")
-    return "".join(out)
+    return rust_file(
+        header,
+        [
+            rust_doc(
+                [
+                    "A machine family (syscall table) libaudit knows.",
+                    "",
+                    "The variants follow libaudit's `machine_t` order.",
+                ]
+            )
+            + "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\n"
+            f"pub enum Machine {{\n{variants}}}\n",
+            rust_slice(
+                "All machines, in libaudit's `machine_t` order.",
+                "pub(super) static MACHINES: &[Machine]",
+                (f"Machine::{m.variant}" for m in t.machines),
+            ),
+            rust_match_fn(
+                "libaudit's name of each machine (audit_machine_to_name).",
+                "pub(super) const fn machine_name(machine: Machine) -> &'static str",
+                "machine",
+                ((f"Machine::{m.variant}", rust_str(m.name)) for m in t.machines),
+            ),
+            rust_match_fn(
+                "The AUDIT_ARCH_* value of each machine (audit_machine_to_elf).",
+                "pub(super) const fn machine_audit_arch(machine: Machine) -> u32",
+                "machine",
+                ((f"Machine::{m.variant}", f"0x{m.arch:08x}") for m in t.machines),
+            ),
+            rust_match_fn(
+                "The machine of an AUDIT_ARCH_* value (audit_elf_to_machine).",
+                "pub(super) const fn machine_of_audit_arch(arch: u32) -> Option<Machine>",
+                "arch",
+                (
+                    (f"0x{m.arch:08x}", f"Some(Machine::{m.variant})")
+                    for m in sorted(t.machines, key=lambda m: m.arch)
+                ),
+                otherwise="None",
+            ),
+            rust_slice(
+                "Every name audit_name_to_machine() accepts, lower case, sorted.",
+                "pub(super) static MACHINE_NAMES: &[(&str, Machine)]",
+                (
+                    f"({rust_str(name)}, Machine::{variant})"
+                    for name, variant in sorted(
+                        (name, m.variant) for m in t.machines for name in m.names
+                    )
+                ),
+            ),
+        ],
+    )
+
+
+def syscall_table_groups(t: Tables) -> list[tuple[str, list[MachineInfo]]]:
+    """Machines with identical syscall tables share one: ``(table name, machines)``
+    in machine order. The table is named after the machine whose name starts the
+    names of all the others (ppc for ppc64, ppc, ppc64le), else after them all."""
+    groups: dict[tuple[tuple[int, str], ...], list[MachineInfo]] = {}
+    for m in t.machines:
+        groups.setdefault(tuple(t.syscalls[m.variant]), []).append(m)
+    named = []
+    for machines in groups.values():
+        stem = next((m for m in machines if all(o.name.startswith(m.name) for o in machines)), None)
+        name = stem.variant.upper() if stem else "_".join(m.variant.upper() for m in machines)
+        named.append((name, machines))
+    return named
 
 
 def render_syscalls(t: Tables) -> str:
-    out = file_header(
+    groups = syscall_table_groups(t)
+    table = {m.variant: name for name, machines in groups for m in machines}
+    shared = [
+        f"  {', '.join(m.name for m in machines)}: one table"
+        for _, machines in groups
+        if len(machines) > 1
+    ]
+    header = file_header(
         t,
         [
             "Syscall tables: `ausyscall <machine> --dump` for every machine of",
             "gen_machines.rs, i.e. libaudit's own per-machine tables (which auparse",
             "and auditctl use). Number of syscalls per machine:",
             *[f"  {m.name} {len(t.syscalls[m.variant])}" for m in t.machines],
+            "Machines with identical tables share them:",
+            *(shared or ["  none"]),
         ],
     )
-    out.append("use super::Machine;\n\n")
-    out.append("/// A syscall table sorted by number.\n")
-    out.append("pub(super) type ByNumber = &'static [(u16, &'static str)];\n")
-    out.append("/// A syscall table sorted by name.\n")
-    out.append("pub(super) type ByName = &'static [(&'static str, u16)];\n\n")
-    out.append("/// The tables of a machine.\n")
-    out.append("pub(super) const fn syscall_tables(machine: Machine) -> (ByNumber, ByName) {\n")
-    out.append("    match machine {\n")
-    for m in t.machines:
-        up = m.variant.upper()
-        out.append(f"        Machine::{m.variant} => ({up}_BY_NUMBER, {up}_BY_NAME),\n")
-    out.append("    }\n}\n")
-    for m in t.machines:
-        up = m.variant.upper()
-        entries = t.syscalls[m.variant]
-        out.append(f"\n/// {m.name} ({len(entries)} syscalls), sorted by number.\n")
-        out.append(f"static {up}_BY_NUMBER: &[(u16, &str)] = &[\n")
-        out.extend(f"    ({n}, {rust_str(s)}),\n" for n, s in entries)
-        out.append("];\n")
-        out.append(f"\n/// {m.name}, sorted by name.\n")
-        out.append(f"static {up}_BY_NAME: &[(&str, u16)] = &[\n")
-        out.extend(f"    ({rust_str(s)}, {n}),\n" for s, n in sorted((s, n) for n, s in entries))
-        out.append("];\n")
-    return "".join(out)
+    items = [
+        "use super::Machine;\n",
+        rust_doc("A syscall table sorted by number.")
+        + "pub(super) type ByNumber = &'static [(u16, &'static str)];\n"
+        + rust_doc("A syscall table sorted by name.")
+        + "pub(super) type ByName = &'static [(&'static str, u16)];\n",
+        rust_match_fn(
+            "The tables of a machine.",
+            "pub(super) const fn syscall_tables(machine: Machine) -> (ByNumber, ByName)",
+            "machine",
+            (
+                (
+                    f"Machine::{m.variant}",
+                    f"({table[m.variant]}_BY_NUMBER, {table[m.variant]}_BY_NAME)",
+                )
+                for m in t.machines
+            ),
+        ),
+    ]
+    for name, machines in groups:
+        entries = t.syscalls[machines[0].variant]
+        names = ", ".join(m.name for m in machines)
+        items.append(
+            rust_slice(
+                f"{names} ({len(entries)} syscalls), sorted by number.",
+                f"static {name}_BY_NUMBER: &[(u16, &str)]",
+                (f"({n}, {rust_str(s)})" for n, s in entries),
+            )
+        )
+        items.append(
+            rust_slice(
+                f"{names}, sorted by name.",
+                f"static {name}_BY_NAME: &[(&str, u16)]",
+                (f"({rust_str(s)}, {n})" for s, n in sorted((s, n) for n, s in entries)),
+            )
+        )
+    return rust_file(header, items)
 
 
 def render_errno(t: Tables) -> str:
     known = {n for n, _, _ in t.errnos}
     highest = t.errnos[-1][0]
     missing = ", ".join(str(n) for n in range(1, highest + 1) if n not in known) or "none"
-    out = file_header(
+    header = file_header(
         t,
         [
             "errno names: libaudit's audit_errno_to_name() (what auparse prints when it",
@@ -631,16 +731,24 @@ def render_errno(t: Tables) -> str:
             f"Numbers without a name below {highest}: {missing} (unused on Linux).",
         ],
     )
-    out.append("/// (errno, name, strerror text), sorted by errno.\n")
-    out.append("pub(super) static ERRNOS: &[(i32, &str, &str)] = &[\n")
-    out.extend(f"    ({n}, {rust_str(name)}, {rust_str(text)}),\n" for n, name, text in t.errnos)
-    out.append("];\n\n")
-    out.append("/// Every errno name and alias, sorted by name.\n")
-    out.append("pub(super) static ERRNO_BY_NAME: &[(&str, i32)] = &[\n")
-    rows = sorted([(name, n) for n, name, _ in t.errnos] + t.errno_aliases)
-    out.extend(f"    ({rust_str(name)}, {n}),\n" for name, n in rows)
-    out.append("];\n")
-    return "".join(out)
+    return rust_file(
+        header,
+        [
+            rust_slice(
+                "(errno, name, strerror text), sorted by errno.",
+                "pub(super) static ERRNOS: &[(i32, &str, &str)]",
+                (f"({n}, {rust_str(name)}, {rust_str(text)})" for n, name, text in t.errnos),
+            ),
+            rust_slice(
+                "Every errno name and alias, sorted by name.",
+                "pub(super) static ERRNO_BY_NAME: &[(&str, i32)]",
+                (
+                    f"({rust_str(name)}, {n})"
+                    for name, n in sorted([(name, n) for n, name, _ in t.errnos] + t.errno_aliases)
+                ),
+            ),
+        ],
+    )
 
 
 def rustfmt(source: str) -> str:
@@ -703,15 +811,23 @@ class Committed:
         body = _between(mach, "MACHINE_NAMES", "];")
         self.machine_names = dict(re.findall(r'\(\s*"([^"]+)",\s*Machine::(\w+),?\s*\)', body))
         sysc = (OUT_DIR / "gen_syscalls.rs").read_text(encoding="utf-8")
+        # Each machine's tables, by the names syscall_tables() gives (shared tables).
+        body = _between(sysc, "fn syscall_tables", "\n}")
+        self.syscall_tables = {
+            v: (by_number, by_name)
+            for v, by_number, by_name in re.findall(
+                r"Machine::(\w+) => \(\s*(\w+),\s*(\w+),?\s*\)", body
+            )
+        }
         self.syscalls: dict[str, list[tuple[int, str]]] = {}
+        self.syscalls_by_name: dict[str, list[tuple[str, int]]] = {}
         for variant in self.machines:
-            body = _between(sysc, f"static {variant.upper()}_BY_NUMBER", "];")
+            by_number, by_name = self.syscall_tables.get(variant, ("?", "?"))
+            body = _between(sysc, f"static {by_number}:", "];")
             self.syscalls[variant] = [
                 (int(n), s) for n, s in re.findall(r'\(\s*(\d+),\s*"([a-z0-9_]+)",?\s*\)', body)
             ]
-        self.syscalls_by_name: dict[str, list[tuple[str, int]]] = {}
-        for variant in self.machines:
-            body = _between(sysc, f"static {variant.upper()}_BY_NAME", "];")
+            body = _between(sysc, f"static {by_name}:", "];")
             self.syscalls_by_name[variant] = [
                 (s, int(n)) for s, n in re.findall(r'\(\s*"([a-z0-9_]+)",\s*(\d+),?\s*\)', body)
             ]

@@ -34,12 +34,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "-f", "--follow", action="store_true", help="keep reading as the log grows (tail -F)"
     )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=2.0,
-        help="seconds an event waits for its end-of-event record (default 2)",
-    )
+    _add_timeout_option(p)
     p.set_defaults(func=cmd_parse)
 
     w = subparsers.add_parser(
@@ -54,13 +49,17 @@ def add_subcommands(subparsers: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="listen on the multicast group instead of becoming the daemon",
     )
-    w.add_argument(
+    _add_timeout_option(w)
+    w.set_defaults(func=cmd_watch)
+
+
+def _add_timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--timeout",
         type=float,
         default=2.0,
         help="seconds an event waits for its end-of-event record (default 2)",
     )
-    w.set_defaults(func=cmd_watch)
 
 
 def _write_events(out: BinaryIO, events: Iterable[AuditEvent], flush: bool) -> None:

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
-use crate::audit::client::WaitMode;
+use crate::audit::client::{AuditClient, WaitMode};
 use crate::audit::rules::consts::{field_name, operator_symbol};
 use crate::audit::rules::lookup::{self, Resolver, SystemResolver};
 use crate::audit::rules::ops::{self, KeyFilter, LineStatus};
@@ -25,6 +25,16 @@ fn wait_mode(wait: bool) -> WaitMode {
     } else {
         WaitMode::NoWait
     }
+}
+
+/// Run one control-plane request on `client` with the GIL released.
+fn call<T: Send>(
+    py: Python<'_>,
+    client: &Bound<'_, PyAuditClient>,
+    f: impl FnOnce(&AuditClient) -> crate::Result<T> + Send,
+) -> PyResult<T> {
+    let c = client.get().client()?;
+    Ok(py.detach(|| f(&c))?)
 }
 
 /// A Python `str` for bytes from the kernel: UTF-8, with undecodable bytes
@@ -323,8 +333,7 @@ fn rule_ref(rule: &Bound<'_, PyAny>) -> PyResult<AuditRule> {
 
 #[pyfunction]
 fn rules_get(py: Python<'_>, client: &Bound<'_, PyAuditClient>) -> PyResult<Vec<PyAuditRule>> {
-    let c = client.get().client()?;
-    let rules = py.detach(|| ops::list_rules(&c))?;
+    let rules = call(py, client, ops::list_rules)?;
     Ok(rules.into_iter().map(PyAuditRule::wrap).collect())
 }
 
@@ -336,8 +345,7 @@ fn rules_add(
     wait: bool,
 ) -> PyResult<()> {
     let rule = rule_ref(rule)?;
-    let c = client.get().client()?;
-    Ok(py.detach(|| ops::add_rule(&c, &rule, wait_mode(wait)))?)
+    call(py, client, |c| ops::add_rule(c, &rule, wait_mode(wait)))
 }
 
 #[pyfunction]
@@ -348,14 +356,12 @@ fn rules_delete(
     wait: bool,
 ) -> PyResult<()> {
     let rule = rule_ref(rule)?;
-    let c = client.get().client()?;
-    Ok(py.detach(|| ops::delete_rule(&c, &rule, wait_mode(wait)))?)
+    call(py, client, |c| ops::delete_rule(c, &rule, wait_mode(wait)))
 }
 
 #[pyfunction]
 fn rules_delete_all(py: Python<'_>, client: &Bound<'_, PyAuditClient>) -> PyResult<u32> {
-    let c = client.get().client()?;
-    Ok(py.detach(|| ops::delete_rules(&c, KeyFilter::All))?)
+    call(py, client, |c| ops::delete_rules(c, KeyFilter::All))
 }
 
 #[pyfunction]
@@ -364,8 +370,7 @@ fn rules_delete_by_key(
     client: &Bound<'_, PyAuditClient>,
     key: &[u8],
 ) -> PyResult<u32> {
-    let c = client.get().client()?;
-    Ok(py.detach(|| ops::delete_rules(&c, KeyFilter::Exact(key)))?)
+    call(py, client, |c| ops::delete_rules(c, KeyFilter::Exact(key)))
 }
 
 fn command_tuple<'py>(py: Python<'py>, c: &Command) -> PyResult<Bound<'py, PyTuple>> {
@@ -540,8 +545,7 @@ fn features_get(
     py: Python<'_>,
     client: &Bound<'_, PyAuditClient>,
 ) -> PyResult<(u32, u32, u32, u32)> {
-    let c = client.get().client()?;
-    let f = py.detach(|| control::get_features(&c))?;
+    let f = call(py, client, control::get_features)?;
     Ok((f.vers, f.mask, f.features, f.lock))
 }
 
@@ -553,8 +557,9 @@ fn feature_set(
     value: bool,
     lock: bool,
 ) -> PyResult<()> {
-    let c = client.get().client()?;
-    Ok(py.detach(|| control::set_feature(&c, feature, value, lock))?)
+    call(py, client, |c| {
+        control::set_feature(c, feature, value, lock)
+    })
 }
 
 #[pyfunction]
@@ -562,8 +567,7 @@ fn signal_info_get(
     py: Python<'_>,
     client: &Bound<'_, PyAuditClient>,
 ) -> PyResult<(u32, u32, Py<PyAny>)> {
-    let c = client.get().client()?;
-    let s = py.detach(|| control::get_signal_info(&c))?;
+    let s = call(py, client, control::get_signal_info)?;
     let context = if s.context.is_empty() {
         py.None()
     } else {
@@ -574,8 +578,7 @@ fn signal_info_get(
 
 #[pyfunction]
 fn tty_get(py: Python<'_>, client: &Bound<'_, PyAuditClient>) -> PyResult<(u32, u32)> {
-    let c = client.get().client()?;
-    let t = py.detach(|| control::get_tty_status(&c))?;
+    let t = call(py, client, control::get_tty_status)?;
     Ok((t.enabled, t.log_passwd))
 }
 
@@ -586,16 +589,11 @@ fn tty_set(
     enabled: u32,
     log_passwd: u32,
 ) -> PyResult<()> {
-    let c = client.get().client()?;
-    Ok(py.detach(|| {
-        control::set_tty_status(
-            &c,
-            control::TtyStatus {
-                enabled,
-                log_passwd,
-            },
-        )
-    })?)
+    let status = control::TtyStatus {
+        enabled,
+        log_passwd,
+    };
+    call(py, client, |c| control::set_tty_status(c, status))
 }
 
 #[pyfunction]
@@ -605,8 +603,9 @@ fn user_message_send(
     msg_type: u16,
     text: &[u8],
 ) -> PyResult<()> {
-    let c = client.get().client()?;
-    Ok(py.detach(|| control::send_user_message(&c, msg_type, text))?)
+    call(py, client, |c| {
+        control::send_user_message(c, msg_type, text)
+    })
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -159,20 +159,37 @@ pub fn msgtype_name(nr: u32) -> Option<&'static str> {
 const NSS_BUFFER_START: usize = 1024;
 const NSS_BUFFER_MAX: usize = 1 << 20;
 
-fn lookup_user(name: &str) -> Option<u32> {
+/// The shape `getpwnam_r` and `getgrnam_r` share: name, entry to fill,
+/// scratch buffer and its size, result pointer; returns an error number.
+type NssByName<T> = unsafe extern "C" fn(
+    *const libc::c_char,
+    *mut T,
+    *mut libc::c_char,
+    libc::size_t,
+    *mut *mut T,
+) -> libc::c_int;
+
+/// One reentrant NSS lookup by name, growing the scratch buffer while the
+/// answer is ERANGE. `entry` is the zeroed entry to fill; `read` takes what is
+/// needed out of it while the buffer its strings point into is still alive.
+fn nss_lookup<T, R>(
+    name: &str,
+    mut entry: T,
+    lookup: NssByName<T>,
+    read: impl FnOnce(&T) -> R,
+) -> Option<R> {
     let cname = CString::new(name).ok()?;
     let mut size = NSS_BUFFER_START;
     loop {
         let mut buf = vec![0u8; size];
-        // SAFETY: zeroed `passwd` is a valid out-parameter (pointers null).
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer refers to live, correctly sized storage owned
-        // by this frame; getpwnam_r writes only within `buf[..size]`.
+        let mut result: *mut T = std::ptr::null_mut();
+        // SAFETY: `lookup` is getpwnam_r or getgrnam_r; every pointer refers
+        // to live, correctly sized storage owned by this frame, and the
+        // function writes only within `entry`, `buf[..size]` and `result`.
         let rc = unsafe {
-            libc::getpwnam_r(
+            lookup(
                 cname.as_ptr(),
-                &mut pwd,
+                &mut entry,
                 buf.as_mut_ptr().cast(),
                 size,
                 &mut result,
@@ -185,37 +202,20 @@ fn lookup_user(name: &str) -> Option<u32> {
         if rc != 0 || result.is_null() {
             return None;
         }
-        return Some(pwd.pw_uid);
+        return Some(read(&entry));
     }
 }
 
+fn lookup_user(name: &str) -> Option<u32> {
+    // SAFETY: zeroed `passwd` is a valid out-parameter (pointers null).
+    let pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    nss_lookup(name, pwd, libc::getpwnam_r, |pwd| pwd.pw_uid)
+}
+
 fn lookup_group(name: &str) -> Option<u32> {
-    let cname = CString::new(name).ok()?;
-    let mut size = NSS_BUFFER_START;
-    loop {
-        let mut buf = vec![0u8; size];
-        // SAFETY: zeroed `group` is a valid out-parameter (pointers null).
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: as in lookup_user; getgrnam_r writes only within `buf`.
-        let rc = unsafe {
-            libc::getgrnam_r(
-                cname.as_ptr(),
-                &mut grp,
-                buf.as_mut_ptr().cast(),
-                size,
-                &mut result,
-            )
-        };
-        if rc == libc::ERANGE && size < NSS_BUFFER_MAX {
-            size *= 4;
-            continue;
-        }
-        if rc != 0 || result.is_null() {
-            return None;
-        }
-        return Some(grp.gr_gid);
-    }
+    // SAFETY: zeroed `group` is a valid out-parameter (pointers null).
+    let grp: libc::group = unsafe { std::mem::zeroed() };
+    nss_lookup(name, grp, libc::getgrnam_r, |grp| grp.gr_gid)
 }
 
 #[cfg(test)]

@@ -1030,9 +1030,7 @@ impl LineParser<'_> {
                     )
                 }
             }
-            F_OBJ_USER | F_OBJ_ROLE | F_OBJ_TYPE | F_OBJ_LEV_LOW | F_OBJ_LEV_HIGH | F_WATCH
-            | F_DIR | F_SUBJ_USER | F_SUBJ_ROLE | F_SUBJ_TYPE | F_SUBJ_SEN | F_SUBJ_CLR
-            | F_FILTERKEY | F_EXE => {
+            _ if is_string_field(field) => {
                 if matches!(
                     field,
                     F_OBJ_USER
