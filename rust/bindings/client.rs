@@ -26,7 +26,7 @@ const DEFAULT_LINGER: f64 = 0.0005;
 /// Longest stretch spent in Rust without checking for signals (Ctrl-C).
 const SLICE: Duration = Duration::from_millis(100);
 
-fn wait_mode(wait: bool) -> WaitMode {
+pub(crate) fn wait_mode(wait: bool) -> WaitMode {
     if wait {
         WaitMode::WaitForReply
     } else {
@@ -319,7 +319,7 @@ impl PyAuditClient {
     }
 
     /// Run a short request with the GIL released.
-    fn call<T: Send>(
+    pub(crate) fn call<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(&AuditClient) -> crate::Result<T> + Send,

@@ -12,20 +12,12 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
-use crate::audit::client::{AuditClient, WaitMode};
+use crate::audit::client::AuditClient;
 use crate::audit::rules::consts::{field_name, operator_symbol};
 use crate::audit::rules::lookup::{self, Resolver, SystemResolver};
 use crate::audit::rules::ops::{self, KeyFilter, LineStatus};
 use crate::audit::rules::{control, format, parse_rule, AuditRule, Command, FieldValue, RuleError};
-use crate::bindings::client::PyAuditClient;
-
-fn wait_mode(wait: bool) -> WaitMode {
-    if wait {
-        WaitMode::WaitForReply
-    } else {
-        WaitMode::NoWait
-    }
-}
+use crate::bindings::client::{wait_mode, PyAuditClient};
 
 /// Run one control-plane request on `client` with the GIL released.
 fn call<T: Send>(
@@ -33,8 +25,7 @@ fn call<T: Send>(
     client: &Bound<'_, PyAuditClient>,
     f: impl FnOnce(&AuditClient) -> crate::Result<T> + Send,
 ) -> PyResult<T> {
-    let c = client.get().client()?;
-    Ok(py.detach(|| f(&c))?)
+    client.get().call(py, f)
 }
 
 /// A Python `str` for bytes from the kernel: UTF-8, with undecodable bytes
