@@ -80,6 +80,20 @@ OUT_DIR = ROOT / "rust" / "audit" / "tables"
 SYSTEM_PYTHON = os.environ.get("AUDITLINK_SYSTEM_PYTHON", "/usr/bin/python3")
 
 KERNEL_AUDIT_H = Path("/usr/include/linux/audit.h")
+
+# Message types the running kernel (6.18) can emit that this machine's kernel header
+# (linux-libc-dev for 6.1) does not define yet. Source: upstream
+# include/uapi/linux/audit.h — IPE (v6.12), Landlock (v6.15), multiple LSM contexts
+# (v6.16). libaudit 3.0.9 names none of them (auparse prints UNKNOWN[n]).
+UPSTREAM_MESSAGE_TYPES = [
+    (1420, "IPE_ACCESS"),
+    (1421, "IPE_CONFIG_CHANGE"),
+    (1422, "IPE_POLICY_LOAD"),
+    (1423, "LANDLOCK_ACCESS"),
+    (1424, "LANDLOCK_DOMAIN"),
+    (1425, "MAC_TASK_CONTEXTS"),
+    (1426, "MAC_OBJ_CONTEXTS"),
+]
 LIBAUDIT_H = Path("/usr/include/libaudit.h")
 ELF_EM_H = Path("/usr/include/linux/elf-em.h")
 VERSION_H = Path("/usr/include/linux/version.h")
@@ -395,8 +409,9 @@ def collect() -> Tables:
 
     libaudit_names = {int(k): v for k, v in live["msg_names"].items()}
     headers: dict[int, list[str]] = {}
-    for path in (KERNEL_AUDIT_H, LIBAUDIT_H):
-        for number, name in header_message_types(path):
+    sources = [header_message_types(KERNEL_AUDIT_H), header_message_types(LIBAUDIT_H)]
+    for pairs in [*sources, UPSTREAM_MESSAGE_TYPES]:
+        for number, name in pairs:
             names = headers.setdefault(number, [])
             if name not in names:
                 names.append(name)

@@ -141,6 +141,13 @@ class MessageType(enum.IntEnum):
     MAC_UNLBL_STCDEL = 1417  # kernel
     MAC_CALIPSO_ADD = 1418  # kernel
     MAC_CALIPSO_DEL = 1419  # kernel
+    IPE_ACCESS = 1420  # kernel
+    IPE_CONFIG_CHANGE = 1421  # kernel
+    IPE_POLICY_LOAD = 1422  # kernel
+    LANDLOCK_ACCESS = 1423  # kernel
+    LANDLOCK_DOMAIN = 1424  # kernel
+    MAC_TASK_CONTEXTS = 1425  # kernel
+    MAC_OBJ_CONTEXTS = 1426  # kernel
     APPARMOR = 1500  # kernel
     AA = 1500  # kernel
     APPARMOR_AUDIT = 1501  # kernel

@@ -29,6 +29,13 @@
 //   1329 REPLACE: not in libaudit's table (ausearch prints UNKNOWN[1329]); header name kept.
 //   1338 DM_CTRL: not in libaudit's table (ausearch prints UNKNOWN[1338]); header name kept.
 //   1339 DM_EVENT: not in libaudit's table (ausearch prints UNKNOWN[1339]); header name kept.
+//   1420 IPE_ACCESS: not in libaudit's table (ausearch prints UNKNOWN[1420]); header name kept.
+//   1421 IPE_CONFIG_CHANGE: not in libaudit's table (ausearch prints UNKNOWN[1421]); header name kept.
+//   1422 IPE_POLICY_LOAD: not in libaudit's table (ausearch prints UNKNOWN[1422]); header name kept.
+//   1423 LANDLOCK_ACCESS: not in libaudit's table (ausearch prints UNKNOWN[1423]); header name kept.
+//   1424 LANDLOCK_DOMAIN: not in libaudit's table (ausearch prints UNKNOWN[1424]); header name kept.
+//   1425 MAC_TASK_CONTEXTS: not in libaudit's table (ausearch prints UNKNOWN[1425]); header name kept.
+//   1426 MAC_OBJ_CONTEXTS: not in libaudit's table (ausearch prints UNKNOWN[1426]); header name kept.
 //   1500 AA: header name, alias of APPARMOR (libaudit only accepts APPARMOR).
 //
 // Versions of the sources:
@@ -176,6 +183,13 @@ pub static MESSAGE_TYPES: &[MessageTypeInfo] = &[
     t(1417, "MAC_UNLBL_STCDEL", KernelEvent),
     t(1418, "MAC_CALIPSO_ADD", KernelEvent),
     t(1419, "MAC_CALIPSO_DEL", KernelEvent),
+    t(1420, "IPE_ACCESS", KernelEvent),
+    t(1421, "IPE_CONFIG_CHANGE", KernelEvent),
+    t(1422, "IPE_POLICY_LOAD", KernelEvent),
+    t(1423, "LANDLOCK_ACCESS", KernelEvent),
+    t(1424, "LANDLOCK_DOMAIN", KernelEvent),
+    t(1425, "MAC_TASK_CONTEXTS", KernelEvent),
+    t(1426, "MAC_OBJ_CONTEXTS", KernelEvent),
     t(1500, "APPARMOR", KernelEvent),
     t(1500, "AA", KernelEvent),
     t(1501, "APPARMOR_AUDIT", KernelEvent),
@@ -274,7 +288,7 @@ pub static MESSAGE_TYPES: &[MessageTypeInfo] = &[
 /// ausearch print them as `UNKNOWN[n]`). Sorted.
 pub(super) static LIBAUDIT_UNNAMED: &[u16] = &[
     1000, 1001, 1002, 1003, 1004, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015, 1016, 1017,
-    1018, 1019, 1204, 1329, 1338, 1339,
+    1018, 1019, 1204, 1329, 1338, 1339, 1420, 1421, 1422, 1423, 1424, 1425, 1426,
 ];
 
 /// Every name of MESSAGE_TYPES (canonical and aliases), sorted by name.
@@ -383,11 +397,16 @@ pub(super) static MESSAGE_TYPES_BY_NAME: &[(&str, u16)] = &[
     ("INTEGRITY_STATUS", 1802),
     ("IPC", 1303),
     ("IPC_SET_PERM", 1311),
+    ("IPE_ACCESS", 1420),
+    ("IPE_CONFIG_CHANGE", 1421),
+    ("IPE_POLICY_LOAD", 1422),
     ("KERNEL", 2000),
     ("KERNEL_OTHER", 1316),
     ("KERN_MODULE", 1330),
     ("LABEL_LEVEL_CHANGE", 2304),
     ("LABEL_OVERRIDE", 2303),
+    ("LANDLOCK_ACCESS", 1423),
+    ("LANDLOCK_DOMAIN", 1424),
     ("LIST", 1002),
     ("LIST_RULES", 1013),
     ("LOGIN", 1006),
@@ -404,8 +423,10 @@ pub(super) static MESSAGE_TYPES_BY_NAME: &[(&str, u16)] = &[
     ("MAC_IPSEC_EVENT", 1415),
     ("MAC_MAP_ADD", 1409),
     ("MAC_MAP_DEL", 1410),
+    ("MAC_OBJ_CONTEXTS", 1426),
     ("MAC_POLICY_LOAD", 1403),
     ("MAC_STATUS", 1404),
+    ("MAC_TASK_CONTEXTS", 1425),
     ("MAC_UNLBL_ALLOW", 1406),
     ("MAC_UNLBL_STCADD", 1416),
     ("MAC_UNLBL_STCDEL", 1417),
