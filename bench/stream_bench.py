@@ -95,6 +95,7 @@ def one_run(
     expect = 3 * calls
     if receiver == "c":
         cmd = [str(recv_c), str(expect), str(IDLE_MS), str(RCVBUF)]
+        cmd = os.environ.get("AUDITLINK_BENCH_WRAP_C", "").split() + cmd
     else:
         cmd = [
             sys.executable,

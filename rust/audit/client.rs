@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::netlink::message::{
     self, MessageRef, NetlinkMessage, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_REQUEST,
 };
-use crate::netlink::socket::{NetlinkSocket, Transport, Waker};
+use crate::netlink::socket::{Datagrams, NetlinkSocket, Received, Transport, Waker};
 
 // Command message types from include/uapi/linux/audit.h.
 pub const AUDIT_GET: u16 = 1000;
@@ -227,10 +227,10 @@ impl Batch {
     }
 }
 
-#[derive(Default)]
 struct State {
     reader_active: bool,
-    buf: Vec<u8>,
+    /// Receive slots; taken by whichever thread is the reader.
+    dg: Option<Datagrams>,
     events: VecDeque<EventRecord>,
     queued_bytes: usize,
     pending: HashMap<u32, Pending>,
@@ -263,10 +263,18 @@ impl std::fmt::Debug for AuditClient {
 
 /// Result of one attempt at reading.
 enum Read {
-    Datagram(usize),
+    /// Datagrams from the kernel are in the slots.
+    Datagrams,
+    /// None before the deadline.
     Nothing,
+    /// shutdown() was called.
     Woken,
 }
+
+/// Receive slots per client: up to this many datagrams per syscall, within
+/// about 1 MiB of buffers.
+const RECV_SLOTS_MAX: usize = 32;
+const RECV_ARENA_BYTES: usize = 1 << 20;
 
 impl AuditClient {
     /// Open a NETLINK_AUDIT socket.
@@ -302,9 +310,14 @@ impl AuditClient {
             transport.set_recv_buffer_size(size)?;
         }
         let wake = Waker::new()?;
+        let slots = (RECV_ARENA_BYTES / opts.read_buffer_size).clamp(1, RECV_SLOTS_MAX);
         let state = State {
-            buf: vec![0; opts.read_buffer_size],
-            ..Default::default()
+            reader_active: false,
+            dg: Some(Datagrams::new(opts.read_buffer_size, slots)),
+            events: VecDeque::new(),
+            queued_bytes: 0,
+            pending: HashMap::new(),
+            discard_events: false,
         };
         Ok(AuditClient {
             transport,
@@ -869,16 +882,19 @@ impl AuditClient {
             }
             // Become the reader: drain the socket straight into `out`.
             st.reader_active = true;
-            let mut buf = std::mem::take(&mut st.buf);
+            let mut dg = st
+                .dg
+                .take()
+                .expect("receive slots are present when nobody reads");
             drop(st);
             let first_deadline = if out.is_empty() {
                 deadline
             } else {
                 Some(Instant::now())
             };
-            let res = self.read_into_batch(&mut buf, out, max, first_deadline, linger);
+            let res = self.read_into_batch(&mut dg, out, max, first_deadline, linger);
             st = self.lock();
-            st.buf = buf;
+            st.dg = Some(dg);
             st.reader_active = false;
             self.cond.notify_all();
             match res {
@@ -903,7 +919,7 @@ impl AuditClient {
     /// the queue again (it dispatched non-event messages), Ok(false) when done.
     fn read_into_batch(
         &self,
-        buf: &mut [u8],
+        dg: &mut Datagrams,
         out: &mut Batch,
         max: usize,
         deadline: Option<Instant>,
@@ -911,14 +927,14 @@ impl AuditClient {
     ) -> Result<bool> {
         let mut dispatched_other = false;
         let mut first = true;
-        // After the first datagram, reads only take what is already there; any
-        // instant in the past says so (read_one consults the clock only when
-        // the socket is empty, so this saves a clock read per record).
+        // After the first read, reads only take what is already there; any
+        // instant in the past says so (read_datagrams consults the clock only
+        // when the socket is empty).
         let already = Some(Instant::now());
         let (mut records, mut bytes) = (0u64, 0u64);
         while out.len() < max {
-            let n = match self.read_one(buf, if first { deadline } else { already }) {
-                Ok(Read::Datagram(n)) => n,
+            match self.read_datagrams(dg, if first { deadline } else { already }) {
+                Ok(Read::Datagrams) => {}
                 Ok(Read::Nothing) if !first && !linger.is_zero() => {
                     std::thread::sleep(std::mem::take(&mut linger));
                     continue;
@@ -928,27 +944,31 @@ impl AuditClient {
                     self.count_records(records, bytes);
                     return Err(e);
                 }
-            };
+            }
             first = false;
-            let datagram = &buf[..n];
             // Messages that are not records for `out`: replies, and records
             // beyond `max` (they go to the queue, in order, for the next call).
             let mut others: Vec<MessageRef<'_>> = Vec::new();
-            for m in message::messages(datagram) {
-                match m {
-                    Ok(m)
-                        if m.header.seq == 0
-                            && m.header.msg_type != NLMSG_NOOP
-                            && out.len() < max =>
-                    {
-                        records += 1;
-                        bytes += m.payload.len() as u64;
-                        out.push(m.header.msg_type, m.payload);
-                    }
-                    Ok(m) => others.push(m),
-                    Err(_) => {
-                        self.stats.malformed.fetch_add(1, Ordering::Relaxed);
-                        break;
+            for i in 0..dg.len() {
+                let Some((_, datagram)) = dg.get(i) else {
+                    continue;
+                };
+                for m in message::messages(datagram) {
+                    match m {
+                        Ok(m)
+                            if m.header.seq == 0
+                                && m.header.msg_type != NLMSG_NOOP
+                                && out.len() < max =>
+                        {
+                            records += 1;
+                            bytes += m.payload.len() as u64;
+                            out.push(m.header.msg_type, m.payload);
+                        }
+                        Ok(m) => others.push(m),
+                        Err(_) => {
+                            self.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                            break;
+                        }
                     }
                 }
             }
@@ -1013,16 +1033,23 @@ impl AuditClient {
             // Read even when the deadline has passed: a zero timeout means
             // "whatever is already queued", which may be in the socket.
             st.reader_active = true;
-            let mut buf = std::mem::take(&mut st.buf);
+            let mut dg = st
+                .dg
+                .take()
+                .expect("receive slots are present when nobody reads");
             drop(st);
-            let res = self.read_one(&mut buf, deadline);
+            let res = self.read_datagrams(&mut dg, deadline);
             st = self.lock();
             st.reader_active = false;
-            let got_datagram = matches!(res, Ok(Read::Datagram(_)));
-            if let Ok(Read::Datagram(n)) = res {
-                self.dispatch_datagram(&mut st, &buf[..n]);
+            let got_datagram = matches!(res, Ok(Read::Datagrams));
+            if got_datagram {
+                for i in 0..dg.len() {
+                    if let Some((_, datagram)) = dg.get(i) {
+                        self.dispatch_datagram(&mut st, datagram);
+                    }
+                }
             }
-            st.buf = buf;
+            st.dg = Some(dg);
             self.cond.notify_all();
             res?;
             if !got_datagram {
@@ -1032,29 +1059,22 @@ impl AuditClient {
         }
     }
 
-    /// Wait (up to the deadline) for one datagram from the kernel and read it
-    /// into `buf`. Foreign datagrams are counted and skipped; ENOBUFS is
-    /// counted, marks in-flight requests, and reading goes on.
-    fn read_one(&self, buf: &mut [u8], deadline: Option<Instant>) -> Result<Read> {
+    /// Wait (up to the deadline) for datagrams from the kernel and read what
+    /// is queued into `dg`, several per syscall. Foreign and truncated
+    /// datagrams are counted and dropped; ENOBUFS is counted, marks in-flight
+    /// requests, and reading goes on.
+    fn read_datagrams(&self, dg: &mut Datagrams, deadline: Option<Instant>) -> Result<Read> {
         loop {
             if self.is_closed() {
                 return Ok(Read::Woken);
             }
-            match self.transport.recv(buf, true) {
-                Ok(r) => {
-                    self.stats.datagrams.fetch_add(1, Ordering::Relaxed);
-                    if let Some(tee) = &self.tee {
-                        tee(&buf[..r.len]);
+            match self.transport.recv_many(dg) {
+                Ok(()) => {
+                    dg.retain(|r, bytes| self.accept(r, bytes));
+                    if !dg.is_empty() {
+                        return Ok(Read::Datagrams);
                     }
-                    if r.sender != 0 {
-                        self.stats.foreign_dropped.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    if r.truncated {
-                        self.stats.truncated.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    return Ok(Read::Datagram(r.len));
+                    continue;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -1079,6 +1099,24 @@ impl AuditClient {
                 return Ok(Read::Woken);
             }
         }
+    }
+
+    /// Count a received datagram, show it to the tee, and say whether to use
+    /// it: only what the kernel sent, and only whole.
+    fn accept(&self, r: Received, bytes: &[u8]) -> bool {
+        self.stats.datagrams.fetch_add(1, Ordering::Relaxed);
+        if let Some(tee) = &self.tee {
+            tee(bytes);
+        }
+        if r.sender != 0 {
+            self.stats.foreign_dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        if r.truncated {
+            self.stats.truncated.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 
     fn note_overrun(&self) {
