@@ -264,3 +264,19 @@ def test_close_unregisters_while_flooded(fake: FakeKernel) -> None:
     c.close()
     assert fake.status.pid == 0
     assert c.closed
+
+
+def test_ctrl_c_stops_messages(fake: FakeKernel, fake_client: AuditClient) -> None:
+    import signal
+
+    fake.send_record(1300, b"before")
+    seen: list[bytes] = []
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        for m in fake_client.messages():
+            seen.append(m.data)
+    assert seen == [b"before"] and time.monotonic() - t0 < 2
+    # The client is still usable afterwards.
+    fake.send_record(1300, b"after")
+    assert [m.data for m in fake_client.receive_batch(5, timeout=1)] == [b"after"]
