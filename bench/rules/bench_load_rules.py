@@ -24,16 +24,11 @@ import time
 from pathlib import Path
 
 from auditlink import AuditClient
-from auditlink._rules_client import RulesClientMixin
 
 AUDIT_LIST_RULES = 1013
 AUDIT_ADD_RULE = 1011
 AUDIT_DEL_RULE = 1012
 WATCH_DIR = Path("/tmp/auditlink-bench-watches")
-
-
-class Client(RulesClientMixin, AuditClient):
-    pass
 
 
 def generate(n_rules: int, n_watches: int) -> str:
@@ -87,7 +82,7 @@ def time_auditctl(path: Path) -> float:
 
 def time_auditlink(path: Path) -> float:
     t0 = time.perf_counter()
-    c = Client()
+    c = AuditClient()
     try:
         c.load_rules(path)
     finally:
