@@ -40,55 +40,64 @@ HERE = Path(__file__).resolve().parent
 BUILD = ROOT / "bench" / "build" / "records"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-# Both Python walkers do the same work: per event its serial and time stamp,
-# per record its type, per field its name and value ("raw"), or its name, value
-# and interpretation ("interpret") -- what a consumer of events reads.
+# Both Python walkers do the same work, inside a function (as consumer code
+# runs; module-level loops pay a dict store per variable per iteration): per
+# event its serial and time stamp, per record its type, per field its name and
+# value ("raw"), or its name, value and interpretation ("interpret").
 PY3AUDIT_WALK = r"""
 import sys, time
 import auparse
-path, mode = sys.argv[1], sys.argv[2]
-t = time.perf_counter()
-au = auparse.AuParser(auparse.AUSOURCE_FILE, path)
-records = 0
-while au.parse_next_event():
-    ts = au.get_timestamp()
-    ts.serial, ts.sec, ts.milli
-    while True:
-        records += 1
-        au.get_type()
-        au.first_field()
+
+def walk(path, interpret):
+    au = auparse.AuParser(auparse.AUSOURCE_FILE, path)
+    records = 0
+    while au.parse_next_event():
+        ts = au.get_timestamp()
+        ts.serial, ts.sec, ts.milli
         while True:
-            au.get_field_name()
-            au.get_field_str()
-            if mode == "interpret":
-                try:
-                    au.interpret_field()
-                except UnicodeDecodeError:  # SWIG cannot return non-UTF-8 text
-                    pass
-            if not au.next_field():
+            records += 1
+            au.get_type()
+            au.first_field()
+            while True:
+                au.get_field_name()
+                au.get_field_str()
+                if interpret:
+                    try:
+                        au.interpret_field()
+                    except UnicodeDecodeError:  # SWIG cannot return non-UTF-8 text
+                        pass
+                if not au.next_field():
+                    break
+            if not au.next_record():
                 break
-        if not au.next_record():
-            break
+    return records
+
+t = time.perf_counter()
+records = walk(sys.argv[1], sys.argv[2] == "interpret")
 print(f"records={records} seconds={time.perf_counter() - t:.4f}")
 """
 
 AUDITLINK_WALK = r"""
 import sys, time
 from auditlink import read_events
-path, mode = sys.argv[1], sys.argv[2]
+
+def walk(path, interpret):
+    records = 0
+    for ev in read_events(path):
+        ev.serial, ev.timestamp
+        for r in ev.records:
+            records += 1
+            r.type
+            if interpret:
+                for name, value, interpretation in r.interpreted_fields():
+                    pass
+            else:
+                for name, value in r.fields.items():
+                    pass
+    return records
+
 t = time.perf_counter()
-records = 0
-for ev in read_events(path):
-    ev.serial, ev.timestamp
-    for r in ev.records:
-        records += 1
-        r.type
-        if mode == "interpret":
-            for name, value, interpretation in r.interpreted_fields():
-                pass
-        else:
-            for name, value in r.fields.items():
-                pass
+records = walk(sys.argv[1], sys.argv[2] == "interpret")
 print(f"records={records} seconds={time.perf_counter() - t:.4f}")
 """
 
@@ -98,15 +107,20 @@ NAIVE_REGEX = r"""
 import re, sys, time
 HDR = re.compile(rb"type=(\S+) msg=audit\((\d+)\.(\d+):(\d+)\): ?")
 FIELD = re.compile(rb"(\S+?)=(\"[^\"]*\"|'[^']*'|\S*)")
+
+def parse(path):
+    records = 0
+    with open(path, "rb") as f:
+        for line in f:
+            m = HDR.search(line)
+            if m:
+                body = line[m.end():].split(b"\x1d", 1)[0]
+                fields = {k: v.strip(b'"') for k, v in FIELD.findall(body)}
+                records += 1
+    return records
+
 t = time.perf_counter()
-records = 0
-with open(sys.argv[1], "rb") as f:
-    for line in f:
-        m = HDR.search(line)
-        if m:
-            body = line[m.end():].split(b"\x1d", 1)[0]
-            fields = {k: v.strip(b'"') for k, v in FIELD.findall(body)}
-            records += 1
+records = parse(sys.argv[1])
 print(f"records={records} seconds={time.perf_counter() - t:.4f}")
 """
 
