@@ -63,7 +63,7 @@ def test_fields_mapping_views_and_lookups() -> None:
         if warm:
             list(f.items())
         assert f["uid"] == "0" and f.get("uid") == "0" and "uid" in f
-        assert f.get(3) is None and 3 not in f  # type: ignore[call-overload]
+        assert f.get(3) is None and 3 not in f  # type: ignore[arg-type]
         with pytest.raises(KeyError):
             f[3]  # type: ignore[index]
         with pytest.raises(TypeError):
