@@ -140,6 +140,30 @@ fn py_name_in<'py>(
     Ok(s.into_any())
 }
 
+/// A value made on first use and kept: `OnceLock` filled with `set` only, so
+/// making the value (which runs Python code) never happens under the cell's
+/// lock — two threads may both make it, the first to store it wins. Cheaper
+/// than `PyOnceLock` for the per-object caches made once per record.
+struct Lazy<T>(std::sync::OnceLock<T>);
+
+impl<T> Lazy<T> {
+    const fn new() -> Lazy<T> {
+        Lazy(std::sync::OnceLock::new())
+    }
+    fn get(&self) -> Option<&T> {
+        self.0.get()
+    }
+    fn get_or_try_make(&self, make: impl FnOnce() -> PyResult<T>) -> PyResult<&T> {
+        if let Some(v) = self.0.get() {
+            return Ok(v);
+        }
+        let _ = self.0.set(make()?);
+        self.0
+            .get()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("lazy value lost"))
+    }
+}
+
 fn millis_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -255,14 +279,14 @@ impl Src {
 #[pyclass(module = "auditlink", name = "AuditRecord", frozen)]
 pub struct PyRecord {
     src: Src,
-    fields: PyOnceLock<Py<PyFields>>,
+    fields: Lazy<Py<PyFields>>,
 }
 
 impl PyRecord {
     fn new(src: Src) -> PyRecord {
         PyRecord {
             src,
-            fields: PyOnceLock::new(),
+            fields: Lazy::new(),
         }
     }
     fn rec(&self) -> &Record {
@@ -295,7 +319,7 @@ impl PyRecord {
     fn fields(&self, py: Python<'_>) -> PyResult<Py<PyFields>> {
         let f = self
             .fields
-            .get_or_try_init(py, || Py::new(py, PyFields::new(self.src.clone())))?;
+            .get_or_try_make(|| Py::new(py, PyFields::new(self.src.clone())))?;
         Ok(f.clone_ref(py))
     }
     /// The record as received (log line or netlink payload).
@@ -385,20 +409,20 @@ impl PyRecord {
 #[pyclass(module = "auditlink", name = "RecordFields", frozen, mapping)]
 pub struct PyFields {
     src: Src,
-    dict: PyOnceLock<Py<PyDict>>,
+    dict: Lazy<Py<PyDict>>,
 }
 
 impl PyFields {
     fn new(src: Src) -> PyFields {
         PyFields {
             src,
-            dict: PyOnceLock::new(),
+            dict: Lazy::new(),
         }
     }
 
     /// The mapping as a dict (built once; names interned, first value wins).
     fn dict<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
-        let d = self.dict.get_or_try_init(py, || -> PyResult<_> {
+        let d = self.dict.get_or_try_make(|| -> PyResult<_> {
             let r = self.src.rec();
             let d = PyDict::new(py);
             let mut cache = name_cache(py);
@@ -420,7 +444,7 @@ impl PyFields {
     }
 
     fn built<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyDict>> {
-        self.dict.get(py).map(|d| d.bind(py))
+        self.dict.get().map(|d| d.bind(py))
     }
 }
 
@@ -535,7 +559,7 @@ impl Drop for HomedEvent {
 #[pyclass(module = "auditlink", name = "AuditEvent", frozen)]
 pub struct PyEvent {
     event: Arc<HomedEvent>,
-    records: PyOnceLock<Py<PyTuple>>,
+    records: Lazy<Py<PyTuple>>,
 }
 
 impl PyEvent {
@@ -545,7 +569,7 @@ impl PyEvent {
     fn homed(event: Event, home: Option<Recycler>) -> PyEvent {
         PyEvent {
             event: Arc::new(HomedEvent { event, home }),
-            records: PyOnceLock::new(),
+            records: Lazy::new(),
         }
     }
 }
@@ -594,7 +618,7 @@ impl PyEvent {
     /// The records in arrival order (EOE is not kept: `complete` says it was seen).
     #[getter]
     fn records(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
-        let t = self.records.get_or_try_init(py, || -> PyResult<_> {
+        let t = self.records.get_or_try_make(|| -> PyResult<_> {
             let items: Vec<Py<PyRecord>> = (0..self.event.records.len())
                 .map(|i| Py::new(py, PyRecord::new(Src::InEvent(self.event.clone(), i))))
                 .collect::<PyResult<_>>()?;
