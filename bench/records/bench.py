@@ -1,22 +1,48 @@
 """Records benchmark: the same big auditd log through auditlink and the references,
 measured in the same run, reported as records per second and ratios.
 
-    python bench/records/bench.py [--mb 100] [--rounds 3] [--keep]
+    python bench/records/bench.py [--mb 100] [--seed seed|corpus] [--time-scale K]
+                                  [--rounds 3] [--keep]
 
-Builds what it needs under bench/build/records/ (never committed):
-- the log: tests/data/corpus_enriched.log (a real kernel corpus) repeated with
-  fresh serials up to --mb megabytes (make_big_log.py);
-- libauparse reference: auparse_walk.c, walking every event/record/field and
-  interpreting every field (needs libauparse-dev);
-- python3-audit reference: Debian's /usr/bin/python3 with ``auparse``, walking
-  every field (raw values; and a second run interpreting every field);
-- laurel (if installed: bench/build/laurel/bin/laurel, or on PATH), the log on
-  stdin, JSON lines out, uid/arch/syscall translation on, process enrichment off
-  (a replayed log has no live processes);
-- auditlink in Rust (cargo test --release ... records::bench): file -> events
-  with every field parsed and interpreted, and file -> JSON lines;
-- auditlink from Python: read_events() with every field accessed (raw, and
-  interpreted), and ``python -m auditlink parse`` (JSON lines).
+The log (make_big_log.py, built under bench/build/records/, never committed):
+by default bench/records/seed.log.xz repeated with fresh serials and later time
+stamps up to --mb megabytes. The seed is an ENRICHED log auditd wrote from the
+real kernel here (make_seed.py) while three concurrent workers ran a varied
+workload as real users with login sessions: execve with plain, many, odd
+(hex-encoded) and long (split) arguments, shell pipelines and scripts, file
+changes in a watched directory (several PATH items), permission failures,
+sockets of every family, signals, 32-bit syscalls, crashes, PAM-style user
+messages and configuration changes. Inside each copy the records keep the
+order and time stamps auditd wrote them in, so concurrent events interleave and
+the record rate (~22k records/s) is the real one. Both matter to libauparse
+(3.0.9): it hands events out oldest first and scans every event it holds back
+for each record, and an event whose last record is delayed (the kernel writes
+PROCTITLE last; a preempted process delays it) holds back all newer ones for up
+to 2 s of log time, so its speed falls with the number of events in a 2-3 s
+window. --time-scale 10 writes the same log ten times slower (~2.2k records/s:
+a busy server); --seed corpus repeats the single-process golden corpus (no
+interleaving: the best case for libauparse). The docs report all three.
+
+The paths, each doing the same work as its reference:
+- libauparse (auparse_walk.c, needs libauparse-dev): every event, record and
+  field, auparse_interpret_field() on every field (default TTY escaping);
+- auditlink in Rust (cargo test --release ... records::bench): file (read
+  inside the timing, as the C walker does) -> events with every field parsed
+  and interpreted; and -> JSON lines in memory. One thread, and "2 threads":
+  reading and parsing on a second thread (records::pipeline), interpreting or
+  writing JSON on the first;
+- laurel (bench/build/laurel/bin/laurel or PATH; `cargo install laurel --root
+  bench/build/laurel`): the log on stdin, JSON lines to a file, uid/arch/syscall
+  translation on, process enrichment off (a replayed log has no live processes);
+- ``python -m auditlink parse FILE`` (JSON lines to /dev/null, interpreter
+  start-up included; uses the reader thread);
+- Python: python3-audit (Debian's /usr/bin/python3) and auditlink's
+  read_events() each in a function: per event serial and time stamp, per record
+  type, per field name and value ("raw") or name, value and interpretation
+  ("interpret"). read_events(path) reads and parses on a second thread; the
+  "1 thread" row passes an open file instead, which parses on the calling thread;
+- a naive Python regex parser (no grouping, no interpretation), the issue's
+  fourth reference, to compare this machine with the issue's.
 
 Targets (issue 4): Rust interpreted >= 10x libauparse; JSON >= 5x laurel;
 Python objects with fields accessed >= 3x python3-audit.
@@ -81,9 +107,10 @@ AUDITLINK_WALK = r"""
 import sys, time
 from auditlink import read_events
 
-def walk(path, interpret):
+def walk(path, interpret, one_thread):
     records = 0
-    for ev in read_events(path):
+    source = open(path, "rb") if one_thread else path
+    for ev in read_events(source):
         ev.serial, ev.timestamp
         for r in ev.records:
             records += 1
@@ -97,7 +124,7 @@ def walk(path, interpret):
     return records
 
 t = time.perf_counter()
-records = walk(sys.argv[1], sys.argv[2] == "interpret")
+records = walk(sys.argv[1], sys.argv[2].startswith("interpret"), sys.argv[2].endswith("-1t"))
 print(f"records={records} seconds={time.perf_counter() - t:.4f}")
 """
 
@@ -272,7 +299,12 @@ def main() -> int:
         "auditlink (Rust): file -> events, every field interpreted",
         parse_result(bench_lines["interpreted"]),
     )
+    add(
+        "auditlink (Rust, 2 threads): file -> events, interpreted",
+        parse_result(bench_lines["interpreted-2t"]),
+    )
     add("auditlink (Rust): file -> JSON lines", parse_result(bench_lines["json"]))
+    add("auditlink (Rust, 2 threads): file -> JSON lines", parse_result(bench_lines["json-2t"]))
 
     # laurel
     laurel = laurel_binary()
@@ -325,6 +357,13 @@ def main() -> int:
             ),
         )
     add(
+        "auditlink (Python, 1 thread): read_events(file), raw",
+        best_of(
+            args.rounds,
+            functools.partial(run_script, sys.executable, AUDITLINK_WALK, str(log), "raw-1t"),
+        ),
+    )
+    add(
         "naive Python regex parser (no grouping, no interpretation)",
         best_of(args.rounds, lambda: run_script(SYSTEM_PYTHON, NAIVE_REGEX, str(log))),
     )
@@ -348,13 +387,31 @@ def main() -> int:
             "libauparse",
             "[>= 10x]",
         ),
+        (
+            "Rust interpreted, 2 threads, vs libauparse",
+            "auditlink (Rust, 2 threads): file -> events",
+            "libauparse",
+            "",
+        ),
         ("Rust JSON lines vs laurel", "auditlink (Rust): file -> JSON", "laurel", "[>= 5x]"),
+        (
+            "Rust JSON lines, 2 threads, vs laurel",
+            "auditlink (Rust, 2 threads): file -> JSON",
+            "laurel",
+            "",
+        ),
         ("CLI JSON lines vs laurel", "auditlink: python -m", "laurel", ""),
         (
             "Python objects, raw fields vs python3-audit",
             "auditlink (Python): read_events, every field, raw",
             "python3-audit (auparse): every field, raw",
             "[>= 3x]",
+        ),
+        (
+            "Python objects, raw, 1 thread, vs python3-audit",
+            "auditlink (Python, 1 thread)",
+            "python3-audit (auparse): every field, raw",
+            "",
         ),
         (
             "Python objects, interpreted vs python3-audit",
