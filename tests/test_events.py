@@ -111,6 +111,40 @@ def test_read_events_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         list(read_events(p, chunk_size=0))
 
 
+def test_file_read_on_a_second_thread_gives_the_same_events(tmp_path: Path) -> None:
+    # A path (not follow) is read and parsed by LogReader on a second thread;
+    # a file object goes through LogParser here: same events, same order.
+    data = (DATA / "edge_cases.log").read_bytes() + (DATA / "corpus_enriched.log").read_bytes()
+    p = tmp_path / "audit.log"
+    p.write_bytes(data)
+    threaded = list(read_events(p, chunk_size=4096))
+    inline = list(read_events(io.BytesIO(data), chunk_size=4096))
+    assert threaded == inline and len(threaded) > 200
+    assert [e.to_json() for e in threaded] == [e.to_json() for e in inline]
+
+
+def test_log_reader_stops_early_and_reports_errors(tmp_path: Path) -> None:
+    from auditlink import _native
+
+    p = tmp_path / "audit.log"
+    p.write_bytes(EVENT * 2000)
+    gen = cast("Generator[AuditEvent, None, None]", read_events(p, chunk_size=1024))
+    assert next(gen).serial == 77
+    gen.close()  # the reader thread ends on its own; nothing hangs
+    with open(p, "rb") as f:
+        reader = _native.LogReader(f.fileno(), chunk_size=512)
+    chunks = []
+    while (lines := reader.next_json()) is not None:
+        chunks.append(lines)
+    assert b"".join(chunks).count(b"\n") == 2 * 2000
+    with pytest.raises(OSError):
+        _native.LogReader(987654)  # not an open fd
+    with pytest.raises(ValueError):
+        _native.LogReader(-1)
+    with open(p, "rb") as f, pytest.raises(ValueError):
+        _native.LogReader(f.fileno(), chunk_size=0)
+
+
 def test_garbage_never_raises() -> None:
     data = EVENT[:300] + b"\n\x00\xff garbage\n" + os.urandom(2000) + b"\n" + EVENT
     evs = events_of(data)

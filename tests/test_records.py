@@ -54,6 +54,31 @@ def test_header_and_fields() -> None:
         f["nope"]
 
 
+def test_fields_mapping_views_and_lookups() -> None:
+    # Lookups read the record until a whole-mapping operation builds the dict;
+    # both give the same answers. keys/values/items are dict views.
+    line = SYSCALL + " uid=7"  # a second uid: the first value wins
+    for warm in (False, True):
+        f = parse_log_line(line).fields
+        if warm:
+            list(f.items())
+        assert f["uid"] == "0" and f.get("uid") == "0" and "uid" in f
+        assert f.get(3) is None and 3 not in f  # type: ignore[arg-type]
+        with pytest.raises(KeyError):
+            f[3]  # type: ignore[index]
+        with pytest.raises(TypeError):
+            f[["unhashable"]]  # type: ignore[index]
+        with pytest.raises(TypeError):
+            ["unhashable"] in f  # noqa: B015
+        assert list(f.keys()) == list(f) and len(f) == 25
+        assert isinstance(f.keys(), collections.abc.KeysView)
+        assert isinstance(f.values(), collections.abc.ValuesView)
+        assert isinstance(f.items(), collections.abc.ItemsView)
+        assert list(f.items())[:2] == [("arch", "c000003e"), ("syscall", "257")]
+        assert ("pid", "42") in f.items() and "42" in f.values()
+        assert repr(f).startswith("RecordFields({'arch': 'c000003e'")
+
+
 def test_interpretations() -> None:
     r = parse_log_line(SYSCALL)
     assert r.interpret("arch") == "x86_64"

@@ -72,6 +72,18 @@ def _write_events(out: BinaryIO, events: Iterable[AuditEvent], flush: bool) -> N
 
 def _parse_stream(src: BinaryIO, out: BinaryIO, timeout: float) -> None:
     # The fast path: bytes in, JSON lines out, no Python object per event.
+    try:
+        fd = src.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = -1
+    if fd >= 0:
+        # A real file or pipe: read and parse on a second thread, write JSON here.
+        reader = _native.LogReader(fd, 1024, timeout, DEFAULT_CHUNK_SIZE)
+        while True:
+            lines = reader.next_json()
+            if lines is None:
+                return
+            out.write(lines)
     parser = _native.LogParser(1024, timeout)
     while True:
         chunk = src.read(DEFAULT_CHUNK_SIZE)

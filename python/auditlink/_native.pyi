@@ -1,8 +1,11 @@
 """Type stubs for the Rust extension module (private: use the ``auditlink`` package)."""
 
 import builtins as _builtins
+from collections.abc import ItemsView as _ItemsView
 from collections.abc import Iterable as _Iterable
 from collections.abc import Iterator as _Iterator
+from collections.abc import KeysView as _KeysView
+from collections.abc import ValuesView as _ValuesView
 from datetime import datetime as _datetime
 from typing import Any, BinaryIO, final
 from typing import Any as _Any
@@ -178,16 +181,23 @@ class AuditTimestamp:
 @_final
 class RecordFields:
     """The fields of a record: an ordered, read-only mapping name -> value as written
-    (quotes removed). A name that occurs twice maps to its first value."""
+    (quotes removed). A name that occurs twice maps to its first value.
+
+    Backed by a dict built on first use of a whole-mapping operation, so walking
+    every field runs at dict speed; ``keys()``, ``values()`` and ``items()``
+    are that dict's views."""
 
     def __len__(self) -> int: ...
     def __getitem__(self, name: str, /) -> str: ...
     def __contains__(self, name: object, /) -> bool: ...
     def __iter__(self) -> _Iterator[str]: ...
     def get(self, name: str, default: _Any | None = None) -> _Any: ...
-    def keys(self) -> list[str]: ...
-    def values(self) -> list[str]: ...
-    def items(self) -> list[tuple[str, str]]: ...
+    def keys(self) -> _KeysView[str]:
+        """The names, in order (a dict keys view)."""
+    def values(self) -> _ValuesView[str]:
+        """The values, in order (a dict values view)."""
+    def items(self) -> _ItemsView[str, str]:
+        """``(name, value)`` pairs, in order (a dict items view)."""
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
@@ -281,19 +291,45 @@ class Reassembler:
         """Events currently being assembled."""
 
 @_final
+class EventBatch:
+    """The events one call completed, made into ``AuditEvent`` objects one at a
+    time as they are iterated."""
+
+    def __iter__(self) -> EventBatch: ...
+    def __next__(self) -> AuditEvent: ...
+    def __len__(self) -> int:
+        """Events not taken yet."""
+
+@_final
+class LogReader:
+    """Reads and parses a log file on a second thread; iterating gives the events,
+    made into ``AuditEvent`` objects one at a time."""
+
+    def __new__(
+        cls, fd: int, max_in_flight: int = 1024, timeout: float = 2.0, chunk_size: int = 1048576
+    ) -> LogReader:
+        """Start reading the open file ``fd`` (duplicated: the caller may close its
+        own) from its current offset to its end."""
+    def next_json(self) -> _builtins.bytes | None:
+        """The next events as JSON lines (one per event), written with the GIL
+        released; None at the end. Not to be mixed with iteration."""
+    def __iter__(self) -> LogReader: ...
+    def __next__(self) -> AuditEvent: ...
+
+@_final
 class LogParser:
     """Incremental auditd log parser: bytes in, events (or JSON lines) out."""
 
     def __new__(cls, max_in_flight: int = 1024, timeout: float = 2.0) -> LogParser: ...
-    def feed(self, chunk: _builtins.bytes) -> list[AuditEvent]:
+    def feed(self, chunk: _builtins.bytes) -> EventBatch:
         """Parse a chunk (any split); returns the events it completed."""
-    def finish(self) -> list[AuditEvent]:
+    def finish(self) -> EventBatch:
         """End of input: the last line without a line end, then every event in flight."""
     def feed_json(self, chunk: _builtins.bytes) -> _builtins.bytes:
         """Like ``feed``, but returns the completed events as JSON lines."""
     def finish_json(self) -> _builtins.bytes:
         """Like ``finish``, as JSON lines."""
-    def expire_idle(self, seconds: float) -> list[AuditEvent]:
+    def expire_idle(self, seconds: float) -> EventBatch:
         """The input has been idle for ``seconds``: stream time runs on by that much,
         and the events now past the timeout are emitted (incomplete)."""
     @property

@@ -60,7 +60,7 @@ class _Idle:
     def __init__(self) -> None:
         self.since = time.monotonic()
 
-    def expire(self, parser: _native.LogParser) -> list[AuditEvent]:
+    def expire(self, parser: _native.LogParser) -> Iterator[AuditEvent]:
         # Stream time stands still while the log is quiet; let it run on by the
         # idle time so an event whose end never comes is still emitted.
         return parser.expire_idle(time.monotonic() - self.since)
@@ -111,6 +111,13 @@ def read_events(
         path = os.fspath(source)
         if path == "-":
             yield from _follow_stream(sys.stdin.buffer, parser, follow, chunk_size, poll_interval)
+            return
+        if not follow:
+            # A file read once: read and parse on a second thread while this
+            # one hands out the events.
+            with open(path, "rb") as f:
+                reader = _native.LogReader(f.fileno(), max_in_flight, timeout, chunk_size)
+            yield from reader
             return
         yield from _follow_path(path, parser, follow, chunk_size, poll_interval)
         return

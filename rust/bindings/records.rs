@@ -15,7 +15,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::audit::client::Batch;
 use crate::audit::records::json::{self, Sink};
-use crate::audit::records::{self as core, Event, Field, LogStream, Record, Timestamp};
+use crate::audit::records::pipeline::{EventReader, Next, Recycler};
+use crate::audit::records::{self as core, Event, LogStream, Record, Timestamp};
 use crate::bindings::client::PyAuditClient;
 use crate::bindings::types::message_type_object;
 
@@ -26,12 +27,17 @@ pyo3::create_exception!(
     "A record's text could not be parsed (raised by parse_record/parse_log_line only)."
 );
 
-/// bytes -> str: UTF-8, with bytes that are not valid UTF-8 decoded as lone
-/// surrogates ("surrogateescape"), so nothing is lost.
+/// bytes -> str in one pass: UTF-8, with bytes that are not valid UTF-8
+/// decoded as lone surrogates ("surrogateescape"), so nothing is lost.
 fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    match std::str::from_utf8(b) {
-        Ok(s) => Ok(PyString::new(py, s).into_any()),
-        Err(_) => PyBytes::new(py, b).call_method1("decode", ("utf-8", "surrogateescape")),
+    let len = isize::try_from(b.len()).map_err(|_| PyValueError::new_err("string too long"))?;
+    // SAFETY: `b` is valid for reads of `len` bytes during the call, the error
+    // handler name is a NUL-terminated static string, and the result is a new
+    // reference or NULL with an exception set (both handled by from_owned_ptr_or_err).
+    unsafe {
+        let p =
+            pyo3::ffi::PyUnicode_DecodeUTF8(b.as_ptr().cast(), len, c"surrogateescape".as_ptr());
+        Bound::from_owned_ptr_or_err(py, p)
     }
 }
 
@@ -57,26 +63,105 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
-/// Field names repeat endlessly ("pid", "uid", ...): one shared str per name.
-/// Only short ASCII names are cached, and at most NAME_CACHE_MAX of them.
-fn py_name<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    use std::collections::HashMap;
-    const NAME_CACHE_MAX: usize = 4096;
-    type Names = HashMap<Box<[u8]>, Py<PyString>, std::hash::BuildHasherDefault<Fnv>>;
-    static NAMES: PyOnceLock<Mutex<Names>> = PyOnceLock::new();
-    if b.len() > 32 || !b.is_ascii() {
-        return py_str(py, b);
+/// Field names repeat endlessly ("pid", "uid", ...): one shared, interned str
+/// per name. Names of up to 16 ASCII bytes (nearly all) sit in a direct-mapped
+/// table keyed by their bytes; longer ones in a bounded map.
+struct NameCache {
+    slots: Vec<Option<(u64, u64, Py<PyString>)>>,
+    long: std::collections::HashMap<Box<[u8]>, Py<PyString>, std::hash::BuildHasherDefault<Fnv>>,
+}
+
+const NAME_SLOTS: usize = 1024;
+const LONG_NAMES_MAX: usize = 4096;
+
+impl NameCache {
+    fn new() -> NameCache {
+        NameCache {
+            slots: (0..NAME_SLOTS).map(|_| None).collect(),
+            long: Default::default(),
+        }
     }
-    let cache = NAMES.get_or_init(py, || Mutex::new(Names::default()));
-    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(s) = cache.get(b) {
+}
+
+static NAMES: PyOnceLock<Mutex<NameCache>> = PyOnceLock::new();
+
+/// The name cache, locked once for a whole record. `None` when another call
+/// holds it (then names are made uncached: never wait, never deadlock).
+fn name_cache(py: Python<'_>) -> Option<std::sync::MutexGuard<'static, NameCache>> {
+    match NAMES
+        .get_or_init(py, || Mutex::new(NameCache::new()))
+        .try_lock()
+    {
+        Ok(g) => Some(g),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
+fn py_name_in<'py>(
+    py: Python<'py>,
+    cache: Option<&mut NameCache>,
+    b: &[u8],
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(cache) = cache.filter(|_| b.len() <= 32 && b.is_ascii()) else {
+        return py_str(py, b);
+    };
+    if b.len() <= 16 {
+        // The key: the name's bytes, zero padded (names hold no NUL), and its length.
+        let mut k = [0u8; 16];
+        k[..b.len()].copy_from_slice(b);
+        let (mut k0, mut k1) = ([0u8; 8], [0u8; 8]);
+        k0.copy_from_slice(&k[..8]);
+        k1.copy_from_slice(&k[8..]);
+        let (k0, k1) = (
+            u64::from_le_bytes(k0),
+            u64::from_le_bytes(k1) ^ (b.len() as u64) << 59,
+        );
+        let h = (k0 ^ k1.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let i = (h >> 54) as usize % NAME_SLOTS;
+        if let Some(Some((a, c, s))) = cache.slots.get(i) {
+            if *a == k0 && *c == k1 {
+                return Ok(s.bind(py).clone().into_any());
+            }
+        }
+        let s = PyString::intern(py, std::str::from_utf8(b).unwrap_or_default());
+        if let Some(slot) = cache.slots.get_mut(i) {
+            *slot = Some((k0, k1, s.clone().unbind()));
+        }
+        return Ok(s.into_any());
+    }
+    if let Some(s) = cache.long.get(b) {
         return Ok(s.bind(py).clone().into_any());
     }
     let s = PyString::intern(py, std::str::from_utf8(b).unwrap_or_default());
-    if cache.len() < NAME_CACHE_MAX {
-        cache.insert(b.into(), s.clone().unbind());
+    if cache.long.len() < LONG_NAMES_MAX {
+        cache.long.insert(b.into(), s.clone().unbind());
     }
     Ok(s.into_any())
+}
+
+/// A value made on first use and kept: `OnceLock` filled with `set` only, so
+/// making the value (which runs Python code) never happens under the cell's
+/// lock — two threads may both make it, the first to store it wins. Cheaper
+/// than `PyOnceLock` for the per-object caches made once per record.
+struct Lazy<T>(std::sync::OnceLock<T>);
+
+impl<T> Lazy<T> {
+    const fn new() -> Lazy<T> {
+        Lazy(std::sync::OnceLock::new())
+    }
+    fn get(&self) -> Option<&T> {
+        self.0.get()
+    }
+    fn get_or_try_make(&self, make: impl FnOnce() -> PyResult<T>) -> PyResult<&T> {
+        if let Some(v) = self.0.get() {
+            return Ok(v);
+        }
+        let _ = self.0.set(make()?);
+        self.0
+            .get()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("lazy value lost"))
+    }
 }
 
 fn millis_now() -> u64 {
@@ -177,7 +262,7 @@ impl PyTimestamp {
 #[derive(Clone)]
 enum Src {
     Own(Arc<Record>),
-    InEvent(Arc<Event>, usize),
+    InEvent(Arc<HomedEvent>, usize),
 }
 
 impl Src {
@@ -194,14 +279,14 @@ impl Src {
 #[pyclass(module = "auditlink", name = "AuditRecord", frozen)]
 pub struct PyRecord {
     src: Src,
-    fields: PyOnceLock<Py<PyFields>>,
+    fields: Lazy<Py<PyFields>>,
 }
 
 impl PyRecord {
     fn new(src: Src) -> PyRecord {
         PyRecord {
             src,
-            fields: PyOnceLock::new(),
+            fields: Lazy::new(),
         }
     }
     fn rec(&self) -> &Record {
@@ -232,14 +317,9 @@ impl PyRecord {
     /// Ordered, read-only mapping field name -> value as written (quotes removed).
     #[getter]
     fn fields(&self, py: Python<'_>) -> PyResult<Py<PyFields>> {
-        let f = self.fields.get_or_try_init(py, || {
-            Py::new(
-                py,
-                PyFields {
-                    src: self.src.clone(),
-                },
-            )
-        })?;
+        let f = self
+            .fields
+            .get_or_try_make(|| Py::new(py, PyFields::new(self.src.clone())))?;
         Ok(f.clone_ref(py))
     }
     /// The record as received (log line or netlink payload).
@@ -265,13 +345,14 @@ impl PyRecord {
         let r = self.rec();
         let list = PyList::empty(py);
         let mut buf = Vec::with_capacity(64);
+        let mut names = name_cache(py);
         for f in r.fields() {
             buf.clear();
             core::interpret_field(r, f, &mut buf);
             list.append(PyTuple::new(
                 py,
                 [
-                    py_str(py, r.field_name(f))?,
+                    py_name_in(py, names.as_deref_mut(), r.field_name(f))?,
                     py_str(py, r.field_value(f))?,
                     py_str(py, &buf)?,
                 ],
@@ -321,127 +402,206 @@ impl PyRecord {
 
 /// The fields of a record: an ordered, read-only mapping name -> str. A name
 /// that occurs twice maps to its first value.
+///
+/// Backed by a dict built on first use of a whole-mapping operation (iteration,
+/// `keys`/`values`/`items`, equality), so walking every field runs at dict
+/// speed; a single lookup before that reads the record directly.
 #[pyclass(module = "auditlink", name = "RecordFields", frozen, mapping)]
 pub struct PyFields {
     src: Src,
+    dict: Lazy<Py<PyDict>>,
 }
 
 impl PyFields {
-    /// The fields that are first of their name, in order (the mapping's entries).
-    fn entries(&self) -> Vec<&Field> {
-        let r = self.src.rec();
-        let mut bloom = 0u64;
-        let mut out: Vec<&Field> = Vec::with_capacity(r.fields().len());
-        for f in r.fields() {
-            let n = r.field_name(f);
-            let bit = 1u64 << ((n.len() * 7 + usize::from(n.first().copied().unwrap_or(0))) & 63);
-            if bloom & bit != 0 && out.iter().any(|g| r.field_name(g) == n) {
-                continue;
-            }
-            bloom |= bit;
-            out.push(f);
+    fn new(src: Src) -> PyFields {
+        PyFields {
+            src,
+            dict: Lazy::new(),
         }
-        out
+    }
+
+    /// The mapping as a dict (built once; names interned, first value wins).
+    fn dict<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
+        let d = self.dict.get_or_try_make(|| -> PyResult<_> {
+            let r = self.src.rec();
+            let d = PyDict::new(py);
+            let mut cache = name_cache(py);
+            let mut bloom = 0u64;
+            for f in r.fields() {
+                let n = r.field_name(f);
+                let bit =
+                    1u64 << ((n.len() * 7 + usize::from(n.first().copied().unwrap_or(0))) & 63);
+                let name = py_name_in(py, cache.as_deref_mut(), n)?;
+                if bloom & bit != 0 && d.contains(&name)? {
+                    continue;
+                }
+                bloom |= bit;
+                d.set_item(name, py_str(py, r.field_value(f))?)?;
+            }
+            Ok(d.unbind())
+        })?;
+        Ok(d.bind(py))
+    }
+
+    fn built<'py>(&self, py: Python<'py>) -> Option<&Bound<'py, PyDict>> {
+        self.dict.get().map(|d| d.bind(py))
     }
 }
 
 #[pymethods]
 impl PyFields {
-    fn __len__(&self) -> usize {
-        self.entries().len()
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.dict(py)?.len())
     }
-    fn __getitem__<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-        match self.src.rec().get(name.as_bytes()) {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(d) = self.built(py) {
+            return match d.get_item(name)? {
+                Some(v) => Ok(v),
+                None => Err(PyKeyError::new_err(name.clone().unbind())),
+            };
+        }
+        let value = match name.cast::<PyString>() {
+            Ok(n) => self.src.rec().get(n.to_cow()?.as_bytes()),
+            Err(_) => {
+                name.hash()?; // an unhashable key is a TypeError, as with dict
+                None
+            }
+        };
+        match value {
             Some(v) => py_str(py, v),
-            None => Err(PyKeyError::new_err(name.to_owned())),
+            None => Err(PyKeyError::new_err(name.clone().unbind())),
         }
     }
-    fn __contains__(&self, name: &Bound<'_, PyAny>) -> bool {
-        match name.extract::<String>() {
-            Ok(n) => self.src.rec().get(n.as_bytes()).is_some(),
-            Err(_) => false,
+    fn __contains__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if let Some(d) = self.built(py) {
+            return d.contains(name);
         }
+        Ok(match name.cast::<PyString>() {
+            Ok(n) => self.src.rec().get(n.to_cow()?.as_bytes()).is_some(),
+            Err(_) => {
+                name.hash()?;
+                false
+            }
+        })
     }
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(self.keys(py)?.try_iter()?.into_any())
+        Ok(self.dict(py)?.as_any().try_iter()?.into_any())
     }
     #[pyo3(signature = (name, default=None))]
     fn get<'py>(
         &self,
         py: Python<'py>,
-        name: &str,
+        name: &Bound<'py, PyAny>,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match self.src.rec().get(name.as_bytes()) {
-            Some(v) => Ok(Some(py_str(py, v)?)),
-            None => Ok(default),
+        match self.__getitem__(py, name) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_instance_of::<PyKeyError>(py) => Ok(default),
+            Err(e) => Err(e),
         }
     }
-    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let r = self.src.rec();
-        let list = PyList::empty(py);
-        for f in self.entries() {
-            list.append(py_name(py, r.field_name(f))?)?;
-        }
-        Ok(list)
+    /// The names, in order (a dict keys view).
+    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.call_method0(pyo3::intern!(py, "keys"))
     }
-    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let r = self.src.rec();
-        let list = PyList::empty(py);
-        for f in self.entries() {
-            list.append(py_str(py, r.field_value(f))?)?;
-        }
-        Ok(list)
+    /// The values, in order (a dict values view).
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.call_method0(pyo3::intern!(py, "values"))
     }
-    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let r = self.src.rec();
-        let list = PyList::empty(py);
-        for f in self.entries() {
-            let pair = [py_name(py, r.field_name(f))?, py_str(py, r.field_value(f))?];
-            list.append(PyTuple::new(py, pair)?)?;
-        }
-        Ok(list)
+    /// `(name, value)` pairs, in order (a dict items view).
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.dict(py)?.call_method0(pyo3::intern!(py, "items"))
     }
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let mine = PyDict::new(py);
-        for t in self.items(py)?.iter() {
-            let t = t.cast::<PyTuple>()?;
-            mine.set_item(t.get_item(0)?, t.get_item(1)?)?;
-        }
+        let mine = self.dict(py)?;
         if let Ok(o) = other.cast::<PyFields>() {
-            return Ok(self.src.rec().fields() == o.get().src.rec().fields()
-                && self.items(py)?.eq(o.get().items(py)?)?);
+            return mine.eq(o.get().dict(py)?);
         }
         mine.eq(other)
     }
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
-        PyTuple::new(py, self.items(py)?)?.hash()
+        PyTuple::new(py, self.dict(py)?.items())?.hash()
     }
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let d = PyDict::new(py);
-        for t in self.items(py)?.iter() {
-            let t = t.cast::<PyTuple>()?;
-            d.set_item(t.get_item(0)?, t.get_item(1)?)?;
-        }
-        Ok(format!("RecordFields({})", d.repr()?))
+        Ok(format!("RecordFields({})", self.dict(py)?.repr()?))
     }
 }
 
 // ------------------------------------------------------------------- events
 
+/// An event and, when a `LogReader` thread made it, the way back to that
+/// thread: the event is dropped there (see `pipeline::Recycler`).
+struct HomedEvent {
+    event: Event,
+    home: Option<Recycler>,
+}
+
+impl std::ops::Deref for HomedEvent {
+    type Target = Event;
+    fn deref(&self) -> &Event {
+        &self.event
+    }
+}
+
+impl Drop for HomedEvent {
+    fn drop(&mut self) {
+        if let Some(home) = self.home.take() {
+            home.recycle(std::mem::take(&mut self.event));
+        }
+    }
+}
+
 /// One audit event: the records that share a time stamp and serial.
 #[pyclass(module = "auditlink", name = "AuditEvent", frozen)]
 pub struct PyEvent {
-    event: Arc<Event>,
-    records: PyOnceLock<Py<PyTuple>>,
+    event: Arc<HomedEvent>,
+    records: Lazy<Py<PyTuple>>,
 }
 
 impl PyEvent {
     fn new(event: Event) -> PyEvent {
+        PyEvent::homed(event, None)
+    }
+    fn homed(event: Event, home: Option<Recycler>) -> PyEvent {
         PyEvent {
-            event: Arc::new(event),
-            records: PyOnceLock::new(),
+            event: Arc::new(HomedEvent { event, home }),
+            records: Lazy::new(),
         }
+    }
+}
+
+/// The events one call completed, made into `AuditEvent` objects one at a
+/// time as they are iterated: a consumer that drops each event before taking
+/// the next keeps the Python heap (and the cyclic GC's young generation) small.
+#[pyclass(module = "auditlink._native", name = "EventBatch", frozen)]
+pub struct PyEventBatch {
+    events: Mutex<std::vec::IntoIter<Event>>,
+}
+
+impl PyEventBatch {
+    fn new(events: Vec<Event>) -> PyEventBatch {
+        PyEventBatch {
+            events: Mutex::new(events.into_iter()),
+        }
+    }
+}
+
+#[pymethods]
+impl PyEventBatch {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyEvent>>> {
+        let next = self.events.lock().unwrap_or_else(|p| p.into_inner()).next();
+        next.map(|e| Py::new(py, PyEvent::new(e))).transpose()
+    }
+    /// Events not taken yet.
+    fn __len__(&self) -> usize {
+        self.events.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -458,7 +618,7 @@ impl PyEvent {
     /// The records in arrival order (EOE is not kept: `complete` says it was seen).
     #[getter]
     fn records(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
-        let t = self.records.get_or_try_init(py, || -> PyResult<_> {
+        let t = self.records.get_or_try_make(|| -> PyResult<_> {
             let items: Vec<Py<PyRecord>> = (0..self.event.records.len())
                 .map(|i| Py::new(py, PyRecord::new(Src::InEvent(self.event.clone(), i))))
                 .collect::<PyResult<_>>()?;
@@ -513,7 +673,7 @@ impl PyEvent {
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         match other.cast::<PyEvent>() {
-            Ok(o) => *self.event == *o.get().event,
+            Ok(o) => self.event.event == o.get().event.event,
             Err(_) => false,
         }
     }
@@ -824,22 +984,22 @@ impl PyLogParser {
         })
     }
     /// Parse a chunk (any split); returns the events it completed.
-    fn feed<'py>(&self, py: Python<'py>, chunk: &[u8]) -> PyResult<Bound<'py, PyList>> {
+    fn feed(&self, py: Python<'_>, chunk: &[u8]) -> PyEventBatch {
         let out = py.detach(|| {
             let mut out = Vec::new();
             self.lock().feed(chunk, &mut out);
             out
         });
-        events_to_list(py, out)
+        PyEventBatch::new(out)
     }
     /// End of input: the last line without a line end, then every event in flight.
-    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    fn finish(&self, py: Python<'_>) -> PyEventBatch {
         let out = py.detach(|| {
             let mut out = Vec::new();
             self.lock().finish(&mut out);
             out
         });
-        events_to_list(py, out)
+        PyEventBatch::new(out)
     }
     /// Like `feed`, but returns the completed events as JSON lines.
     fn feed_json<'py>(&self, py: Python<'py>, chunk: &[u8]) -> Bound<'py, PyBytes> {
@@ -861,11 +1021,11 @@ impl PyLogParser {
     }
     /// The input has been idle for `seconds`: stream time runs on by that much,
     /// and the events now past the timeout are emitted (incomplete).
-    fn expire_idle<'py>(&self, py: Python<'py>, seconds: f64) -> PyResult<Bound<'py, PyList>> {
+    fn expire_idle(&self, seconds: f64) -> PyResult<PyEventBatch> {
         let idle = timeout_ms(seconds)?;
         let mut out = Vec::new();
         self.lock().expire_idle(idle, &mut out);
-        events_to_list(py, out)
+        Ok(PyEventBatch::new(out))
     }
     #[getter]
     fn lost(&self) -> u64 {
@@ -874,6 +1034,133 @@ impl PyLogParser {
     #[getter]
     fn records(&self) -> u64 {
         self.lock().records
+    }
+}
+
+// -------------------------------------------------------- log file reader
+
+/// Reads and parses a log file on a second thread (`records::pipeline`);
+/// iterating gives the events, made into `AuditEvent` objects one at a time.
+#[pyclass(module = "auditlink._native", name = "LogReader", frozen)]
+pub struct PyLogReader {
+    inner: Mutex<ReaderState>,
+}
+
+struct ReaderState {
+    reader: EventReader,
+    current: std::vec::IntoIter<Event>,
+}
+
+impl PyLogReader {
+    fn event(&self, py: Python<'_>, e: Event, home: Recycler) -> PyResult<Option<Py<PyEvent>>> {
+        Py::new(py, PyEvent::homed(e, Some(home))).map(Some)
+    }
+}
+
+/// What one step of `LogReader.__next__` found without the GIL.
+enum ReaderStep {
+    Event(Event, Recycler),
+    Wait,
+    End,
+}
+
+impl PyLogReader {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReaderState> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[pymethods]
+impl PyLogReader {
+    /// Start reading the open file `fd` (duplicated: the caller may close its
+    /// own) from its current offset to its end.
+    #[new]
+    #[pyo3(signature = (fd, max_in_flight=1024, timeout=2.0, chunk_size=1_048_576))]
+    fn new(fd: i32, max_in_flight: usize, timeout: f64, chunk_size: usize) -> PyResult<Self> {
+        if fd < 0 {
+            return Err(PyValueError::new_err("fd must be >= 0"));
+        }
+        if chunk_size == 0 {
+            return Err(PyValueError::new_err("chunk_size must be > 0"));
+        }
+        // SAFETY: `fd` is only borrowed for the duration of the dup call; the
+        // caller promised it is open. fcntl(F_DUPFD_CLOEXEC) reports EBADF if not.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let owned = rustix::io::fcntl_dupfd_cloexec(borrowed, 3)
+            .map_err(|e| PyErr::from(std::io::Error::from(e)))?;
+        let reader = EventReader::spawn(
+            std::fs::File::from(owned),
+            max_in_flight.max(1),
+            timeout_ms(timeout)?,
+            chunk_size,
+        )?;
+        Ok(PyLogReader {
+            inner: Mutex::new(ReaderState {
+                reader,
+                current: Vec::new().into_iter(),
+            }),
+        })
+    }
+    /// The next events as JSON lines (one per event), written with the GIL
+    /// released; None at the end. Not to be mixed with iteration.
+    fn next_json<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        const SLICE: Duration = Duration::from_millis(100);
+        loop {
+            let step = py.detach(|| -> std::io::Result<Option<Option<Vec<u8>>>> {
+                let mut st = self.lock();
+                let mut events: Vec<Event> = std::mem::take(&mut st.current).collect();
+                if events.is_empty() {
+                    match st.reader.next_batch(Some(SLICE))? {
+                        Next::Batch(b) => events = b,
+                        Next::Pending => return Ok(None),
+                        Next::End => return Ok(Some(None)),
+                    }
+                }
+                let out = json_lines(&events);
+                st.reader.recycler().recycle_all(events);
+                Ok(Some(Some(out)))
+            })?;
+            match step {
+                Some(Some(out)) => return Ok(Some(PyBytes::new(py, &out))),
+                Some(None) => return Ok(None),
+                None => py.check_signals()?,
+            }
+        }
+    }
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyEvent>>> {
+        // Fast path, GIL held: an event of the current batch. try_lock: the
+        // lock may be held by a thread waiting for the next batch (GIL released).
+        if let Ok(mut st) = self.inner.try_lock() {
+            if let Some(e) = st.current.next() {
+                let home = st.reader.recycler().clone();
+                drop(st);
+                return self.event(py, e, home);
+            }
+        }
+        const SLICE: Duration = Duration::from_millis(100);
+        loop {
+            let step = py.detach(|| -> std::io::Result<ReaderStep> {
+                let mut st = self.lock();
+                loop {
+                    if let Some(e) = st.current.next() {
+                        return Ok(ReaderStep::Event(e, st.reader.recycler().clone()));
+                    }
+                    match st.reader.next_batch(Some(SLICE))? {
+                        Next::Batch(b) => st.current = b.into_iter(),
+                        Next::Pending => return Ok(ReaderStep::Wait),
+                        Next::End => return Ok(ReaderStep::End),
+                    }
+                }
+            })?;
+            match step {
+                ReaderStep::Event(e, home) => return self.event(py, e, home),
+                ReaderStep::Wait => py.check_signals()?,
+                ReaderStep::End => return Ok(None),
+            }
+        }
     }
 }
 
@@ -951,6 +1238,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyEvent>()?;
     m.add_class::<PyReassembler>()?;
     m.add_class::<PyLogParser>()?;
+    m.add_class::<PyEventBatch>()?;
+    m.add_class::<PyLogReader>()?;
     m.add("RecordParseError", m.py().get_type::<RecordParseError>())?;
     m.add_function(wrap_pyfunction!(parse_record, m)?)?;
     m.add_function(wrap_pyfunction!(parse_log_line, m)?)?;

@@ -488,9 +488,7 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
 pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     // Fast path: printable ASCII without quote or backslash goes out as is.
-    if s.iter()
-        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
-    {
+    if is_plain_ascii(s) {
         out.extend_from_slice(s);
         out.push(b'"');
         return;
@@ -516,6 +514,33 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
         }
     }
     out.push(b'"');
+}
+
+/// Printable ASCII without `"` or `\\` (nothing to escape), eight bytes at a
+/// time: a byte below 0x20, from 0x7f up, or equal to `"` or `\\` sets the
+/// high bit of its lane in `flag` (SWAR; a carry out of an 0xff lane can only
+/// add a flag where one is set already).
+fn is_plain_ascii(s: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        let x = u64::from_le_bytes(a);
+        let flag = x.wrapping_sub(LO * 0x20) & !x & HI // < 0x20
+            | (x | x.wrapping_add(LO)) & HI // >= 0x7f
+            | zero_in(x ^ (LO * u64::from(b'"')))
+            | zero_in(x ^ (LO * u64::from(b'\\')));
+        if flag != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
 }
 
 fn escape_str(out: &mut Vec<u8>, s: &[u8]) {
@@ -604,4 +629,42 @@ pub fn event_to_json(ev: &Event, out: &mut Vec<u8>) {
 pub fn record_to_json(rec: &Record, out: &mut Vec<u8>) {
     let mut w = JsonWriter::new(out);
     emit_record(&mut w, rec);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn plain_naive(s: &[u8]) -> bool {
+        s.iter()
+            .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+    }
+
+    #[test]
+    fn plain_ascii_edges() {
+        for c in 0..=255u8 {
+            for pos in 0..17 {
+                let mut s = vec![b'a'; 17];
+                s[pos] = c;
+                assert_eq!(is_plain_ascii(&s), plain_naive(&s), "byte {c:#x} at {pos}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn plain_ascii_agrees_with_the_byte_loop(s in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(is_plain_ascii(&s), plain_naive(&s));
+        }
+        #[test]
+        fn plain_ascii_agrees_on_mostly_printable(s in "[ -~]{0,40}", c in any::<u8>(), at in 0usize..40) {
+            let mut b = s.into_bytes();
+            if !b.is_empty() {
+                let i = at % b.len();
+                b[i] = c;
+            }
+            prop_assert_eq!(is_plain_ascii(&b), plain_naive(&b));
+        }
+    }
 }

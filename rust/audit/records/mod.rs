@@ -10,6 +10,7 @@ pub mod interpret;
 pub mod json;
 pub mod names;
 pub mod parse;
+pub mod pipeline;
 pub mod reassemble;
 
 pub use interpret::{interpret, interpret_field, FieldKind};

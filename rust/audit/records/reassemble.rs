@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use super::parse::{types, Record, Timestamp};
 
 /// One audit event: the records that share a time stamp and serial.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Event {
     pub records: Vec<Record>,
     pub timestamp: Timestamp,
