@@ -4,10 +4,23 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ALLOWLIST := tools/stubtest-allowlist.txt
 
-.PHONY: help setup build status test test-rust test-python lint bench clean
+.PHONY: help deps setup build status test test-rust test-python lint bench clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+# The reference peers the tests compare against (Debian packages).
+DEB_PACKAGES := auditd python3-audit libaudit-dev libauparse-dev strace gcc
+
+deps: ## install the reference peers (auditctl, python3-audit, libaudit, ...) if missing
+	@if command -v auditctl >/dev/null && /usr/bin/python3 -c 'import audit' 2>/dev/null \
+	    && [ -e /usr/include/libaudit.h ] && [ -e /usr/include/auparse.h ] \
+	    && command -v strace >/dev/null && command -v gcc >/dev/null; then \
+	    echo "reference peers present: $$(auditctl -v)"; \
+	else \
+	    echo "installing $(DEB_PACKAGES)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	fi
 
 setup: $(VENV)/.ready ## create the venv with the pinned dev tools
 
@@ -23,7 +36,7 @@ build: setup ## build the Rust extension (release) into the venv
 status: build ## print the kernel's audit status (like auditctl -s; needs root)
 	$(PY) -m auditlink status
 
-test: build test-rust test-python ## all tests: cargo test, then pytest
+test: deps build test-rust test-python ## all tests: cargo test, then pytest (installs the peers first)
 
 test-rust:
 	cargo test

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import functools
 
 from auditlink import _native
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask
@@ -69,10 +69,19 @@ class AuditStatus:
 
     @classmethod
     def _from_tuple(cls, values: tuple[int, ...]) -> AuditStatus:
-        fields: dict[str, Any] = dict(zip(STATUS_FIELDS, values))
-        fields["mask"] = AuditStatusMask(fields["mask"])
-        fields["feature_bitmap"] = AuditFeatureBitmap(fields["feature_bitmap"])
-        return cls(**fields)
+        # The hot path of get_status(): fill the frozen instance's __dict__ directly
+        # (dataclass __init__ on a frozen class costs an object.__setattr__ per field).
+        status = cls.__new__(cls)
+        fields = status.__dict__
+        fields.update(zip(STATUS_FIELDS, values))
+        fields["mask"] = _mask(values[0])
+        fields["feature_bitmap"] = _features(values[8])
+        return status
+
+
+# The flag values seen are few (usually one each): convert each once.
+_mask = functools.lru_cache(maxsize=256)(AuditStatusMask)
+_features = functools.lru_cache(maxsize=256)(AuditFeatureBitmap)
 
 
 __all__ = ["AuditStatus"]

@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::netlink::message::{
     self, MessageRef, NetlinkMessage, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_REQUEST,
 };
-use crate::netlink::socket::{Datagrams, NetlinkSocket, Received, Transport, Waker};
+use crate::netlink::socket::{Datagrams, NetlinkSocket, Received, Transport, Waker, MAX_SLOTS};
 
 // Command message types from include/uapi/linux/audit.h.
 pub const AUDIT_GET: u16 = 1000;
@@ -271,9 +271,8 @@ enum Read {
     Woken,
 }
 
-/// Receive slots per client: up to this many datagrams per syscall, within
+/// Receive slots per client: up to MAX_SLOTS datagrams per syscall, within
 /// about 1 MiB of buffers.
-const RECV_SLOTS_MAX: usize = 32;
 const RECV_ARENA_BYTES: usize = 1 << 20;
 
 impl AuditClient {
@@ -310,7 +309,7 @@ impl AuditClient {
             transport.set_recv_buffer_size(size)?;
         }
         let wake = Waker::new()?;
-        let slots = (RECV_ARENA_BYTES / opts.read_buffer_size).clamp(1, RECV_SLOTS_MAX);
+        let slots = (RECV_ARENA_BYTES / opts.read_buffer_size).clamp(1, MAX_SLOTS);
         let state = State {
             reader_active: false,
             dg: Some(Datagrams::new(opts.read_buffer_size, slots)),

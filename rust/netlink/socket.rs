@@ -28,6 +28,9 @@ pub struct Received {
     pub sender: u32,
 }
 
+/// The most datagrams one [`Transport::recv_many`] call reads.
+pub const MAX_SLOTS: usize = 32;
+
 /// Receive slots for [`Transport::recv_many`]: `slots` buffers of `slot_size`
 /// bytes in one allocation, reused for every read, and what the last read put
 /// in them.
@@ -44,7 +47,7 @@ pub struct Datagrams {
 impl Datagrams {
     /// `slot_size` bounds one datagram (a longer one is reported truncated).
     pub fn new(slot_size: usize, slots: usize) -> Self {
-        let slots = slots.max(1);
+        let slots = slots.clamp(1, MAX_SLOTS);
         Datagrams {
             arena: vec![0; slot_size * slots],
             slot_size,
@@ -167,27 +170,22 @@ impl NetlinkSocket {
         let slots = into.slots();
         let slot_size = into.slot_size;
         let base = into.arena.as_mut_ptr();
-        // SAFETY: sockaddr_nl and mmsghdr are plain C structs for which all-zero
-        // bytes are a valid value.
-        let mut addrs: Vec<libc::sockaddr_nl> = vec![unsafe { std::mem::zeroed() }; slots];
-        let mut iovs: Vec<libc::iovec> = (0..slots)
-            .map(|i| libc::iovec {
-                // SAFETY: slot i lies inside the arena: i * slot_size + slot_size <= len.
-                iov_base: unsafe { base.add(i * slot_size) }.cast(),
-                iov_len: slot_size,
-            })
-            .collect();
-        let mut msgs: Vec<libc::mmsghdr> = (0..slots)
-            .map(|i| {
-                // SAFETY: see above (all-zero mmsghdr is valid).
-                let mut m: libc::mmsghdr = unsafe { std::mem::zeroed() };
-                m.msg_hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_nl).cast();
-                m.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as u32;
-                m.msg_hdr.msg_iov = &mut iovs[i];
-                m.msg_hdr.msg_iovlen = 1;
-                m
-            })
-            .collect();
+        // On the stack: no allocation per call.
+        // SAFETY: sockaddr_nl, iovec and mmsghdr are plain C structs for which
+        // all-zero bytes are a valid value.
+        let mut addrs: [libc::sockaddr_nl; MAX_SLOTS] = unsafe { std::mem::zeroed() };
+        let mut iovs: [libc::iovec; MAX_SLOTS] = unsafe { std::mem::zeroed() };
+        let mut msgs: [libc::mmsghdr; MAX_SLOTS] = unsafe { std::mem::zeroed() };
+        for i in 0..slots {
+            // SAFETY: slot i lies inside the arena: i * slot_size + slot_size <= len.
+            iovs[i].iov_base = unsafe { base.add(i * slot_size) }.cast();
+            iovs[i].iov_len = slot_size;
+            let hdr = &mut msgs[i].msg_hdr;
+            hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_nl).cast();
+            hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as u32;
+            hdr.msg_iov = &mut iovs[i];
+            hdr.msg_iovlen = 1;
+        }
         // SAFETY: `msgs` has `slots` entries, each pointing at its own iovec
         // (one arena slot of `slot_size` bytes) and sockaddr_nl, all alive and
         // unaliased for the duration of the call.
