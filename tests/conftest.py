@@ -8,7 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -106,3 +106,33 @@ def auditctl_status() -> dict[str, int]:
         if len(parts) >= 2 and parts[1].lstrip("-").isdigit():
             result[parts[0]] = int(parts[1])
     return result
+
+
+NOBODY = 65534
+
+
+def as_nobody(body: Callable[[], str]) -> str:
+    """Run ``body`` in a forked child that dropped to uid/gid 65534 (no capabilities)
+    and return the text it returned, or a description of what it raised."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never return into pytest
+        result = "child did not finish"
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            result = body()
+        except BaseException as e:
+            result = f"raised {type(e).__name__}: {e}"
+        finally:
+            os.write(w, result.encode())
+            os._exit(0)
+    os.close(w)
+    out = b""
+    while chunk := os.read(r, 4096):
+        out += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    return out.decode()

@@ -27,7 +27,7 @@ from auditlink import (
 )
 from auditlink.testing import NLMSG_ERROR
 
-from .conftest import auditctl_status
+from .conftest import as_nobody, auditctl_status
 
 pytestmark = pytest.mark.kernel
 
@@ -137,33 +137,16 @@ def test_set_pid_and_close_unregisters(kernel_state: object) -> None:
 
 def test_permission_error_when_unprivileged(kernel_state: object) -> None:
     """A child that dropped to uid 65534 gets EPERM as PermissionError."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = "unknown"
+
+    def body() -> str:
         try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            try:
-                with AuditClient() as c:
-                    c.get_status()
-                code = "no error"
-            except PermissionError as e:
-                code = f"PermissionError {e.errno} {isinstance(e, AuditError)}"
-            except BaseException as e:
-                code = f"other {type(e).__name__} {e}"
-        finally:
-            os.write(w, code.encode())
-            os._exit(0)
-    os.close(w)
-    out = b""
-    while chunk := os.read(r, 1024):
-        out += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    assert out.decode() == f"PermissionError {errno.EPERM} True"
+            with AuditClient() as c:
+                c.get_status()
+        except PermissionError as e:
+            return f"PermissionError {e.errno} {isinstance(e, AuditError)}"
+        return "no error"
+
+    assert as_nobody(body) == f"PermissionError {errno.EPERM} True"
 
 
 def _spawn_waiting_child(count: int) -> subprocess.Popen[bytes]:

@@ -24,6 +24,8 @@ import pytest
 from auditlink import AuditClient, AuditRule, MessageType, RawAuditMessage
 from auditlink.testing import KernelState
 
+from .conftest import as_nobody
+
 pytestmark = pytest.mark.kernel
 
 SEQ = re.compile(rb"^audit\(\d+\.\d+:(\d+)\)")
@@ -232,49 +234,21 @@ def test_receive_buffer_size_granted(kernel_state: KernelState) -> None:
 
 def test_receive_buffer_size_unprivileged_is_capped(kernel_state: KernelState) -> None:
     rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        result = "?"
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            with AuditClient(receive_buffer_size=rmem_max * 4) as c:
-                result = str(c.receive_buffer_size)
-        except BaseException as e:
-            result = f"error {e!r}"
-        finally:
-            os.write(w, result.encode())
-            os._exit(0)
-    os.close(w)
-    out = os.read(r, 200).decode()
-    os.close(r)
-    os.waitpid(pid, 0)
-    assert out == str(rmem_max * 2)
+
+    def body() -> str:
+        with AuditClient(receive_buffer_size=rmem_max * 4) as c:
+            return str(c.receive_buffer_size)
+
+    assert as_nobody(body) == str(rmem_max * 2)
 
 
 def test_multicast_needs_cap_audit_read(kernel_state: KernelState) -> None:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        result = "?"
+    def body() -> str:
         try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(65534)
-            os.setuid(65534)
-            try:
-                AuditClient.multicast().close()
-                result = "no error"
-            except PermissionError as e:
-                result = f"{e.errno} {e}"
-        finally:
-            os.write(w, result.encode())
-            os._exit(0)
-    os.close(w)
-    out = os.read(r, 500).decode()
-    os.close(r)
-    os.waitpid(pid, 0)
+            AuditClient.multicast().close()
+        except PermissionError as e:
+            return f"{e.errno} {e}"
+        return "no error"
+
+    out = as_nobody(body)
     assert out.startswith(f"{errno.EPERM} ") and "CAP_AUDIT_READ" in out

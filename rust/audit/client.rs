@@ -32,7 +32,9 @@ use crate::error::{Error, Result};
 use crate::netlink::message::{
     self, MessageRef, NetlinkMessage, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK, NLM_F_REQUEST,
 };
-use crate::netlink::socket::{Datagrams, NetlinkSocket, Received, Transport, Waker, MAX_SLOTS};
+use crate::netlink::socket::{
+    Datagrams, NetlinkSocket, Received, Transport, Wait, Waker, MAX_SLOTS,
+};
 
 // Command message types from include/uapi/linux/audit.h.
 pub const AUDIT_GET: u16 = 1000;
@@ -1084,18 +1086,10 @@ impl AuditClient {
                 Err(e) => return Err(Error::io("recv", e)),
             }
             // Nothing queued: poll the socket and the wake fd.
-            let timeout = match deadline {
-                None => None,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(Read::Nothing);
-                    }
-                    Some(left)
-                }
-            };
-            if self.wake.wait_readable(&self.transport, timeout)? {
-                return Ok(Read::Woken);
+            match self.wake.wait_until(&self.transport, deadline)? {
+                Wait::Ready => {}
+                Wait::Expired => return Ok(Read::Nothing),
+                Wait::Woken => return Ok(Read::Woken),
             }
         }
     }

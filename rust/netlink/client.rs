@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::netlink::message::{self, NetlinkMessage};
-use crate::netlink::socket::{NetlinkSocket, Transport, Waker};
+use crate::netlink::socket::{NetlinkSocket, Transport, Wait, Waker};
 
 /// Default read buffer: the page size in the seed API; 64 KiB here so that no
 /// netlink datagram a kernel family sends by default is cut short.
@@ -136,17 +136,9 @@ impl NetlinkClient {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::io("recv", e)),
             }
-            let timeout = match deadline {
-                None => None,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    Some(left)
-                }
-            };
-            self.wake.wait_readable(&self.transport, timeout)?;
+            if self.wake.wait_until(&self.transport, deadline)? == Wait::Expired {
+                return Ok(None);
+            }
         }
     }
 

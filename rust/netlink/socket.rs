@@ -6,7 +6,7 @@
 
 use std::io::{self, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::Duration;
+use std::time::Instant;
 
 use rustix::event::{EventfdFlags, PollFd, PollFlags, Timespec};
 use rustix::net::netlink::SocketAddrNetlink;
@@ -337,13 +337,22 @@ impl Waker {
         let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
     }
 
-    /// Wait until `socket` is readable, the timeout passes (None = no limit),
-    /// or [`Waker::wake`] was called; true in the last case.
-    pub fn wait_readable(&self, socket: &impl AsFd, timeout: Option<Duration>) -> Result<bool> {
-        let ts = timeout.map(|t| Timespec {
-            tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
-            tv_nsec: t.subsec_nanos().into(),
-        });
+    /// Wait until `socket` is readable, `deadline` passes (None = no limit), or
+    /// [`Waker::wake`] was called.
+    pub fn wait_until(&self, socket: &impl AsFd, deadline: Option<Instant>) -> Result<Wait> {
+        let ts = match deadline {
+            None => None,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(Wait::Expired);
+                }
+                Some(Timespec {
+                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
+                    tv_nsec: left.subsec_nanos().into(),
+                })
+            }
+        };
         let mut fds = [
             PollFd::new(socket, PollFlags::IN),
             PollFd::new(&self.fd, PollFlags::IN),
@@ -352,8 +361,23 @@ impl Waker {
             Ok(_) | Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(Error::io("poll", e)),
         }
-        Ok(!fds[1].revents().is_empty())
+        Ok(if !fds[1].revents().is_empty() {
+            Wait::Woken
+        } else {
+            Wait::Ready
+        })
     }
+}
+
+/// How [`Waker::wait_until`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// The socket may have data (or the poll was interrupted: look again).
+    Ready,
+    /// The deadline had passed.
+    Expired,
+    /// [`Waker::wake`] was called.
+    Woken,
 }
 
 /// Either transport; the client holds one of these.
