@@ -1,7 +1,11 @@
 """Command line: ``python -m auditlink <command>`` (also installed as ``auditlink``).
 
 Commands:
-  status    print the kernel's audit status, like ``auditctl -s`` (``--json`` for JSON)
+  status      print the kernel's audit status, like ``auditctl -s`` (``--json`` for JSON)
+  parse       an auditd log (file or ``-``) to JSON lines, one event per line
+  watch       become the audit daemon (or ``--multicast``) and print events as JSON lines
+  rules       list the kernel's rules, like ``auditctl -l``
+  load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check only)
   rules       list the kernel's rules, like ``auditctl -l``
   load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check it)
 """
