@@ -13,7 +13,7 @@ from typing import BinaryIO, TypeVar
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
-from auditlink._rules_client import RulesClientMixin
+from auditlink._rules_client import RulesClientMixin, _bool_flag, _wait
 from auditlink.enums import FailureMode, WaitMode
 from auditlink.errors import AuditError, _from_errno
 from auditlink.status import AuditStatus
@@ -30,12 +30,6 @@ DEFAULT_LINGER = 0.0005
 _ASYNC_RECHECK = 1.0
 """Seconds between re-checks of the queue while awaiting readability (records another
 thread's request wait queued do not make the socket readable)."""
-
-
-def _wait(wait: WaitMode) -> bool:
-    if not isinstance(wait, WaitMode):
-        raise TypeError(f"wait must be a WaitMode, got {wait!r}")
-    return wait is WaitMode.WAIT_FOR_REPLY
 
 
 def _u32(name: str, value: int) -> int:
@@ -191,9 +185,7 @@ class AuditClient(RulesClientMixin, _Closing):
 
     def set_enabled(self, enabled: bool, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
         """Turn auditing on or off (``auditctl -e 0|1``)."""
-        if not isinstance(enabled, (bool, int)) or int(enabled) not in (0, 1):
-            raise ValueError(f"enabled must be True or False, got {enabled!r}")
-        self._native.set_enabled(int(enabled), _wait(wait))
+        self._native.set_enabled(_bool_flag("enabled", enabled), _wait(wait))
 
     def set_immutable(self, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
         """Lock the audit configuration until reboot (``auditctl -e 2``).
