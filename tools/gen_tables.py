@@ -575,6 +575,7 @@ def render_message_types(t: Tables) -> str:
                 "pub(super) static LIBAUDIT_UNNAMED: &[u16]",
                 (str(m.number) for m in unnamed),
             ),
+            render_message_type_constants(t),
             rust_slice(
                 "Every name of MESSAGE_TYPES (canonical and aliases), sorted by name.",
                 "pub(super) static MESSAGE_TYPES_BY_NAME: &[(&str, u16)]",
@@ -587,6 +588,21 @@ def render_message_types(t: Tables) -> str:
             ),
         ],
     )
+
+
+def render_message_type_constants(t: Tables) -> str:
+    """``pub mod msg``: one constant per name of MESSAGE_TYPES (canonical and aliases)
+    and per range marker of the headers, so no other file retypes a number."""
+    consts = [(m.number, name) for m in t.message_types for name in m.names]
+    consts += header_range_markers()
+    body = "".join(f"    pub const {name}: u16 = {number};\n" for number, name in consts)
+    doc = rust_doc(
+        [
+            "Named message type numbers (`msg::SYSCALL`, `msg::ADD_RULE`): every name of",
+            "MESSAGE_TYPES, then the headers' range markers (`FIRST_EVENT`, ...).",
+        ]
+    )
+    return f"{doc}pub mod msg {{\n{body}}}\n"
 
 
 def render_machines(t: Tables) -> str:

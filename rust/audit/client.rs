@@ -19,6 +19,7 @@
 //! Every wait has a deadline; `shutdown()` (from any thread) wakes all waiters
 //! through an eventfd that readers poll beside the socket.
 
+use crate::audit::tables::msg;
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::os::fd::{AsFd, RawFd};
@@ -37,8 +38,6 @@ use crate::netlink::socket::{
 };
 
 // Command message types from include/uapi/linux/audit.h.
-pub const AUDIT_GET: u16 = 1000;
-pub const AUDIT_SET: u16 = 1001;
 /// NETLINK_AUDIT protocol number (include/uapi/linux/netlink.h).
 pub const NETLINK_AUDIT: u32 = 9;
 /// AUDIT_NLGRP_READLOG: the read-only multicast group (include/uapi/linux/audit.h).
@@ -672,14 +671,14 @@ impl AuditClient {
     // ------------------------------------------------------------ status calls
 
     pub fn get_status(&self) -> Result<AuditStatus> {
-        let payload = self.request_reply("get_status", AUDIT_GET, &[], AUDIT_GET)?;
+        let payload = self.request_reply("get_status", msg::GET, &[], msg::GET)?;
         AuditStatus::from_bytes(&payload)
-            .map_err(|e| Error::Malformed(format!("get_status: bad AUDIT_GET reply: {e}")))
+            .map_err(|e| Error::Malformed(format!("get_status: bad msg::GET reply: {e}")))
     }
 
     /// AUDIT_SET with only `mask` meaningful.
     pub fn set_status(&self, op: &str, status: &AuditStatus, wait: WaitMode) -> Result<u32> {
-        self.request_ack(op, AUDIT_SET, &status.to_bytes(), wait)
+        self.request_ack(op, msg::SET, &status.to_bytes(), wait)
     }
 
     fn set_one(
@@ -802,7 +801,7 @@ impl AuditClient {
         let mine = rustix::process::getpid().as_raw_nonzero().get() as u32;
         let seq = self.start(
             "unregister",
-            AUDIT_SET,
+            msg::SET,
             &AuditStatus {
                 mask: status::STATUS_PID,
                 ..Default::default()

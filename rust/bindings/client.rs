@@ -2,6 +2,7 @@
 //! half; the public class in python/auditlink/client.py wraps it),
 //! `NetlinkClient`, `RawAuditMessage`, `NetlinkMessage`, and the status codec.
 
+use crate::audit::tables::msg;
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -717,8 +718,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(status_from_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(status_to_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(netlink_error_errno, m)?)?;
-    m.add("AUDIT_GET", core::AUDIT_GET)?;
-    m.add("AUDIT_SET", core::AUDIT_SET)?;
+    m.add("msg::GET", core::msg::GET)?;
+    m.add("msg::SET", core::msg::SET)?;
     m.add("NETLINK_AUDIT", core::NETLINK_AUDIT)?;
     m.add("AUDIT_MESSAGE_MAX_LENGTH", core::AUDIT_MESSAGE_MAX_LENGTH)?;
     m.add("AUDIT_NLGRP_READLOG", core::AUDIT_NLGRP_READLOG)?;

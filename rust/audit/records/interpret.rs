@@ -7,13 +7,14 @@
 //! description, not copied. Known, deliberate differences are listed in
 //! docs/records.md.
 
+use crate::audit::tables::msg;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::auparse_tables as tables;
 use super::names;
-use super::parse::{types, Field, Record};
+use super::parse::{Field, Record};
 
 /// How a field is interpreted (auparse's `AUPARSE_TYPE_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +128,7 @@ fn is_hex_string(v: &[u8]) -> bool {
 /// auparse's `auparse_interp_adjust_type`: the record type can change a field's kind.
 pub fn field_kind(rtype: u16, name: &[u8], value: &[u8], quoted: bool) -> FieldKind {
     use FieldKind::*;
-    if rtype == types::EXECVE
+    if rtype == msg::EXECVE
         && name.first() == Some(&b'a')
         && name != b"argc"
         && !name.windows(4).any(|w| w == b"_len")
@@ -135,9 +136,9 @@ pub fn field_kind(rtype: u16, name: &[u8], value: &[u8], quoted: bool) -> FieldK
         return Escaped;
     }
     match (rtype, name) {
-        (types::AVC, b"saddr") => Unclassified,
-        (types::USER_TTY, b"msg") => Escaped,
-        (types::NETFILTER_PKT, b"saddr") => Addr,
+        (msg::AVC, b"saddr") => Unclassified,
+        (msg::USER_TTY, b"msg") => Escaped,
+        (msg::NETFILTER_PKT, b"saddr") => Addr,
         (_, b"acct") => {
             if quoted || is_hex_string(value) {
                 Escaped
@@ -145,11 +146,11 @@ pub fn field_kind(rtype: u16, name: &[u8], value: &[u8], quoted: bool) -> FieldK
                 Unclassified
             }
         }
-        (types::PATH, b"flags") => Flags,
-        (types::MQ_OPEN, b"mode") => ModeShort,
-        (types::CRYPTO_KEY_USER, b"fp") => Unclassified,
-        (types::ADD_GROUP | types::GRP_MGMT | types::DEL_GROUP, b"id") => Gid,
-        (types::TRUSTED_APP, _) => {
+        (msg::PATH, b"flags") => Flags,
+        (msg::MQ_OPEN, b"mode") => ModeShort,
+        (msg::CRYPTO_KEY_USER, b"fp") => Unclassified,
+        (msg::ADD_GROUP | msg::GRP_MGMT | msg::DEL_GROUP, b"id") => Gid,
+        (msg::TRUSTED_APP, _) => {
             if quoted {
                 Escaped
             } else if value.iter().all(u8::is_ascii_digit) {
@@ -160,7 +161,7 @@ pub fn field_kind(rtype: u16, name: &[u8], value: &[u8], quoted: bool) -> FieldK
                 Unclassified
             }
         }
-        (types::KERN_MODULE, b"name") => Escaped,
+        (msg::KERN_MODULE, b"name") => Escaped,
         _ => kind_by_name(name),
     }
 }

@@ -20,8 +20,9 @@
 
 use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
 use super::names;
-use super::parse::{types, Field, Record};
+use super::parse::{Field, Record};
 use super::reassemble::Event;
+use crate::audit::tables::msg;
 
 /// Receives the shape of an event or record.
 pub trait Sink {
@@ -41,7 +42,7 @@ pub trait Sink {
 fn is_list_type(t: u16) -> bool {
     matches!(
         t,
-        types::PATH | types::SOCKADDR | 1318 /* OBJ_PID */ | types::AVC | 1325 /* NETFILTER_CFG */ | 1334 /* BPF */
+        msg::PATH | msg::SOCKADDR | 1318 /* OBJ_PID */ | msg::AVC | 1325 /* NETFILTER_CFG */ | 1334 /* BPF */
     )
 }
 
@@ -418,7 +419,7 @@ pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
         }
         let same = || ev.records[i..].iter().filter(move |r| r.msg_type == t);
         sink.key(type_key(t).as_bytes());
-        if t == types::EXECVE {
+        if t == msg::EXECVE {
             let recs: Vec<&Record> = same().collect();
             emit_execve(sink, &recs, &mut buf);
         } else if is_list_type(t) || same().nth(1).is_some() {

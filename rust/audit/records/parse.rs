@@ -14,37 +14,11 @@
 //! closing quote even if it holds a space (auparse would cut it; the kernel never
 //! writes such a value, user-space senders may).
 
+use crate::audit::tables::msg;
 use std::fmt;
 
 /// ASCII group separator between the raw record and auditd's ENRICHED part.
 pub const ENRICHMENT_SEPARATOR: u8 = 0x1d;
-
-/// The record types a parser needs by number (include/uapi/linux/audit.h).
-pub mod types {
-    pub const SYSCALL: u16 = 1300;
-    pub const PATH: u16 = 1302;
-    pub const SOCKADDR: u16 = 1306;
-    pub const CWD: u16 = 1307;
-    pub const EXECVE: u16 = 1309;
-    pub const EOE: u16 = 1320;
-    pub const PROCTITLE: u16 = 1327;
-    pub const AVC: u16 = 1400;
-    pub const USER_AVC: u16 = 1107;
-    pub const USER_TTY: u16 = 1124;
-    pub const NETFILTER_PKT: u16 = 1324;
-    pub const MQ_OPEN: u16 = 1312;
-    pub const CRYPTO_KEY_USER: u16 = 2404;
-    pub const ADD_GROUP: u16 = 1116;
-    pub const DEL_GROUP: u16 = 1117;
-    pub const GRP_MGMT: u16 = 1132;
-    pub const TRUSTED_APP: u16 = 1121;
-    pub const KERN_MODULE: u16 = 1330;
-    pub const KERNEL: u16 = 2000;
-    pub const FIRST_EVENT: u16 = 1300;
-    pub const FIRST_ANOM_MSG: u16 = 2100;
-    pub const MAC_UNLBL_ALLOW: u16 = 1406;
-    pub const MAC_CALIPSO_DEL: u16 = 1419;
-}
 
 /// A byte range `start..end` into a record's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -442,7 +416,7 @@ fn build(
 ) -> Record {
     let sep = find_byte(&text[body_start..], ENRICHMENT_SEPARATOR).map(|p| body_start + p);
     let body_end = sep.unwrap_or(text.len());
-    let is_avc = msg_type == types::AVC || msg_type == types::USER_AVC;
+    let is_avc = msg_type == msg::AVC || msg_type == msg::USER_AVC;
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
         let (fields, enriched, side) = &mut *scratch;

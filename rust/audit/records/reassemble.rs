@@ -9,9 +9,10 @@
 //! are in flight, or on `flush()`. The kernel drops records under load, so
 //! missing EOEs and gaps are normal; lost serials are counted modulo 2^32.
 
+use crate::audit::tables::msg;
 use std::collections::VecDeque;
 
-use super::parse::{types, Record, Timestamp};
+use super::parse::{Record, Timestamp};
 
 /// One audit event: the records that share a time stamp and serial.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -33,9 +34,9 @@ impl Event {
 /// `au_check_events`: control and user-space messages (< 1300), user-space
 /// ranges >= 2100, AUDIT_KERNEL, the NetLabel config records.
 pub fn is_single_record_type(t: u16) -> bool {
-    !(types::FIRST_EVENT..types::FIRST_ANOM_MSG).contains(&t)
-        || t == types::KERNEL
-        || (types::MAC_UNLBL_ALLOW..=types::MAC_CALIPSO_DEL).contains(&t)
+    !(msg::FIRST_EVENT..msg::FIRST_ANOM_MSG).contains(&t)
+        || t == msg::KERNEL
+        || (msg::MAC_UNLBL_ALLOW..=msg::MAC_CALIPSO_DEL).contains(&t)
 }
 
 /// Most records one event may collect before it is cut (memory bound; a huge
@@ -193,8 +194,8 @@ impl Reassembler {
         let found = self.pending.iter().rposition(|p| p.key == key);
         match found {
             Some(i) => {
-                if t == types::EOE || t == types::PROCTITLE {
-                    let eoe = t == types::EOE;
+                if t == msg::EOE || t == msg::PROCTITLE {
+                    let eoe = t == msg::EOE;
                     if let Some(mut p) = self.pending.remove(i) {
                         if !eoe {
                             p.event.records.push(rec);
@@ -213,11 +214,11 @@ impl Reassembler {
                 }
             }
             None => {
-                if t == types::EOE && self.done.contains(&key) {
+                if t == msg::EOE && self.done.contains(&key) {
                     return;
                 }
                 self.loss.see(key.node, key.serial);
-                if t == types::EOE {
+                if t == msg::EOE {
                     // An EOE whose records we never saw: an empty, complete event
                     // would say nothing; keep it as a one-record event so the
                     // serial stays visible.
@@ -229,7 +230,7 @@ impl Reassembler {
                     });
                     return;
                 }
-                let single = is_single_record_type(t) || t == types::PROCTITLE;
+                let single = is_single_record_type(t) || t == msg::PROCTITLE;
                 let event = Event {
                     records: vec![rec],
                     timestamp: ts,
@@ -304,14 +305,14 @@ mod tests {
     fn eoe_completes_and_late_eoe_is_eaten() {
         let mut r = Reassembler::new(100, 2000);
         let mut out = Vec::new();
-        r.push(rec(types::SYSCALL, 10, 1), &mut out);
-        r.push(rec(types::PATH, 10, 1), &mut out);
+        r.push(rec(msg::SYSCALL, 10, 1), &mut out);
+        r.push(rec(msg::PATH, 10, 1), &mut out);
         assert!(out.is_empty());
-        r.push(rec(types::EOE, 10, 1), &mut out);
+        r.push(rec(msg::EOE, 10, 1), &mut out);
         assert_eq!(out.len(), 1);
         assert!(out[0].complete);
         assert_eq!(out[0].records.len(), 2);
-        r.push(rec(types::EOE, 10, 1), &mut out);
+        r.push(rec(msg::EOE, 10, 1), &mut out);
         assert_eq!(out.len(), 1);
     }
 
@@ -319,13 +320,13 @@ mod tests {
     fn proctitle_completes_as_in_auditd_logs() {
         let mut r = Reassembler::new(100, 2000);
         let mut out = Vec::new();
-        r.push(rec(types::SYSCALL, 10, 1), &mut out);
-        r.push(rec(types::PROCTITLE, 10, 1), &mut out);
+        r.push(rec(msg::SYSCALL, 10, 1), &mut out);
+        r.push(rec(msg::PROCTITLE, 10, 1), &mut out);
         assert_eq!(out.len(), 1);
         assert!(out[0].complete);
         assert_eq!(out[0].records.len(), 2);
         // The EOE behind it (live stream) is not a new event.
-        r.push(rec(types::EOE, 10, 1), &mut out);
+        r.push(rec(msg::EOE, 10, 1), &mut out);
         assert_eq!(out.len(), 1);
     }
 
@@ -333,11 +334,11 @@ mod tests {
     fn interleaved_events() {
         let mut r = Reassembler::new(100, 2000);
         let mut out = Vec::new();
-        r.push(rec(types::SYSCALL, 10, 1), &mut out);
-        r.push(rec(types::SYSCALL, 10, 2), &mut out);
-        r.push(rec(types::PATH, 10, 1), &mut out);
-        r.push(rec(types::EOE, 10, 2), &mut out);
-        r.push(rec(types::EOE, 10, 1), &mut out);
+        r.push(rec(msg::SYSCALL, 10, 1), &mut out);
+        r.push(rec(msg::SYSCALL, 10, 2), &mut out);
+        r.push(rec(msg::PATH, 10, 1), &mut out);
+        r.push(rec(msg::EOE, 10, 2), &mut out);
+        r.push(rec(msg::EOE, 10, 1), &mut out);
         assert_eq!(out.iter().map(|e| e.serial).collect::<Vec<_>>(), vec![2, 1]);
         assert_eq!(out[1].records.len(), 2);
         assert_eq!(r.lost(), 0);
@@ -347,10 +348,10 @@ mod tests {
     fn missing_eoe_times_out_in_stream_time() {
         let mut r = Reassembler::new(100, 2000);
         let mut out = Vec::new();
-        r.push(rec(types::SYSCALL, 10, 1), &mut out);
-        r.push(rec(types::SYSCALL, 11, 2), &mut out);
+        r.push(rec(msg::SYSCALL, 10, 1), &mut out);
+        r.push(rec(msg::SYSCALL, 11, 2), &mut out);
         assert!(out.is_empty());
-        r.push(rec(types::SYSCALL, 13, 3), &mut out);
+        r.push(rec(msg::SYSCALL, 13, 3), &mut out);
         assert_eq!(out.len(), 1);
         assert!(!out[0].complete);
         assert_eq!(out[0].serial, 1);
@@ -375,7 +376,7 @@ mod tests {
         let mut r = Reassembler::new(3, 2000);
         let mut out = Vec::new();
         for s in 1..=5 {
-            r.push(rec(types::SYSCALL, 10, s), &mut out);
+            r.push(rec(msg::SYSCALL, 10, s), &mut out);
         }
         assert_eq!(r.in_flight(), 3);
         assert_eq!(out.iter().map(|e| e.serial).collect::<Vec<_>>(), vec![1, 2]);

@@ -5,16 +5,8 @@
 //! AUDIT_MAKE_EQUIV). Structs from include/uapi/linux/audit.h.
 
 use crate::audit::client::{AuditClient, WaitMode};
+use crate::audit::tables::{is_user_message, msg};
 use crate::error::{Error, Result};
-
-pub const AUDIT_USER: u16 = 1005;
-pub const AUDIT_SIGNAL_INFO: u16 = 1010;
-pub const AUDIT_TRIM: u16 = 1014;
-pub const AUDIT_MAKE_EQUIV: u16 = 1015;
-pub const AUDIT_TTY_GET: u16 = 1016;
-pub const AUDIT_TTY_SET: u16 = 1017;
-pub const AUDIT_SET_FEATURE: u16 = 1018;
-pub const AUDIT_GET_FEATURE: u16 = 1019;
 
 /// `AUDIT_FEATURE_ONLY_UNSET_LOGINUID`.
 pub const FEATURE_ONLY_UNSET_LOGINUID: u32 = 0;
@@ -88,12 +80,8 @@ impl AuditFeatures {
 
 pub fn get_features(client: &AuditClient) -> Result<AuditFeatures> {
     let payload = AuditFeatures::default().to_bytes();
-    let reply = client.request_reply(
-        "get_features",
-        AUDIT_GET_FEATURE,
-        &payload,
-        AUDIT_GET_FEATURE,
-    )?;
+    let reply =
+        client.request_reply("get_features", msg::GET_FEATURE, &payload, msg::GET_FEATURE)?;
     AuditFeatures::from_bytes(&reply)
 }
 
@@ -102,7 +90,7 @@ pub fn set_feature(client: &AuditClient, feature: u32, value: bool, lock: bool) 
     client
         .request_ack(
             "set_feature",
-            AUDIT_SET_FEATURE,
+            msg::SET_FEATURE,
             &f.to_bytes(),
             WaitMode::WaitForReply,
         )
@@ -139,8 +127,7 @@ impl SignalInfo {
 }
 
 pub fn get_signal_info(client: &AuditClient) -> Result<SignalInfo> {
-    let reply =
-        client.request_reply("get_signal_info", AUDIT_SIGNAL_INFO, &[], AUDIT_SIGNAL_INFO)?;
+    let reply = client.request_reply("get_signal_info", msg::SIGNAL_INFO, &[], msg::SIGNAL_INFO)?;
     SignalInfo::from_bytes(&reply)
 }
 
@@ -175,7 +162,7 @@ impl TtyStatus {
 }
 
 pub fn get_tty_status(client: &AuditClient) -> Result<TtyStatus> {
-    let reply = client.request_reply("get_tty_status", AUDIT_TTY_GET, &[], AUDIT_TTY_GET)?;
+    let reply = client.request_reply("get_tty_status", msg::TTY_GET, &[], msg::TTY_GET)?;
     TtyStatus::from_bytes(&reply)
 }
 
@@ -183,17 +170,11 @@ pub fn set_tty_status(client: &AuditClient, status: TtyStatus) -> Result<()> {
     client
         .request_ack(
             "set_tty_status",
-            AUDIT_TTY_SET,
+            msg::TTY_SET,
             &status.to_bytes(),
             WaitMode::WaitForReply,
         )
         .map(drop)
-}
-
-/// Whether the kernel accepts `msg_type` from user space as a user message
-/// (`audit_netlink_ok`: AUDIT_USER and the two AUDIT_*_USER_MSG ranges).
-pub fn is_user_message_type(msg_type: u16) -> bool {
-    matches!(msg_type, AUDIT_USER | 1100..=1199 | 2100..=2999)
 }
 
 /// The payload libaudit's `audit_send_user_message` sends: the text and its
@@ -267,7 +248,7 @@ pub fn auditctl_message_text(message: &str) -> String {
 }
 
 pub fn send_user_message(client: &AuditClient, msg_type: u16, text: &[u8]) -> Result<()> {
-    if !is_user_message_type(msg_type) {
+    if !is_user_message(msg_type) {
         return Err(Error::InvalidArgument(format!(
             "message type {msg_type} is not a user message type (1005, 1100-1199, 2100-2999)"
         )));
@@ -285,7 +266,7 @@ pub fn send_user_message(client: &AuditClient, msg_type: u16, text: &[u8]) -> Re
 
 pub fn trim(client: &AuditClient) -> Result<()> {
     client
-        .request_ack("trim", AUDIT_TRIM, &[], WaitMode::WaitForReply)
+        .request_ack("trim", msg::TRIM, &[], WaitMode::WaitForReply)
         .map(drop)
 }
 
@@ -307,7 +288,7 @@ pub fn make_equivalent(client: &AuditClient, mount: &[u8], subtree: &[u8]) -> Re
     client
         .request_ack(
             "make_equivalent",
-            AUDIT_MAKE_EQUIV,
+            msg::MAKE_EQUIV,
             &payload,
             WaitMode::WaitForReply,
         )
@@ -364,10 +345,8 @@ mod tests {
     fn user_messages() {
         assert_eq!(user_message_payload(b"hello").unwrap(), b"hello\0");
         assert!(user_message_payload(b"a\0b").is_err());
-        assert!(
-            is_user_message_type(1005) && is_user_message_type(1100) && is_user_message_type(2999)
-        );
-        assert!(!is_user_message_type(1300) && !is_user_message_type(1000));
+        assert!(is_user_message(1005) && is_user_message(1100) && is_user_message(2999));
+        assert!(!is_user_message(1300) && !is_user_message(1000));
         assert_eq!(make_equivalent_payload(b"/a", b"/bc").unwrap().len(), 8 + 5);
         let t = auditctl_message_text("hello world");
         assert!(t.starts_with("text=hello world exe="), "{t}");

@@ -3,6 +3,7 @@
 //! `handle_request`; src/delete_all.c).
 
 use crate::audit::client::{AuditClient, WaitMode};
+use crate::audit::tables::msg;
 use crate::error::{Error, Result};
 
 use super::control;
@@ -12,21 +13,16 @@ use super::parse::Command;
 use super::rule::AuditRule;
 use super::RuleError;
 
-pub const AUDIT_ADD_RULE: u16 = 1011;
-pub const AUDIT_DEL_RULE: u16 = 1012;
-pub const AUDIT_LIST_RULES: u16 = 1013;
-
 /// Every rule in the kernel, in the kernel's order (lists in number order,
 /// each in rule order).
 pub fn list_rules(client: &AuditClient) -> Result<Vec<AuditRule>> {
-    let replies = client.request_dump("get_rules", AUDIT_LIST_RULES, &[])?;
+    let replies = client.request_dump("get_rules", msg::LIST_RULES, &[])?;
     replies
         .iter()
-        .filter(|m| m.msg_type == AUDIT_LIST_RULES)
+        .filter(|m| m.msg_type == msg::LIST_RULES)
         .map(|m| {
-            AuditRule::from_bytes(&m.payload).map_err(|e| {
-                Error::Malformed(format!("get_rules: bad AUDIT_LIST_RULES reply: {e}"))
-            })
+            AuditRule::from_bytes(&m.payload)
+                .map_err(|e| Error::Malformed(format!("get_rules: bad msg::LIST_RULES reply: {e}")))
         })
         .collect()
 }
@@ -34,14 +30,14 @@ pub fn list_rules(client: &AuditClient) -> Result<Vec<AuditRule>> {
 pub fn add_rule(client: &AuditClient, rule: &AuditRule, wait: WaitMode) -> Result<()> {
     let bytes = rule.to_bytes()?;
     client
-        .request_ack("add_rule", AUDIT_ADD_RULE, &bytes, wait)
+        .request_ack("add_rule", msg::ADD_RULE, &bytes, wait)
         .map(drop)
 }
 
 pub fn delete_rule(client: &AuditClient, rule: &AuditRule, wait: WaitMode) -> Result<()> {
     let bytes = rule.to_bytes()?;
     client
-        .request_ack("delete_rule", AUDIT_DEL_RULE, &bytes, wait)
+        .request_ack("delete_rule", msg::DEL_RULE, &bytes, wait)
         .map(drop)
 }
 
@@ -264,7 +260,7 @@ impl Batch {
         let lines = std::mem::take(&mut self.lines);
         let msgs: Vec<(u16, &[u8])> = lines
             .iter()
-            .map(|(_, b)| (AUDIT_ADD_RULE, b.as_slice()))
+            .map(|(_, b)| (msg::ADD_RULE, b.as_slice()))
             .collect();
         let stop_on_error = !report.ignore_errors;
         let outcomes = client.request_batch("add_rule", &msgs, stop_on_error);
@@ -449,8 +445,7 @@ fn execute(
         }
         Command::UserMessage(text) => {
             let text = control::auditctl_message_text(text);
-            control::send_user_message(client, control::AUDIT_USER, text.as_bytes())
-                .map_err(fail)?
+            control::send_user_message(client, msg::USER, text.as_bytes()).map_err(fail)?
         }
         // Flags handled while parsing, read-only queries, and commands
         // refused before execution.

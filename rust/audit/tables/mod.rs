@@ -19,7 +19,7 @@ mod gen_message_types;
 mod gen_syscalls;
 
 pub use gen_machines::Machine;
-pub use gen_message_types::{LIBAUDIT_VERSION, MESSAGE_TYPES};
+pub use gen_message_types::{msg, LIBAUDIT_VERSION, MESSAGE_TYPES};
 
 /// What a message type is used for.
 ///
@@ -63,6 +63,12 @@ pub fn message_type_kind(number: u16) -> MessageKind {
         1100..=1199 | 2100..=2999 => MessageKind::UserMessage,
         _ => MessageKind::KernelEvent,
     }
+}
+
+/// Whether the kernel accepts `number` from user space as a user message
+/// (`audit_netlink_ok()` in kernel/audit.c: `AUDIT_USER` and the two user ranges).
+pub fn is_user_message(number: u16) -> bool {
+    message_type_kind(number) == MessageKind::UserMessage
 }
 
 /// The canonical entry of a message type number, if the number is known.
