@@ -718,8 +718,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(status_from_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(status_to_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(netlink_error_errno, m)?)?;
-    m.add("msg::GET", core::msg::GET)?;
-    m.add("msg::SET", core::msg::SET)?;
+    m.add("AUDIT_GET", msg::GET)?;
+    m.add("AUDIT_SET", msg::SET)?;
     m.add("NETLINK_AUDIT", core::NETLINK_AUDIT)?;
     m.add("AUDIT_MESSAGE_MAX_LENGTH", core::AUDIT_MESSAGE_MAX_LENGTH)?;
     m.add("AUDIT_NLGRP_READLOG", core::AUDIT_NLGRP_READLOG)?;
