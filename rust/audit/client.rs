@@ -673,7 +673,7 @@ impl AuditClient {
     pub fn get_status(&self) -> Result<AuditStatus> {
         let payload = self.request_reply("get_status", msg::GET, &[], msg::GET)?;
         AuditStatus::from_bytes(&payload)
-            .map_err(|e| Error::Malformed(format!("get_status: bad msg::GET reply: {e}")))
+            .map_err(|e| Error::Malformed(format!("get_status: bad AUDIT_GET reply: {e}")))
     }
 
     /// AUDIT_SET with only `mask` meaningful.

@@ -21,8 +21,9 @@ pub fn list_rules(client: &AuditClient) -> Result<Vec<AuditRule>> {
         .iter()
         .filter(|m| m.msg_type == msg::LIST_RULES)
         .map(|m| {
-            AuditRule::from_bytes(&m.payload)
-                .map_err(|e| Error::Malformed(format!("get_rules: bad msg::LIST_RULES reply: {e}")))
+            AuditRule::from_bytes(&m.payload).map_err(|e| {
+                Error::Malformed(format!("get_rules: bad AUDIT_LIST_RULES reply: {e}"))
+            })
         })
         .collect()
 }
