@@ -348,7 +348,12 @@ def set_id_resolution(enabled: bool) -> None:
     names are cached). Off, ids print as numbers."""
 
 def receive_events(
-    client: _Any, reassembler: Reassembler, max_messages: int = 1024, timeout: float | None = None
+    client: _Any,
+    reassembler: Reassembler,
+    max_messages: int = 1024,
+    timeout: float | None = None,
+    *,
+    linger: float = 0.0005,
 ) -> list[AuditEvent]:
     """Receive records from ``client`` (GIL released), parse and reassemble them in
     Rust, and return the events completed — waiting up to ``timeout`` seconds (None:

@@ -6,9 +6,11 @@
 //! parsed record (built lazily where that saves work).
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use pyo3::exceptions::{PyKeyError, PyValueError};
+
+use crate::bindings::common;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -171,12 +173,7 @@ fn millis_now() -> u64 {
 }
 
 fn timeout_ms(timeout: f64) -> PyResult<u64> {
-    if !timeout.is_finite() || timeout < 0.0 {
-        return Err(PyValueError::new_err(format!(
-            "timeout must be >= 0 seconds, got {timeout}"
-        )));
-    }
-    Ok((timeout * 1000.0).round() as u64)
+    common::millis(timeout, "timeout")
 }
 
 // ---------------------------------------------------------------- timestamp
@@ -1057,13 +1054,6 @@ impl PyLogReader {
     }
 }
 
-/// What one step of `LogReader.__next__` found without the GIL.
-enum ReaderStep {
-    Event(Event, Recycler),
-    Wait,
-    End,
-}
-
 impl PyLogReader {
     fn lock(&self) -> std::sync::MutexGuard<'_, ReaderState> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -1077,17 +1067,10 @@ impl PyLogReader {
     #[new]
     #[pyo3(signature = (fd, max_in_flight=1024, timeout=2.0, chunk_size=1_048_576))]
     fn new(fd: i32, max_in_flight: usize, timeout: f64, chunk_size: usize) -> PyResult<Self> {
-        if fd < 0 {
-            return Err(PyValueError::new_err("fd must be >= 0"));
-        }
         if chunk_size == 0 {
             return Err(PyValueError::new_err("chunk_size must be > 0"));
         }
-        // SAFETY: `fd` is only borrowed for the duration of the dup call; the
-        // caller promised it is open. fcntl(F_DUPFD_CLOEXEC) reports EBADF if not.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        let owned = rustix::io::fcntl_dupfd_cloexec(borrowed, 3)
-            .map_err(|e| PyErr::from(std::io::Error::from(e)))?;
+        let owned = common::dup_fd(fd)?;
         let reader = EventReader::spawn(
             std::fs::File::from(owned),
             max_in_flight.max(1),
@@ -1104,28 +1087,21 @@ impl PyLogReader {
     /// The next events as JSON lines (one per event), written with the GIL
     /// released; None at the end. Not to be mixed with iteration.
     fn next_json<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        const SLICE: Duration = Duration::from_millis(100);
-        loop {
-            let step = py.detach(|| -> std::io::Result<Option<Option<Vec<u8>>>> {
-                let mut st = self.lock();
-                let mut events: Vec<Event> = std::mem::take(&mut st.current).collect();
-                if events.is_empty() {
-                    match st.reader.next_batch(Some(SLICE))? {
-                        Next::Batch(b) => events = b,
-                        Next::Pending => return Ok(None),
-                        Next::End => return Ok(Some(None)),
-                    }
+        let step = common::sliced(py, None, |slice| -> std::io::Result<_> {
+            let mut st = self.lock();
+            let mut events: Vec<Event> = std::mem::take(&mut st.current).collect();
+            if events.is_empty() {
+                match st.reader.next_batch(Some(slice))? {
+                    Next::Batch(b) => events = b,
+                    Next::Pending => return Ok(None),
+                    Next::End => return Ok(Some(None)),
                 }
-                let out = json_lines(&events);
-                st.reader.recycler().recycle_all(events);
-                Ok(Some(Some(out)))
-            })?;
-            match step {
-                Some(Some(out)) => return Ok(Some(PyBytes::new(py, &out))),
-                Some(None) => return Ok(None),
-                None => py.check_signals()?,
             }
-        }
+            let out = json_lines(&events);
+            st.reader.recycler().recycle_all(events);
+            Ok(Some(Some(out)))
+        })?;
+        Ok(step.flatten().map(|out| PyBytes::new(py, &out)))
     }
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
@@ -1140,26 +1116,22 @@ impl PyLogReader {
                 return self.event(py, e, home);
             }
         }
-        const SLICE: Duration = Duration::from_millis(100);
-        loop {
-            let step = py.detach(|| -> std::io::Result<ReaderStep> {
-                let mut st = self.lock();
-                loop {
-                    if let Some(e) = st.current.next() {
-                        return Ok(ReaderStep::Event(e, st.reader.recycler().clone()));
-                    }
-                    match st.reader.next_batch(Some(SLICE))? {
-                        Next::Batch(b) => st.current = b.into_iter(),
-                        Next::Pending => return Ok(ReaderStep::Wait),
-                        Next::End => return Ok(ReaderStep::End),
-                    }
+        let step = common::sliced(py, None, |slice| -> std::io::Result<_> {
+            let mut st = self.lock();
+            loop {
+                if let Some(e) = st.current.next() {
+                    return Ok(Some(Some((e, st.reader.recycler().clone()))));
                 }
-            })?;
-            match step {
-                ReaderStep::Event(e, home) => return self.event(py, e, home),
-                ReaderStep::Wait => py.check_signals()?,
-                ReaderStep::End => return Ok(None),
+                match st.reader.next_batch(Some(slice))? {
+                    Next::Batch(b) => st.current = b.into_iter(),
+                    Next::Pending => return Ok(None),
+                    Next::End => return Ok(Some(None)),
+                }
             }
+        })?;
+        match step.flatten() {
+            Some((e, home)) => self.event(py, e, home),
+            None => Ok(None),
         }
     }
 }
@@ -1172,63 +1144,44 @@ impl PyLogReader {
 /// time runs on by the idle time, so events whose end never comes are emitted
 /// (incomplete).
 #[pyfunction]
-#[pyo3(signature = (client, reassembler, max_messages=1024, timeout=None))]
+#[pyo3(signature = (client, reassembler, max_messages=1024, timeout=None, *, linger=common::DEFAULT_LINGER))]
 fn receive_events<'py>(
     py: Python<'py>,
     client: &Bound<'py, PyAuditClient>,
     reassembler: &Bound<'py, PyReassembler>,
     max_messages: usize,
     timeout: Option<f64>,
+    linger: f64,
 ) -> PyResult<Bound<'py, PyList>> {
-    const SLICE: Duration = Duration::from_millis(100);
     let c = client.get().client()?;
-    let deadline = match timeout {
-        None => None,
-        Some(t) => Some(Instant::now() + Duration::from_millis(timeout_ms(t)?)),
-    };
+    let timeout = common::timeout(timeout)?;
+    let linger = common::duration(linger, "linger")?;
     let reasm = reassembler.get();
     let mut batch = Batch::default();
-    loop {
-        let slice = match deadline {
-            None => SLICE,
-            Some(d) => SLICE.min(d.saturating_duration_since(Instant::now())),
-        };
-        let out = py.detach(|| -> crate::Result<Vec<Event>> {
-            c.receive_batch(
-                &mut batch,
-                max_messages.max(1),
-                Some(slice),
-                crate::audit::client::DEFAULT_LINGER,
-            )?;
-            let mut out = Vec::new();
-            let mut r = reasm.lock();
-            let mut last = reasm.last_arrival.lock().unwrap_or_else(|p| p.into_inner());
-            if batch.is_empty() {
-                // Stream time stands still while nothing arrives; let it run on
-                // by the idle time, so an event whose end never comes is emitted.
-                // (Not the wall clock: records delayed in the kernel's backlog
-                // carry old time stamps and must not expire on arrival.)
-                let idle = u64::try_from(last.elapsed().as_millis()).unwrap_or(u64::MAX);
-                let now = r.newest_ms().saturating_add(idle);
-                r.expire_at(now, &mut out);
-            } else {
-                *last = Instant::now();
-                for i in 0..batch.len() {
-                    if let Some((t, data)) = batch.get(i) {
-                        r.push(core::parse_payload_lenient(t, data), &mut out);
-                    }
+    let out = common::sliced(py, timeout, |slice| -> crate::Result<_> {
+        c.receive_batch(&mut batch, max_messages.max(1), Some(slice), linger)?;
+        let mut out = Vec::new();
+        let mut r = reasm.lock();
+        let mut last = reasm.last_arrival.lock().unwrap_or_else(|p| p.into_inner());
+        if batch.is_empty() {
+            // Stream time stands still while nothing arrives; let it run on
+            // by the idle time, so an event whose end never comes is emitted.
+            // (Not the wall clock: records delayed in the kernel's backlog
+            // carry old time stamps and must not expire on arrival.)
+            let idle = u64::try_from(last.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let now = r.newest_ms().saturating_add(idle);
+            r.expire_at(now, &mut out);
+        } else {
+            *last = Instant::now();
+            for i in 0..batch.len() {
+                if let Some((t, data)) = batch.get(i) {
+                    r.push(core::parse_payload_lenient(t, data), &mut out);
                 }
             }
-            Ok(out)
-        })?;
-        if !out.is_empty() {
-            return events_to_list(py, out);
         }
-        py.check_signals()?;
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(PyList::empty(py));
-        }
-    }
+        Ok((!out.is_empty()).then_some(out))
+    })?;
+    events_to_list(py, out.unwrap_or_default())
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
