@@ -6,7 +6,7 @@
 //! parsed record (built lazily where that saves work).
 
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::exceptions::{PyKeyError, PyValueError};
 
@@ -40,6 +40,23 @@ fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
         let p =
             pyo3::ffi::PyUnicode_DecodeUTF8(b.as_ptr().cast(), len, c"surrogateescape".as_ptr());
         Bound::from_owned_ptr_or_err(py, p)
+    }
+}
+
+/// str -> the bytes it stands for: UTF-8, with lone surrogates (what
+/// [`py_str`] makes of bytes that are not UTF-8) turned back into those bytes.
+fn str_bytes<'a>(s: &'a Bound<'_, PyString>) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+    use std::borrow::Cow;
+    match s.to_cow() {
+        Ok(Cow::Borrowed(b)) => Ok(Cow::Borrowed(b.as_bytes())),
+        Ok(Cow::Owned(o)) => Ok(Cow::Owned(o.into_bytes())),
+        Err(_) => {
+            let b = s.call_method1(
+                pyo3::intern!(s.py(), "encode"),
+                ("utf-8", "surrogateescape"),
+            )?;
+            Ok(Cow::Owned(b.cast::<PyBytes>()?.as_bytes().to_vec()))
+        }
     }
 }
 
@@ -219,6 +236,12 @@ impl PyTimestamp {
     /// The time as an aware `datetime` in UTC (exact: no float rounding).
     #[getter]
     fn datetime<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.sec > core::parse::MAX_DATETIME_SECONDS {
+            return Err(PyValueError::new_err(format!(
+                "time stamp {} is past the year 9999, beyond what datetime can show",
+                self.sec
+            )));
+        }
         static EPOCH: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
         let (epoch, timedelta) = EPOCH.get_or_try_init(py, || -> PyResult<_> {
             let dt = py.import("datetime")?;
@@ -331,8 +354,12 @@ impl PyRecord {
     }
     /// auparse's interpretation of the first field called `name`
     /// (`auparse_interpret_field`, default escaping); None if there is no such field.
-    fn interpret<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        core::interpret(self.rec(), name.as_bytes())
+    fn interpret<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyString>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        core::interpret(self.rec(), &str_bytes(name)?)
             .map(|v| py_str(py, &v))
             .transpose()
     }
@@ -462,7 +489,7 @@ impl PyFields {
             };
         }
         let value = match name.cast::<PyString>() {
-            Ok(n) => self.src.rec().get(n.to_cow()?.as_bytes()),
+            Ok(n) => self.src.rec().get(&str_bytes(n)?),
             Err(_) => {
                 name.hash()?; // an unhashable key is a TypeError, as with dict
                 None
@@ -478,7 +505,7 @@ impl PyFields {
             return d.contains(name);
         }
         Ok(match name.cast::<PyString>() {
-            Ok(n) => self.src.rec().get(n.to_cow()?.as_bytes()).is_some(),
+            Ok(n) => self.src.rec().get(&str_bytes(n)?).is_some(),
             Err(_) => {
                 name.hash()?;
                 false
@@ -803,11 +830,7 @@ impl Sink for PyBuilder<'_> {
 
 fn bytes_arg(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(s) = data.cast::<PyString>() {
-        return Ok(s
-            .call_method1("encode", ("utf-8", "surrogateescape"))?
-            .cast::<PyBytes>()?
-            .as_bytes()
-            .to_vec());
+        return Ok(str_bytes(s)?.into_owned());
     }
     if let Ok(b) = data.extract::<Vec<u8>>() {
         if data.cast::<PyList>().is_err() {
@@ -851,8 +874,6 @@ fn set_id_resolution(enabled: bool) {
 #[pyclass(module = "auditlink", name = "Reassembler", frozen)]
 pub struct PyReassembler {
     inner: Mutex<core::Reassembler>,
-    /// When the live stream last delivered a record (for `receive_events`).
-    last_arrival: Mutex<Instant>,
 }
 
 impl PyReassembler {
@@ -864,15 +885,20 @@ impl PyReassembler {
 #[pymethods]
 impl PyReassembler {
     #[new]
-    #[pyo3(signature = (max_in_flight=1024, timeout=2.0))]
-    fn new(max_in_flight: usize, timeout: f64) -> PyResult<Self> {
+    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false))]
+    fn new(max_in_flight: usize, timeout: f64, split_login: bool) -> PyResult<Self> {
         if max_in_flight == 0 {
             return Err(PyValueError::new_err("max_in_flight must be >= 1"));
         }
+        let mut r = core::Reassembler::new(max_in_flight, timeout_ms(timeout)?);
+        r.set_split_login(split_login);
         Ok(PyReassembler {
-            inner: Mutex::new(core::Reassembler::new(max_in_flight, timeout_ms(timeout)?)),
-            last_arrival: Mutex::new(Instant::now()),
+            inner: Mutex::new(r),
         })
+    }
+    #[getter]
+    fn split_login(&self) -> bool {
+        self.lock().split_login()
     }
     /// Add a record; returns the events it completed (or timed out).
     fn push<'py>(
@@ -962,6 +988,12 @@ impl PyLogParser {
     }
 }
 
+fn log_stream(max_in_flight: usize, timeout: f64, split_login: bool) -> PyResult<LogStream> {
+    let mut s = LogStream::new(max_in_flight.max(1), timeout_ms(timeout)?);
+    s.reassembler_mut().set_split_login(split_login);
+    Ok(s)
+}
+
 fn json_lines(events: &[Event]) -> Vec<u8> {
     let mut out = Vec::with_capacity(events.len() * 1024);
     for e in events {
@@ -974,10 +1006,10 @@ fn json_lines(events: &[Event]) -> Vec<u8> {
 #[pymethods]
 impl PyLogParser {
     #[new]
-    #[pyo3(signature = (max_in_flight=1024, timeout=2.0))]
-    fn new(max_in_flight: usize, timeout: f64) -> PyResult<Self> {
+    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false))]
+    fn new(max_in_flight: usize, timeout: f64, split_login: bool) -> PyResult<Self> {
         Ok(PyLogParser {
-            inner: Mutex::new(LogStream::new(max_in_flight.max(1), timeout_ms(timeout)?)),
+            inner: Mutex::new(log_stream(max_in_flight, timeout, split_login)?),
         })
     }
     /// Parse a chunk (any split); returns the events it completed.
@@ -1065,16 +1097,21 @@ impl PyLogReader {
     /// Start reading the open file `fd` (duplicated: the caller may close its
     /// own) from its current offset to its end.
     #[new]
-    #[pyo3(signature = (fd, max_in_flight=1024, timeout=2.0, chunk_size=1_048_576))]
-    fn new(fd: i32, max_in_flight: usize, timeout: f64, chunk_size: usize) -> PyResult<Self> {
+    #[pyo3(signature = (fd, max_in_flight=1024, timeout=2.0, chunk_size=1_048_576, *, split_login=false))]
+    fn new(
+        fd: i32,
+        max_in_flight: usize,
+        timeout: f64,
+        chunk_size: usize,
+        split_login: bool,
+    ) -> PyResult<Self> {
         if chunk_size == 0 {
             return Err(PyValueError::new_err("chunk_size must be > 0"));
         }
         let owned = common::dup_fd(fd)?;
-        let reader = EventReader::spawn(
+        let reader = EventReader::spawn_stream(
             std::fs::File::from(owned),
-            max_in_flight.max(1),
-            timeout_ms(timeout)?,
+            log_stream(max_in_flight, timeout, split_login)?,
             chunk_size,
         )?;
         Ok(PyLogReader {
@@ -1162,17 +1199,10 @@ fn receive_events<'py>(
         c.receive_batch(&mut batch, max_messages.max(1), Some(slice), linger)?;
         let mut out = Vec::new();
         let mut r = reasm.lock();
-        let mut last = reasm.last_arrival.lock().unwrap_or_else(|p| p.into_inner());
         if batch.is_empty() {
-            // Stream time stands still while nothing arrives; let it run on
-            // by the idle time, so an event whose end never comes is emitted.
-            // (Not the wall clock: records delayed in the kernel's backlog
-            // carry old time stamps and must not expire on arrival.)
-            let idle = u64::try_from(last.elapsed().as_millis()).unwrap_or(u64::MAX);
-            let now = r.newest_ms().saturating_add(idle);
-            r.expire_at(now, &mut out);
+            r.expire_idle_now(&mut out);
         } else {
-            *last = Instant::now();
+            r.arrived();
             for i in 0..batch.len() {
                 if let Some((t, data)) = batch.get(i) {
                     r.push(core::parse_payload_lenient(t, data), &mut out);
