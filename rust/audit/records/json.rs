@@ -19,10 +19,9 @@
 //! field (names for ids, syscalls, errnos, modes, socket addresses, ...).
 
 use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
-use super::names;
 use super::parse::{Field, Record};
 use super::reassemble::Event;
-use crate::audit::tables::msg;
+use crate::audit::tables::{self, msg};
 
 /// Receives the shape of an event or record.
 pub trait Sink {
@@ -42,13 +41,13 @@ pub trait Sink {
 fn is_list_type(t: u16) -> bool {
     matches!(
         t,
-        msg::PATH | msg::SOCKADDR | 1318 /* OBJ_PID */ | msg::AVC | 1325 /* NETFILTER_CFG */ | 1334 /* BPF */
+        msg::PATH | msg::SOCKADDR | msg::OBJ_PID | msg::AVC | msg::NETFILTER_CFG | msg::BPF
     )
 }
 
 /// The key a record type has in the event object.
 pub fn type_key(t: u16) -> std::borrow::Cow<'static, str> {
-    match names::message_type_name(t) {
+    match tables::message_type_name(t) {
         Some(n) => n.into(),
         None => format!("UNKNOWN[{t}]").into(),
     }

@@ -14,7 +14,7 @@
 //! closing quote even if it holds a space (auparse would cut it; the kernel never
 //! writes such a value, user-space senders may).
 
-use crate::audit::tables::msg;
+use crate::audit::tables::{self, msg};
 use std::fmt;
 
 /// ASCII group separator between the raw record and auditd's ENRICHED part.
@@ -125,7 +125,7 @@ pub struct Record {
     pub(crate) a0: u64,
     pub(crate) a1: u64,
     /// The machine of `arch` and the name of `syscall` on it (looked up once).
-    pub(crate) machine: Option<super::names::Machine>,
+    pub(crate) machine: Option<tables::Machine>,
     pub(crate) syscall_name: Option<&'static str>,
     error: Option<ParseError>,
 }
@@ -431,8 +431,8 @@ pub fn type_from_name(name: &[u8]) -> Result<u16, ParseError> {
     }
     let s = std::str::from_utf8(name)
         .map_err(|_| ParseError::UnknownTypeName(String::from_utf8_lossy(name).into_owned()))?;
-    let t = super::names::message_type_by_name(s)
-        .ok_or_else(|| ParseError::UnknownTypeName(s.to_owned()))?;
+    let t =
+        tables::message_type_by_name(s).ok_or_else(|| ParseError::UnknownTypeName(s.to_owned()))?;
     TYPE_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() < 64 {
@@ -566,9 +566,11 @@ fn gather_facts(rec: &mut Record) {
     rec.syscall = syscall;
     rec.a0 = a0;
     rec.a1 = a1;
-    rec.machine = arch.and_then(super::names::machine_for_audit_arch);
+    rec.machine = arch.and_then(tables::machine_for_audit_arch);
     rec.syscall_name = match (rec.machine, syscall) {
-        (Some(m), Some(nr)) => super::names::syscall_name(m, nr),
+        (Some(m), Some(nr)) => u32::try_from(nr)
+            .ok()
+            .and_then(|nr| tables::syscall_name(m, nr)),
         _ => None,
     };
 }
