@@ -298,35 +298,124 @@ class AuditClient(RulesClientMixin, _Closing):
         """
         return self._native.receive_batch(max_messages, timeout, linger=linger)
 
-    # records/events area (issue 4): the live stream as parsed events.
-
     def events(
         self,
         reassembler: Reassembler | None = None,
         *,
+        timeout: float | None = None,
         max_messages: int = 1024,
+        split_login: bool = False,
+        id_resolution: bool | None = None,
     ) -> Iterator[AuditEvent]:
         """The kernel's records parsed and grouped into :class:`~auditlink.AuditEvent`
-        objects, in the order they complete; runs until the client is closed.
+        objects, in the order they complete.
 
         Records go from the socket to the Rust parser and reassembler without
-        becoming Python objects first. Pass your own ``reassembler`` to choose
-        ``max_in_flight``/``timeout`` or to read its ``lost`` counter. An event whose
-        EOE does not come — in stream time, which also runs on while the socket is
-        quiet — within the reassembler's timeout comes out with ``complete == False``.
-        Malformed records never raise: they are kept with ``error`` set. Register
-        first (:meth:`set_pid`) or use a multicast client, or nothing arrives.
+        becoming Python objects first. An event whose end does not come — in stream
+        time, which also runs on while the socket is quiet — within the
+        reassembler's timeout comes out with ``complete == False``. Malformed
+        records never raise: they are kept with ``error`` set. Register first
+        (:meth:`set_pid`) or use a multicast client, or nothing arrives. Ends when
+        the client is closed (from any thread; the events still in flight come out
+        first) or when no event completes for ``timeout`` seconds. Ctrl-C raises
+        KeyboardInterrupt.
+
+        Arguments:
+            reassembler: your own :class:`~auditlink.Reassembler` (to choose
+                ``max_in_flight``/``timeout``/grouping or read its ``lost``
+                counter); by default a new one.
+            timeout: seconds to wait for the next event; None waits forever, 0
+                takes only what is there now.
+            max_messages: records taken from the socket per native call.
+            split_login: for the default reassembler: a LOGIN record is an
+                event of its own (auparse 3.0.9) instead of joining its syscall.
+            id_resolution: for the default reassembler: user and group names in
+                interpretations (True), numbers (False), or the process default.
+
+        Returns:
+            An iterator of :class:`~auditlink.AuditEvent`.
+
+        Raises:
+            ValueError: ``timeout`` negative or NaN, or grouping options given
+                together with a ``reassembler``.
+            AuditError: receiving failed.
         """
-        reasm = reassembler if reassembler is not None else Reassembler()
+        reasm = self._event_reassembler(reassembler, split_login, id_resolution)
         while True:
             try:
-                batch = _native.receive_events(self._native, reasm, max_messages, None)
+                batch = _native.receive_events(self._native, reasm, max_messages, timeout)
             except OSError:
                 if self.closed:
                     yield from reasm.flush()
                     return
                 raise
+            if not batch:
+                return
             yield from batch
+
+    async def events_async(
+        self,
+        reassembler: Reassembler | None = None,
+        *,
+        timeout: float | None = None,
+        max_messages: int = 1024,
+        split_login: bool = False,
+        id_resolution: bool | None = None,
+    ) -> AsyncIterator[AuditEvent]:
+        """``async for ev in client.events_async()``: :meth:`events` on the event loop.
+
+        Waits for the socket's readability (no thread), then receives, parses and
+        groups what it holds in one native call. Ends when the client is closed
+        (the events still in flight come out first) or when no event completes for
+        ``timeout`` seconds; cancelling the consuming task stops it cleanly. Events
+        whose end never comes are emitted while the socket is quiet, at most about
+        a second after their timeout.
+
+        Arguments:
+            reassembler, timeout, max_messages, split_login, id_resolution: as
+                for :meth:`events`.
+
+        Returns:
+            An async iterator of :class:`~auditlink.AuditEvent`.
+
+        Raises:
+            ValueError: ``timeout`` negative or NaN, or grouping options given
+                together with a ``reassembler``.
+            AuditError: receiving failed.
+        """
+        if timeout is not None and not timeout >= 0:
+            raise ValueError(f"timeout must be >= 0 seconds, got {timeout}")
+        reasm = self._event_reassembler(reassembler, split_login, id_resolution)
+        loop = asyncio.get_running_loop()
+        idle_deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            try:
+                batch = _native.receive_events(self._native, reasm, max_messages, 0)
+            except OSError:
+                if self.closed:
+                    for ev in reasm.flush():
+                        yield ev
+                    return
+                raise
+            if batch:
+                for ev in batch:
+                    yield ev
+                if timeout is not None:
+                    idle_deadline = loop.time() + timeout
+                continue
+            if idle_deadline is not None and loop.time() >= idle_deadline:
+                return
+            await self._readable(loop, idle_deadline)
+
+    @staticmethod
+    def _event_reassembler(
+        reassembler: Reassembler | None, split_login: bool, id_resolution: bool | None
+    ) -> Reassembler:
+        if reassembler is None:
+            return Reassembler(split_login=split_login, id_resolution=id_resolution)
+        if split_login or id_resolution is not None:
+            raise ValueError("split_login and id_resolution are options of the reassembler")
+        return reassembler
 
     def messages(
         self, timeout: float | None = None, *, batch_size: int = 1024

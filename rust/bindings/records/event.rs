@@ -9,6 +9,8 @@ use super::*;
 pub(super) struct HomedEvent {
     pub(super) event: Event,
     pub(super) home: Option<Recycler>,
+    /// Id lookups for this event and its records (None: the process default).
+    pub(super) ids: Option<bool>,
 }
 
 impl std::ops::Deref for HomedEvent {
@@ -34,29 +36,29 @@ pub struct PyEvent {
 }
 
 impl PyEvent {
-    pub(super) fn new(event: Event) -> PyEvent {
-        PyEvent::homed(event, None)
+    pub(super) fn new(event: Event, ids: Option<bool>) -> PyEvent {
+        PyEvent::homed(event, None, ids)
     }
-    pub(super) fn homed(event: Event, home: Option<Recycler>) -> PyEvent {
+    pub(super) fn homed(event: Event, home: Option<Recycler>, ids: Option<bool>) -> PyEvent {
         PyEvent {
-            event: Arc::new(HomedEvent { event, home }),
+            event: Arc::new(HomedEvent { event, home, ids }),
             records: Lazy::new(),
         }
     }
 }
 
-/// The events one call completed, made into `AuditEvent` objects one at a
-/// time as they are iterated: a consumer that drops each event before taking
-/// the next keeps the Python heap (and the cyclic GC's young generation) small.
+/// The events one call completed, made into `AuditEvent`s as iterated (docs: _native.pyi).
 #[pyclass(module = "auditlink._native", name = "EventBatch", frozen)]
 pub struct PyEventBatch {
     pub(super) events: Mutex<std::vec::IntoIter<Event>>,
+    pub(super) ids: Option<bool>,
 }
 
 impl PyEventBatch {
-    pub(super) fn new(events: Vec<Event>) -> PyEventBatch {
+    pub(super) fn new(events: Vec<Event>, ids: Option<bool>) -> PyEventBatch {
         PyEventBatch {
             events: Mutex::new(events.into_iter()),
+            ids,
         }
     }
 }
@@ -68,7 +70,8 @@ impl PyEventBatch {
     }
     pub(super) fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyEvent>>> {
         let next = self.events.lock().unwrap_or_else(|p| p.into_inner()).next();
-        next.map(|e| Py::new(py, PyEvent::new(e))).transpose()
+        next.map(|e| Py::new(py, PyEvent::new(e, self.ids)))
+            .transpose()
     }
     /// Events not taken yet.
     pub(super) fn __len__(&self) -> usize {
@@ -76,10 +79,14 @@ impl PyEventBatch {
     }
 }
 
-pub(super) fn events_to_list(py: Python<'_>, events: Vec<Event>) -> PyResult<Bound<'_, PyList>> {
+pub(super) fn events_to_list(
+    py: Python<'_>,
+    events: Vec<Event>,
+    ids: Option<bool>,
+) -> PyResult<Bound<'_, PyList>> {
     let list = PyList::empty(py);
     for e in events {
-        list.append(Py::new(py, PyEvent::new(e))?)?;
+        list.append(Py::new(py, PyEvent::new(e, ids))?)?;
     }
     Ok(list)
 }
@@ -91,7 +98,12 @@ impl PyEvent {
     pub(super) fn records(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
         let t = self.records.get_or_try_make(|| -> PyResult<_> {
             let items: Vec<Py<PyRecord>> = (0..self.event.records.len())
-                .map(|i| Py::new(py, PyRecord::new(Src::InEvent(self.event.clone(), i))))
+                .map(|i| {
+                    Py::new(
+                        py,
+                        PyRecord::new(Src::InEvent(self.event.clone(), i), self.event.ids),
+                    )
+                })
                 .collect::<PyResult<_>>()?;
             Ok(PyTuple::new(py, items)?.unbind())
         })?;
@@ -109,8 +121,7 @@ impl PyEvent {
     pub(super) fn node<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.event.node().map(|n| py_str(py, n)).transpose()
     }
-    /// True when the event's end was seen (its EOE, or a one-record type);
-    /// False when it was emitted on timeout, overflow or flush.
+    /// Whether the event's end was seen.
     #[getter]
     pub(super) fn complete(&self) -> bool {
         self.event.complete
@@ -118,13 +129,15 @@ impl PyEvent {
     /// The event in the documented shape, as Python objects.
     pub(super) fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let mut b = PyBuilder::new(py);
-        json::emit_event(&mut b, &self.event);
+        core::interpret::with_resolve_ids(self.event.ids, || json::emit_event(&mut b, &self.event));
         b.finish()
     }
     /// The event as one JSON object (one line, no line end).
     pub(super) fn to_json(&self) -> String {
         let mut out = Vec::with_capacity(1024);
-        json::event_to_json(&self.event, &mut out);
+        core::interpret::with_resolve_ids(self.event.ids, || {
+            json::event_to_json(&self.event, &mut out)
+        });
         String::from_utf8(out).unwrap_or_default()
     }
     pub(super) fn __len__(&self) -> usize {

@@ -69,23 +69,23 @@ fn bytes_arg(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
 
 /// Parse one netlink record payload (`audit(SEC.MS:SERIAL): fields`).
 #[pyfunction]
-#[pyo3(signature = (r#type, data))]
-fn parse_record(r#type: u16, data: &[u8]) -> PyResult<PyRecord> {
+#[pyo3(signature = (r#type, data, *, id_resolution=None))]
+fn parse_record(r#type: u16, data: &[u8], id_resolution: Option<bool>) -> PyResult<PyRecord> {
     let rec =
         core::parse_payload(r#type, data).map_err(|e| RecordParseError::new_err(e.to_string()))?;
-    Ok(PyRecord::new(Src::Own(Arc::new(rec))))
+    Ok(PyRecord::new(Src::Own(Arc::new(rec)), id_resolution))
 }
 
 /// Parse one auditd log line (RAW or ENRICHED format, optional `node=`).
 #[pyfunction]
-fn parse_log_line(line: &Bound<'_, PyAny>) -> PyResult<PyRecord> {
+#[pyo3(signature = (line, *, id_resolution=None))]
+fn parse_log_line(line: &Bound<'_, PyAny>, id_resolution: Option<bool>) -> PyResult<PyRecord> {
     let bytes = bytes_arg(line)?;
     let rec = core::parse_log_line(&bytes).map_err(|e| RecordParseError::new_err(e.to_string()))?;
-    Ok(PyRecord::new(Src::Own(Arc::new(rec))))
+    Ok(PyRecord::new(Src::Own(Arc::new(rec)), id_resolution))
 }
 
-/// Turn uid/gid name lookups on or off for interpretations (on by default;
-/// names are cached). Off, ids print as numbers.
+/// The process-wide default of id lookups in interpretations.
 #[pyfunction]
 fn set_id_resolution(enabled: bool) {
     core::interpret::set_resolve_ids(enabled);

@@ -8,6 +8,7 @@ use super::*;
 #[pyclass(module = "auditlink._native", name = "LogParser", frozen)]
 pub struct PyLogParser {
     pub(super) inner: Mutex<LogStream>,
+    pub(super) ids: Option<bool>,
 }
 
 impl PyLogParser {
@@ -26,22 +27,30 @@ pub(super) fn log_stream(
     Ok(s)
 }
 
-pub(super) fn json_lines(events: &[Event]) -> Vec<u8> {
+pub(super) fn json_lines(events: &[Event], ids: Option<bool>) -> Vec<u8> {
     let mut out = Vec::with_capacity(events.len() * 1024);
-    for e in events {
-        json::event_to_json(e, &mut out);
-        out.push(b'\n');
-    }
+    core::interpret::with_resolve_ids(ids, || {
+        for e in events {
+            json::event_to_json(e, &mut out);
+            out.push(b'\n');
+        }
+    });
     out
 }
 
 #[pymethods]
 impl PyLogParser {
     #[new]
-    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false))]
-    pub(super) fn new(max_in_flight: usize, timeout: f64, split_login: bool) -> PyResult<Self> {
+    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
+    pub(super) fn new(
+        max_in_flight: usize,
+        timeout: f64,
+        split_login: bool,
+        id_resolution: Option<bool>,
+    ) -> PyResult<Self> {
         Ok(PyLogParser {
             inner: Mutex::new(log_stream(max_in_flight, timeout, split_login)?),
+            ids: id_resolution,
         })
     }
     /// Parse a chunk (any split); returns the events it completed.
@@ -51,7 +60,7 @@ impl PyLogParser {
             self.lock().feed(chunk, &mut out);
             out
         });
-        PyEventBatch::new(out)
+        PyEventBatch::new(out, self.ids)
     }
     /// End of input: the last line without a line end, then every event in flight.
     pub(super) fn finish(&self, py: Python<'_>) -> PyEventBatch {
@@ -60,14 +69,14 @@ impl PyLogParser {
             self.lock().finish(&mut out);
             out
         });
-        PyEventBatch::new(out)
+        PyEventBatch::new(out, self.ids)
     }
     /// Like `feed`, but returns the completed events as JSON lines.
     pub(super) fn feed_json<'py>(&self, py: Python<'py>, chunk: &[u8]) -> Bound<'py, PyBytes> {
         let out = py.detach(|| {
             let mut evs = Vec::new();
             self.lock().feed(chunk, &mut evs);
-            json_lines(&evs)
+            json_lines(&evs, self.ids)
         });
         PyBytes::new(py, &out)
     }
@@ -76,17 +85,16 @@ impl PyLogParser {
         let out = py.detach(|| {
             let mut evs = Vec::new();
             self.lock().finish(&mut evs);
-            json_lines(&evs)
+            json_lines(&evs, self.ids)
         });
         PyBytes::new(py, &out)
     }
-    /// The input has been idle for `seconds`: stream time runs on by that much,
-    /// and the events now past the timeout are emitted (incomplete).
+    /// Stream time runs on by the idle time; returns the events that timed out.
     pub(super) fn expire_idle(&self, seconds: f64) -> PyResult<PyEventBatch> {
         let idle = timeout_ms(seconds)?;
         let mut out = Vec::new();
         self.lock().expire_idle(idle, &mut out);
-        Ok(PyEventBatch::new(out))
+        Ok(PyEventBatch::new(out, self.ids))
     }
     #[getter]
     pub(super) fn lost(&self) -> u64 {
@@ -100,11 +108,11 @@ impl PyLogParser {
 
 // -------------------------------------------------------- log file reader
 
-/// Reads and parses a log file on a second thread (`records::pipeline`);
-/// iterating gives the events, made into `AuditEvent` objects one at a time.
+/// A log file read and grouped on a second thread (docs: _native.pyi).
 #[pyclass(module = "auditlink._native", name = "LogReader", frozen)]
 pub struct PyLogReader {
     pub(super) inner: Mutex<ReaderState>,
+    pub(super) ids: Option<bool>,
 }
 
 pub(super) struct ReaderState {
@@ -119,7 +127,7 @@ impl PyLogReader {
         e: Event,
         home: Recycler,
     ) -> PyResult<Option<Py<PyEvent>>> {
-        Py::new(py, PyEvent::homed(e, Some(home))).map(Some)
+        Py::new(py, PyEvent::homed(e, Some(home), self.ids)).map(Some)
     }
 }
 
@@ -131,16 +139,16 @@ impl PyLogReader {
 
 #[pymethods]
 impl PyLogReader {
-    /// Start reading the open file `fd` (duplicated: the caller may close its
-    /// own) from its current offset to its end.
+    /// Start reading the open file `fd` (duplicated) to its end.
     #[new]
-    #[pyo3(signature = (fd, max_in_flight=1024, timeout=2.0, chunk_size=1_048_576, *, split_login=false))]
+    #[pyo3(signature = (fd, max_in_flight=1024, timeout=2.0, chunk_size=1_048_576, *, split_login=false, id_resolution=None))]
     pub(super) fn new(
         fd: i32,
         max_in_flight: usize,
         timeout: f64,
         chunk_size: usize,
         split_login: bool,
+        id_resolution: Option<bool>,
     ) -> PyResult<Self> {
         if chunk_size == 0 {
             return Err(PyValueError::new_err("chunk_size must be > 0"));
@@ -156,10 +164,10 @@ impl PyLogReader {
                 reader,
                 current: Vec::new().into_iter(),
             }),
+            ids: id_resolution,
         })
     }
-    /// The next events as JSON lines (one per event), written with the GIL
-    /// released; None at the end. Not to be mixed with iteration.
+    /// The next events as JSON lines; None at the end.
     pub(super) fn next_json<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let step = common::sliced(py, None, |slice| -> std::io::Result<_> {
             let mut st = self.lock();
@@ -171,7 +179,7 @@ impl PyLogReader {
                     Next::End => return Ok(Some(None)),
                 }
             }
-            let out = json_lines(&events);
+            let out = json_lines(&events, self.ids);
             st.reader.recycler().recycle_all(events);
             Ok(Some(Some(out)))
         })?;

@@ -4,8 +4,7 @@ use super::*;
 
 // ---------------------------------------------------------------- timestamp
 
-/// The time stamp of a record exactly as the kernel wrote it: whole seconds
-/// and milliseconds (`audit(1700000000.123:42)`), plus a UTC `datetime`.
+/// A record's time stamp as the kernel wrote it (docs: _native.pyi).
 #[pyclass(module = "auditlink", name = "AuditTimestamp", frozen, eq, ord, hash)]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PyTimestamp {
@@ -109,13 +108,16 @@ impl Src {
 pub struct PyRecord {
     pub(super) src: Src,
     pub(super) fields: Lazy<Py<PyFields>>,
+    /// Id lookups in interpretations (None: the process default).
+    pub(super) ids: Option<bool>,
 }
 
 impl PyRecord {
-    pub(super) fn new(src: Src) -> PyRecord {
+    pub(super) fn new(src: Src, ids: Option<bool>) -> PyRecord {
         PyRecord {
             src,
             fields: Lazy::new(),
+            ids,
         }
     }
     pub(super) fn rec(&self) -> &Record {
@@ -161,19 +163,18 @@ impl PyRecord {
     pub(super) fn error(&self) -> Option<String> {
         self.rec().error().map(ToString::to_string)
     }
-    /// auparse's interpretation of the first field called `name`
-    /// (`auparse_interpret_field`, default escaping); None if there is no such field.
+    /// auparse's interpretation of the first field called `name`.
     pub(super) fn interpret<'py>(
         &self,
         py: Python<'py>,
         name: &Bound<'py, PyString>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        core::interpret(self.rec(), &str_bytes(name)?)
+        let name = str_bytes(name)?;
+        core::interpret::with_resolve_ids(self.ids, || core::interpret(self.rec(), &name))
             .map(|v| py_str(py, &v))
             .transpose()
     }
-    /// Every field in order, duplicates included: `(name, value, interpretation)`
-    /// (what `ausearch -i` shows, field by field).
+    /// Every field in order: `(name, value, interpretation)`.
     pub(super) fn interpreted_fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let r = self.rec();
         let list = PyList::empty(py);
@@ -181,7 +182,7 @@ impl PyRecord {
         let mut names = name_cache(py);
         for f in r.fields() {
             buf.clear();
-            core::interpret_field(r, f, &mut buf);
+            core::interpret::with_resolve_ids(self.ids, || core::interpret_field(r, f, &mut buf));
             list.append(PyTuple::new(
                 py,
                 [
@@ -196,13 +197,13 @@ impl PyRecord {
     /// The record as the typed dict it has inside `AuditEvent.to_dict()`.
     pub(super) fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let mut b = PyBuilder::new(py);
-        json::emit_record(&mut b, self.rec());
+        core::interpret::with_resolve_ids(self.ids, || json::emit_record(&mut b, self.rec()));
         b.finish()
     }
     /// The record as one JSON object (see `to_dict`).
     pub(super) fn to_json(&self) -> String {
         let mut out = Vec::with_capacity(256);
-        json::record_to_json(self.rec(), &mut out);
+        core::interpret::with_resolve_ids(self.ids, || json::record_to_json(self.rec(), &mut out));
         String::from_utf8(out).unwrap_or_default()
     }
     pub(super) fn __repr__(&self) -> PyResult<String> {
@@ -233,12 +234,7 @@ impl PyRecord {
     }
 }
 
-/// The fields of a record: an ordered, read-only mapping name -> str. A name
-/// that occurs twice maps to its first value.
-///
-/// Backed by a dict built on first use of a whole-mapping operation (iteration,
-/// `keys`/`values`/`items`, equality), so walking every field runs at dict
-/// speed; a single lookup before that reads the record directly.
+/// The fields of a record as a read-only mapping (docs: _native.pyi).
 #[pyclass(module = "auditlink", name = "RecordFields", frozen, mapping)]
 pub struct PyFields {
     pub(super) src: Src,

@@ -4,12 +4,11 @@ use super::*;
 
 // -------------------------------------------------------------- reassembler
 
-/// Groups records into events by (node, timestamp, serial).
-///
-/// Thread safety: one instance may be shared; calls are serialized by a lock.
+/// Groups records into events (docs: _native.pyi).
 #[pyclass(module = "auditlink", name = "Reassembler", frozen)]
 pub struct PyReassembler {
     pub(super) inner: Mutex<core::Reassembler>,
+    pub(super) ids: Option<bool>,
 }
 
 impl PyReassembler {
@@ -21,8 +20,13 @@ impl PyReassembler {
 #[pymethods]
 impl PyReassembler {
     #[new]
-    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false))]
-    pub(super) fn new(max_in_flight: usize, timeout: f64, split_login: bool) -> PyResult<Self> {
+    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
+    pub(super) fn new(
+        max_in_flight: usize,
+        timeout: f64,
+        split_login: bool,
+        id_resolution: Option<bool>,
+    ) -> PyResult<Self> {
         if max_in_flight == 0 {
             return Err(PyValueError::new_err("max_in_flight must be >= 1"));
         }
@@ -30,6 +34,7 @@ impl PyReassembler {
         r.set_split_login(split_login);
         Ok(PyReassembler {
             inner: Mutex::new(r),
+            ids: id_resolution,
         })
     }
     #[getter]
@@ -45,10 +50,9 @@ impl PyReassembler {
         let rec = record.get().rec().clone();
         let mut out = Vec::new();
         self.lock().push(rec, &mut out);
-        events_to_list(py, out)
+        events_to_list(py, out, self.ids)
     }
-    /// Parse netlink messages (objects with `.type` and `.data`, e.g.
-    /// `RawAuditMessage`) and add them; malformed ones are kept with an error note.
+    /// Parse netlink messages (`.type`, `.data`) and add them.
     pub(super) fn push_messages<'py>(
         &self,
         py: Python<'py>,
@@ -69,10 +73,9 @@ impl PyReassembler {
                 r.push(rec, &mut out);
             }
         }
-        events_to_list(py, out)
+        events_to_list(py, out, self.ids)
     }
-    /// Emit (incomplete) the events older than `timeout` before `now`
-    /// (seconds since the epoch; default: the current time).
+    /// Emit the events older than the timeout before `now`.
     #[pyo3(signature = (now=None))]
     pub(super) fn expire<'py>(
         &self,
@@ -86,13 +89,13 @@ impl PyReassembler {
         };
         let mut out = Vec::new();
         self.lock().expire_at(now_ms, &mut out);
-        events_to_list(py, out)
+        events_to_list(py, out, self.ids)
     }
     /// Emit every event still in flight (incomplete), oldest first.
     pub(super) fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let mut out = Vec::new();
         self.lock().flush(&mut out);
-        events_to_list(py, out)
+        events_to_list(py, out, self.ids)
     }
     /// Serials that never arrived (gaps in the serial sequence, counted modulo 2^32).
     #[getter]
@@ -116,11 +119,7 @@ impl PyReassembler {
 
 // ------------------------------------------------------------ live stream
 
-/// Receive records from `client` (GIL released), parse and reassemble them in
-/// Rust, and return the events completed — waiting up to `timeout` seconds
-/// (None: until at least one event completes). While nothing arrives, stream
-/// time runs on by the idle time, so events whose end never comes are emitted
-/// (incomplete).
+/// The live stream received, parsed and grouped in Rust (docs: _native.pyi).
 #[pyfunction]
 #[pyo3(signature = (client, reassembler, max_messages=1024, timeout=None, *, linger=common::DEFAULT_LINGER))]
 pub(super) fn receive_events<'py>(
@@ -152,5 +151,5 @@ pub(super) fn receive_events<'py>(
         }
         Ok((!out.is_empty()).then_some(out))
     })?;
-    events_to_list(py, out.unwrap_or_default())
+    events_to_list(py, out.unwrap_or_default(), reasm.ids)
 }

@@ -1,6 +1,6 @@
 //! User and group ids as names (getpwuid/getgrgid, cached per thread), and whether to look them up.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -14,8 +14,33 @@ pub fn set_resolve_ids(on: bool) {
     RESOLVE_IDS.store(on, Ordering::Relaxed);
 }
 
+/// Whether ids are looked up on this thread now: the setting of the
+/// innermost [`with_resolve_ids`], else the process-wide default.
 pub fn resolve_ids() -> bool {
-    RESOLVE_IDS.load(Ordering::Relaxed)
+    RESOLVE_IDS_HERE
+        .with(Cell::get)
+        .unwrap_or_else(|| RESOLVE_IDS.load(Ordering::Relaxed))
+}
+
+thread_local! {
+    static RESOLVE_IDS_HERE: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// Run `f` with id lookups turned on or off on this thread (`None`: the
+/// process-wide default of [`set_resolve_ids`]), for objects that carry
+/// their own setting.
+pub fn with_resolve_ids<T>(on: Option<bool>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<bool>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            RESOLVE_IDS_HERE.with(|c| c.set(self.0));
+        }
+    }
+    if on.is_none() {
+        return f();
+    }
+    let _restore = Restore(RESOLVE_IDS_HERE.with(|c| c.replace(on)));
+    f()
 }
 
 thread_local! {
@@ -132,5 +157,19 @@ pub(super) fn print_uid(v: &[u8], base: u32, group: bool, out: &mut Vec<u8>) {
     match c_strtoul(v, base) {
         Ok(n) => uid_text(n as i32, group, out),
         Err(()) => conversion_error(v, out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scoped_setting_wins_over_the_default_and_ends_with_its_scope() {
+        let default = resolve_ids();
+        assert!(!with_resolve_ids(Some(false), resolve_ids));
+        assert!(with_resolve_ids(Some(true), resolve_ids));
+        assert_eq!(with_resolve_ids(None, resolve_ids), default);
+        assert_eq!(resolve_ids(), default);
     }
 }
