@@ -37,7 +37,8 @@ Group = tuple[tuple[object, ...], ...]
 def _auparse_available() -> bool:
     if not os.path.exists(SYSTEM_PYTHON):
         return False
-    return subprocess.run([SYSTEM_PYTHON, "-c", "import auparse"], capture_output=True).returncode == 0
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import auparse"], capture_output=True)
+    return probe.returncode == 0
 
 
 needs_auparse = pytest.mark.skipif(not _auparse_available(), reason="python3-audit not installed")
@@ -117,12 +118,21 @@ def concatenated_logs(tmp_path: Path) -> Path:
     return p
 
 
-LOGIN_LOG = b"""\
-type=LOGIN msg=audit(1700000000.100:42): pid=10 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1
-type=SYSCALL msg=audit(1700000000.100:42): arch=c000003e syscall=1 success=yes exit=4 a0=8 a1=7ffd a2=4 a3=0 items=0 ppid=1 pid=10 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm="sshd" exe="/usr/sbin/sshd" key=(null)
-type=PROCTITLE msg=audit(1700000000.100:42): proctitle=737368643A20726F6F74
-type=USER_START msg=audit(1700000000.200:43): pid=10 uid=0 auid=1000 ses=3 msg='op=PAM:session_open acct="root" exe="/usr/sbin/sshd" hostname=? addr=? terminal=ssh res=success'
-"""
+LOGIN_LOG = b"".join(
+    line + b"\n"
+    for line in [
+        b"type=LOGIN msg=audit(1700000000.100:42): pid=10 uid=0 subj=unconfined"
+        b" old-auid=4294967295 auid=1000 tty=(none) old-ses=4294967295 ses=3 res=1",
+        b"type=SYSCALL msg=audit(1700000000.100:42): arch=c000003e syscall=1 success=yes"
+        b" exit=4 a0=8 a1=7ffd a2=4 a3=0 items=0 ppid=1 pid=10 auid=1000 uid=0 gid=0"
+        b' euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm="sshd"'
+        b' exe="/usr/sbin/sshd" key=(null)',
+        b"type=PROCTITLE msg=audit(1700000000.100:42): proctitle=737368643A20726F6F74",
+        b"type=USER_START msg=audit(1700000000.200:43): pid=10 uid=0 auid=1000 ses=3"
+        b' msg=\'op=PAM:session_open acct="root" exe="/usr/sbin/sshd" hostname=?'
+        b" addr=? terminal=ssh res=success'",
+    ]
+)
 
 
 @needs_auparse

@@ -99,7 +99,7 @@ def test_output_grows_at_most_linearly_with_the_input(
 
 @pytest.mark.parametrize("build_dict_first", [False, True])
 def test_a_field_name_that_is_not_utf8_looks_itself_up(build_dict_first: bool) -> None:
-    rec = parse_log_line(b"type=USER_CMD msg=audit(1700000000.000:1): \xff=1 cwd=\"/\"")
+    rec = parse_log_line(b'type=USER_CMD msg=audit(1700000000.000:1): \xff=1 cwd="/"')
     if build_dict_first:
         assert list(rec.fields) == ["\udcff", "cwd"]
     assert "\udcff" in rec.fields
@@ -139,9 +139,9 @@ def test_a_time_past_year_9999_is_flagged_and_datetime_says_so_cleanly() -> None
     rec = ev.records[0]
     assert rec.error is not None and "9999" in rec.error
     with pytest.raises(ValueError, match="9999"):
-        rec.timestamp.datetime
+        _ = rec.timestamp.datetime
     with pytest.raises(ValueError):
-        AuditTimestamp(2**64 - 1, 999).datetime
+        _ = AuditTimestamp(2**64 - 1, 999).datetime
     last = AuditTimestamp(253402300799, 999).datetime
     assert (last.year, last.microsecond) == (9999, 999000)
     assert parse_log_line("type=CWD msg=audit(1700000000.123:1): cwd=/").error is None

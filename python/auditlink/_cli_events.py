@@ -84,9 +84,7 @@ def _parse_stream(src: BinaryIO, out: BinaryIO, timeout: float, split_login: boo
         fd = -1
     if fd >= 0:
         # A real file or pipe: read and parse on a second thread, write JSON here.
-        reader = _native.LogReader(
-            fd, 1024, timeout, DEFAULT_CHUNK_SIZE, split_login=split_login
-        )
+        reader = _native.LogReader(fd, 1024, timeout, DEFAULT_CHUNK_SIZE, split_login=split_login)
         while True:
             lines = reader.next_json()
             if lines is None:

@@ -121,7 +121,10 @@ impl PyReassembler {
 
 /// The live stream received, parsed and grouped in Rust (docs: _native.pyi).
 #[pyfunction]
-#[pyo3(signature = (client, reassembler, max_messages=1024, timeout=None, *, linger=common::DEFAULT_LINGER))]
+#[pyo3(
+    signature = (client, reassembler, max_messages=1024, timeout=None, *, linger=common::DEFAULT_LINGER),
+    text_signature = "(client, reassembler, max_messages=1024, timeout=None, *, linger=0.0005)"
+)]
 pub(super) fn receive_events<'py>(
     py: Python<'py>,
     client: &Bound<'py, PyAuditClient>,
