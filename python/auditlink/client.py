@@ -8,7 +8,7 @@ import errno as _errno
 import os
 import threading
 import types
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import BinaryIO, TypeVar
 
 from auditlink import _native
@@ -41,6 +41,7 @@ def _u32(name: str, value: int) -> int:
 
 
 _C = TypeVar("_C", bound="_Closing")
+_T = TypeVar("_T")
 
 
 class _Closing:
@@ -386,26 +387,13 @@ class AuditClient(RulesClientMixin, _Closing):
         if timeout is not None and not timeout >= 0:
             raise ValueError(f"timeout must be >= 0 seconds, got {timeout}")
         reasm = self._event_reassembler(reassembler, split_login, id_resolution)
-        loop = asyncio.get_running_loop()
-        idle_deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            try:
-                batch = _native.receive_events(self._native, reasm, max_messages, 0)
-            except OSError:
-                if self.closed:
-                    for ev in reasm.flush():
-                        yield ev
-                    return
-                raise
-            if batch:
-                for ev in batch:
-                    yield ev
-                if timeout is not None:
-                    idle_deadline = loop.time() + timeout
-                continue
-            if idle_deadline is not None and loop.time() >= idle_deadline:
-                return
-            await self._readable(loop, idle_deadline)
+        native = self._native
+
+        def take() -> list[AuditEvent]:
+            return _native.receive_events(native, reasm, max_messages, 0)
+
+        async for ev in self._drain_async(take, timeout, reasm.flush):
+            yield ev
 
     @staticmethod
     def _event_reassembler(
@@ -447,18 +435,38 @@ class AuditClient(RulesClientMixin, _Closing):
         client is closed (from another task or thread) or after ``timeout`` seconds
         without a record; cancelling the consuming task stops it cleanly.
         """
+        native = self._native
+
+        def take() -> list[RawAuditMessage]:
+            return native.receive_batch(batch_size, 0)
+
+        async for msg in self._drain_async(take, timeout, list):
+            yield msg
+
+    async def _drain_async(
+        self,
+        take: Callable[[], list[_T]],
+        timeout: float | None,
+        at_close: Callable[[], list[_T]],
+    ) -> AsyncIterator[_T]:
+        """What ``take()`` (a non-blocking native call) returns, batch by batch, on
+        the event loop: waits for readability between empty batches; ends after
+        ``timeout`` seconds without anything, or when the client is closed (then
+        with what ``at_close()`` returns)."""
         loop = asyncio.get_running_loop()
         idle_deadline = None if timeout is None else loop.time() + timeout
-        while not self.closed:
+        while True:
             try:
-                batch = self._native.receive_batch(batch_size, 0)
-            except AuditError as e:
-                if e.errno == _errno.EBADF and self.closed:
+                batch = take()
+            except OSError:
+                if self.closed:
+                    for item in at_close():
+                        yield item
                     return
                 raise
             if batch:
-                for msg in batch:
-                    yield msg
+                for item in batch:
+                    yield item
                 if timeout is not None:
                     idle_deadline = loop.time() + timeout
                 continue

@@ -57,11 +57,8 @@ pub(super) fn print_escaped(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
         return;
     }
     let start = out.len();
-    let src = if v.len() >= 2 && v[0] == b'0' && v[1] == b'0' {
-        &v[2..]
-    } else {
-        v
-    };
+    // A leading NUL (hex "00"): an abstract unix socket name; auparse skips it.
+    let src = v.strip_prefix(b"00").unwrap_or(v);
     if unhex_into(src, out) {
         cut_at_nul(out, start);
     } else {
@@ -85,11 +82,8 @@ pub(super) fn print_proctitle(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
         return;
     }
     let start = out.len();
-    let src = if v.len() >= 2 && v[0] == b'0' && v[1] == b'0' {
-        &v[2..]
-    } else {
-        v
-    };
+    // A leading NUL (hex "00"): an abstract unix socket name; auparse skips it.
+    let src = v.strip_prefix(b"00").unwrap_or(v);
     if !unhex_into(src, out) {
         out.truncate(start);
         out.extend_from_slice(v);

@@ -131,9 +131,7 @@ pub(super) fn print_socketcall(v: &[u8], out: &mut Vec<u8>) {
     match socketcall_name(u64::from(n as u32)).filter(|_| n as i32 >= 0) {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         None => {
-            out.extend_from_slice(b"unknown-socketcall(");
-            out.extend_from_slice(v);
-            out.push(b')');
+            unknown(out, "unknown-socketcall(", "", v);
         }
     }
 }
@@ -145,9 +143,7 @@ pub(super) fn print_socket_proto(v: &[u8], out: &mut Vec<u8>) {
     match names::protocol_name(u64::from(n as u32)) {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         None => {
-            out.extend_from_slice(b"unknown-proto(");
-            out.extend_from_slice(v);
-            out.push(b')');
+            unknown(out, "unknown-proto(", "", v);
         }
     }
 }

@@ -54,9 +54,31 @@ pub fn flush_id_cache() {
     GID_NAMES.with(|c| c.borrow_mut().clear());
 }
 
-pub(super) fn lookup_passwd(uid: u32) -> Option<Box<[u8]>> {
+/// Call a `get*id_r` function with a buffer that grows while it says ERANGE.
+/// `call` gets the buffer and returns the C return code and the name it
+/// found (a pointer into the buffer, or NULL).
+fn lookup_name(
+    mut call: impl FnMut(&mut [u8]) -> (libc::c_int, *const libc::c_char),
+) -> Option<Box<[u8]>> {
     let mut buf = vec![0u8; 1024];
     loop {
+        let (rc, name) = call(&mut buf);
+        if rc == libc::ERANGE && buf.len() < (1 << 20) {
+            buf.resize(buf.len() * 4, 0);
+            continue;
+        }
+        if rc != 0 || name.is_null() {
+            return None;
+        }
+        // SAFETY: on success the name is a NUL-terminated string inside `buf`,
+        // which is alive and unchanged here.
+        let name = unsafe { std::ffi::CStr::from_ptr(name) };
+        return Some(name.to_bytes().into());
+    }
+}
+
+pub(super) fn lookup_passwd(uid: u32) -> Option<Box<[u8]>> {
+    lookup_name(|buf| {
         // SAFETY: passwd is plain old data; getpwuid_r writes into `pwd` and `buf`
         // (whose length we pass) and sets `result` to &pwd or NULL.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
@@ -71,22 +93,13 @@ pub(super) fn lookup_passwd(uid: u32) -> Option<Box<[u8]>> {
                 &mut result,
             )
         };
-        if rc == libc::ERANGE && buf.len() < (1 << 20) {
-            buf.resize(buf.len() * 4, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
-        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-        return Some(name.to_bytes().into());
-    }
+        let found = !result.is_null();
+        (rc, if found { pwd.pw_name } else { std::ptr::null() })
+    })
 }
 
 pub(super) fn lookup_group(gid: u32) -> Option<Box<[u8]>> {
-    let mut buf = vec![0u8; 1024];
-    loop {
+    lookup_name(|buf| {
         // SAFETY: group is plain old data filled in by getgrgid_r.
         let mut grp: libc::group = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::group = std::ptr::null_mut();
@@ -100,17 +113,9 @@ pub(super) fn lookup_group(gid: u32) -> Option<Box<[u8]>> {
                 &mut result,
             )
         };
-        if rc == libc::ERANGE && buf.len() < (1 << 20) {
-            buf.resize(buf.len() * 4, 0);
-            continue;
-        }
-        if rc != 0 || result.is_null() || grp.gr_name.is_null() {
-            return None;
-        }
-        // SAFETY: on success gr_name points to a NUL-terminated string inside `buf`.
-        let name = unsafe { std::ffi::CStr::from_ptr(grp.gr_name) };
-        return Some(name.to_bytes().into());
-    }
+        let found = !result.is_null();
+        (rc, if found { grp.gr_name } else { std::ptr::null() })
+    })
 }
 
 pub(super) fn uid_text(id: i32, group: bool, out: &mut Vec<u8>) {

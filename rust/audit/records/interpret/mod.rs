@@ -258,9 +258,7 @@ fn interpret_kind(rec: &Record, kind: FieldKind, v: &[u8], quoted: bool, out: &m
             Ok(n) => match names::filter_list_name(u64::from(n as i32 as u32)) {
                 Some(s) => out.extend_from_slice(s.as_bytes()),
                 None => {
-                    out.extend_from_slice(b"unknown-list(");
-                    out.extend_from_slice(v);
-                    out.push(b')');
+                    unknown(out, "unknown-list(", "", v);
                 }
             },
             Err(()) => conversion_error(v, out),
@@ -285,9 +283,7 @@ fn interpret_kind(rec: &Record, kind: FieldKind, v: &[u8], quoted: bool, out: &m
             Ok(n) => match names::seccomp_action_name(n & 0x7fff_0000) {
                 Some(s) => out.extend_from_slice(s.as_bytes()),
                 None => {
-                    out.extend_from_slice(b"unknown-seccomp-code(");
-                    out.extend_from_slice(v);
-                    out.push(b')');
+                    unknown(out, "unknown-seccomp-code(", "", v);
                 }
             },
             Err(()) => conversion_error(v, out),
@@ -309,9 +305,7 @@ fn interpret_kind(rec: &Record, kind: FieldKind, v: &[u8], quoted: bool, out: &m
             Ok(n) => match names::nfproto_name(u64::from(n as u32)) {
                 Some(s) => out.extend_from_slice(s.as_bytes()),
                 None => {
-                    out.extend_from_slice(b"unknown-netfilter-protocol(");
-                    out.extend_from_slice(v);
-                    out.push(b')');
+                    unknown(out, "unknown-netfilter-protocol(", "", v);
                 }
             },
             Err(()) => conversion_error(v, out),

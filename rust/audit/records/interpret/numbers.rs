@@ -111,9 +111,7 @@ pub(super) fn print_arch(v: &[u8], out: &mut Vec<u8>) {
     {
         Some(m) => out.extend_from_slice(m.name().as_bytes()),
         None => {
-            out.extend_from_slice(b"unknown-elf-type(");
-            out.extend_from_slice(v);
-            out.push(b')');
+            unknown(out, "unknown-elf-type(", "", v);
         }
     }
 }
@@ -272,9 +270,7 @@ pub(super) fn print_socket_domain(v: &[u8], out: &mut Vec<u8>) {
     match names::family_name(n as i32 as u32) {
         Some(s) => out.extend_from_slice(s.as_bytes()),
         None => {
-            out.extend_from_slice(b"unknown-family(0x");
-            out.extend_from_slice(v);
-            out.push(b')');
+            unknown(out, "unknown-family(", "0x", v);
         }
     }
 }
@@ -293,9 +289,7 @@ pub(super) fn print_socket_type(v: &[u8], out: &mut Vec<u8>) {
         6 => "SOCK_DCCP",
         10 => "SOCK_PACKET",
         _ => {
-            out.extend_from_slice(b"unknown-type(");
-            out.extend_from_slice(v);
-            out.push(b')');
+            unknown(out, "unknown-type(", "", v);
             return;
         }
     };
