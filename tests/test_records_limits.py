@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import pwd
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -157,7 +158,7 @@ def _named_uid() -> tuple[int, str]:
     pytest.skip("no named non-root user on this machine")
 
 
-def test_id_resolution_is_a_parameter_of_what_makes_records() -> None:
+def test_id_resolution_is_a_parameter_of_what_makes_records(tmp_path: Path) -> None:
     uid, name = _named_uid()
     line = f"type=USER_CMD msg=audit(1700000000.000:1): pid=1 uid={uid} res=success"
     assert parse_log_line(line, id_resolution=True).interpret("uid") == name
@@ -170,3 +171,8 @@ def test_id_resolution_is_a_parameter_of_what_makes_records() -> None:
     assert on.records[0].interpret("uid") == name
     assert json.loads(off.to_json())["USER_CMD"].get("UID") in (None, str(uid))
     assert json.loads(on.to_json())["USER_CMD"]["UID"] == name
+    log = tmp_path / "audit.log"
+    log.write_text(line + "\n")
+    (threaded,) = read_events(log, id_resolution=False)  # read on a second thread
+    assert threaded.records[0].interpret("uid") == str(uid)
+    assert "UID" not in json.loads(threaded.to_json())["USER_CMD"]

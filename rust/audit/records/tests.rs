@@ -186,6 +186,23 @@ fn log_stream_in_odd_chunks() {
     }
 }
 
+#[test]
+fn odd_time_stamps_are_read_and_flagged() {
+    for (digits, msec) in [("5", 500), ("1234", 123), ("05", 50), ("000", 0)] {
+        let line = format!("type=CWD msg=audit(1700000000.{digits}:1): cwd=/");
+        let rec = parse_log_line_lenient(line.as_bytes());
+        assert_eq!(rec.timestamp, Timestamp { sec: 1_700_000_000, msec }, "{digits}");
+        assert_eq!(rec.get(b"cwd"), Some(&b"/"[..]));
+        assert_eq!(rec.error().is_some(), digits.len() != 3, "{digits}");
+        assert_eq!(parse_log_line(line.as_bytes()).is_err(), digits.len() != 3);
+    }
+    let late = parse_payload_lenient(1307, b"audit(253402300800.000:1): cwd=/");
+    assert!(late.error().is_some_and(|e| e.to_string().contains("9999")));
+    assert!(parse_payload(1307, b"audit(253402300799.999:1): cwd=/").is_ok());
+    assert!(parse_payload(1307, b"audit(1.:1): cwd=/").is_err());
+    assert!(parse_payload(1307, b"audit(1.x:1): cwd=/").is_err());
+}
+
 mod props {
     use super::super::*;
     use proptest::prelude::*;

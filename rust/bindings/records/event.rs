@@ -65,16 +65,16 @@ impl PyEventBatch {
 
 #[pymethods]
 impl PyEventBatch {
-    pub(super) fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
-    pub(super) fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyEvent>>> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyEvent>>> {
         let next = self.events.lock().unwrap_or_else(|p| p.into_inner()).next();
         next.map(|e| Py::new(py, PyEvent::new(e, self.ids)))
             .transpose()
     }
     /// Events not taken yet.
-    pub(super) fn __len__(&self) -> usize {
+    fn __len__(&self) -> usize {
         self.events.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
@@ -95,7 +95,7 @@ pub(super) fn events_to_list(
 impl PyEvent {
     /// The records in arrival order (EOE is not kept: `complete` says it was seen).
     #[getter]
-    pub(super) fn records(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
+    fn records(&self, py: Python<'_>) -> PyResult<Py<PyTuple>> {
         let t = self.records.get_or_try_make(|| -> PyResult<_> {
             let items: Vec<Py<PyRecord>> = (0..self.event.records.len())
                 .map(|i| {
@@ -110,43 +110,43 @@ impl PyEvent {
         Ok(t.clone_ref(py))
     }
     #[getter]
-    pub(super) fn serial(&self) -> u64 {
+    fn serial(&self) -> u64 {
         self.event.serial
     }
     #[getter]
-    pub(super) fn timestamp(&self) -> PyTimestamp {
+    fn timestamp(&self) -> PyTimestamp {
         self.event.timestamp.into()
     }
     #[getter]
-    pub(super) fn node<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn node<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.event.node().map(|n| py_str(py, n)).transpose()
     }
     /// Whether the event's end was seen.
     #[getter]
-    pub(super) fn complete(&self) -> bool {
+    fn complete(&self) -> bool {
         self.event.complete
     }
     /// The event in the documented shape, as Python objects.
-    pub(super) fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let mut b = PyBuilder::new(py);
         core::interpret::with_resolve_ids(self.event.ids, || json::emit_event(&mut b, &self.event));
         b.finish()
     }
     /// The event as one JSON object (one line, no line end).
-    pub(super) fn to_json(&self) -> String {
+    fn to_json(&self) -> String {
         let mut out = Vec::with_capacity(1024);
         core::interpret::with_resolve_ids(self.event.ids, || {
             json::event_to_json(&self.event, &mut out)
         });
         String::from_utf8(out).unwrap_or_default()
     }
-    pub(super) fn __len__(&self) -> usize {
+    fn __len__(&self) -> usize {
         self.event.records.len()
     }
-    pub(super) fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(self.records(py)?.into_bound(py).try_iter()?.into_any())
     }
-    pub(super) fn __repr__(&self) -> String {
+    fn __repr__(&self) -> String {
         format!(
             "<AuditEvent timestamp={} serial={} records={} complete={}>",
             self.event.timestamp,
@@ -155,13 +155,13 @@ impl PyEvent {
             if self.event.complete { "True" } else { "False" }
         )
     }
-    pub(super) fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         match other.cast::<PyEvent>() {
             Ok(o) => self.event.event == o.get().event.event,
             Err(_) => false,
         }
     }
-    pub(super) fn __hash__(&self) -> u64 {
+    fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.event.timestamp.hash(&mut h);

@@ -42,7 +42,7 @@ pub(super) fn json_lines(events: &[Event], ids: Option<bool>) -> Vec<u8> {
 impl PyLogParser {
     #[new]
     #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
-    pub(super) fn new(
+    fn new(
         max_in_flight: usize,
         timeout: f64,
         split_login: bool,
@@ -54,7 +54,7 @@ impl PyLogParser {
         })
     }
     /// Parse a chunk (any split); returns the events it completed.
-    pub(super) fn feed(&self, py: Python<'_>, chunk: &[u8]) -> PyEventBatch {
+    fn feed(&self, py: Python<'_>, chunk: &[u8]) -> PyEventBatch {
         let out = py.detach(|| {
             let mut out = Vec::new();
             self.lock().feed(chunk, &mut out);
@@ -63,7 +63,7 @@ impl PyLogParser {
         PyEventBatch::new(out, self.ids)
     }
     /// End of input: the last line without a line end, then every event in flight.
-    pub(super) fn finish(&self, py: Python<'_>) -> PyEventBatch {
+    fn finish(&self, py: Python<'_>) -> PyEventBatch {
         let out = py.detach(|| {
             let mut out = Vec::new();
             self.lock().finish(&mut out);
@@ -72,7 +72,7 @@ impl PyLogParser {
         PyEventBatch::new(out, self.ids)
     }
     /// Like `feed`, but returns the completed events as JSON lines.
-    pub(super) fn feed_json<'py>(&self, py: Python<'py>, chunk: &[u8]) -> Bound<'py, PyBytes> {
+    fn feed_json<'py>(&self, py: Python<'py>, chunk: &[u8]) -> Bound<'py, PyBytes> {
         let out = py.detach(|| {
             let mut evs = Vec::new();
             self.lock().feed(chunk, &mut evs);
@@ -81,7 +81,7 @@ impl PyLogParser {
         PyBytes::new(py, &out)
     }
     /// Like `finish`, as JSON lines.
-    pub(super) fn finish_json<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+    fn finish_json<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let out = py.detach(|| {
             let mut evs = Vec::new();
             self.lock().finish(&mut evs);
@@ -90,18 +90,18 @@ impl PyLogParser {
         PyBytes::new(py, &out)
     }
     /// Stream time runs on by the idle time; returns the events that timed out.
-    pub(super) fn expire_idle(&self, seconds: f64) -> PyResult<PyEventBatch> {
+    fn expire_idle(&self, seconds: f64) -> PyResult<PyEventBatch> {
         let idle = timeout_ms(seconds)?;
         let mut out = Vec::new();
         self.lock().expire_idle(idle, &mut out);
         Ok(PyEventBatch::new(out, self.ids))
     }
     #[getter]
-    pub(super) fn lost(&self) -> u64 {
+    fn lost(&self) -> u64 {
         self.lock().reassembler().lost()
     }
     #[getter]
-    pub(super) fn records(&self) -> u64 {
+    fn records(&self) -> u64 {
         self.lock().records
     }
 }
@@ -142,7 +142,7 @@ impl PyLogReader {
     /// Start reading the open file `fd` (duplicated) to its end.
     #[new]
     #[pyo3(signature = (fd, max_in_flight=1024, timeout=2.0, chunk_size=1_048_576, *, split_login=false, id_resolution=None))]
-    pub(super) fn new(
+    fn new(
         fd: i32,
         max_in_flight: usize,
         timeout: f64,
@@ -168,7 +168,7 @@ impl PyLogReader {
         })
     }
     /// The next events as JSON lines; None at the end.
-    pub(super) fn next_json<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    fn next_json<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
         let step = common::sliced(py, None, |slice| -> std::io::Result<_> {
             let mut st = self.lock();
             let mut events: Vec<Event> = std::mem::take(&mut st.current).collect();
@@ -185,10 +185,10 @@ impl PyLogReader {
         })?;
         Ok(step.flatten().map(|out| PyBytes::new(py, &out)))
     }
-    pub(super) fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
-    pub(super) fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyEvent>>> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyEvent>>> {
         // Fast path, GIL held: an event of the current batch. try_lock: the
         // lock may be held by a thread waiting for the next batch (GIL released).
         if let Ok(mut st) = self.inner.try_lock() {

@@ -24,7 +24,7 @@ impl From<Timestamp> for PyTimestamp {
 #[pymethods]
 impl PyTimestamp {
     #[new]
-    pub(super) fn new(seconds: u64, milliseconds: u32) -> PyResult<Self> {
+    fn new(seconds: u64, milliseconds: u32) -> PyResult<Self> {
         if milliseconds > 999 {
             return Err(PyValueError::new_err("milliseconds must be 0..999"));
         }
@@ -34,16 +34,16 @@ impl PyTimestamp {
         })
     }
     #[getter]
-    pub(super) fn seconds(&self) -> u64 {
+    fn seconds(&self) -> u64 {
         self.sec
     }
     #[getter]
-    pub(super) fn milliseconds(&self) -> u32 {
+    fn milliseconds(&self) -> u32 {
         self.msec
     }
     /// The time as an aware `datetime` in UTC (exact: no float rounding).
     #[getter]
-    pub(super) fn datetime<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn datetime<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         if self.sec > core::parse::MAX_DATETIME_SECONDS {
             return Err(PyValueError::new_err(format!(
                 "time stamp {} is past the year 9999, beyond what datetime can show",
@@ -66,17 +66,17 @@ impl PyTimestamp {
         epoch.bind(py).add(delta)
     }
     /// Seconds since the epoch as a float (convenient, not exact).
-    pub(super) fn __float__(&self) -> f64 {
+    fn __float__(&self) -> f64 {
         self.sec as f64 + f64::from(self.msec) / 1000.0
     }
-    pub(super) fn __str__(&self) -> String {
+    fn __str__(&self) -> String {
         Timestamp {
             sec: self.sec,
             msec: self.msec,
         }
         .to_string()
     }
-    pub(super) fn __repr__(&self) -> String {
+    fn __repr__(&self) -> String {
         format!(
             "AuditTimestamp(seconds={}, milliseconds={})",
             self.sec, self.msec
@@ -129,25 +129,25 @@ impl PyRecord {
 impl PyRecord {
     /// The record type: a `MessageType` member where known, else the int.
     #[getter]
-    pub(super) fn r#type(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    fn r#type(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         message_type_object(py, self.rec().msg_type)
     }
     #[getter]
-    pub(super) fn timestamp(&self) -> PyTimestamp {
+    fn timestamp(&self) -> PyTimestamp {
         self.rec().timestamp.into()
     }
     #[getter]
-    pub(super) fn serial(&self) -> u64 {
+    fn serial(&self) -> u64 {
         self.rec().serial
     }
     /// The `node=` name of an aggregated log line, else None.
     #[getter]
-    pub(super) fn node<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn node<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.rec().node().map(|n| py_str(py, n)).transpose()
     }
     /// Ordered, read-only mapping field name -> value as written (quotes removed).
     #[getter]
-    pub(super) fn fields(&self, py: Python<'_>) -> PyResult<Py<PyFields>> {
+    fn fields(&self, py: Python<'_>) -> PyResult<Py<PyFields>> {
         let f = self
             .fields
             .get_or_try_make(|| Py::new(py, PyFields::new(self.src.clone())))?;
@@ -155,16 +155,16 @@ impl PyRecord {
     }
     /// The record as received (log line or netlink payload).
     #[getter]
-    pub(super) fn text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn text<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         py_str(py, self.rec().text())
     }
     /// Why the record could not be parsed completely, else None.
     #[getter]
-    pub(super) fn error(&self) -> Option<String> {
+    fn error(&self) -> Option<String> {
         self.rec().error().map(ToString::to_string)
     }
     /// auparse's interpretation of the first field called `name`.
-    pub(super) fn interpret<'py>(
+    fn interpret<'py>(
         &self,
         py: Python<'py>,
         name: &Bound<'py, PyString>,
@@ -175,7 +175,7 @@ impl PyRecord {
             .transpose()
     }
     /// Every field in order: `(name, value, interpretation)`.
-    pub(super) fn interpreted_fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    fn interpreted_fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let r = self.rec();
         let list = PyList::empty(py);
         let mut buf = Vec::with_capacity(64);
@@ -195,18 +195,18 @@ impl PyRecord {
         Ok(list)
     }
     /// The record as the typed dict it has inside `AuditEvent.to_dict()`.
-    pub(super) fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let mut b = PyBuilder::new(py);
         core::interpret::with_resolve_ids(self.ids, || json::emit_record(&mut b, self.rec()));
         b.finish()
     }
     /// The record as one JSON object (see `to_dict`).
-    pub(super) fn to_json(&self) -> String {
+    fn to_json(&self) -> String {
         let mut out = Vec::with_capacity(256);
         core::interpret::with_resolve_ids(self.ids, || json::record_to_json(self.rec(), &mut out));
         String::from_utf8(out).unwrap_or_default()
     }
-    pub(super) fn __repr__(&self) -> PyResult<String> {
+    fn __repr__(&self) -> PyResult<String> {
         let r = self.rec();
         Ok(format!(
             "<AuditRecord type={} timestamp={} serial={} fields={}>",
@@ -216,7 +216,7 @@ impl PyRecord {
             r.fields().len()
         ))
     }
-    pub(super) fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         match other.cast::<PyRecord>() {
             Ok(o) => {
                 let (a, b) = (self.rec(), o.get().rec());
@@ -225,7 +225,7 @@ impl PyRecord {
             Err(_) => false,
         }
     }
-    pub(super) fn __hash__(&self) -> u64 {
+    fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.rec().msg_type.hash(&mut h);
@@ -279,10 +279,10 @@ impl PyFields {
 
 #[pymethods]
 impl PyFields {
-    pub(super) fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
         Ok(self.dict(py)?.len())
     }
-    pub(super) fn __getitem__<'py>(
+    fn __getitem__<'py>(
         &self,
         py: Python<'py>,
         name: &Bound<'py, PyAny>,
@@ -305,7 +305,7 @@ impl PyFields {
             None => Err(PyKeyError::new_err(name.clone().unbind())),
         }
     }
-    pub(super) fn __contains__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn __contains__(&self, py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<bool> {
         if let Some(d) = self.built(py) {
             return d.contains(name);
         }
@@ -317,11 +317,11 @@ impl PyFields {
             }
         })
     }
-    pub(super) fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         Ok(self.dict(py)?.as_any().try_iter()?.into_any())
     }
     #[pyo3(signature = (name, default=None))]
-    pub(super) fn get<'py>(
+    fn get<'py>(
         &self,
         py: Python<'py>,
         name: &Bound<'py, PyAny>,
@@ -334,28 +334,28 @@ impl PyFields {
         }
     }
     /// The names, in order (a dict keys view).
-    pub(super) fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.dict(py)?.call_method0(pyo3::intern!(py, "keys"))
     }
     /// The values, in order (a dict values view).
-    pub(super) fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.dict(py)?.call_method0(pyo3::intern!(py, "values"))
     }
     /// `(name, value)` pairs, in order (a dict items view).
-    pub(super) fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.dict(py)?.call_method0(pyo3::intern!(py, "items"))
     }
-    pub(super) fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
         let mine = self.dict(py)?;
         if let Ok(o) = other.cast::<PyFields>() {
             return mine.eq(o.get().dict(py)?);
         }
         mine.eq(other)
     }
-    pub(super) fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
         PyTuple::new(py, self.dict(py)?.items())?.hash()
     }
-    pub(super) fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!("RecordFields({})", self.dict(py)?.repr()?))
     }
 }

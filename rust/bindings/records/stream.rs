@@ -21,7 +21,7 @@ impl PyReassembler {
 impl PyReassembler {
     #[new]
     #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
-    pub(super) fn new(
+    fn new(
         max_in_flight: usize,
         timeout: f64,
         split_login: bool,
@@ -38,11 +38,11 @@ impl PyReassembler {
         })
     }
     #[getter]
-    pub(super) fn split_login(&self) -> bool {
+    fn split_login(&self) -> bool {
         self.lock().split_login()
     }
     /// Add a record; returns the events it completed (or timed out).
-    pub(super) fn push<'py>(
+    fn push<'py>(
         &self,
         py: Python<'py>,
         record: &Bound<'py, PyRecord>,
@@ -53,7 +53,7 @@ impl PyReassembler {
         events_to_list(py, out, self.ids)
     }
     /// Parse netlink messages (`.type`, `.data`) and add them.
-    pub(super) fn push_messages<'py>(
+    fn push_messages<'py>(
         &self,
         py: Python<'py>,
         messages: &Bound<'py, PyAny>,
@@ -77,11 +77,7 @@ impl PyReassembler {
     }
     /// Emit the events older than the timeout before `now`.
     #[pyo3(signature = (now=None))]
-    pub(super) fn expire<'py>(
-        &self,
-        py: Python<'py>,
-        now: Option<f64>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn expire<'py>(&self, py: Python<'py>, now: Option<f64>) -> PyResult<Bound<'py, PyList>> {
         let now_ms = match now {
             Some(n) if n.is_finite() && n >= 0.0 => (n * 1000.0) as u64,
             Some(n) => return Err(PyValueError::new_err(format!("bad time {n}"))),
@@ -92,22 +88,22 @@ impl PyReassembler {
         events_to_list(py, out, self.ids)
     }
     /// Emit every event still in flight (incomplete), oldest first.
-    pub(super) fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let mut out = Vec::new();
         self.lock().flush(&mut out);
         events_to_list(py, out, self.ids)
     }
     /// Serials that never arrived (gaps in the serial sequence, counted modulo 2^32).
     #[getter]
-    pub(super) fn lost(&self) -> u64 {
+    fn lost(&self) -> u64 {
         self.lock().lost()
     }
     /// Events currently being assembled.
     #[getter]
-    pub(super) fn in_flight(&self) -> usize {
+    fn in_flight(&self) -> usize {
         self.lock().in_flight()
     }
-    pub(super) fn __repr__(&self) -> String {
+    fn __repr__(&self) -> String {
         let r = self.lock();
         format!(
             "<Reassembler in_flight={} lost={}>",
