@@ -186,6 +186,20 @@ def test_follow_across_rotation(tmp_path: Path) -> None:
     assert got == [77, 78, 90]
 
 
+def test_follow_emits_an_unfinished_event_while_the_log_is_quiet(tmp_path: Path) -> None:
+    log = tmp_path / "audit.log"
+    log.write_bytes(b"type=SYSCALL msg=audit(1000000000.001:5): arch=c000003e syscall=59\n")
+    gen = cast(
+        "Generator[AuditEvent, None, None]",
+        read_events(log, follow=True, poll_interval=0.02, timeout=0.3),
+    )
+    start = time.monotonic()
+    ev = next(gen)
+    gen.close()
+    assert (ev.serial, ev.complete) == (5, False)
+    assert 0.25 <= time.monotonic() - start < 5
+
+
 def test_cli_parse_json_lines(tmp_path: Path) -> None:
     p = tmp_path / "audit.log"
     p.write_bytes(EVENT)

@@ -462,6 +462,8 @@ class LogParser:
         Raises:
             ValueError: ``seconds`` negative or NaN.
         """
+    def expire_idle_now(self) -> EventBatch:
+        """Like ``expire_idle``, with the time since the last non-empty chunk was fed."""
     @property
     def lost(self) -> int:
         """Serials that never arrived (see :attr:`Reassembler.lost`)."""

@@ -54,28 +54,14 @@ DEFAULT_POLL_INTERVAL = 0.25
 Source = Union[str, "os.PathLike[str]", BinaryIO]
 
 
-class _Idle:
-    """When the input last delivered data (for follow mode's timeouts)."""
-
-    def __init__(self) -> None:
-        self.since = time.monotonic()
-
-    def expire(self, parser: _native.LogParser) -> Iterator[AuditEvent]:
-        # Stream time stands still while the log is quiet; let it run on by the
-        # idle time so an event whose end never comes is still emitted.
-        return parser.expire_idle(time.monotonic() - self.since)
-
-
 def _read_stream(
-    stream: BinaryIO, parser: _native.LogParser, chunk_size: int, idle: _Idle | None = None
+    stream: BinaryIO, parser: _native.LogParser, chunk_size: int
 ) -> Iterator[AuditEvent]:
     """Everything the stream has until EOF (not the end of input)."""
     while True:
         chunk = stream.read(chunk_size)
         if not chunk:
             return
-        if idle is not None:
-            idle.since = time.monotonic()
         if isinstance(chunk, str):  # a text stream given by mistake: be forgiving
             chunk = chunk.encode("utf-8", "surrogateescape")
         yield from parser.feed(chunk)
@@ -166,12 +152,14 @@ def _follow_stream(
     chunk_size: int,
     poll_interval: float,
 ) -> Iterator[AuditEvent]:
-    idle = _Idle()
     while True:
-        yield from _read_stream(stream, parser, chunk_size, idle)
+        yield from _read_stream(stream, parser, chunk_size)
         if not follow:
             break
-        yield from idle.expire(parser)
+        # Stream time stands still while the log is quiet; the parser lets it
+        # run on by the time since its last chunk, so an event whose end never
+        # comes is still emitted.
+        yield from parser.expire_idle_now()
         time.sleep(poll_interval)
     yield from parser.finish()
 
@@ -184,10 +172,9 @@ def _follow_path(
     poll_interval: float,
 ) -> Iterator[AuditEvent]:
     f = open(path, "rb")  # noqa: SIM115 - reopened on rotation, closed in finally
-    idle = _Idle()
     try:
         while True:
-            yield from _read_stream(f, parser, chunk_size, idle)
+            yield from _read_stream(f, parser, chunk_size)
             if not follow:
                 break
             # At end of file: has auditd rotated (new file at the path) or truncated it?
@@ -197,14 +184,14 @@ def _follow_path(
                 st = None  # between rename and create: try again later
             mine = os.fstat(f.fileno())
             if st is not None and (st.st_ino, st.st_dev) != (mine.st_ino, mine.st_dev):
-                yield from _read_stream(f, parser, chunk_size, idle)  # the old file's last words
+                yield from _read_stream(f, parser, chunk_size)  # the old file's last words
                 f.close()
                 f = open(path, "rb")  # noqa: SIM115
                 continue
             if st is not None and st.st_size < f.tell():
                 f.seek(0)
                 continue
-            yield from idle.expire(parser)
+            yield from parser.expire_idle_now()
             time.sleep(poll_interval)
         yield from parser.finish()
     finally:

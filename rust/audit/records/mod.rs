@@ -90,6 +90,9 @@ impl LogStream {
 
     /// Feed the next chunk; completed events are appended to `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Event>) {
+        if !chunk.is_empty() {
+            self.reassembler.arrived();
+        }
         let mut rest = chunk;
         if !self.partial.is_empty() {
             match parse::find_byte(rest, b'\n') {
@@ -119,6 +122,11 @@ impl LogStream {
     /// [`Reassembler::expire_idle`].
     pub fn expire_idle(&mut self, idle_ms: u64, out: &mut Vec<Event>) {
         self.reassembler.expire_idle(idle_ms, out);
+    }
+
+    /// Nothing was fed since the last chunk: see [`Reassembler::expire_idle_now`].
+    pub fn expire_idle_now(&mut self, out: &mut Vec<Event>) {
+        self.reassembler.expire_idle_now(out);
     }
 
     /// End of input: the last unterminated line, then every event in flight.

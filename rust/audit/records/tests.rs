@@ -191,7 +191,14 @@ fn odd_time_stamps_are_read_and_flagged() {
     for (digits, msec) in [("5", 500), ("1234", 123), ("05", 50), ("000", 0)] {
         let line = format!("type=CWD msg=audit(1700000000.{digits}:1): cwd=/");
         let rec = parse_log_line_lenient(line.as_bytes());
-        assert_eq!(rec.timestamp, Timestamp { sec: 1_700_000_000, msec }, "{digits}");
+        assert_eq!(
+            rec.timestamp,
+            Timestamp {
+                sec: 1_700_000_000,
+                msec
+            },
+            "{digits}"
+        );
         assert_eq!(rec.get(b"cwd"), Some(&b"/"[..]));
         assert_eq!(rec.error().is_some(), digits.len() != 3, "{digits}");
         assert_eq!(parse_log_line(line.as_bytes()).is_err(), digits.len() != 3);

@@ -96,6 +96,12 @@ impl PyLogParser {
         self.lock().expire_idle(idle, &mut out);
         Ok(PyEventBatch::new(out, self.ids))
     }
+    /// Stream time runs on by the time since the last chunk was fed.
+    fn expire_idle_now(&self) -> PyEventBatch {
+        let mut out = Vec::new();
+        self.lock().expire_idle_now(&mut out);
+        PyEventBatch::new(out, self.ids)
+    }
     #[getter]
     fn lost(&self) -> u64 {
         self.lock().reassembler().lost()
