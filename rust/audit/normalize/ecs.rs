@@ -1,0 +1,1 @@
+//! Elastic Common Schema documents for events (Auditbeat's auditd module).

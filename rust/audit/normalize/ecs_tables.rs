@@ -1,0 +1,1 @@
+//! Auditbeat's categorization tables.
