@@ -102,6 +102,30 @@ impl<'a> View<'a> {
         let Some(r) = self.records.get(record) else {
             return FieldKind::Unclassified;
         };
+        match r.fields.get(field) {
+            Some(ViewField {
+                origin: Origin::Parsed(f),
+                ..
+            }) => field_kind(
+                r.record.msg_type,
+                r.record.field_name(f),
+                r.record.field_value(f),
+                f.quoted,
+            ),
+            Some(ViewField {
+                origin: Origin::KeyPart(_),
+                ..
+            }) => FieldKind::EscapedKey,
+            _ => FieldKind::Unclassified,
+        }
+    }
+
+    /// `auparse_interpret_field` for one field.
+    pub fn interpret(&self, record: usize, field: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let Some(r) = self.records.get(record) else {
+            return out;
+        };
         if let Some(vf) = r.fields.get(field) {
             match &vf.origin {
                 Origin::Parsed(f) => interpret_field(r.record, f, &mut out),
