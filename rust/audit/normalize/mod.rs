@@ -187,6 +187,91 @@ impl<'a> Resolved<'a> {
     }
 }
 
+/// A located field with its texts, owned (for the Python objects and ECS).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OwnedField {
+    pub loc: Loc,
+    pub name: Vec<u8>,
+    pub raw: Vec<u8>,
+    pub interpreted: Vec<u8>,
+}
+
+/// The normalizer's answer with every location resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Summary {
+    pub kind: Option<&'static str>,
+    pub session: Option<OwnedField>,
+    pub subject_primary: Option<OwnedField>,
+    pub subject_secondary: Option<OwnedField>,
+    pub subject_kind: Option<&'static str>,
+    pub subject_attrs: Vec<OwnedField>,
+    pub action: Option<Vec<u8>>,
+    pub result: Option<OwnedField>,
+    pub object_primary: Option<OwnedField>,
+    pub object_secondary: Option<OwnedField>,
+    pub object_primary2: Option<OwnedField>,
+    pub object_attrs: Vec<OwnedField>,
+    /// libauparse's object kind ("unknown" when it has none).
+    pub object_kind: &'static str,
+    pub how: Option<Vec<u8>>,
+    pub key: Option<OwnedField>,
+    /// ausearch's reading of the result: true success, false failure.
+    pub success: Option<bool>,
+}
+
+impl Summary {
+    /// The interpretation of the first attribute called `name`.
+    pub fn label<'s>(attrs: &'s [OwnedField], name: &[u8]) -> Option<&'s [u8]> {
+        attrs
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| &f.interpreted[..])
+    }
+}
+
+impl Resolved<'_> {
+    fn owned(&self, loc: Option<Loc>) -> Option<OwnedField> {
+        self.field(loc).map(|f| OwnedField {
+            loc: f.loc,
+            name: f.name.to_vec(),
+            raw: f.raw.to_vec(),
+            interpreted: f.interpreted,
+        })
+    }
+
+    fn owned_all(&self, locs: &[Loc]) -> Vec<OwnedField> {
+        locs.iter().filter_map(|l| self.owned(Some(*l))).collect()
+    }
+
+    /// Every location resolved to its texts.
+    pub fn summary(&self) -> Summary {
+        let n = &self.norm;
+        Summary {
+            kind: n.kind,
+            session: self.owned(n.session),
+            subject_primary: self.owned(n.subject_primary),
+            subject_secondary: self.owned(n.subject_secondary),
+            subject_kind: n.subject_kind,
+            subject_attrs: self.owned_all(&n.subject_attrs),
+            action: n.action.as_ref().map(|a| a.to_vec()),
+            result: self.owned(n.result),
+            object_primary: self.owned(n.object_primary),
+            object_secondary: self.owned(n.object_secondary),
+            object_primary2: self.owned(n.object_primary2),
+            object_attrs: self.owned_all(&n.object_attrs),
+            object_kind: n.object_kind.name(),
+            how: n.how.as_ref().map(|h| h.to_vec()),
+            key: self.owned(n.key),
+            success: self.success(),
+        }
+    }
+}
+
+/// Normalize an event (attributes collected) and resolve every part.
+pub fn summarize(event: &Event) -> Summary {
+    Resolved::new(event, Attributes::All).summary()
+}
+
 /// interpret.c `path_norm` (after glibc realpath, without touching the
 /// file system): drop empty and `.` components, back up on `..`. As in the
 /// C, a trailing `..` only moves the write position, so it leaves the
