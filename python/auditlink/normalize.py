@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 from auditlink import _native
 from auditlink._native import (
@@ -44,7 +44,7 @@ FORMATS = ("csv", "text", "ecs")
 
 
 def format_lines(
-    source: Union[str, os.PathLike[str], BinaryIO],
+    source: str | os.PathLike[str] | BinaryIO,
     format: str,
     *,
     timeout: float = 2.0,

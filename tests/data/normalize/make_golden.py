@@ -82,7 +82,8 @@ def locate(au: Any, f: dict[str, Any] | None, texts: list[str]) -> dict[str, Any
 def seek(au: Any, getter: Callable[[], int], texts: list[str]) -> dict[str, Any] | None:
     try:
         rc = getter()
-    except RuntimeError:
+    except (RuntimeError, ValueError):
+        # A location that no longer exists (seek error): nothing there.
         return None
     if rc != 1:
         return None
@@ -93,10 +94,17 @@ def attributes(
     au: Any, first: Callable[[], int], nxt: Callable[[], int], texts: list[str]
 ) -> list[Any]:
     out = []
-    rc = first()
-    while rc == 1:
+    step = first
+    while True:
+        try:
+            rc = step()
+        except ValueError:
+            # A location that no longer exists ends the walk, as in ausearch.
+            break
+        if rc != 1:
+            break
         out.append(here(au, texts))
-        rc = nxt()
+        step = nxt
     return out
 
 
