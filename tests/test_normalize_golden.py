@@ -25,7 +25,7 @@ from auditlink.normalize import csv_header, format_lines
 DATA = Path(__file__).parent / "data"
 NORM = DATA / "normalize"
 sys.path.insert(0, str(NORM))
-from goldens import make_goldens, peers_present  # noqa: E402
+from goldens import make_goldens, peers_present  # type: ignore[import-not-found]  # noqa: E402
 
 LOGS = {
     "corpus": NORM / "corpus.log",

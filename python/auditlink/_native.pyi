@@ -617,8 +617,8 @@ class NormalizedEvent:
 class FormatReader:
     """Reads a log on a second thread and formats its events in Rust."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         fd: int,
         format: str,
         timeout: float = 2.0,
@@ -627,7 +627,7 @@ class FormatReader:
         extra_labels: bool = False,
         extra_obj2: bool = False,
         extra_time: bool = False,
-    ) -> None:
+    ) -> FormatReader:
         """Arguments:
             fd: an open file descriptor (duplicated; the caller keeps its own).
             format: ``"csv"``, ``"text"`` or ``"ecs"``.

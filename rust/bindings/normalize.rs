@@ -300,7 +300,7 @@ pub struct PyFormatReader {
 #[pymethods]
 impl PyFormatReader {
     #[new]
-    #[pyo3(signature = (fd, format, timeout=2.0, chunk_size=1<<20, extra_keys=false, extra_labels=false, extra_obj2=false, extra_time=false))]
+    #[pyo3(signature = (fd, format, timeout=2.0, chunk_size=1048576, extra_keys=false, extra_labels=false, extra_obj2=false, extra_time=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         fd: i32,

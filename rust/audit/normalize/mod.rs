@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 pub mod ecs;
+#[rustfmt::skip]
 mod ecs_tables;
 mod engine;
 pub mod format;
