@@ -211,6 +211,15 @@ impl<'v, 'a> Normalizer<'v, 'a> {
         self.d.action = Some(Cow::Owned(act));
     }
 
+    /// `how` from the next field called `name`, if there is one.
+    pub fn how_from(&mut self, name: &[u8]) -> bool {
+        let found = self.c.find(name);
+        if found {
+            self.set_how_interpreted();
+        }
+        found
+    }
+
     pub fn set_how_interpreted(&mut self) {
         if let Some(v) = self.c.interpret() {
             self.d.how = Some(Cow::Owned(v));

@@ -163,9 +163,7 @@ impl Normalizer<'_, '_> {
             msg::LOGIN => self.simple_login(),
             msg::NETFILTER_CFG => {
                 self.collect_simple_subj_attr();
-                if self.c.find(b"comm") {
-                    self.set_how_interpreted();
-                }
+                self.how_from(b"comm");
                 self.set_action("loaded-firewall-rule-to");
                 self.c.first_record();
                 if self.c.find(b"table") {
@@ -228,17 +226,13 @@ impl Normalizer<'_, '_> {
         match t {
             msg::FEATURE_CHANGE => {
                 self.secondary_uid_or_restart();
-                if self.c.find(b"exe") {
-                    self.set_how_interpreted();
-                }
+                self.how_from(b"exe");
                 self.set_prime_object(b"feature", 0);
                 self.d.object_kind = ObjectKind::System;
             }
             msg::SECCOMP => {
                 self.secondary_uid_or_restart();
-                if self.c.find(b"exe") {
-                    self.set_how_interpreted();
-                }
+                self.how_from(b"exe");
                 if self.set_prime_object(b"syscall", 0) {
                     self.c.first_record();
                 }
@@ -254,9 +248,7 @@ impl Normalizer<'_, '_> {
                     self.c.first_record();
                 }
                 self.d.object_kind = ObjectKind::Process;
-                if self.c.find(b"sig") {
-                    self.set_how_interpreted();
-                }
+                self.how_from(b"sig");
             }
             msg::ANOM_PROMISCUOUS => {
                 self.c.first_field();
@@ -295,9 +287,7 @@ impl Normalizer<'_, '_> {
     }
 
     fn simple_avc(&mut self) {
-        if self.c.find(b"comm") {
-            self.set_how_interpreted();
-        } else {
+        if !self.how_from(b"comm") {
             self.c.first_record();
         }
         self.set_prime_subject(b"scontext", 0);
@@ -347,9 +337,7 @@ impl Normalizer<'_, '_> {
         self.set_program_obj();
         self.d.object_kind = ObjectKind::Socket;
         self.c.first_record();
-        if self.c.find(b"exe") {
-            self.set_how_interpreted();
-        }
+        self.how_from(b"exe");
         self.c.first_record();
         self.set_results(0);
     }
@@ -471,9 +459,7 @@ impl Normalizer<'_, '_> {
                 } else {
                     ObjectKind::Service
                 };
-                if self.c.find(b"exe") {
-                    self.set_how_interpreted();
-                }
+                self.how_from(b"exe");
                 return;
             }
             _ => {}
@@ -481,14 +467,10 @@ impl Normalizer<'_, '_> {
         self.c.first_record();
         match t {
             msg::ANOM_EXEC => {
-                if self.c.find(b"terminal") {
-                    self.set_how_interpreted();
-                }
+                self.how_from(b"terminal");
             }
             msg::TTY => {
-                if self.c.find(b"comm") {
-                    self.set_how_interpreted();
-                }
+                self.how_from(b"comm");
             }
             _ => {
                 self.how_from_exe(false);

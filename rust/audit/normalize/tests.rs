@@ -221,3 +221,16 @@ proptest! {
         let _ = super::ecs::ecs_json(&ev);
     }
 }
+
+#[test]
+fn multi_key_is_split_like_auparse() {
+    let ev = event(&[
+        "type=SYSCALL msg=audit(1700000000.123:7): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd a2=0 a3=0 items=0 ppid=1 pid=2 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" key=6B31016B32",
+        "type=PROCTITLE msg=audit(1700000000.123:7): proctitle=636174",
+    ]);
+    let key = super::summarize(&ev).key.unwrap();
+    // python3-audit: {"name": "key", "value": "\"k1\"", "interpreted": "k1", "record": 0, "field": 25}
+    assert_eq!(key.raw, b"\"k1\"");
+    assert_eq!(key.interpreted, b"k1");
+    assert_eq!((key.loc.record, key.loc.field), (0, 25));
+}

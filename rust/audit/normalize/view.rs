@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 
 use crate::audit::records::interpret::{field_kind, interpret_field, FieldKind};
-use crate::audit::records::{names, Event, Field, Record};
+use crate::audit::records::{names, parse_log_line, Event, Field, Record};
 
 /// Where one field of a view came from.
 #[derive(Debug, Clone)]
@@ -23,8 +23,9 @@ enum Origin<'a> {
     Parsed(&'a Field),
     /// `node` or `type`: auparse makes them fields; their value is plain text.
     Header,
-    /// One key of a multi-key `key=` field (the decoded key).
-    KeyPart(Vec<u8>),
+    /// One key of a multi-key `key=` field, as a one-field record of its
+    /// own (so it is interpreted as any key is).
+    KeyPart(Box<Record>),
 }
 
 #[derive(Debug, Clone)]
@@ -129,8 +130,13 @@ impl<'a> View<'a> {
         if let Some(vf) = r.fields.get(field) {
             match &vf.origin {
                 Origin::Parsed(f) => interpret_field(r.record, f, &mut out),
-                Origin::Header => tty_escape(&vf.raw, &mut out),
-                Origin::KeyPart(k) => tty_escape(k, &mut out),
+                // Type and node names are plain printable text.
+                Origin::Header => out.extend_from_slice(&vf.raw),
+                Origin::KeyPart(k) => {
+                    if let Some(f) = k.fields().first() {
+                        interpret_field(k, f, &mut out);
+                    }
+                }
             }
         }
         out
@@ -148,22 +154,6 @@ impl<'a> View<'a> {
                 .position(|f| f.name == b"cwd")
                 .map(|j| (i, j))
         })
-    }
-}
-
-/// auparse's TTY escaping of a plain value: control characters as `\ooo`.
-fn tty_escape(v: &[u8], out: &mut Vec<u8>) {
-    for &c in v {
-        if c < 0x20 {
-            out.extend_from_slice(&[
-                b'\\',
-                b'0' + ((c >> 6) & 7),
-                b'0' + ((c >> 3) & 7),
-                b'0' + (c & 7),
-            ]);
-        } else {
-            out.push(c);
-        }
     }
 }
 
@@ -208,11 +198,15 @@ fn view_record(rec: &Record) -> ViewRecord<'_> {
                     .split(|&c| c == KEY_SEPARATOR)
                     .filter(|k| !k.is_empty())
                 {
-                    fields.push(ViewField {
-                        name: b"key",
-                        raw: Cow::Owned(escape_key(k)),
-                        origin: Origin::KeyPart(k.to_vec()),
-                    });
+                    let hex: String = k.iter().map(|c| format!("{c:02X}")).collect();
+                    let line = format!("type=SYSCALL msg=audit(0.000:0): key={hex}");
+                    if let Ok(part) = parse_log_line(line.as_bytes()) {
+                        fields.push(ViewField {
+                            name: b"key",
+                            raw: Cow::Owned(escape_key(k)),
+                            origin: Origin::KeyPart(Box::new(part)),
+                        });
+                    }
                 }
                 continue;
             }

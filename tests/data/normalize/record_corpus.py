@@ -45,37 +45,15 @@ USER, UID, PASSWORD = "alcorpus", 4243, "Corpus-pw-1"
 GROUP, GID = "alcorpusg", 4244
 NOBODY = 65534
 
-AUDITD_CONF = """\
-local_events = yes
-write_logs = yes
-log_file = {log}
-log_group = root
-log_format = RAW
-flush = INCREMENTAL_ASYNC
-freq = 20
-max_log_file = 100
-num_logs = 2
-priority_boost = 0
-name_format = NONE
-max_log_file_action = IGNORE
-space_left = 2
-space_left_action = IGNORE
-admin_space_left = 1
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = IGNORE
-use_libwrap = no
-tcp_listen_queue = 5
-tcp_max_per_addr = 1
-tcp_client_max_idle = 0
-transport = TCP
-distribute_network = no
-q_depth = 2000
-overflow_action = IGNORE
-max_restarts = 10
-plugin_dir = {plugins}
-end_of_event_timeout = 2
-"""
+# auditd's configuration: the one tests/data/make_corpus.py uses, in RAW
+# format and without node names.
+sys.path.insert(0, str(HERE.parent))
+from make_corpus import AUDITD_CONF as _ENRICHED_CONF  # noqa: E402
+
+AUDITD_CONF = _ENRICHED_CONF.replace("log_format = ENRICHED", "log_format = RAW").replace(
+    "name_format = USER\nname = corpus-node", "name_format = NONE"
+)
+assert "log_format = RAW" in AUDITD_CONF and "name_format = NONE" in AUDITD_CONF
 
 
 def sh(*argv: str, check: bool = False, **kw: object) -> subprocess.CompletedProcess[bytes]:
