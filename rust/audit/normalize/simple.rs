@@ -177,14 +177,7 @@ impl Normalizer<'_, '_> {
             msg::FIRST_DAEMON..msg::LAST_DAEMON => self.simple_daemon(t),
             msg::BPF => {
                 self.d.subject_kind = Some("system");
-                self.op_action(
-                    "LOAD",
-                    "loaded-bpf-program",
-                    "unloaded-bpf-program",
-                    "bpf-program",
-                );
-                self.d.object_kind = ObjectKind::Process;
-                self.set_program_obj();
+                self.bpf_program();
             }
             msg::EVENT_LISTENER => self.simple_listener(),
             msg::MAC_UNLBL_ALLOW..=msg::LAST_SELINUX => self.simple_labeled_net(t),

@@ -275,6 +275,18 @@ impl Normalizer<'_, '_> {
         self.set_action(act);
     }
 
+    /// A BPF record: the program loaded or unloaded is the object.
+    pub(crate) fn bpf_program(&mut self) {
+        self.op_action(
+            "LOAD",
+            "loaded-bpf-program",
+            "unloaded-bpf-program",
+            "bpf-program",
+        );
+        self.d.object_kind = ObjectKind::Process;
+        self.set_program_obj();
+    }
+
     /// `normalize_syscall`: action and object from the syscall's class.
     fn normalize_syscall(&mut self, syscall: Option<&[u8]>) {
         use SyscallClass::*;
@@ -543,16 +555,7 @@ impl Normalizer<'_, '_> {
                     self.d.how = Some(sc.to_vec().into());
                 }
             }
-            Some(Bpf) => {
-                self.op_action(
-                    "LOAD",
-                    "loaded-bpf-program",
-                    "unloaded-bpf-program",
-                    "bpf-program",
-                );
-                self.d.object_kind = ObjectKind::Process;
-                self.set_program_obj();
-            }
+            Some(Bpf) => self.bpf_program(),
             Some(EvListen) => {
                 self.op_action("connect", "connected-to", "disconnected-from", "connected");
                 self.d.object_kind = ObjectKind::Socket;

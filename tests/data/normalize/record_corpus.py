@@ -48,7 +48,7 @@ NOBODY = 65534
 # auditd's configuration: the one tests/data/make_corpus.py uses, in RAW
 # format and without node names.
 sys.path.insert(0, str(HERE.parent))
-from make_corpus import AUDITD_CONF as _ENRICHED_CONF  # noqa: E402
+from make_corpus import AUDITD_CONF as _ENRICHED_CONF  # type: ignore[import-not-found]  # noqa: E402
 
 AUDITD_CONF = _ENRICHED_CONF.replace("log_format = ENRICHED", "log_format = RAW").replace(
     "name_format = USER\nname = corpus-node", "name_format = NONE"
