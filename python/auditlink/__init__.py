@@ -36,6 +36,12 @@ from auditlink.events import (
     read_events,
     set_id_resolution,
 )
+from auditlink.normalize import (
+    NormalizedEvent,
+    NormalizedField,
+    NormalizedObject,
+    NormalizedSubject,
+)
 from auditlink.rules import (
     AuditFeature,
     AuditFeatures,
@@ -76,6 +82,10 @@ __all__ = [
     "NetlinkClient",
     "NetlinkErrno",
     "NetlinkMessage",
+    "NormalizedEvent",
+    "NormalizedField",
+    "NormalizedObject",
+    "NormalizedSubject",
     "RawAuditMessage",
     "Reassembler",
     "RecordFields",

@@ -11,6 +11,7 @@ use crate::error::Error;
 
 pub(crate) mod client;
 pub(crate) mod common;
+pub(crate) mod normalize;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod types;
@@ -81,5 +82,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     client::register(m)?;
     records::register(m)?;
     rules::register(m)?;
+    normalize::register(m)?;
     Ok(())
 }

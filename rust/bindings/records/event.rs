@@ -140,6 +140,12 @@ impl PyEvent {
         });
         String::from_utf8(out).unwrap_or_default()
     }
+    /// Who did what to what: libauparse's normalizer (see bindings/normalize.rs).
+    fn normalize(&self) -> super::super::normalize::PyNormalized {
+        core::interpret::with_resolve_ids(self.event.ids, || {
+            super::super::normalize::normalize_event(self.event.clone())
+        })
+    }
     fn __len__(&self) -> usize {
         self.event.records.len()
     }

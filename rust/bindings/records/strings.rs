@@ -4,7 +4,7 @@ use super::*;
 
 /// bytes -> str in one pass: UTF-8, with bytes that are not valid UTF-8
 /// decoded as lone surrogates ("surrogateescape"), so nothing is lost.
-pub(super) fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     let len = isize::try_from(b.len()).map_err(|_| PyValueError::new_err("string too long"))?;
     // SAFETY: `b` is valid for reads of `len` bytes during the call, the error
     // handler name is a NUL-terminated static string, and the result is a new
