@@ -19,7 +19,7 @@ use crate::bindings::types::message_type_object;
 use crate::error::Error;
 use crate::netlink::client::NetlinkClient;
 use crate::netlink::message::NetlinkMessage;
-use crate::netlink::socket::{FramedSocket, Transport};
+use crate::netlink::{FramedSocket, Transport};
 
 /// Default `linger` of receive_batch, seconds (see the core's receive_batch).
 const DEFAULT_LINGER: f64 = 0.0005;
@@ -688,7 +688,12 @@ impl PyNetlinkClient {
 
     #[getter]
     fn foreign_dropped(&self) -> PyResult<u64> {
-        Ok(self.client()?.foreign_dropped.load(Ordering::Relaxed))
+        Ok(self.client()?.foreign_dropped())
+    }
+
+    #[getter]
+    fn truncated(&self) -> PyResult<u64> {
+        Ok(self.client()?.truncated())
     }
 
     fn fileno(&self) -> PyResult<i32> {
