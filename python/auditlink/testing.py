@@ -42,7 +42,6 @@ with sender 0xFFFFFFFF and a 4-byte body delivers that errno as a socket error
 
 from __future__ import annotations
 
-import contextlib
 import errno as _errno
 import os
 import selectors
@@ -58,7 +57,7 @@ from typing import BinaryIO, Union
 from auditlink import _native
 from auditlink._message_type import MessageType
 from auditlink.client import AuditClient, NetlinkClient
-from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode
+from auditlink.enums import AuditFeatureBitmap, AuditStatusMask
 from auditlink.rules import AuditFeatures, AuditRule, RuleList, SignalInfo, TtyStatus
 from auditlink.status import AuditStatus
 
@@ -110,13 +109,6 @@ _RULE_LISTS = frozenset(
 _RULE_FLAGS_OFFSET = 0
 _RULE_LAST_MASK_WORD_OFFSET = 12 + 63 * 4
 _AUDIT_FILTER_PREPEND = 0x10
-
-
-def _is_user_message(msg_type: int) -> bool:
-    """The types audit_netlink_ok() lets through with CAP_AUDIT_WRITE: AUDIT_USER,
-    AUDIT_FIRST_USER_MSG..AUDIT_LAST_USER_MSG, AUDIT_FIRST_USER_MSG2..AUDIT_LAST_USER_MSG2
-    (linux/audit.h)."""
-    return msg_type == AUDIT_USER or 1100 <= msg_type <= 1199 or 2100 <= msg_type <= 2999
 
 
 def _stored_rule(data: bytes) -> bytes:
@@ -523,7 +515,7 @@ class FakeKernel:
         if req.type in self.handlers:
             return self.handlers[req.type](self, req)
         change = self._changes.get(req.type)
-        if change is None and _is_user_message(req.type):
+        if change is None and _native.is_user_message(req.type):
             change = self._record_user_message
         query = self._queries.get(req.type)
         if change is None and query is None and req.type != AUDIT_LIST_RULES:
@@ -735,63 +727,10 @@ class FakeKernel:
         self.close()
 
 
-# ------------------------------------------------------------- real kernel
-
-
-@dataclass(frozen=True)
-class KernelState:
-    """What :func:`save_kernel_state` found: the status and every rule (raw
-    ``audit_rule_data`` bytes, as the kernel lists them)."""
-
-    status: AuditStatus
-    rules: tuple[bytes, ...]
-
-
-def save_kernel_state(client: AuditClient) -> KernelState:
-    """Snapshot the real kernel's audit status and rule list."""
-    rules = tuple(
-        m.data for m in client.request_dump(AUDIT_LIST_RULES) if m.type == AUDIT_LIST_RULES
-    )
-    return KernelState(client.get_status(), rules)
-
-
-def restore_kernel_state(client: AuditClient, saved: KernelState) -> None:
-    """Put the real kernel's audit state back as ``saved`` found it: rules, failure
-    mode, rate and backlog limits, backlog wait time, daemon registration (cleared if
-    it is ours or a dead process's) and the enabled flag (last).
-
-    Never sets the immutable flag or the panic failure mode, even if ``saved`` has
-    them; raises RuntimeError if the kernel is immutable now (nothing can be changed).
-    """
-    now = save_kernel_state(client)
-    if now.status.enabled == 2:
-        raise RuntimeError("kernel audit is IMMUTABLE (enabled=2): only a reboot restores it")
-    for rule in now.rules:
-        client.request_ack(AUDIT_DEL_RULE, rule)
-    for rule in saved.rules:
-        client.request_ack(AUDIT_ADD_RULE, rule)
-    s = saved.status
-    if s.failure in (0, 1):
-        client.set_failure(FailureMode(s.failure))
-    client.set_rate_limit(s.rate_limit)
-    client.set_backlog_limit(s.backlog_limit)
-    client.set_backlog_wait_time(s.backlog_wait_time)
-    if now.status.pid and now.status.pid != s.pid:
-        # A registration left behind (ours, or a dead process's) is cleared; the
-        # kernel refuses (EACCES) to unregister a live foreign daemon.
-        with contextlib.suppress(PermissionError):
-            client.unregister()
-    if s.enabled in (0, 1):
-        client.set_enabled(bool(s.enabled))
-
-
 __all__ = [
     "FakeKernel",
     "FakeState",
-    "KernelState",
     "Request",
     "ack_payload",
     "encode_message",
-    "restore_kernel_state",
-    "save_kernel_state",
 ]

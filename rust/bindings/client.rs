@@ -246,7 +246,7 @@ impl PyNetlinkMessage {
 
 // ------------------------------------------------------------ status codec
 
-/// Decode a 32/36/40/44-byte `struct audit_status` into its 11 fields.
+/// Decode a `struct audit_status` into its 11 fields (see the core decoder).
 #[pyfunction]
 fn status_from_bytes<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
     let s = AuditStatus::from_bytes(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -435,7 +435,8 @@ impl PyAuditClient {
         self.call(py, |c| c.unregister())
     }
 
-    /// Raw AUDIT_SET: `status` is the 11-field tuple; only `mask` bits count.
+    /// Raw AUDIT_SET: `status` is an encoded `struct audit_status`; only its
+    /// `mask` bits count.
     #[pyo3(signature = (operation, status, wait=true))]
     fn set_status(
         &self,
@@ -495,19 +496,10 @@ impl PyAuditClient {
         Ok(msgs.into_iter().map(PyNetlinkMessage::from).collect())
     }
 
-    #[pyo3(signature = (nonblocking=false))]
-    fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Option<RawAuditMessage>> {
+    #[pyo3(signature = (timeout=None))]
+    fn receive(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<RawAuditMessage>> {
         let c = self.client()?;
-        let timeout = if nonblocking {
-            Some(Duration::ZERO)
-        } else {
-            None
-        };
-        let rec = if nonblocking {
-            py.detach(|| c.receive(Some(Duration::ZERO)))?
-        } else {
-            sliced(py, timeout, |slice| c.receive(Some(slice)))?
-        };
+        let rec = sliced(py, duration(timeout)?, |slice| c.receive(Some(slice)))?;
         rec.map(|r| RawAuditMessage::build(py, r.msg_type, &r.payload))
             .transpose()
     }
@@ -666,14 +658,10 @@ impl PyNetlinkClient {
         Ok(py.detach(|| c.send(msg_type, flags, data))?)
     }
 
-    #[pyo3(signature = (nonblocking=false))]
-    fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Vec<PyNetlinkMessage>> {
+    #[pyo3(signature = (timeout=None))]
+    fn receive(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Vec<PyNetlinkMessage>> {
         let c = self.client()?;
-        let msgs = if nonblocking {
-            py.detach(|| c.receive(Some(Duration::ZERO)))?
-        } else {
-            sliced(py, None, |slice| c.receive(Some(slice)))?
-        };
+        let msgs = sliced(py, duration(timeout)?, |slice| c.receive(Some(slice)))?;
         Ok(msgs
             .unwrap_or_default()
             .into_iter()
