@@ -44,7 +44,7 @@ The paths, each doing the same work as its reference:
 - a naive Python regex parser (no grouping, no interpretation), the issue's
   fourth reference, to compare this machine with the issue's.
 
-Targets (issue 4): Rust interpreted >= 10x libauparse; JSON >= 5x laurel;
+Targets: Rust interpreted >= 10x libauparse; JSON >= 5x laurel;
 Python objects with fields accessed >= 3x python3-audit.
 """
 

@@ -60,6 +60,12 @@ def _add_timeout_option(parser: argparse.ArgumentParser) -> None:
         default=2.0,
         help="seconds an event waits for its end-of-event record (default 2)",
     )
+    parser.add_argument(
+        "--split-login",
+        action="store_true",
+        help="a LOGIN record is an event of its own, as auparse 3.0.9 groups it "
+        "(default: it joins the syscall event it was written in)",
+    )
 
 
 def _write_events(out: BinaryIO, events: Iterable[AuditEvent], flush: bool) -> None:
@@ -70,7 +76,7 @@ def _write_events(out: BinaryIO, events: Iterable[AuditEvent], flush: bool) -> N
             out.flush()
 
 
-def _parse_stream(src: BinaryIO, out: BinaryIO, timeout: float) -> None:
+def _parse_stream(src: BinaryIO, out: BinaryIO, timeout: float, split_login: bool) -> None:
     # The fast path: bytes in, JSON lines out, no Python object per event.
     try:
         fd = src.fileno()
@@ -78,13 +84,13 @@ def _parse_stream(src: BinaryIO, out: BinaryIO, timeout: float) -> None:
         fd = -1
     if fd >= 0:
         # A real file or pipe: read and parse on a second thread, write JSON here.
-        reader = _native.LogReader(fd, 1024, timeout, DEFAULT_CHUNK_SIZE)
+        reader = _native.LogReader(fd, 1024, timeout, DEFAULT_CHUNK_SIZE, split_login=split_login)
         while True:
             lines = reader.next_json()
             if lines is None:
                 return
             out.write(lines)
-    parser = _native.LogParser(1024, timeout)
+    parser = _native.LogParser(1024, timeout, split_login=split_login)
     while True:
         chunk = src.read(DEFAULT_CHUNK_SIZE)
         if not chunk:
@@ -103,15 +109,19 @@ def cmd_parse(args: argparse.Namespace) -> int:
             _write_events(
                 out,
                 read_events(
-                    source, follow=True, timeout=args.timeout, poll_interval=DEFAULT_POLL_INTERVAL
+                    source,
+                    follow=True,
+                    timeout=args.timeout,
+                    poll_interval=DEFAULT_POLL_INTERVAL,
+                    split_login=args.split_login,
                 ),
                 flush=True,
             )
         elif args.file == "-":
-            _parse_stream(sys.stdin.buffer, out, args.timeout)
+            _parse_stream(sys.stdin.buffer, out, args.timeout, args.split_login)
         else:
             with open(args.file, "rb") as f:
-                _parse_stream(f, out, args.timeout)
+                _parse_stream(f, out, args.timeout, args.split_login)
         out.flush()
     except BrokenPipeError:
         _quiet_stdout()
@@ -125,7 +135,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
-    reassembler = Reassembler(timeout=args.timeout)
+    reassembler = Reassembler(timeout=args.timeout, split_login=args.split_login)
     try:
         if args.multicast:
             with AuditClient.multicast() as client:

@@ -7,8 +7,8 @@ import contextlib
 import dataclasses
 import errno as _errno
 import threading
-from collections.abc import AsyncIterator, Iterator
-from typing import BinaryIO
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import BinaryIO, TypeVar
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
@@ -84,6 +84,9 @@ class ClientStats:
     def as_dict(self) -> dict[str, int]:
         """The counters as a new dict."""
         return dataclasses.asdict(self)
+
+
+_T = TypeVar("_T")
 
 
 _STATS_FIELDS = tuple(f.name for f in dataclasses.fields(ClientStats))
@@ -507,36 +510,107 @@ class AuditClient(RulesClientMixin, _Closing):
         self,
         reassembler: Reassembler | None = None,
         *,
+        timeout: float | None = None,
         max_messages: int = 1024,
+        split_login: bool = False,
+        id_resolution: bool | None = None,
     ) -> Iterator[AuditEvent]:
         """The kernel's records parsed and grouped into :class:`~auditlink.AuditEvent`
-        objects, in the order they complete; runs until the client is closed.
+        objects, in the order they complete.
 
         Records go from the socket to the Rust parser and reassembler without
-        becoming Python objects first. An event whose EOE does not come — in stream
+        becoming Python objects first. An event whose end does not come — in stream
         time, which also runs on while the socket is quiet — within the
-        reassembler's timeout comes out with ``complete == False``. Malformed records
-        never raise: they are kept with ``error`` set. Register first
-        (:meth:`set_pid`) or use a multicast client, or nothing arrives.
+        reassembler's timeout comes out with ``complete == False``. Malformed
+        records never raise: they are kept with ``error`` set. Register first
+        (:meth:`set_pid`) or use a multicast client, or nothing arrives. Ends when
+        the client is closed (from any thread; the events still in flight come out
+        first) or when no event completes for ``timeout`` seconds. Ctrl-C raises
+        KeyboardInterrupt.
 
         Arguments:
-            reassembler: your own, to choose ``max_in_flight``/``timeout`` or to read
-                its ``lost`` counter.
-            max_messages: records read per native call.
+            reassembler: your own :class:`~auditlink.Reassembler` (to choose
+                ``max_in_flight``/``timeout``/grouping or read its ``lost``
+                counter); by default a new one.
+            timeout: seconds to wait for the next event; None waits forever, 0
+                takes only what is there now.
+            max_messages: records taken from the socket per native call.
+            split_login: for the default reassembler: a LOGIN record is an
+                event of its own (auparse 3.0.9) instead of joining its syscall.
+            id_resolution: for the default reassembler: user and group names in
+                interpretations (True), numbers (False), or the process default.
 
         Returns:
-            An iterator of events.
+            An iterator of :class:`~auditlink.AuditEvent`.
+
+        Raises:
+            ValueError: ``timeout`` negative or NaN, or grouping options given
+                together with a ``reassembler``.
+            AuditError: receiving failed.
         """
-        reasm = reassembler if reassembler is not None else Reassembler()
+        reasm = self._event_reassembler(reassembler, split_login, id_resolution)
         while True:
             try:
-                batch = _native.receive_events(self._native, reasm, max_messages, None)
+                batch = _native.receive_events(self._native, reasm, max_messages, timeout)
             except OSError:
                 if self.closed:
                     yield from reasm.flush()
                     return
                 raise
+            if not batch:
+                return
             yield from batch
+
+    async def events_async(
+        self,
+        reassembler: Reassembler | None = None,
+        *,
+        timeout: float | None = None,
+        max_messages: int = 1024,
+        split_login: bool = False,
+        id_resolution: bool | None = None,
+    ) -> AsyncIterator[AuditEvent]:
+        """``async for ev in client.events_async()``: :meth:`events` on the event loop.
+
+        Waits for the socket's readability (no thread), then receives, parses and
+        groups what it holds in one native call. Ends when the client is closed
+        (the events still in flight come out first) or when no event completes for
+        ``timeout`` seconds; cancelling the consuming task stops it cleanly. Events
+        whose end never comes are emitted while the socket is quiet, at most about
+        a second after their timeout.
+
+        Arguments:
+            reassembler, timeout, max_messages, split_login, id_resolution: as
+                for :meth:`events`.
+
+        Returns:
+            An async iterator of :class:`~auditlink.AuditEvent`.
+
+        Raises:
+            ValueError: ``timeout`` negative or NaN, or grouping options given
+                together with a ``reassembler``.
+            AuditError: receiving failed.
+        """
+        if timeout is not None and not timeout >= 0:
+            raise ValueError(f"timeout must be >= 0 seconds, got {timeout}")
+        reasm = self._event_reassembler(reassembler, split_login, id_resolution)
+        native = self._native
+
+        def take() -> list[AuditEvent]:
+            return _native.receive_events(native, reasm, max_messages, 0)
+
+        async for ev in self._drain_async(take, timeout, reasm.flush):
+            yield ev
+
+    @staticmethod
+    def _event_reassembler(
+        reassembler: Reassembler | None, split_login: bool, id_resolution: bool | None
+    ) -> Reassembler:
+        if reassembler is None:
+            return Reassembler(split_login=split_login, id_resolution=id_resolution)
+        if split_login or id_resolution is not None:
+            raise ValueError("split_login and id_resolution are options of the reassembler")
+        return reassembler
 
     def messages(
         self, timeout: float | None = None, *, batch_size: int = 1024
@@ -591,18 +665,38 @@ class AuditClient(RulesClientMixin, _Closing):
             AuditError: the socket failed.
         """
         timeout = _timeout(timeout)
+        native = self._native
+
+        def take() -> list[RawAuditMessage]:
+            return native.receive_batch(batch_size, 0)
+
+        async for msg in self._drain_async(take, timeout, list):
+            yield msg
+
+    async def _drain_async(
+        self,
+        take: Callable[[], list[_T]],
+        timeout: float | None,
+        at_close: Callable[[], list[_T]],
+    ) -> AsyncIterator[_T]:
+        """What ``take()`` (a non-blocking native call) returns, batch by batch, on
+        the event loop: waits for readability between empty batches; ends after
+        ``timeout`` seconds without anything, or when the client is closed (then
+        with what ``at_close()`` returns)."""
         loop = asyncio.get_running_loop()
         idle_deadline = None if timeout is None else loop.time() + timeout
-        while not self.closed:
+        while True:
             try:
-                batch = self._native.receive_batch(batch_size, 0)
-            except AuditError as e:
-                if e.errno == _errno.EBADF and self.closed:
+                batch = take()
+            except OSError:
+                if self.closed:
+                    for item in at_close():
+                        yield item
                     return
                 raise
             if batch:
-                for msg in batch:
-                    yield msg
+                for item in batch:
+                    yield item
                 if timeout is not None:
                     idle_deadline = loop.time() + timeout
                 continue

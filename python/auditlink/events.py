@@ -89,24 +89,52 @@ def read_events(
     timeout: float = 2.0,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
+    split_login: bool = False,
+    id_resolution: bool | None = None,
 ) -> Iterator[AuditEvent]:
     """The events of an auditd log (RAW or ENRICHED), in the order they complete.
 
-    ``source`` is a path, ``"-"`` for standard input, or a binary file object.
-    Records are grouped by (node, time stamp, serial); an event is complete at
-    its EOE (see :class:`Reassembler` for ``max_in_flight`` and ``timeout``).
-    Malformed lines never raise: they come out as one-record events whose
-    record has ``error`` set and its raw ``text``.
+    Records are grouped by (node, time stamp, serial) as :class:`Reassembler`
+    does: an event completes at its EOE or PROCTITLE record, or at once for
+    one-record types; one whose end never comes is emitted with
+    ``complete == False`` when its node's stream time has moved ``timeout``
+    seconds past it (so logs from nodes whose clocks differ, or several logs
+    read one after the other, keep their events whole). Malformed lines never
+    raise: they come out as one-record events whose record has ``error`` set
+    and its raw ``text``.
 
-    With ``follow=True`` the iterator does not end at end of file: it waits
-    for more (like ``tail -F``), follows auditd's log rotation (the path is
-    reopened when it names a new file or was truncated), and emits events whose
-    end does not come within ``timeout`` seconds while the log is quiet.
-    Stop it by closing the generator or breaking out of the loop.
+    With ``follow=True`` the iterator does not end at end of file: it waits for
+    more (like ``tail -F``), follows auditd's log rotation (the path is reopened
+    when it names a new file or was truncated), and emits events whose end does
+    not come within ``timeout`` seconds while the log is quiet. Stop it by
+    closing the generator or breaking out of the loop.
+
+    Arguments:
+        source: a path, ``"-"`` for standard input, or a binary file object.
+        follow: keep reading as the log grows (see above).
+        max_in_flight: events assembled at once; beyond it the oldest is emitted.
+        timeout: seconds of stream time an event waits for its end.
+        chunk_size: bytes read at a time.
+        poll_interval: seconds between looks for new data with ``follow=True``.
+        split_login: True groups a LOGIN record as an event of its own, as
+            auparse 3.0.9 does; by default it joins the syscall event it was
+            written in (audit-userspace 4.x, laurel).
+        id_resolution: whether interpretations of these events show user and
+            group names (True) or numbers (False); None follows
+            :func:`set_id_resolution`.
+
+    Returns:
+        An iterator of :class:`AuditEvent`.
+
+    Raises:
+        ValueError: ``chunk_size`` <= 0, or ``timeout`` negative or NaN.
+        OSError: the path cannot be opened or read.
     """
     if chunk_size <= 0:
         raise ValueError("chunk_size must be > 0")
-    parser = _native.LogParser(max_in_flight, timeout)
+    parser = _native.LogParser(
+        max_in_flight, timeout, split_login=split_login, id_resolution=id_resolution
+    )
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if path == "-":
@@ -116,7 +144,14 @@ def read_events(
             # A file read once: read and parse on a second thread while this
             # one hands out the events.
             with open(path, "rb") as f:
-                reader = _native.LogReader(f.fileno(), max_in_flight, timeout, chunk_size)
+                reader = _native.LogReader(
+                    f.fileno(),
+                    max_in_flight,
+                    timeout,
+                    chunk_size,
+                    split_login=split_login,
+                    id_resolution=id_resolution,
+                )
             yield from reader
             return
         yield from _follow_path(path, parser, follow, chunk_size, poll_interval)

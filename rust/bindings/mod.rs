@@ -10,6 +10,7 @@ use crate::audit::errno::strerror;
 use crate::error::Error;
 
 pub(crate) mod client;
+pub(crate) mod common;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod types;

@@ -19,10 +19,9 @@
 //! field (names for ids, syscalls, errnos, modes, socket addresses, ...).
 
 use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
-use super::names;
 use super::parse::{Field, Record};
 use super::reassemble::Event;
-use crate::audit::tables::msg;
+use crate::audit::tables::{self, msg};
 
 /// Receives the shape of an event or record.
 pub trait Sink {
@@ -42,13 +41,13 @@ pub trait Sink {
 fn is_list_type(t: u16) -> bool {
     matches!(
         t,
-        msg::PATH | msg::SOCKADDR | 1318 /* OBJ_PID */ | msg::AVC | 1325 /* NETFILTER_CFG */ | 1334 /* BPF */
+        msg::PATH | msg::SOCKADDR | msg::OBJ_PID | msg::AVC | msg::NETFILTER_CFG | msg::BPF
     )
 }
 
 /// The key a record type has in the event object.
 pub fn type_key(t: u16) -> std::borrow::Cow<'static, str> {
-    match names::message_type_name(t) {
+    match tables::message_type_name(t) {
         Some(n) => n.into(),
         None => format!("UNKNOWN[{t}]").into(),
     }
@@ -332,12 +331,20 @@ fn execve_arg(name: &[u8]) -> Option<(usize, bool, bool)> {
     }
 }
 
+/// EXECVE's `argv`: the `aN` values at their index, holes (arguments whose
+/// record was lost) as empty strings. Its length comes from what is present
+/// and from `argc`, with `argc` bounded by the size of the records, so the
+/// output grows at most linearly with the input; an `aN` beyond that length
+/// (`argc=1 a999999=x`) is kept as an ordinary field rather than padding
+/// `argv` with a million empty strings.
 fn emit_execve<S: Sink>(sink: &mut S, recs: &[&Record], buf: &mut Vec<u8>) {
-    let mut args: Vec<Vec<u8>> = Vec::new();
     let mut argc: Option<&[u8]> = None;
     let mut keys = Keys::default();
     let mut others: Vec<(&Record, &Field)> = Vec::new();
+    let mut present: Vec<(usize, &Record, &Field)> = Vec::new();
+    let mut input_len = 0usize;
     for rec in recs {
+        input_len += rec.text().len();
         for f in rec.fields() {
             let name = rec.field_name(f);
             if name == b"argc" {
@@ -345,17 +352,28 @@ fn emit_execve<S: Sink>(sink: &mut S, recs: &[&Record], buf: &mut Vec<u8>) {
                 continue;
             }
             match execve_arg(name) {
-                Some((idx, _chunk, is_len)) => {
-                    if is_len || idx > 1_000_000 {
-                        continue;
-                    }
-                    if args.len() <= idx {
-                        args.resize(idx + 1, Vec::new());
-                    }
-                    decode_string(rec.field_value(f), f.quoted, &mut args[idx]);
-                }
+                Some((_, _, true)) => {}
+                Some((idx, _, false)) => present.push((idx, rec, f)),
                 None => others.push((rec, f)),
             }
+        }
+    }
+    let argc_n = argc
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(input_len);
+    let limit = argc_n.max(present.len());
+    let len = present
+        .iter()
+        .filter(|(i, ..)| *i < limit)
+        .map(|(i, ..)| i + 1)
+        .max()
+        .unwrap_or(0);
+    let mut args: Vec<Vec<u8>> = vec![Vec::new(); len];
+    for &(idx, rec, f) in &present {
+        match args.get_mut(idx) {
+            Some(a) => decode_string(rec.field_value(f), f.quoted, a),
+            None => others.push((rec, f)),
         }
     }
     sink.begin_map();

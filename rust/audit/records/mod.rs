@@ -26,7 +26,7 @@ impl From<ParseError> for crate::Error {
 /// Parse a netlink payload; never fails: a record that cannot be parsed is
 /// kept with its raw text and an error note.
 pub fn parse_payload_lenient(msg_type: u16, data: &[u8]) -> Record {
-    match parse_payload(msg_type, data) {
+    match parse::parse_payload_soft(msg_type, data) {
         Ok(r) => r,
         Err(e) => Record::unparsable(msg_type, data, e),
     }
@@ -74,6 +74,11 @@ impl LogStream {
         &self.reassembler
     }
 
+    /// The grouping options (see [`Reassembler::set_split_login`]).
+    pub fn reassembler_mut(&mut self) -> &mut Reassembler {
+        &mut self.reassembler
+    }
+
     fn line(&mut self, line: &[u8], out: &mut Vec<Event>) {
         if line.iter().all(|&c| c == b'\r' || c == b' ' || c == 0) {
             return;
@@ -110,11 +115,10 @@ impl LogStream {
         self.partial.extend_from_slice(&rest[..keep]);
     }
 
-    /// The input has been idle for `idle_ms`: let stream time run on by that
-    /// much and emit (incomplete) the events that are now past the timeout.
+    /// The input has been idle for `idle_ms` since its last line: see
+    /// [`Reassembler::expire_idle`].
     pub fn expire_idle(&mut self, idle_ms: u64, out: &mut Vec<Event>) {
-        let now = self.reassembler.newest_ms().saturating_add(idle_ms);
-        self.reassembler.expire_at(now, out);
+        self.reassembler.expire_idle(idle_ms, out);
     }
 
     /// End of input: the last unterminated line, then every event in flight.

@@ -1,12 +1,12 @@
-//! Small name tables the interpreter needs that are not shared with the rest of
-//! the crate, plus the one seam to the shared `crate::audit::tables`.
+//! Small name tables only the interpreter needs (signals, capabilities, address
+//! families, file types, TTY keys...); shared ones are in `crate::audit::tables`.
 //!
 //! Facts (numbers and the names auparse prints for them) are taken from
 //! audit-userspace 3.0.9 (`auparse/signaltab.h`, `captab.h`, `famtab.h`,
 //! `seccomptab.h`, `flagtab.h`, `lib/ftypetab.h`, `lib/flagtab.h`) and from
 //! include/uapi/linux/{capability,socket,audit}.h. The code is our own.
 
-use crate::audit::tables;
+use crate::audit::tables::Machine;
 
 /// Signal names for 0..=31, as auparse's `signaltab.h` prints them.
 /// auparse 3.0.9 misspells 30 as "IGPWR"; we print the real name (see docs/records.md).
@@ -240,21 +240,6 @@ pub fn protocol_name(proto: u64) -> Option<&'static str> {
     })
 }
 
-// ---- The seam to crate::audit::tables --------------------------------------
-
-/// A CPU architecture as libaudit names it (`MACH_*`).
-pub use tables::Machine;
-
-/// The machine an AUDIT_ARCH_* value (the hex `arch=` field) stands for.
-pub fn machine_for_audit_arch(arch: u32) -> Option<Machine> {
-    tables::machine_for_audit_arch(arch)
-}
-
-/// The name auparse prints for a machine.
-pub fn machine_name(machine: Machine) -> &'static str {
-    machine.name()
-}
-
 /// The machine this library runs on: auparse falls back to it (audit_detect_machine)
 /// when a record has a `syscall=` but no `arch=`.
 pub fn host_machine() -> Option<Machine> {
@@ -267,29 +252,6 @@ pub fn host_machine() -> Option<Machine> {
     } else {
         None
     }
-}
-
-pub fn syscall_name(machine: Machine, nr: u64) -> Option<&'static str> {
-    tables::syscall_name(machine, u32::try_from(nr).ok()?)
-}
-
-pub fn errno_name(errno: u64) -> Option<&'static str> {
-    tables::errno_name(i32::try_from(errno).ok()?)
-}
-
-/// glibc's strerror text, where the table has it.
-pub fn errno_description(errno: u64) -> Option<&'static str> {
-    tables::errno_description(i32::try_from(errno).ok()?)
-}
-
-/// The canonical name of a record type ("SYSCALL"), as auparse prints it.
-pub fn message_type_name(number: u16) -> Option<&'static str> {
-    tables::message_type_name(number)
-}
-
-/// A record type by name (canonical or alias, any case).
-pub fn message_type_by_name(name: &str) -> Option<u16> {
-    tables::message_type_by_name(name)
 }
 
 /// Named TTY input sequences, in auparse's order (first match wins), from

@@ -14,7 +14,7 @@
 //! closing quote even if it holds a space (auparse would cut it; the kernel never
 //! writes such a value, user-space senders may).
 
-use crate::audit::tables::msg;
+use crate::audit::tables::{self, msg};
 use std::fmt;
 
 /// ASCII group separator between the raw record and auditd's ENRICHED part.
@@ -66,6 +66,10 @@ pub struct Field {
 /// [`Field::enrich`] when auditd wrote no interpretation for the field.
 pub const NO_ENRICHMENT: u8 = u8::MAX;
 
+/// The last second `datetime` can show (9999-12-31T23:59:59Z); a later time
+/// stamp is kept but marks its record with an error.
+pub const MAX_DATETIME_SECONDS: u64 = 253_402_300_799;
+
 /// The time stamp of a record exactly as the kernel wrote it: `audit(SEC.MSEC:SERIAL)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp {
@@ -91,6 +95,10 @@ pub enum ParseError {
     MissingHeader,
     #[error("malformed header: {0}")]
     BadHeader(&'static str),
+    /// The record is kept (and grouped) with the time stamp read as well as
+    /// possible; see [`parse_header`].
+    #[error("odd time stamp: {0}")]
+    OddTimestamp(&'static str),
     #[error("no 'type=' in log line")]
     MissingType,
     #[error("unknown record type name {0:?}")]
@@ -117,7 +125,7 @@ pub struct Record {
     pub(crate) a0: u64,
     pub(crate) a1: u64,
     /// The machine of `arch` and the name of `syscall` on it (looked up once).
-    pub(crate) machine: Option<super::names::Machine>,
+    pub(crate) machine: Option<tables::Machine>,
     pub(crate) syscall_name: Option<&'static str>,
     error: Option<ParseError>,
 }
@@ -254,9 +262,17 @@ fn parse_hex_u64(b: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// A parsed `audit(...)` header: time stamp, serial, the offset just after
+/// it, and a fault that does not stop the record from being used.
+type Header = (Timestamp, u64, usize, Option<ParseError>);
+
 /// Parse `audit(SEC.MSEC:SERIAL):` starting at `pos` (which points at "audit(").
-/// Returns the time stamp, serial and the offset just after the header.
-fn parse_header(b: &[u8], pos: usize) -> Result<(Timestamp, u64, usize), ParseError> {
+///
+/// The kernel always writes three digits of milliseconds (`audit_log_start`,
+/// "%llu.%03lu"). Other digit counts are read as the decimal fraction they
+/// say (`.5` is 500 ms, `.1234` is 123 ms) and noted as an odd time stamp, as
+/// is a time past year 9999 (beyond what `datetime` can show).
+fn parse_header(b: &[u8], pos: usize) -> Result<Header, ParseError> {
     let rest = b.get(pos..).ok_or(ParseError::MissingHeader)?;
     let inner = rest
         .strip_prefix(b"audit(")
@@ -269,16 +285,30 @@ fn parse_header(b: &[u8], pos: usize) -> Result<(Timestamp, u64, usize), ParseEr
         return Err(ParseError::BadHeader("':' before '.'"));
     }
     let sec = parse_u64(&stamp[..dot]).ok_or(ParseError::BadHeader("bad seconds"))?;
-    let msec_digits = &stamp[dot + 1..colon];
-    let msec = parse_u64(msec_digits)
-        .filter(|_| msec_digits.len() <= 9)
-        .ok_or(ParseError::BadHeader("bad milliseconds"))? as u32;
+    let digits = &stamp[dot + 1..colon];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(ParseError::BadHeader("bad milliseconds"));
+    }
+    let msec = digits
+        .iter()
+        .chain(std::iter::repeat(&b'0'))
+        .take(3)
+        .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
     let serial = parse_u64(&stamp[colon + 1..]).ok_or(ParseError::BadHeader("bad serial"))?;
+    let odd = if digits.len() != 3 {
+        Some(ParseError::OddTimestamp(
+            "milliseconds not written with three digits",
+        ))
+    } else if sec > MAX_DATETIME_SECONDS {
+        Some(ParseError::OddTimestamp("past the year 9999"))
+    } else {
+        None
+    };
     let mut end = pos + 6 + close + 1;
     if b.get(end) == Some(&b':') {
         end += 1;
     }
-    Ok((Timestamp { sec, msec }, serial, end))
+    Ok((Timestamp { sec, msec }, serial, end, odd))
 }
 
 #[inline]
@@ -314,6 +344,16 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
 
 /// Parse a netlink payload (what the kernel sends: `audit(...): fields`).
 pub fn parse_payload(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
+    let rec = parse_payload_soft(msg_type, data)?;
+    match rec.error {
+        Some(e) => Err(e),
+        None => Ok(rec),
+    }
+}
+
+/// Like [`parse_payload`], but a record whose only fault is an odd time stamp
+/// is still parsed, with the fault noted.
+pub(crate) fn parse_payload_soft(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
     let data = trim_line_end(data);
     if data.is_empty() {
         return Err(ParseError::Empty);
@@ -322,8 +362,10 @@ pub fn parse_payload(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
         return Err(ParseError::TooLong);
     }
     let start = data.iter().position(|&c| c != b' ').unwrap_or(0);
-    let (timestamp, serial, hdr_end) = parse_header(data, start)?;
-    Ok(build(data, msg_type, timestamp, serial, None, hdr_end))
+    let (timestamp, serial, hdr_end, odd) = parse_header(data, start)?;
+    let mut rec = build(data, msg_type, timestamp, serial, None, hdr_end);
+    rec.error = odd;
+    Ok(rec)
 }
 
 /// Parse one auditd log line (`[node=N ]type=T msg=audit(...): fields[\x1dENRICHED]`).
@@ -336,7 +378,8 @@ pub fn parse_log_line(line: &[u8]) -> Result<Record, ParseError> {
 }
 
 /// Like [`parse_log_line`], but a line whose only fault is an unknown type name
-/// is still parsed (type 0, with the error noted), as auparse does.
+/// (type 0, as auparse does) or an odd time stamp is still parsed, with the
+/// fault noted.
 pub(crate) fn parse_log_line_soft(line: &[u8]) -> Result<Record, ParseError> {
     let line = trim_line_end(line);
     if line.is_empty() {
@@ -366,9 +409,9 @@ pub(crate) fn parse_log_line_soft(line: &[u8]) -> Result<Record, ParseError> {
         .strip_prefix(b"msg=")
         .ok_or(ParseError::MissingHeader)?;
     let _ = rest;
-    let (timestamp, serial, hdr_end) = parse_header(line, pos + 4)?;
+    let (timestamp, serial, hdr_end, odd) = parse_header(line, pos + 4)?;
     let mut rec = build(line, msg_type, timestamp, serial, node, hdr_end);
-    rec.error = soft_error;
+    rec.error = soft_error.or(odd);
     Ok(rec)
 }
 
@@ -388,8 +431,8 @@ pub fn type_from_name(name: &[u8]) -> Result<u16, ParseError> {
     }
     let s = std::str::from_utf8(name)
         .map_err(|_| ParseError::UnknownTypeName(String::from_utf8_lossy(name).into_owned()))?;
-    let t = super::names::message_type_by_name(s)
-        .ok_or_else(|| ParseError::UnknownTypeName(s.to_owned()))?;
+    let t =
+        tables::message_type_by_name(s).ok_or_else(|| ParseError::UnknownTypeName(s.to_owned()))?;
     TYPE_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() < 64 {
@@ -523,9 +566,11 @@ fn gather_facts(rec: &mut Record) {
     rec.syscall = syscall;
     rec.a0 = a0;
     rec.a1 = a1;
-    rec.machine = arch.and_then(super::names::machine_for_audit_arch);
+    rec.machine = arch.and_then(tables::machine_for_audit_arch);
     rec.syscall_name = match (rec.machine, syscall) {
-        (Some(m), Some(nr)) => super::names::syscall_name(m, nr),
+        (Some(m), Some(nr)) => u32::try_from(nr)
+            .ok()
+            .and_then(|nr| tables::syscall_name(m, nr)),
         _ => None,
     };
 }

@@ -85,20 +85,21 @@ impl EventReader {
         timeout_ms: u64,
         chunk_size: usize,
     ) -> io::Result<EventReader> {
+        let stream = LogStream::new(max_in_flight, timeout_ms);
+        EventReader::spawn_stream(src, stream, chunk_size)
+    }
+
+    /// [`EventReader::spawn`] with a stream set up by the caller (grouping options).
+    pub fn spawn_stream<R: Read + Send + 'static>(
+        src: R,
+        stream: LogStream,
+        chunk_size: usize,
+    ) -> io::Result<EventReader> {
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
         let (recycle, trash) = mpsc::sync_channel(TRASH_DEPTH);
         thread::Builder::new()
             .name("auditlink-log-reader".into())
-            .spawn(move || {
-                read_loop(
-                    src,
-                    tx,
-                    &trash,
-                    max_in_flight,
-                    timeout_ms,
-                    chunk_size.max(1),
-                )
-            })?;
+            .spawn(move || read_loop(src, stream, tx, &trash, chunk_size.max(1)))?;
         Ok(EventReader {
             rx,
             recycler: Recycler(recycle),
@@ -153,13 +154,11 @@ impl Iterator for EventReader {
 
 fn read_loop<R: Read>(
     mut src: R,
+    mut stream: LogStream,
     tx: SyncSender<io::Result<Vec<Event>>>,
     trash: &Receiver<Trash>,
-    max_in_flight: usize,
-    timeout_ms: u64,
     chunk_size: usize,
 ) {
-    let mut stream = LogStream::new(max_in_flight, timeout_ms);
     let mut buf = vec![0u8; chunk_size];
     loop {
         while let Ok(done) = trash.try_recv() {

@@ -4,13 +4,26 @@
 //! on its EOE record, on its PROCTITLE record (the kernel writes it last, just
 //! before the EOE, and auditd does not log EOEs; auparse does the same), at
 //! once for types that are always alone (auparse's list, `auparse.c`
-//! `au_check_events`), or — incomplete — when it is older than the
-//! timeout in stream time (the newest time stamp seen), when too many events
-//! are in flight, or on `flush()`. The kernel drops records under load, so
-//! missing EOEs and gaps are normal; lost serials are counted modulo 2^32.
+//! `au_check_events`), or — incomplete — when it is older than the timeout in
+//! its node's stream time, when too many events are in flight, or on `flush()`.
+//! The kernel drops records under load, so missing EOEs and gaps are normal;
+//! lost serials are counted modulo 2^32.
+//!
+//! Stream time is kept per node: the time stamp of that node's latest record
+//! in input order (not the newest ever seen), plus how long the input has been
+//! idle. So a node whose clock is 10 s behind another's, a second log read
+//! after a first, or a record the kernel delivers late (a syscall stamped when
+//! it began) does not cut the events around it; auparse (`au_check_events`)
+//! times events out against the record being added in the same way.
+//!
+//! A LOGIN record is written inside the syscall that changes the login uid and
+//! shares its serial: by default it joins that syscall's event (as
+//! audit-userspace 4.x and laurel do). [`Reassembler::set_split_login`] brings
+//! back auparse 3.0.9's grouping, where LOGIN is an event of its own.
 
 use crate::audit::tables::msg;
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use super::parse::{Record, Timestamp};
 
@@ -34,6 +47,13 @@ impl Event {
 /// `au_check_events`: control and user-space messages (< 1300), user-space
 /// ranges >= 2100, AUDIT_KERNEL, the NetLabel config records.
 pub fn is_single_record_type(t: u16) -> bool {
+    is_single(t, true)
+}
+
+fn is_single(t: u16, split_login: bool) -> bool {
+    if t == msg::LOGIN {
+        return split_login;
+    }
     !(msg::FIRST_EVENT..msg::FIRST_ANOM_MSG).contains(&t)
         || t == msg::KERNEL
         || (msg::MAC_UNLBL_ALLOW..=msg::MAC_CALIPSO_DEL).contains(&t)
@@ -118,6 +138,17 @@ impl LossTracker {
     }
 }
 
+/// Nodes whose stream time is kept apart; more share the last slot (their
+/// events then time out against each other's records, as in auparse).
+const MAX_NODES: usize = 1024;
+
+/// One node's stream time: the time stamp of its latest record, in ms.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    node: u64,
+    ms: u64,
+}
+
 /// Groups records into events. Not thread-safe by itself (the Python class
 /// wraps it in a lock).
 #[derive(Debug)]
@@ -127,8 +158,19 @@ pub struct Reassembler {
     done: VecDeque<Key>,
     max_in_flight: usize,
     timeout_ms: u64,
-    newest_ms: u64,
+    clocks: Vec<Clock>,
+    /// How long the input has been idle (added to every node's stream time).
+    idle_ms: u64,
+    /// When the last record arrived (for [`Reassembler::expire_idle_now`]).
+    last_arrival: Instant,
+    split_login: bool,
     loss: LossTracker,
+}
+
+fn stamp_ms(ts: Timestamp) -> u64 {
+    ts.sec
+        .saturating_mul(1000)
+        .saturating_add(u64::from(ts.msec))
 }
 
 impl Reassembler {
@@ -138,9 +180,40 @@ impl Reassembler {
             done: VecDeque::with_capacity(64),
             max_in_flight: max_in_flight.max(1),
             timeout_ms,
-            newest_ms: 0,
+            clocks: Vec::new(),
+            idle_ms: 0,
+            last_arrival: Instant::now(),
+            split_login: false,
             loss: LossTracker::default(),
         }
+    }
+
+    /// True: a LOGIN record is an event of its own (auparse 3.0.9's grouping);
+    /// false (the default): it joins the syscall event it was written in.
+    pub fn set_split_login(&mut self, split: bool) {
+        self.split_login = split;
+    }
+
+    pub fn split_login(&self) -> bool {
+        self.split_login
+    }
+
+    /// The stream-time slot of a node (made on first sight).
+    fn clock_index(&mut self, node: u64) -> usize {
+        if let Some(i) = self.clocks.iter().position(|c| c.node == node) {
+            return i;
+        }
+        if self.clocks.len() < MAX_NODES {
+            self.clocks.push(Clock { node, ms: 0 });
+        }
+        self.clocks.len() - 1
+    }
+
+    /// The stream time of a node: its latest record's time stamp plus the idle time.
+    fn now_of(&self, node: u64) -> u64 {
+        let c = self.clocks.iter().find(|c| c.node == node);
+        let c = c.or(self.clocks.last()).map_or(0, |c| c.ms);
+        c.saturating_add(self.idle_ms)
     }
 
     /// Serials that never arrived (gaps in the sequence, modulo 2^32).
@@ -148,9 +221,14 @@ impl Reassembler {
         self.loss.lost
     }
 
-    /// The newest time stamp seen (stream time), in milliseconds.
+    /// The newest stream time of any node, in milliseconds.
     pub fn newest_ms(&self) -> u64 {
-        self.newest_ms
+        self.clocks
+            .iter()
+            .map(|c| c.ms)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(self.idle_ms)
     }
 
     pub fn in_flight(&self) -> usize {
@@ -173,10 +251,6 @@ impl Reassembler {
             serial: rec.serial,
         };
         let t = rec.msg_type;
-        let ms = ts
-            .sec
-            .saturating_mul(1000)
-            .saturating_add(u64::from(ts.msec));
         // Records that could not even be parsed have no key: each is an event.
         if rec.error().is_some() && ts == Timestamp::default() && rec.serial == 0 {
             out.push(Event {
@@ -187,8 +261,10 @@ impl Reassembler {
             });
             return;
         }
-        if ms > self.newest_ms {
-            self.newest_ms = ms;
+        self.idle_ms = 0;
+        let slot = self.clock_index(key.node);
+        if let Some(c) = self.clocks.get_mut(slot) {
+            c.ms = stamp_ms(ts);
         }
         // Newest events sit at the back: search from there.
         let found = self.pending.iter().rposition(|p| p.key == key);
@@ -230,7 +306,7 @@ impl Reassembler {
                     });
                     return;
                 }
-                let single = is_single_record_type(t) || t == msg::PROCTITLE;
+                let single = is_single(t, self.split_login) || t == msg::PROCTITLE;
                 let event = Event {
                     records: vec![rec],
                     timestamp: ts,
@@ -239,7 +315,7 @@ impl Reassembler {
                 };
                 if single {
                     self.remember_done(key);
-                    self.expire_into(out);
+                    self.expire_node(key.node, out);
                     out.push(event);
                     return;
                 }
@@ -251,30 +327,74 @@ impl Reassembler {
                 }
             }
         }
-        self.expire_into(out);
+        self.expire_node(key.node, out);
     }
 
-    /// Emit (incomplete) every event older than the timeout relative to `now_ms`.
+    /// Note that records arrived just now (the live path calls this once per
+    /// batch it receives; [`Reassembler::expire_idle_now`] measures from it).
+    pub fn arrived(&mut self) {
+        self.last_arrival = Instant::now();
+    }
+
+    /// Nothing has arrived since [`Reassembler::arrived`]: let stream time run
+    /// on by the time since, and emit (incomplete) the events now past the
+    /// timeout. Stream time runs on rather than following the wall clock:
+    /// records delayed in the kernel's backlog carry old time stamps and must
+    /// not expire on arrival.
+    pub fn expire_idle_now(&mut self, out: &mut Vec<Event>) {
+        let idle = u64::try_from(self.last_arrival.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.expire_idle(idle, out);
+    }
+
+    /// The input has been idle for `idle_ms` since its last record: every
+    /// node's stream time runs on by that much (not cumulative: a second call
+    /// with a longer idle time replaces the first), and the events now past
+    /// the timeout are emitted (incomplete).
+    pub fn expire_idle(&mut self, idle_ms: u64, out: &mut Vec<Event>) {
+        self.idle_ms = idle_ms;
+        self.expire_all(out);
+    }
+
+    /// Emit (incomplete) every event older than the timeout relative to
+    /// `now_ms` (a wall-clock time: every node's stream time moves up to it).
     pub fn expire_at(&mut self, now_ms: u64, out: &mut Vec<Event>) {
-        if now_ms > self.newest_ms {
-            self.newest_ms = now_ms;
+        for c in &mut self.clocks {
+            c.ms = c.ms.max(now_ms);
         }
-        self.expire_into(out);
+        self.expire_all(out);
     }
 
-    fn expire_into(&mut self, out: &mut Vec<Event>) {
-        let limit = self.newest_ms.saturating_sub(self.timeout_ms);
+    fn expired(&self, event_ms: u64, now: u64) -> bool {
+        let limit = now.saturating_sub(self.timeout_ms);
+        event_ms < limit || (self.timeout_ms == 0 && event_ms <= limit)
+    }
+
+    /// Time out the events of one node (the one whose record just came).
+    fn expire_node(&mut self, node: u64, out: &mut Vec<Event>) {
         if self.pending.is_empty() {
             return;
         }
+        let now = self.now_of(node);
+        let shared = self.clocks.len() >= MAX_NODES;
         let mut i = 0;
         while i < self.pending.len() {
-            let ts = self.pending[i].key.timestamp;
-            let ms = ts
-                .sec
-                .saturating_mul(1000)
-                .saturating_add(u64::from(ts.msec));
-            if ms < limit || (self.timeout_ms == 0 && ms <= limit) {
+            let p = &self.pending[i];
+            if (p.key.node == node || shared) && self.expired(stamp_ms(p.key.timestamp), now) {
+                if let Some(p) = self.pending.remove(i) {
+                    out.push(p.event);
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Time out the events of every node, each against its own stream time.
+    fn expire_all(&mut self, out: &mut Vec<Event>) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            let p = &self.pending[i];
+            if self.expired(stamp_ms(p.key.timestamp), self.now_of(p.key.node)) {
                 if let Some(p) = self.pending.remove(i) {
                     out.push(p.event);
                 }
@@ -401,5 +521,92 @@ mod tests {
         r.push(rec(1105, 10, 3_000_000_000), &mut out);
         r.push(rec(1105, 10, 3_000_000_001), &mut out);
         assert_eq!(r.lost(), 0);
+    }
+}
+
+#[cfg(test)]
+mod stream_time_tests {
+    use super::*;
+    use crate::audit::records::parse::parse_log_line;
+
+    fn group(log: &str, split_login: bool) -> Vec<Vec<(u16, u64)>> {
+        let mut r = Reassembler::new(1024, 2000);
+        r.set_split_login(split_login);
+        let mut out = Vec::new();
+        for line in log.lines().filter(|l| !l.is_empty()) {
+            r.push(parse_log_line(line.as_bytes()).unwrap(), &mut out);
+        }
+        r.flush(&mut out);
+        out.iter()
+            .map(|e| e.records.iter().map(|r| (r.msg_type, r.serial)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn nodes_with_clocks_10_s_apart_keep_their_events_whole() {
+        let log = "\
+node=a type=SYSCALL msg=audit(100.100:10): x=1
+node=a type=PATH msg=audit(100.100:10): x=1
+node=a type=PROCTITLE msg=audit(100.100:10): proctitle=6C73
+node=b type=SYSCALL msg=audit(110.100:20): x=1
+node=b type=PROCTITLE msg=audit(110.100:20): proctitle=6C73
+node=a type=SYSCALL msg=audit(100.200:11): x=1
+node=a type=PATH msg=audit(100.200:11): x=1
+node=a type=PROCTITLE msg=audit(100.200:11): proctitle=6C73
+";
+        let g = group(log, false);
+        assert_eq!(g.len(), 3, "{g:?}");
+        assert!(g.iter().all(|e| e.len() >= 2));
+    }
+
+    #[test]
+    fn a_second_log_earlier_than_the_first_is_grouped() {
+        let first = "type=SYSCALL msg=audit(500.000:7): x=1\ntype=PROCTITLE msg=audit(500.000:7): proctitle=6C73\n";
+        let second = "type=SYSCALL msg=audit(100.000:1): x=1\ntype=CWD msg=audit(100.000:1): x=1\ntype=PROCTITLE msg=audit(100.000:1): proctitle=6C73\n";
+        let g = group(&format!("{first}{second}"), false);
+        assert_eq!(g.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 3]);
+    }
+
+    #[test]
+    fn a_late_record_does_not_cut_events_around_it() {
+        let log = "\
+type=SYSCALL msg=audit(100.000:1): x=1
+type=PATH msg=audit(100.000:1): x=1
+type=SYSCALL msg=audit(90.000:2): x=1
+type=SOCKADDR msg=audit(90.000:2): x=1
+type=PROCTITLE msg=audit(90.000:2): proctitle=6C73
+type=PROCTITLE msg=audit(100.000:1): proctitle=6C73
+";
+        let g = group(log, false);
+        assert_eq!(g.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3]);
+    }
+
+    #[test]
+    fn login_joins_its_syscall_unless_split() {
+        let log = "\
+type=LOGIN msg=audit(100.000:5): pid=1 uid=0 old-auid=4294967295 auid=0
+type=SYSCALL msg=audit(100.000:5): x=1
+type=PROCTITLE msg=audit(100.000:5): proctitle=6C73
+";
+        assert_eq!(group(log, false).len(), 1);
+        let split = group(log, true);
+        assert_eq!(split.len(), 2);
+        assert_eq!(split[0], vec![(msg::LOGIN, 5)]);
+    }
+
+    #[test]
+    fn idle_time_is_not_added_up() {
+        let mut r = Reassembler::new(16, 2000);
+        let mut out = Vec::new();
+        r.push(
+            parse_log_line(b"type=SYSCALL msg=audit(100.000:1): x=1").unwrap(),
+            &mut out,
+        );
+        for idle in [500, 1000, 1500, 1900] {
+            r.expire_idle(idle, &mut out);
+        }
+        assert!(out.is_empty());
+        r.expire_idle(2100, &mut out);
+        assert_eq!(out.len(), 1);
     }
 }

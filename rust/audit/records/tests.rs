@@ -241,6 +241,49 @@ mod props {
         }
 
         #[test]
+        fn output_grows_at_most_linearly_with_the_input(
+            types in proptest::collection::vec(any::<u16>(), 1..6),
+            fields in proptest::collection::vec((
+                prop_oneof![
+                    Just("argc"), Just("a0"), Just("a1"), Just("a3"), Just("a77"),
+                    Just("a999999"), Just("a18446744073709551616"), Just("a1[0]"),
+                    Just("a2_len"), Just("saddr"), Just("proctitle"), Just("cap_pi"),
+                    Just("perm"), Just("mode"), Just("uid"), Just("exit"), Just("data"),
+                    Just("key"), Just("x"),
+                ],
+                prop_oneof![
+                    "[0-9a-fA-F]{1,40}", "[0-9]{1,20}", Just("ffffffffffffffff".to_string()),
+                ],
+            ), 0..12),
+        ) {
+            let body: Vec<String> = fields.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            let mut text = Vec::new();
+            for t in &types {
+                text.extend_from_slice(format!(
+                    "type=UNKNOWN[{t}] msg=audit(1700000000.000:7): arch=c000003e syscall=59 {}\n",
+                    body.join(" ")
+                ).as_bytes());
+            }
+            let mut stream = LogStream::new(16, 2000);
+            let mut out = Vec::new();
+            stream.feed(&text, &mut out);
+            stream.finish(&mut out);
+            let bound = 64 * text.len() + 4096;
+            for ev in &out {
+                let mut j = Vec::new();
+                json::event_to_json(ev, &mut j);
+                prop_assert!(j.len() <= bound, "{} bytes of JSON from {}", j.len(), text.len());
+                for r in &ev.records {
+                    let mut o = Vec::new();
+                    for f in r.fields() {
+                        interpret_field(r, f, &mut o);
+                    }
+                    prop_assert!(o.len() <= bound);
+                }
+            }
+        }
+
+        #[test]
         fn random_text_records_never_panic(body in "[ -~\\x1d]{0,200}", t in 1000u16..2999) {
             let line = format!("type=UNKNOWN[{t}] msg=audit(1.001:2): {body}");
             let r = parse_log_line(line.as_bytes()).unwrap();

@@ -1,0 +1,202 @@
+//! Hex and escaped strings: decoding, proctitle, TTY data and auparse's TTY escaping of the result.
+
+use super::*;
+
+pub(super) fn hexval(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0,
+    }
+}
+
+/// auparse's `au_unescape`: `(...)` up to the `)` is returned as is; otherwise the
+/// leading hex digits are decoded (an odd last digit is the high nibble of a
+/// byte). `None` when there are fewer than two hex digits. The result is NOT cut
+/// at NUL bytes here.
+pub(super) fn unhex_into(v: &[u8], out: &mut Vec<u8>) -> bool {
+    if v.first() == Some(&b'(') {
+        return match v.iter().position(|&c| c == b')') {
+            Some(p) => {
+                out.extend_from_slice(&v[..=p]);
+                true
+            }
+            None => false,
+        };
+    }
+    let n = v.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+    if n < 2 {
+        return false;
+    }
+    let digits = &v[..n];
+    out.reserve(n / 2 + 1);
+    let mut pairs = digits.chunks_exact(2);
+    for p in &mut pairs {
+        out.push((hexval(p[0]) << 4) | hexval(p[1]));
+    }
+    if let [last] = pairs.remainder() {
+        out.push(hexval(*last) << 4);
+    }
+    true
+}
+
+/// Truncate what was appended after `start` at its first NUL (C string semantics).
+pub(super) fn cut_at_nul(out: &mut Vec<u8>, start: usize) {
+    if let Some(p) = out[start..].iter().position(|&c| c == 0) {
+        out.truncate(start + p);
+    }
+}
+
+/// auparse's `print_escaped`: a quoted value is the string itself, a hex value
+/// decoded (a leading "00" — abstract unix socket names — skipped), anything
+/// else as written.
+pub(super) fn print_escaped(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
+    if quoted {
+        out.extend_from_slice(v);
+        return;
+    }
+    let start = out.len();
+    // A leading NUL (hex "00"): an abstract unix socket name; auparse skips it.
+    let src = v.strip_prefix(b"00").unwrap_or(v);
+    if unhex_into(src, out) {
+        cut_at_nul(out, start);
+    } else {
+        out.truncate(start);
+        out.extend_from_slice(v);
+    }
+}
+
+/// Decode a hex-or-quoted string WITHOUT auparse's C-string cut (for the JSON/dict view).
+pub(crate) fn decode_string(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
+    if quoted || !is_hex_string(v) || v.len() < 2 || v.len() % 2 != 0 {
+        out.extend_from_slice(v);
+        return;
+    }
+    unhex_into(v, out);
+}
+
+pub(super) fn print_proctitle(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
+    if quoted {
+        out.extend_from_slice(v);
+        return;
+    }
+    let start = out.len();
+    // A leading NUL (hex "00"): an abstract unix socket name; auparse skips it.
+    let src = v.strip_prefix(b"00").unwrap_or(v);
+    if !unhex_into(src, out) {
+        out.truncate(start);
+        out.extend_from_slice(v);
+        return;
+    }
+    // Arguments are NUL separated: auparse turns every NUL within strlen(val)/2
+    // bytes into a space (the decoded buffer is zero padded), then cuts at the next NUL.
+    let span = v.len() / 2;
+    if out.len() < start + span {
+        out.resize(start + span, 0);
+    }
+    for b in &mut out[start..start + span] {
+        if *b == 0 {
+            *b = b' ';
+        }
+    }
+    cut_at_nul(out, start);
+}
+
+pub(super) fn print_tty_data(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
+    if quoted || !is_hex_string(v) {
+        return as_written(v, quoted, out);
+    }
+    let mut data = Vec::with_capacity(v.len() / 2);
+    if !unhex_into(v, &mut data) {
+        return;
+    }
+    let mut in_printable = false;
+    let start = out.len();
+    let mut i = 0;
+    while i < data.len() {
+        let c = data[i];
+        // Named keys (auparse tty_find_named_key): first match in table order.
+        let named = if c >= b' ' && !(0x7f..0xa0).contains(&c) {
+            None
+        } else {
+            names::TTY_NAMED_KEYS
+                .iter()
+                .find(|(seq, _)| data[i..].starts_with(seq))
+        };
+        match named {
+            Some((seq, name)) => {
+                if in_printable {
+                    out.push(b'"');
+                    in_printable = false;
+                }
+                if out.len() != start {
+                    out.push(b',');
+                }
+                out.push(b'<');
+                out.extend_from_slice(name.as_bytes());
+                out.push(b'>');
+                i += seq.len();
+            }
+            None => {
+                if !in_printable {
+                    if out.len() != start {
+                        out.push(b',');
+                    }
+                    out.push(b'"');
+                    in_printable = true;
+                }
+                if !(0x20..=0x7e).contains(&c) {
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'0' + ((c >> 6) & 7),
+                        b'0' + ((c >> 3) & 7),
+                        b'0' + (c & 7),
+                    ]);
+                } else {
+                    if c == b'\\' || c == b'"' {
+                        out.push(b'\\');
+                    }
+                    out.push(c);
+                }
+                i += 1;
+            }
+        }
+    }
+    if in_printable {
+        out.push(b'"');
+    }
+}
+
+pub(super) fn as_written(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
+    if quoted {
+        out.push(b'"');
+        out.extend_from_slice(v);
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(v);
+    }
+}
+
+/// auparse's default TTY escaping: bytes below 0x20 become `\ooo`.
+pub(super) fn tty_escape_tail(out: &mut Vec<u8>, start: usize, keep_key_separator: bool) {
+    let needs = out[start..]
+        .iter()
+        .any(|&c| c < 0x20 && !(keep_key_separator && c == 1));
+    if !needs {
+        return;
+    }
+    let tail: Vec<u8> = out.split_off(start);
+    for c in tail {
+        if c < 0x20 && !(keep_key_separator && c == 1) {
+            out.extend_from_slice(&[
+                b'\\',
+                b'0' + ((c >> 6) & 7),
+                b'0' + ((c >> 3) & 7),
+                b'0' + (c & 7),
+            ]);
+        } else {
+            out.push(c);
+        }
+    }
+}

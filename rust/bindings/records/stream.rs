@@ -1,0 +1,158 @@
+//! Grouping records as they arrive: `Reassembler`, and `receive_events` (the live stream, received and grouped in Rust).
+
+use super::*;
+
+// -------------------------------------------------------------- reassembler
+
+/// Groups records into events (docs: _native.pyi).
+#[pyclass(module = "auditlink", name = "Reassembler", frozen)]
+pub struct PyReassembler {
+    pub(super) inner: Mutex<core::Reassembler>,
+    pub(super) ids: Option<bool>,
+}
+
+impl PyReassembler {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, core::Reassembler> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[pymethods]
+impl PyReassembler {
+    #[new]
+    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
+    pub(super) fn new(
+        max_in_flight: usize,
+        timeout: f64,
+        split_login: bool,
+        id_resolution: Option<bool>,
+    ) -> PyResult<Self> {
+        if max_in_flight == 0 {
+            return Err(PyValueError::new_err("max_in_flight must be >= 1"));
+        }
+        let mut r = core::Reassembler::new(max_in_flight, timeout_ms(timeout)?);
+        r.set_split_login(split_login);
+        Ok(PyReassembler {
+            inner: Mutex::new(r),
+            ids: id_resolution,
+        })
+    }
+    #[getter]
+    pub(super) fn split_login(&self) -> bool {
+        self.lock().split_login()
+    }
+    /// Add a record; returns the events it completed (or timed out).
+    pub(super) fn push<'py>(
+        &self,
+        py: Python<'py>,
+        record: &Bound<'py, PyRecord>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let rec = record.get().rec().clone();
+        let mut out = Vec::new();
+        self.lock().push(rec, &mut out);
+        events_to_list(py, out, self.ids)
+    }
+    /// Parse netlink messages (`.type`, `.data`) and add them.
+    pub(super) fn push_messages<'py>(
+        &self,
+        py: Python<'py>,
+        messages: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut recs = Vec::new();
+        for m in messages.try_iter()? {
+            let m = m?;
+            let t: u16 = m.getattr("type")?.extract()?;
+            let data = m.getattr("data")?;
+            let data = data.cast::<PyBytes>()?;
+            recs.push(core::parse_payload_lenient(t, data.as_bytes()));
+        }
+        let mut out = Vec::new();
+        {
+            let mut r = self.lock();
+            for rec in recs {
+                r.push(rec, &mut out);
+            }
+        }
+        events_to_list(py, out, self.ids)
+    }
+    /// Emit the events older than the timeout before `now`.
+    #[pyo3(signature = (now=None))]
+    pub(super) fn expire<'py>(
+        &self,
+        py: Python<'py>,
+        now: Option<f64>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let now_ms = match now {
+            Some(n) if n.is_finite() && n >= 0.0 => (n * 1000.0) as u64,
+            Some(n) => return Err(PyValueError::new_err(format!("bad time {n}"))),
+            None => millis_now(),
+        };
+        let mut out = Vec::new();
+        self.lock().expire_at(now_ms, &mut out);
+        events_to_list(py, out, self.ids)
+    }
+    /// Emit every event still in flight (incomplete), oldest first.
+    pub(super) fn flush<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut out = Vec::new();
+        self.lock().flush(&mut out);
+        events_to_list(py, out, self.ids)
+    }
+    /// Serials that never arrived (gaps in the serial sequence, counted modulo 2^32).
+    #[getter]
+    pub(super) fn lost(&self) -> u64 {
+        self.lock().lost()
+    }
+    /// Events currently being assembled.
+    #[getter]
+    pub(super) fn in_flight(&self) -> usize {
+        self.lock().in_flight()
+    }
+    pub(super) fn __repr__(&self) -> String {
+        let r = self.lock();
+        format!(
+            "<Reassembler in_flight={} lost={}>",
+            r.in_flight(),
+            r.lost()
+        )
+    }
+}
+
+// ------------------------------------------------------------ live stream
+
+/// The live stream received, parsed and grouped in Rust (docs: _native.pyi).
+#[pyfunction]
+#[pyo3(
+    signature = (client, reassembler, max_messages=1024, timeout=None, *, linger=common::DEFAULT_LINGER),
+    text_signature = "(client, reassembler, max_messages=1024, timeout=None, *, linger=0.0005)"
+)]
+pub(super) fn receive_events<'py>(
+    py: Python<'py>,
+    client: &Bound<'py, PyAuditClient>,
+    reassembler: &Bound<'py, PyReassembler>,
+    max_messages: usize,
+    timeout: Option<f64>,
+    linger: f64,
+) -> PyResult<Bound<'py, PyList>> {
+    let c = client.get().client()?;
+    let timeout = common::timeout(timeout)?;
+    let linger = common::duration(linger, "linger")?;
+    let reasm = reassembler.get();
+    let mut batch = Batch::default();
+    let out = common::sliced(py, timeout, |slice| -> crate::Result<_> {
+        c.receive_batch(&mut batch, max_messages.max(1), Some(slice), linger)?;
+        let mut out = Vec::new();
+        let mut r = reasm.lock();
+        if batch.is_empty() {
+            r.expire_idle_now(&mut out);
+        } else {
+            r.arrived();
+            for i in 0..batch.len() {
+                if let Some((t, data)) = batch.get(i) {
+                    r.push(core::parse_payload_lenient(t, data), &mut out);
+                }
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
+    })?;
+    events_to_list(py, out.unwrap_or_default(), reasm.ids)
+}
