@@ -166,9 +166,9 @@ def test_receive_timeout_in_seconds(fake: FakeKernel, fake_client: AuditClient) 
         with pytest.raises(ValueError, match="timeout"):
             fake_client.receive_batch(timeout=bad)
     with pytest.raises(TypeError, match="timeout"):
-        fake_client.receive(True)  # type: ignore[arg-type]
+        fake_client.receive(True)
     with pytest.raises(TypeError, match="timeout"):
-        list(fake_client.messages(timeout=False))  # type: ignore[arg-type]
+        list(fake_client.messages(timeout=False))
 
 
 def test_messages_timeout_zero_yields_what_is_queued(
