@@ -48,7 +48,6 @@ import selectors
 import socket
 import struct
 import threading
-import types
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -58,6 +57,7 @@ from auditlink import _native
 from auditlink._message_type import MessageType
 from auditlink.client import AuditClient, NetlinkClient
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask
+from auditlink.netlink import _Closing
 from auditlink.rules import AuditFeatures, AuditRule, RuleList, SignalInfo, TtyStatus
 from auditlink.status import AuditStatus
 
@@ -213,7 +213,7 @@ class FakeState:
     daemon_channel: int | None = None
 
 
-class FakeKernel:
+class FakeKernel(_Closing):
     """A scripted stand-in for the kernel's audit netlink endpoint.
 
     Default behaviour mirrors kernel/audit.c and kernel/auditfilter.c (Linux 6.18):
@@ -715,16 +715,6 @@ class FakeKernel:
         os.close(self._wake_r)
         os.close(self._wake_w)
 
-    def __enter__(self) -> FakeKernel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 __all__ = [

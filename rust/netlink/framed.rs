@@ -126,20 +126,26 @@ impl AsFd for FramedSocket {
     }
 }
 
+/// A framed socket known as `port_id` and the fake kernel's end of its pair.
+#[cfg(test)]
+pub(crate) fn test_pair(port_id: u32) -> (FramedSocket, OwnedFd) {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    let (a, b) = rustix::net::socketpair(
+        AddressFamily::UNIX,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .expect("socketpair");
+    (FramedSocket::new(a, port_id), b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
     fn pair() -> (FramedSocket, OwnedFd) {
-        let (a, b) = rustix::net::socketpair(
-            AddressFamily::UNIX,
-            SocketType::DGRAM,
-            SocketFlags::CLOEXEC,
-            None,
-        )
-        .unwrap();
-        (FramedSocket::new(a, 77), b)
+        test_pair(77)
     }
 
     fn frame(sender: u32, body: &[u8]) -> Vec<u8> {

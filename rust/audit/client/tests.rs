@@ -7,12 +7,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
+use rustix::net::{RecvFlags, SendFlags};
 
 use super::*;
 use crate::audit::tables::msg;
+use crate::netlink::framed::test_pair;
 use crate::netlink::message::{NetlinkMessage, NLMSG_ERROR};
-use crate::netlink::FramedSocket;
 
 const PORT: u32 = 4242;
 
@@ -63,21 +63,17 @@ fn record(payload: &[u8]) -> Vec<u8> {
     message::encode(msg::USER, 0, 0, 0, payload).unwrap()
 }
 
+fn pair_with(opts: ClientOptions) -> (Arc<AuditClient>, Fake) {
+    let (socket, fd) = test_pair(PORT);
+    let client = AuditClient::with_transport(Transport::Framed(socket), opts, None).unwrap();
+    (Arc::new(client), Fake { fd })
+}
+
 fn pair(reply_timeout: Duration) -> (Arc<AuditClient>, Fake) {
-    let (a, b) = rustix::net::socketpair(
-        AddressFamily::UNIX,
-        SocketType::DGRAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
-    let opts = ClientOptions {
+    pair_with(ClientOptions {
         reply_timeout,
         ..ClientOptions::default()
-    };
-    let transport = Transport::Framed(FramedSocket::new(a, PORT));
-    let client = AuditClient::with_transport(transport, opts, None).unwrap();
-    (Arc::new(client), Fake { fd: b })
+    })
 }
 
 /// A thread asking for `payload` echoed back (a GET-style request).
@@ -220,20 +216,10 @@ fn close_wakes_a_request_waiting_for_its_reply() {
 
 #[test]
 fn foreign_and_truncated_datagrams_are_counted_and_dropped() {
-    let (a, b) = rustix::net::socketpair(
-        AddressFamily::UNIX,
-        SocketType::DGRAM,
-        SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
-    let opts = ClientOptions {
+    let (client, fake) = pair_with(ClientOptions {
         read_buffer_size: 64,
         ..ClientOptions::default()
-    };
-    let transport = Transport::Framed(FramedSocket::new(a, PORT));
-    let client = AuditClient::with_transport(transport, opts, None).unwrap();
-    let fake = Fake { fd: b };
+    });
     let mut spoofed = 99u32.to_ne_bytes().to_vec();
     spoofed.extend_from_slice(&record(b"spoofed"));
     rustix::net::send(&fake.fd, &spoofed, SendFlags::empty()).unwrap();
