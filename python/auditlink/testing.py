@@ -716,7 +716,6 @@ class FakeKernel(_Closing):
         os.close(self._wake_w)
 
 
-
 __all__ = [
     "FakeKernel",
     "FakeState",
