@@ -29,9 +29,6 @@ pub enum Error {
     /// The client was closed (possibly by another thread) while waiting.
     #[error("the client is closed")]
     Closed,
-    /// A wait was interrupted by a signal handler that raised (Python Ctrl-C).
-    #[error("interrupted")]
-    Interrupted,
     /// A value the caller passed is out of range or inconsistent.
     #[error("{0}")]
     InvalidArgument(String),

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from auditlink import AuditClient
-from auditlink.testing import (
-    FakeKernel,
-    KernelState,
-    restore_kernel_state,
-    save_kernel_state,
-)
+from auditlink.testing import FakeKernel
+
+from .helpers import KernelState, restore_kernel_state, save_kernel_state
 
 KERNEL_LOCK = "/tmp/auditlink-kernel.lock"
 
@@ -95,44 +91,3 @@ def fake() -> Iterator[FakeKernel]:
 def fake_client(fake: FakeKernel) -> Iterator[AuditClient]:
     with fake.client() as c:
         yield c
-
-
-def auditctl_status() -> dict[str, int]:
-    """``auditctl -s`` parsed into a dict (the reference peer)."""
-    out = subprocess.run(["auditctl", "-s"], check=True, capture_output=True, text=True).stdout
-    result: dict[str, int] = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[1].lstrip("-").isdigit():
-            result[parts[0]] = int(parts[1])
-    return result
-
-
-NOBODY = 65534
-
-
-def as_nobody(body: Callable[[], str]) -> str:
-    """Run ``body`` in a forked child that dropped to uid/gid 65534 (no capabilities)
-    and return the text it returned, or a description of what it raised."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: never return into pytest
-        result = "child did not finish"
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            result = body()
-        except BaseException as e:
-            result = f"raised {type(e).__name__}: {e}"
-        finally:
-            os.write(w, result.encode())
-            os._exit(0)
-    os.close(w)
-    out = b""
-    while chunk := os.read(r, 4096):
-        out += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    return out.decode()

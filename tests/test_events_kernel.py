@@ -9,7 +9,8 @@ import time
 import pytest
 
 from auditlink import AuditClient, AuditEvent, MessageType, Reassembler
-from auditlink.testing import KernelState
+
+from .helpers import KernelState
 
 pytestmark = pytest.mark.kernel
 

@@ -32,7 +32,9 @@ from auditlink import (
     RuleList,
 )
 from auditlink._rules_client import dry_run_rules
-from auditlink.testing import AUDIT_LIST_RULES, KernelState
+from auditlink.testing import AUDIT_LIST_RULES
+
+from .helpers import KernelState, auditctl_status
 
 pytestmark = pytest.mark.kernel
 
@@ -265,11 +267,9 @@ def test_load_rules_error_is_the_kernels(client: AuditClient, tmp_path: Path) ->
 
 def test_features_on_the_kernel(client: AuditClient) -> None:
     f = client.get_features()
-    out = auditctl("-s").stdout
-    m = re.search(r"^loginuid_immutable (\d) (locked|unlocked)$", out, re.M)
-    assert m
-    assert f.loginuid_immutable == (m.group(1) == "1")
-    assert f.loginuid_immutable_locked == (m.group(2) == "locked")
+    ref = auditctl_status()
+    assert f.loginuid_immutable == (ref["loginuid_immutable"] == 1)
+    assert f.loginuid_immutable_locked == (ref["loginuid_immutable_locked"] == 1)
     # ONLY_UNSET_LOGINUID without lock is reversible: flip and restore.
     if f.locked(AuditFeature.ONLY_UNSET_LOGINUID):
         pytest.skip("ONLY_UNSET_LOGINUID is locked on this kernel")

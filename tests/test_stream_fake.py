@@ -234,14 +234,15 @@ def test_daemon_helper_restores_on_error(fake: FakeKernel) -> None:
         raise RuntimeError("boom")
     assert fake.status.pid == 0
     assert fake.status.enabled == 0
-    assert c.closed
+    assert not c.closed  # the caller's client: the caller closes it
+    c.close()
 
 
 def test_daemon_helper_leaves_enabled_alone_if_already_on(fake: FakeKernel) -> None:
     from dataclasses import replace
 
     fake.status = replace(fake.status, enabled=1)
-    with AuditClient.daemon(client=fake.client()) as c:
+    with fake.client() as own, AuditClient.daemon(client=own) as c:
         fake.send_record(MessageType.USER, b"hi")
         assert next(c.messages()).data == b"hi"
     assert (fake.status.enabled, fake.status.pid) == (1, 0)

@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 
 from auditlink import AuditClient, AuditRule, MessageType, RawAuditMessage
-from auditlink.testing import KernelState
 
-from .conftest import as_nobody
+from .helpers import KernelState, as_nobody
 
 pytestmark = pytest.mark.kernel
 

@@ -21,7 +21,7 @@ from auditlink._native import (
     RawAuditMessage,
     __version__,
 )
-from auditlink.client import AuditClient, NetlinkClient, parse_netlink_error
+from auditlink.client import AuditClient, ClientStats, NetlinkClient, parse_netlink_error
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
 from auditlink.errors import AuditError
 from auditlink.events import (
@@ -76,6 +76,7 @@ __all__ = [
     "AuditStatus",
     "AuditStatusMask",
     "AuditTimestamp",
+    "ClientStats",
     "FailureMode",
     "LoadResult",
     "MessageType",

@@ -6,8 +6,6 @@ Commands:
   watch       become the audit daemon (or ``--multicast``) and print events as JSON lines
   rules       list the kernel's rules, like ``auditctl -l``
   load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check only)
-  rules       list the kernel's rules, like ``auditctl -l``
-  load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check it)
 """
 
 from __future__ import annotations

@@ -26,49 +26,76 @@ _StatusTuple = tuple[int, int, int, int, int, int, int, int, int, int, int]
 def message_types() -> list[tuple[int, str, str]]:
     """The message type table: ``(number, name, kind)``, kind in control/user/kernel."""
 
+def is_user_message(number: int) -> bool:
+    """Whether the kernel takes ``number`` from user space as a user message
+    (``AUDIT_USER``, 1100-1199, 2100-2999)."""
+
 def status_from_bytes(data: bytes) -> _StatusTuple:
-    """Decode a 32/36/40/44-byte ``struct audit_status``; ValueError otherwise."""
+    """The 11 fields of a ``struct audit_status`` (see ``AuditStatus.from_bytes``)."""
 
 def status_to_bytes(fields: _StatusTuple) -> bytes:
-    """Encode the 11 status fields as the 44-byte layout (native byte order)."""
+    """The 11 status fields as the 44-byte layout (see ``AuditStatus.to_bytes``)."""
 
 def netlink_error_errno(data: bytes) -> tuple[int | None, int | None]:
     """``(errno or None, request seq or None)`` of an NLMSG_ERROR payload."""
 
 @final
 class RawAuditMessage:
-    """A raw audit message: ``type`` (MessageType where known, else int) and ``data``."""
+    """One audit message as the kernel sent it: frozen, hashable, picklable.
+
+    Arguments:
+        type: the message type number.
+        data: the payload (copied).
+
+    Raises:
+        OverflowError: ``type`` is outside 0..65535.
+    """
 
     def __new__(cls, type: int, data: bytes) -> RawAuditMessage: ...
     @property
-    def type(self) -> MessageType | int: ...
+    def type(self) -> MessageType | int:
+        """The message type: a ``MessageType`` member where known, else the number."""
     @property
-    def data(self) -> bytes: ...
+    def data(self) -> bytes:
+        """The payload (for event records: ``audit(...): ...`` text)."""
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
     def __reduce__(self) -> tuple[Any, tuple[int, bytes]]: ...
 
 @final
 class NetlinkMessage:
-    """One netlink message: header fields and the payload."""
+    """One netlink message: the header's fields and the payload. Frozen, hashable.
+
+    Arguments:
+        type, flags, seq, pid: the ``nlmsghdr`` fields.
+        data: the payload.
+
+    Raises:
+        OverflowError: a field is out of its header range.
+    """
 
     def __new__(cls, type: int, flags: int, seq: int, pid: int, data: bytes) -> NetlinkMessage: ...
     @property
-    def type(self) -> int: ...
+    def type(self) -> int:
+        """``nlmsg_type``."""
     @property
-    def flags(self) -> int: ...
+    def flags(self) -> int:
+        """``nlmsg_flags``."""
     @property
-    def seq(self) -> int: ...
+    def seq(self) -> int:
+        """``nlmsg_seq``: the request's sequence number (0 for kernel records)."""
     @property
-    def pid(self) -> int: ...
+    def pid(self) -> int:
+        """``nlmsg_pid``: the sender's port id as the sender wrote it."""
     @property
-    def data(self) -> bytes: ...
+    def data(self) -> bytes:
+        """The payload."""
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class AuditClient:
-    """Native half of :class:`auditlink.AuditClient`."""
+    """Native half of :class:`auditlink.AuditClient` (documented there)."""
 
     def __new__(
         cls,
@@ -106,7 +133,7 @@ class AuditClient:
         self, operation: str, msg_type: int, data: bytes, reply_type: int
     ) -> bytes: ...
     def request_dump(self, operation: str, msg_type: int, data: bytes) -> list[NetlinkMessage]: ...
-    def receive(self, nonblocking: bool = False) -> RawAuditMessage | None: ...
+    def receive(self, timeout: float | None = None) -> RawAuditMessage | None: ...
     def receive_batch(
         self, max_messages: int = 1024, timeout: float | None = None, *, linger: float = 0.0005
     ) -> list[RawAuditMessage]: ...
@@ -126,7 +153,7 @@ class AuditClient:
 
 @final
 class NetlinkClient:
-    """Native half of :class:`auditlink.NetlinkClient`."""
+    """Native half of :class:`auditlink.NetlinkClient` (documented there)."""
 
     def __new__(
         cls,
@@ -140,11 +167,13 @@ class NetlinkClient:
         fd: int, port_id: int, read_buffer_size: int | None = None, tee: BinaryIO | None = None
     ) -> NetlinkClient: ...
     def send(self, msg_type: int, data: bytes = b"", flags: int = 5) -> int: ...
-    def receive(self, nonblocking: bool = False) -> list[NetlinkMessage]: ...
+    def receive(self, timeout: float | None = None) -> list[NetlinkMessage]: ...
     @property
     def port_id(self) -> int: ...
     @property
     def foreign_dropped(self) -> int: ...
+    @property
+    def truncated(self) -> int: ...
     def fileno(self) -> int: ...
     @property
     def closed(self) -> bool: ...

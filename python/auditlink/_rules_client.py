@@ -28,10 +28,13 @@ if TYPE_CHECKING:
 StrPath = Union[str, "os.PathLike[str]"]
 
 
-def _wait(wait: WaitMode) -> bool:
-    if not isinstance(wait, WaitMode):
-        raise TypeError(f"wait must be a WaitMode, got {wait!r}")
-    return wait is WaitMode.WAIT_FOR_REPLY
+def _wait(wait: bool | WaitMode) -> bool:
+    """The ``wait`` argument of every control call: True/False, or a WaitMode."""
+    if isinstance(wait, WaitMode):
+        return wait is WaitMode.WAIT_FOR_REPLY
+    if isinstance(wait, bool):
+        return wait
+    raise TypeError(f"wait must be True, False or a WaitMode, got {wait!r}")
 
 
 def _rule(rule: AuditRule | str) -> AuditRule:
@@ -95,7 +98,7 @@ class RulesClientMixin:
         order."""
         return _native.rules_get(self._native)
 
-    def add_rule(self, rule: AuditRule | str, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+    def add_rule(self, rule: AuditRule | str, wait: bool | WaitMode = True) -> None:
         """Add a rule (``auditctl -a``/``-A``/``-w``); ``rule`` may be auditctl text.
 
         Raises ``FileExistsError`` (an :class:`~auditlink.AuditError`) if the kernel
@@ -105,7 +108,7 @@ class RulesClientMixin:
         """
         _native.rules_add(self._native, _rule(rule), _wait(wait))
 
-    def delete_rule(self, rule: AuditRule | str, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+    def delete_rule(self, rule: AuditRule | str, wait: bool | WaitMode = True) -> None:
         """Delete a rule (``auditctl -d``/``-W``): the kernel's rule equal to ``rule``.
         ``FileNotFoundError`` if there is none."""
         _native.rules_delete(self._native, _rule(rule), _wait(wait))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno as _errno
-import os
 import threading
-import types
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import BinaryIO, TypeVar
 
@@ -15,7 +14,8 @@ from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
 from auditlink._rules_client import RulesClientMixin, _bool_flag, _wait
 from auditlink.enums import FailureMode, WaitMode
-from auditlink.errors import AuditError, _from_errno
+from auditlink.errors import AuditError
+from auditlink.netlink import NetlinkClient, _Closing, _timeout, parse_netlink_error
 from auditlink.status import AuditStatus
 
 DEFAULT_TIMEOUT = 5.0
@@ -40,26 +40,56 @@ def _u32(name: str, value: int) -> int:
     return value
 
 
-_C = TypeVar("_C", bound="_Closing")
+@dataclasses.dataclass(frozen=True)
+class ClientStats:
+    """Counters of one client since it was opened (:attr:`AuditClient.stats`).
+
+    Also readable by name, ``stats["overruns"]``, like a read-only mapping.
+    """
+
+    messages: int
+    """Event records delivered or queued (not replies)."""
+    bytes: int
+    """Payload bytes of those records."""
+    datagrams: int
+    """Datagrams read from the socket (all kinds)."""
+    overruns: int
+    """ENOBUFS: the socket's receive buffer overflowed and the kernel dropped records."""
+    foreign_dropped: int
+    """Datagrams dropped because they did not come from the kernel (port id != 0)."""
+    truncated: int
+    """Datagrams dropped because they were longer than the read buffer."""
+    malformed: int
+    """Datagrams that did not split into valid netlink messages."""
+    stale_replies: int
+    """Replies to requests nobody waits for any more."""
+    queue_dropped: int
+    """Records dropped because the client's internal queue was full."""
+
+    def __getitem__(self, name: str) -> int:
+        """The counter called ``name``.
+
+        Raises:
+            KeyError: ``name`` is not a counter.
+        """
+        if name not in _STATS_FIELDS:
+            raise KeyError(name)
+        value: int = getattr(self, name)
+        return value
+
+    def keys(self) -> tuple[str, ...]:
+        """The counter names, in field order."""
+        return _STATS_FIELDS
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters as a new dict."""
+        return dataclasses.asdict(self)
+
+
 _T = TypeVar("_T")
 
 
-class _Closing:
-    """Context manager protocol for the clients: ``with`` closes on exit."""
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self: _C) -> _C:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.close()
+_STATS_FIELDS = tuple(f.name for f in dataclasses.fields(ClientStats))
 
 
 class AuditClient(RulesClientMixin, _Closing):
@@ -69,10 +99,10 @@ class AuditClient(RulesClientMixin, _Closing):
     kernel's answer, matched by sequence number; each wait has a deadline
     (``timeout`` seconds, default 5) after which :class:`~auditlink.errors.AuditTimeoutError`
     is raised. Kernel errors are raised as :class:`OSError` subclasses that are also
-    :class:`~auditlink.AuditError` (``PermissionError`` for EPERM, ...).
-
-    ``tee``, if given, receives a copy of every datagram read from the socket (for
-    debugging; it is written from whichever thread reads).
+    :class:`~auditlink.AuditError` (``PermissionError`` for EPERM, ...). Every control
+    call takes ``wait`` (default True): False sends the request and returns at once;
+    :meth:`wait_for_pending_acks` collects the outcomes later. ``WaitMode`` values
+    are accepted too.
 
     Thread safety: one client may be shared between threads. Any number of threads
     may call control methods while one thread blocks in :meth:`receive` or
@@ -83,6 +113,17 @@ class AuditClient(RulesClientMixin, _Closing):
     :meth:`close` may be called from any thread; it wakes every waiting thread.
     Sequence numbers are atomic. Blocking calls release the GIL, and a blocked
     ``receive`` wakes within 0.1 s for signals (Ctrl-C raises KeyboardInterrupt).
+
+    Arguments:
+        tee: a binary file that receives a copy of every datagram read from the
+            socket (for debugging; written from whichever thread reads).
+        receive_buffer_size: socket receive buffer to ask for (SO_RCVBUFFORCE when
+            privileged), in bytes; None keeps the system default.
+        timeout: seconds to wait for the kernel's reply to a control request.
+
+    Raises:
+        OSError: the socket cannot be opened (e.g. no NETLINK_AUDIT in a container).
+        ValueError: ``timeout`` is not positive.
     """
 
     def __init__(
@@ -119,10 +160,18 @@ class AuditClient(RulesClientMixin, _Closing):
 
         It receives a copy of every record the kernel emits, whether or not a daemon
         (auditd, or another auditlink) is registered, and never affects that daemon.
-        Needs CAP_AUDIT_READ (root has it): without it the kernel refuses the bind and
-        this raises :class:`PermissionError`. Multicast delivery is best effort: if
-        this socket's buffer is full the kernel drops records for it (counted as
-        ``stats["overruns"]``) — raise ``receive_buffer_size`` to avoid that.
+        Multicast delivery is best effort: if this socket's buffer is full the kernel
+        drops records for it (counted in ``stats.overruns``) — raise
+        ``receive_buffer_size`` to avoid that.
+
+        Arguments:
+            tee, receive_buffer_size, timeout: as for :class:`AuditClient`.
+
+        Returns:
+            A new client bound to the multicast group.
+
+        Raises:
+            PermissionError: no CAP_AUDIT_READ (root has it): the kernel refuses the bind.
         """
         groups = 1 << (_native.AUDIT_NLGRP_READLOG - 1)
         return cls._wrap(
@@ -147,17 +196,29 @@ class AuditClient(RulesClientMixin, _Closing):
                 for msg in client.messages():
                     ...
 
-        Opens a client (with a large receive buffer), turns auditing on (unless
-        ``enable`` is False) and registers this process as the daemon. On exit — also
-        when the body raises — it unregisters (reliably, even while the kernel floods
-        the socket), puts the enabled flag back as it was, and closes the client.
+        Turns auditing on (unless ``enable`` is False) and registers this process as
+        the daemon. On exit — also when the body raises — it unregisters (reliably,
+        even while the kernel floods the socket) and puts the enabled flag back as it
+        was. A process forked before auditing was first enabled since boot never
+        produces syscall records: enable first, then start the processes to watch.
 
-        ``client`` uses an existing client instead of opening one (e.g. one from
-        :class:`auditlink.testing.FakeKernel`); it is closed on exit too.
+        Arguments:
+            enable: turn auditing on for the duration if it is off.
+            receive_buffer_size: receive buffer of the client opened here.
+            timeout: reply timeout of the client opened here.
+            client: use this client (e.g. one from
+                :class:`auditlink.testing.FakeKernel`) instead of opening one; it
+                stays open on exit, as the caller owns it. A client opened here is
+                closed on exit.
 
-        Note: a process forked before auditing was first enabled since boot never
-        produces syscall records; enable first, then start the processes to watch.
+        Returns:
+            A context manager yielding the registered client.
+
+        Raises:
+            PermissionError: not allowed to register (CAP_AUDIT_CONTROL), or
+                ``FileExistsError``-like refusals when another daemon is registered.
         """
+        owned = client is None
         if client is None:
             client = cls(receive_buffer_size=receive_buffer_size, timeout=timeout)
         try:
@@ -176,108 +237,245 @@ class AuditClient(RulesClientMixin, _Closing):
                     if changed:
                         client.set_enabled(False)
         finally:
-            client.close()
+            if owned:
+                client.close()
 
     # ------------------------------------------------------------------ status
 
     def get_status(self) -> AuditStatus:
-        """The kernel's current audit status (AUDIT_GET)."""
+        """The kernel's current audit status (AUDIT_GET).
+
+        Returns:
+            The status as the kernel reports it (``mask`` is 0).
+
+        Raises:
+            AuditTimeoutError: no reply within the client's timeout.
+            AuditError: a malformed reply, or the client is closed.
+        """
         return AuditStatus._from_tuple(self._native.get_status())
 
-    def set_enabled(self, enabled: bool, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
-        """Turn auditing on or off (``auditctl -e 0|1``)."""
+    def set_enabled(self, enabled: bool, wait: bool | WaitMode = True) -> None:
+        """Turn auditing on or off (``auditctl -e 0|1``).
+
+        Arguments:
+            enabled: True to audit, False to stop.
+            wait: wait for the kernel's ack (False: return once sent).
+
+        Raises:
+            PermissionError: no CAP_AUDIT_CONTROL, or the configuration is locked.
+            ValueError: ``enabled`` is not a bool (or 0/1).
+        """
         self._native.set_enabled(_bool_flag("enabled", enabled), _wait(wait))
 
-    def set_immutable(self, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+    def set_immutable(self, wait: bool | WaitMode = True) -> None:
         """Lock the audit configuration until reboot (``auditctl -e 2``).
 
         Irreversible: no rule or status change is accepted afterwards, by anyone.
+
+        Arguments:
+            wait: wait for the kernel's ack.
+
+        Raises:
+            PermissionError: no CAP_AUDIT_CONTROL.
         """
         self._native.set_enabled(2, _wait(wait))
 
-    def set_failure(self, mode: FailureMode, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
-        """Set the failure mode (``auditctl -f``). ``FailureMode.PANIC`` panics the
-        kernel when a record cannot be delivered."""
+    def set_failure(self, mode: FailureMode, wait: bool | WaitMode = True) -> None:
+        """Set the failure mode (``auditctl -f``).
+
+        Arguments:
+            mode: what the kernel does when it cannot deliver a record;
+                ``FailureMode.PANIC`` panics the kernel.
+            wait: wait for the kernel's ack.
+
+        Raises:
+            ValueError: ``mode`` is not a failure mode.
+            PermissionError: no CAP_AUDIT_CONTROL, or the configuration is locked.
+        """
         self._native.set_failure(int(FailureMode(mode)), _wait(wait))
 
-    def set_pid(self, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
+    def set_pid(self, wait: bool | WaitMode = True) -> None:
         """Register the calling process as the audit daemon: the kernel sends every
-        record to this socket. :meth:`close` unregisters again."""
+        record to this socket. :meth:`close` unregisters again.
+
+        Arguments:
+            wait: wait for the kernel's ack.
+
+        Raises:
+            PermissionError: no CAP_AUDIT_CONTROL, or another live daemon is registered.
+        """
         self._native.set_pid(_wait(wait))
 
-    def set_rate_limit(self, limit: int, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
-        """Records per second the kernel may emit; 0 = unlimited (``auditctl -r``)."""
+    def set_rate_limit(self, limit: int, wait: bool | WaitMode = True) -> None:
+        """Records per second the kernel may emit; 0 = unlimited (``auditctl -r``).
+
+        Arguments:
+            limit: 0..2**32-1.
+            wait: wait for the kernel's ack.
+
+        Raises:
+            TypeError, ValueError: ``limit`` is not an int in range.
+            PermissionError: no CAP_AUDIT_CONTROL, or the configuration is locked.
+        """
         self._native.set_rate_limit(_u32("limit", limit), _wait(wait))
 
-    def set_backlog_limit(self, limit: int, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> None:
-        """Records that may queue in the kernel for the daemon (``auditctl -b``)."""
+    def set_backlog_limit(self, limit: int, wait: bool | WaitMode = True) -> None:
+        """Records that may queue in the kernel for the daemon (``auditctl -b``).
+
+        Arguments:
+            limit: 0..2**32-1.
+            wait: wait for the kernel's ack.
+
+        Raises:
+            TypeError, ValueError: ``limit`` is not an int in range.
+            PermissionError: no CAP_AUDIT_CONTROL, or the configuration is locked.
+        """
         self._native.set_backlog_limit(_u32("limit", limit), _wait(wait))
 
-    def set_backlog_wait_time(
-        self, wait_time: int, wait: WaitMode = WaitMode.WAIT_FOR_REPLY
-    ) -> None:
+    def set_backlog_wait_time(self, wait_time: int, wait: bool | WaitMode = True) -> None:
         """Jiffies a producer waits for backlog space (``auditctl --backlog_wait_time``).
 
-        The kernel accepts 0 to 10 times its default (600 s worth); EINVAL otherwise.
+        Arguments:
+            wait_time: 0 to 10 times the kernel's default (600 s worth).
+            wait: wait for the kernel's ack.
+
+        Raises:
+            OSError: EINVAL from the kernel for a value out of its range.
+            TypeError, ValueError: ``wait_time`` is not an int in 0..2**32-1.
         """
         self._native.set_backlog_wait_time(_u32("wait_time", wait_time), _wait(wait))
 
-    def set_status(self, status: AuditStatus, wait: WaitMode = WaitMode.WAIT_FOR_REPLY) -> int:
+    def set_status(self, status: AuditStatus, wait: bool | WaitMode = True) -> int:
         """Send ``status`` as one AUDIT_SET: every field whose bit is in
-        ``status.mask`` changes at once. Returns the ack's value."""
+        ``status.mask`` changes at once.
+
+        Arguments:
+            status: the new values; ``mask`` selects which ones count.
+            wait: wait for the kernel's ack.
+
+        Returns:
+            The ack's value (0, or an old counter for the reset bits); 0 when not waiting.
+
+        Raises:
+            ValueError: ``status.mask`` selects no field.
+            OSError: the kernel refused the change (its errno).
+        """
         if not status.mask:
             raise ValueError("status.mask selects no field to set")
         return self._native.set_status("set_status", status.to_bytes(), _wait(wait))
 
     def reset_lost(self) -> int:
-        """Reset the kernel's lost-record counter; returns the old value."""
+        """Reset the kernel's lost-record counter.
+
+        Returns:
+            The counter's value before the reset.
+
+        Raises:
+            PermissionError: no CAP_AUDIT_CONTROL.
+        """
         return self._native.reset_lost()
 
     def reset_backlog_wait_time_actual(self) -> int:
-        """Reset ``backlog_wait_time_actual``; returns the old value."""
+        """Reset ``backlog_wait_time_actual``.
+
+        Returns:
+            Its value before the reset.
+
+        Raises:
+            PermissionError: no CAP_AUDIT_CONTROL.
+        """
         return self._native.reset_backlog_wait_time_actual()
 
     def wait_for_pending_acks(self) -> None:
-        """Wait for the acks of every call made with ``WaitMode.NO_WAIT``; raise the
-        first error among them (by send order)."""
+        """Wait for the acks of every call made with ``wait=False``.
+
+        Raises:
+            OSError: the first error among them (by send order); all are collected.
+        """
         self._native.wait_for_pending_acks()
 
     def unregister(self) -> None:
-        """Stop being the audit daemon (AUDIT_SET pid 0). Reliable under load."""
+        """Stop being the audit daemon (AUDIT_SET pid 0). Reliable under load: the
+        status is read back when the ack is lost to a full socket.
+
+        Raises:
+            PermissionError: the registered daemon is another live process.
+        """
         self._native.unregister()
 
     # --------------------------------------------------------------- low level
 
-    def request_ack(
-        self, msg_type: int, data: bytes = b"", wait: WaitMode = WaitMode.WAIT_FOR_REPLY
-    ) -> int:
-        """Send any audit command and wait for its ack; returns the ack's value (0, or
-        what the command returns). Kernel errors raise like every other call."""
+    def request_ack(self, msg_type: int, data: bytes = b"", wait: bool | WaitMode = True) -> int:
+        """Send any audit command and wait for its ack.
+
+        Arguments:
+            msg_type: the command's message type.
+            data: its payload.
+            wait: wait for the kernel's ack.
+
+        Returns:
+            The ack's value (0, or what the command returns); 0 when not waiting.
+
+        Raises:
+            OSError: the kernel's errno, like every other call.
+        """
         return self._native.request_ack(f"request type {msg_type}", msg_type, data, _wait(wait))
 
     def request_reply(
         self, msg_type: int, data: bytes = b"", reply_type: int | None = None
     ) -> bytes:
-        """Send a GET-style command; returns the payload of its one reply (of
-        ``reply_type``, default the same type as the request)."""
+        """Send a GET-style command and wait for its one reply.
+
+        Arguments:
+            msg_type: the command's message type.
+            data: its payload.
+            reply_type: the reply's expected type (default: ``msg_type``).
+
+        Returns:
+            The reply's payload.
+
+        Raises:
+            AuditError: the reply has another type; OSError: the kernel's errno.
+        """
         rt = msg_type if reply_type is None else reply_type
         return self._native.request_reply(f"request type {msg_type}", msg_type, data, rt)
 
     def request_dump(self, msg_type: int, data: bytes = b"") -> list[NetlinkMessage]:
-        """Send a dump-style command (e.g. AUDIT_LIST_RULES); returns every reply
-        message up to NLMSG_DONE."""
+        """Send a dump-style command (e.g. AUDIT_LIST_RULES).
+
+        Arguments:
+            msg_type: the command's message type.
+            data: its payload.
+
+        Returns:
+            Every reply message up to NLMSG_DONE.
+
+        Raises:
+            OSError: the kernel's errno.
+        """
         return self._native.request_dump(f"request type {msg_type}", msg_type, data)
 
     # ------------------------------------------------------------------ events
 
-    def receive(self, nonblocking: bool = False) -> RawAuditMessage | None:
-        """The next event record from the kernel.
-
-        Blocks until one arrives unless ``nonblocking``; returns None only when
-        ``nonblocking`` and nothing is queued. Replies to this client's requests
+    def receive(
+        self, timeout: float | None = None, *, nonblocking: bool = False
+    ) -> RawAuditMessage | None:
+        """The next event record from the kernel. Replies to this client's requests
         never come out here.
+
+        Arguments:
+            timeout: seconds to wait; None = until one arrives, 0 = do not block.
+            nonblocking: the same as ``timeout=0``.
+
+        Returns:
+            The record, or None when none arrived in time.
+
+        Raises:
+            AuditError: the client was closed (errno EBADF) or the socket failed.
+            ValueError: ``timeout`` is negative or NaN.
+            KeyboardInterrupt: Ctrl-C while waiting.
         """
-        return self._native.receive(nonblocking)
+        return self._native.receive(0.0 if nonblocking else _timeout(timeout))
 
     def receive_batch(
         self,
@@ -286,18 +484,27 @@ class AuditClient(RulesClientMixin, _Closing):
         *,
         linger: float = DEFAULT_LINGER,
     ) -> list[RawAuditMessage]:
-        """Up to ``max_messages`` records in one call — the fast path.
+        """Up to ``max_messages`` records in one call — the fast path. All the
+        receiving happens in Rust with the GIL released.
 
-        Returns what is already queued plus what the socket holds, waiting up to
-        ``timeout`` seconds (None = forever, 0 = not at all) for the first record only.
-        All the receiving happens in Rust with the GIL released.
+        Arguments:
+            max_messages: most records to return.
+            timeout: seconds to wait for the first record only; None = forever,
+                0 = return what is queued.
+            linger: when records are flowing and the socket runs dry before
+                ``max_messages``, wait this long once (default 0.5 ms) and drain
+                again, so a busy stream arrives in batches rather than one wakeup
+                per record; that halves the CPU the whole pipeline spends per
+                record. 0 returns at once instead.
 
-        ``linger``: when records are flowing and the socket runs dry before
-        ``max_messages``, wait this long once (default 0.5 ms) and drain again, so a
-        busy stream arrives in batches rather than one wakeup per record; that halves
-        the CPU the whole pipeline spends per record. 0 returns at once instead.
+        Returns:
+            The records, oldest first; empty when none arrived in time.
+
+        Raises:
+            AuditError: the client was closed (errno EBADF) or the socket failed.
+            ValueError: ``timeout`` or ``linger`` is negative or NaN.
         """
-        return self._native.receive_batch(max_messages, timeout, linger=linger)
+        return self._native.receive_batch(max_messages, _timeout(timeout), linger=linger)
 
     def events(
         self,
@@ -409,11 +616,22 @@ class AuditClient(RulesClientMixin, _Closing):
         self, timeout: float | None = None, *, batch_size: int = 1024
     ) -> Iterator[RawAuditMessage]:
         """Iterate over records as they arrive, fetched in batches (the fast path).
+        Ctrl-C raises KeyboardInterrupt.
 
-        Ends when the client is closed (from any thread), or when no record arrives
-        for ``timeout`` seconds (None = never). Ctrl-C raises KeyboardInterrupt.
+        Arguments:
+            timeout: end after this many seconds without a record; None = never,
+                0 = yield what is queued and end.
+            batch_size: records fetched per native call.
+
+        Returns:
+            An iterator that ends when the client is closed (from any thread) or
+            ``timeout`` passes without a record.
+
+        Raises:
+            AuditError: the socket failed.
         """
         native = self._native
+        timeout = _timeout(timeout)
         while True:
             try:
                 batch = native.receive_batch(batch_size, timeout)
@@ -431,10 +649,22 @@ class AuditClient(RulesClientMixin, _Closing):
         """``async for msg in client.messages_async()``: records as they arrive.
 
         Runs on the event loop: waits for the socket's readability (no thread per
-        message or per client), then drains it in one native call. Ends when the
-        client is closed (from another task or thread) or after ``timeout`` seconds
-        without a record; cancelling the consuming task stops it cleanly.
+        message or per client), then drains it in one native call. Cancelling the
+        consuming task stops it cleanly.
+
+        Arguments:
+            timeout: end after this many seconds without a record; None = never,
+                0 = yield what is queued and end.
+            batch_size: records fetched per native call.
+
+        Returns:
+            An async iterator that ends when the client is closed (from another task
+            or thread) or ``timeout`` passes without a record.
+
+        Raises:
+            AuditError: the socket failed.
         """
+        timeout = _timeout(timeout)
         native = self._native
 
         def take() -> list[RawAuditMessage]:
@@ -507,11 +737,9 @@ class AuditClient(RulesClientMixin, _Closing):
         return self._native.receive_buffer_size
 
     @property
-    def stats(self) -> dict[str, int]:
-        """Counters: messages, bytes, datagrams, overruns (ENOBUFS), foreign_dropped
-        (datagrams not from the kernel), truncated, malformed, stale_replies,
-        queue_dropped."""
-        return self._native.stats
+    def stats(self) -> ClientStats:
+        """The client's counters since it was opened (a snapshot)."""
+        return ClientStats(**self._native.stats)
 
     # --------------------------------------------------------------- lifecycle
 
@@ -522,6 +750,7 @@ class AuditClient(RulesClientMixin, _Closing):
 
     @property
     def closed(self) -> bool:
+        """True once :meth:`close` was called."""
         return self._native.closed
 
     @property
@@ -530,12 +759,20 @@ class AuditClient(RulesClientMixin, _Closing):
         return self._native.registered
 
     def fileno(self) -> int:
-        """The socket's file descriptor (for select/poll/asyncio)."""
+        """The socket's file descriptor (for select/poll/asyncio).
+
+        Raises:
+            AuditError: the client is closed.
+        """
         return self._native.fileno()
 
     def close(self) -> None:
         """Unregister (if :meth:`set_pid` registered this client), wake every thread
-        and task blocked in this client, and close the socket. Idempotent."""
+        and task blocked in this client, and close the socket. Idempotent.
+
+        Raises:
+            OSError: unregistering failed (the socket is closed anyway).
+        """
         try:
             self._native.close()
         finally:
@@ -551,78 +788,9 @@ class AuditClient(RulesClientMixin, _Closing):
         return f"<AuditClient port_id={self.port_id}>"
 
 
-class NetlinkClient(_Closing):
-    """A generic netlink client: send messages, receive datagrams split into
-    :class:`NetlinkMessage` objects. Works for any netlink protocol.
-
-    ``send`` fills in the sequence number (returned) and this socket's port id.
-    ``receive`` returns the messages of one datagram from the kernel; datagrams
-    from other senders are dropped and counted in ``foreign_dropped``.
-    ``read_buffer_size`` bounds the datagram size (default 64 KiB); a larger one
-    raises :class:`~auditlink.AuditError` instead of being cut silently.
-    """
-
-    def __init__(
-        self,
-        protocol: int,
-        groups: int = 0,
-        read_buffer_size: int | None = None,
-        tee: BinaryIO | None = None,
-    ) -> None:
-        self._native = _native.NetlinkClient(protocol, groups, read_buffer_size, tee)
-
-    @classmethod
-    def _wrap(cls, native: _native.NetlinkClient) -> NetlinkClient:
-        self = cls.__new__(cls)
-        self._native = native
-        return self
-
-    def send(self, msg_type: int, data: bytes = b"", flags: int = 0x05) -> int:
-        """Send one message (default flags NLM_F_REQUEST|NLM_F_ACK); returns its
-        sequence number."""
-        return self._native.send(msg_type, data, flags)
-
-    def receive(self, nonblocking: bool = False) -> list[NetlinkMessage]:
-        """The messages of the next datagram from the kernel ([] if ``nonblocking``
-        and none is queued)."""
-        return self._native.receive(nonblocking)
-
-    @property
-    def port_id(self) -> int:
-        return self._native.port_id
-
-    @property
-    def foreign_dropped(self) -> int:
-        return self._native.foreign_dropped
-
-    @property
-    def closed(self) -> bool:
-        return self._native.closed
-
-    def fileno(self) -> int:
-        return self._native.fileno()
-
-    def close(self) -> None:
-        """Close the socket. Idempotent."""
-        self._native.close()
-
-
 def _finish(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
 
 
-def parse_netlink_error(data: bytes) -> OSError | None:
-    """Decode the payload of an NLMSG_ERROR message.
-
-    Returns None for an ack (error 0, or the non-negative value some audit commands
-    return), else an :class:`OSError` (also an :class:`~auditlink.AuditError`) with the
-    kernel's errno. Raises :class:`ValueError` if ``data`` is shorter than 4 bytes.
-    """
-    errno, seq = _native.netlink_error_errno(data)
-    if errno is None:
-        return None
-    return _from_errno(errno, os.strerror(errno), "netlink error", seq)
-
-
-__all__ = ["AuditClient", "NetlinkClient", "parse_netlink_error"]
+__all__ = ["AuditClient", "ClientStats", "NetlinkClient", "parse_netlink_error"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
+from collections.abc import Callable
+from typing import TypeVar
 
 from auditlink import _native
-from auditlink.enums import AuditFeatureBitmap, AuditStatusMask
+from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode
 
 STATUS_FIELDS = (
     # struct audit_status, in wire order
@@ -23,6 +26,41 @@ STATUS_FIELDS = (
     "backlog_wait_time_actual",
 )
 
+_F = TypeVar("_F", bound=enum.IntFlag)
+
+
+def _flag_converter(cls: type[_F]) -> Callable[[int], _F]:
+    """``cls(value)`` that never grows with its input.
+
+    ``enum.Flag`` keeps every pseudo-member it makes (a value that combines members)
+    in ``_value2member_map_`` for good. Combinations of known bits are few (2**n for
+    n members), but a value with unknown bits — garbage, or a newer kernel — would
+    stay forever, so a long-running process reading varied input would grow without
+    bound. Such a member is made, then dropped from that map; the last 256 values
+    converted are kept here for speed.
+    """
+    known = 0
+    for member in cls:
+        known |= member.value
+
+    @functools.lru_cache(maxsize=256)
+    def convert(value: int) -> _F:
+        member = cls(value)
+        if value & ~known:
+            cls._value2member_map_.pop(value, None)
+        return member
+
+    return convert
+
+
+_mask = _flag_converter(AuditStatusMask)
+_features = _flag_converter(AuditFeatureBitmap)
+_FAILURE_MODES = {int(m): m for m in FailureMode}
+
+
+def _failure(value: int) -> FailureMode | int:
+    return _FAILURE_MODES.get(value, value)
+
 
 @dataclasses.dataclass(frozen=True)
 class AuditStatus:
@@ -30,14 +68,16 @@ class AuditStatus:
 
     The AUDIT_GET reply, and the AUDIT_SET request (where ``mask`` says which fields
     count). Frozen and hashable; build modified copies with :func:`dataclasses.replace`.
+    ``mask``, ``feature_bitmap`` and ``failure`` given as plain ints are converted
+    to their enum types.
     """
 
     mask: AuditStatusMask = AuditStatusMask(0)  # noqa: RUF009 (immutable int)
     """Which fields are meaningful (set by AUDIT_SET; the kernel's reply has 0)."""
     enabled: int = 0
     """0 = off, 1 = on, 2 = on and locked (immutable until reboot)."""
-    failure: int = 0
-    """The failure mode: 0 silent, 1 printk, 2 panic (see :class:`FailureMode`)."""
+    failure: FailureMode | int = FailureMode.SILENT
+    """The failure mode; a value outside 0..2 (which no kernel reports) stays an int."""
     pid: int = 0
     """PID of the registered audit daemon, 0 if none."""
     rate_limit: int = 0
@@ -55,16 +95,40 @@ class AuditStatus:
     backlog_wait_time_actual: int = 0
     """Total time producers actually waited (kernel 5.9+), since reset."""
 
+    def __post_init__(self) -> None:
+        set_field = object.__setattr__
+        set_field(self, "mask", _mask(int(self.mask)))
+        set_field(self, "failure", _failure(int(self.failure)))
+        set_field(self, "feature_bitmap", _features(int(self.feature_bitmap)))
+
     @classmethod
     def from_bytes(cls, data: bytes) -> AuditStatus:
-        """Decode the 32, 36, 40 or 44-byte kernel layouts (missing fields are 0).
+        """Decode a ``struct audit_status`` as the kernel sends it (native byte order).
 
-        Raises :class:`ValueError` for any other size.
+        Older kernels send a shorter prefix (32, 36 or 40 bytes): the fields it lacks
+        are 0. A newer kernel may append fields: bytes past the 44 known here are
+        ignored.
+
+        Arguments:
+            data: at least 32 bytes, in whole 4-byte fields.
+
+        Returns:
+            The decoded status.
+
+        Raises:
+            ValueError: ``data`` is shorter than 32 bytes or not a multiple of 4 long.
         """
         return cls._from_tuple(_native.status_from_bytes(data))
 
     def to_bytes(self) -> bytes:
-        """The 44-byte layout, native byte order."""
+        """Encode as the 44-byte layout.
+
+        Returns:
+            The 44 bytes, native byte order.
+
+        Raises:
+            OverflowError: a field does not fit in 32 unsigned bits.
+        """
         return _native.status_to_bytes(tuple(int(getattr(self, f)) for f in STATUS_FIELDS))  # type: ignore[arg-type]
 
     @classmethod
@@ -75,13 +139,9 @@ class AuditStatus:
         fields = status.__dict__
         fields.update(zip(STATUS_FIELDS, values))
         fields["mask"] = _mask(values[0])
+        fields["failure"] = _failure(values[2])
         fields["feature_bitmap"] = _features(values[8])
         return status
-
-
-# The flag values seen are few (usually one each): convert each once.
-_mask = functools.lru_cache(maxsize=256)(AuditStatusMask)
-_features = functools.lru_cache(maxsize=256)(AuditFeatureBitmap)
 
 
 __all__ = ["AuditStatus"]

@@ -42,50 +42,51 @@ with sender 0xFFFFFFFF and a 4-byte body delivers that errno as a socket error
 
 from __future__ import annotations
 
-import contextlib
 import errno as _errno
 import os
 import selectors
 import socket
 import struct
 import threading
-import types
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO, Union
 
 from auditlink import _native
-from auditlink._message_type import MessageType
+from auditlink._fake_wire import (
+    _ERROR_FRAME_SENDER,
+    _HDR,
+    AUDIT_ADD_RULE,
+    AUDIT_DEL_RULE,
+    AUDIT_GET,
+    AUDIT_GET_FEATURE,
+    AUDIT_LIST_RULES,
+    AUDIT_MAKE_EQUIV,
+    AUDIT_SET,
+    AUDIT_SET_FEATURE,
+    AUDIT_SIGNAL_INFO,
+    AUDIT_TRIM,
+    AUDIT_TTY_GET,
+    AUDIT_TTY_SET,
+    AUDIT_USER,
+    NLM_F_ACK,
+    NLM_F_MULTI,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    NLMSG_HDRLEN,
+    NLMSG_NOOP,
+    Request,
+    _align4,
+    ack_payload,
+    encode_message,
+)
 from auditlink.client import AuditClient, NetlinkClient
-from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode
+from auditlink.enums import AuditFeatureBitmap, AuditStatusMask
+from auditlink.netlink import _Closing
 from auditlink.rules import AuditFeatures, AuditRule, RuleList, SignalInfo, TtyStatus
 from auditlink.status import AuditStatus
-
-_HDR = struct.Struct("=IHHII")
-NLMSG_HDRLEN = _HDR.size
-NLMSG_NOOP = 1
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 0x01
-NLM_F_MULTI = 0x02
-NLM_F_ACK = 0x04
-_ERROR_FRAME_SENDER = 0xFFFF_FFFF
-
-# The request types the fake serves, as plain ints (numbers: linux/audit.h).
-AUDIT_GET = int(MessageType.GET)
-AUDIT_SET = int(MessageType.SET)
-AUDIT_USER = int(MessageType.USER)
-AUDIT_SIGNAL_INFO = int(MessageType.SIGNAL_INFO)
-AUDIT_ADD_RULE = int(MessageType.ADD_RULE)
-AUDIT_DEL_RULE = int(MessageType.DEL_RULE)
-AUDIT_LIST_RULES = int(MessageType.LIST_RULES)
-AUDIT_TRIM = int(MessageType.TRIM)
-AUDIT_MAKE_EQUIV = int(MessageType.MAKE_EQUIV)
-AUDIT_TTY_GET = int(MessageType.TTY_GET)
-AUDIT_TTY_SET = int(MessageType.TTY_SET)
-AUDIT_SET_FEATURE = int(MessageType.SET_FEATURE)
-AUDIT_GET_FEATURE = int(MessageType.GET_FEATURE)
 
 # 60 s in jiffies at HZ=250 (kernel/audit.c AUDIT_BACKLOG_WAIT_TIME = 60 * HZ).
 DEFAULT_BACKLOG_WAIT_TIME = 15000
@@ -112,13 +113,6 @@ _RULE_LAST_MASK_WORD_OFFSET = 12 + 63 * 4
 _AUDIT_FILTER_PREPEND = 0x10
 
 
-def _is_user_message(msg_type: int) -> bool:
-    """The types audit_netlink_ok() lets through with CAP_AUDIT_WRITE: AUDIT_USER,
-    AUDIT_FIRST_USER_MSG..AUDIT_LAST_USER_MSG, AUDIT_FIRST_USER_MSG2..AUDIT_LAST_USER_MSG2
-    (linux/audit.h)."""
-    return msg_type == AUDIT_USER or 1100 <= msg_type <= 1199 or 2100 <= msg_type <= 2999
-
-
 def _stored_rule(data: bytes) -> bytes:
     """A rule as the kernel keeps and lists it: audit_add_rule() drops the prepend
     flag, audit_to_entry_common() turns the syscall-class bits of the mask's last
@@ -129,52 +123,6 @@ def _stored_rule(data: bytes) -> bytes:
     (word,) = struct.unpack_from("=I", rule, _RULE_LAST_MASK_WORD_OFFSET)
     struct.pack_into("=I", rule, _RULE_LAST_MASK_WORD_OFFSET, word & 0xFFFF)
     return bytes(rule)
-
-
-def _align4(n: int) -> int:
-    return (n + 3) & ~3
-
-
-def encode_message(
-    msg_type: int,
-    payload: bytes = b"",
-    *,
-    seq: int = 0,
-    flags: int = 0,
-    pid: int = 0,
-    quirk: bool = False,
-    pad: bool = True,
-) -> bytes:
-    """One netlink message. ``quirk=True`` writes ``nlmsg_len`` the way the kernel does
-    for event records: the payload length without the 16-byte header."""
-    length = len(payload) if quirk else NLMSG_HDRLEN + len(payload)
-    raw = _HDR.pack(length, msg_type, flags, seq, pid) + payload
-    if pad and not quirk:
-        raw += b"\0" * (_align4(len(raw)) - len(raw))
-    return raw
-
-
-def ack_payload(error: int, request: Request | None = None) -> bytes:
-    """The payload of NLMSG_ERROR: ``error`` (0, -errno, or a positive value) and the
-    request's header."""
-    header = request.header_bytes() if request is not None else b"\0" * NLMSG_HDRLEN
-    return struct.pack("=i", error) + header
-
-
-@dataclass(frozen=True)
-class Request:
-    """A message a client sent to the fake kernel."""
-
-    type: int
-    flags: int
-    seq: int
-    pid: int
-    data: bytes
-    channel: int
-    """Index of the client connection it came on (see :meth:`FakeKernel.client`)."""
-
-    def header_bytes(self) -> bytes:
-        return _HDR.pack(NLMSG_HDRLEN + len(self.data), self.type, self.flags, self.seq, self.pid)
 
 
 Datagram = Union[bytes, "tuple[int, bytes]"]
@@ -221,7 +169,7 @@ class FakeState:
     daemon_channel: int | None = None
 
 
-class FakeKernel:
+class FakeKernel(_Closing):
     """A scripted stand-in for the kernel's audit netlink endpoint.
 
     Default behaviour mirrors kernel/audit.c and kernel/auditfilter.c (Linux 6.18):
@@ -254,6 +202,12 @@ class FakeKernel:
     the default answer for a message type. Injection: :meth:`send_record`,
     :meth:`send_messages`, :meth:`send_raw`, :meth:`send_socket_error`. Everything
     received is in :attr:`requests`.
+
+    Arguments:
+        status: the initial status (default: auditing off, failure printk, backlog 64).
+        privileged: False answers every change with EPERM, as for a caller without
+            CAP_AUDIT_CONTROL.
+        first_port_id: the port id of the first client; each next one gets the next.
     """
 
     def __init__(
@@ -331,8 +285,15 @@ class FakeKernel:
         receive_buffer_size: int | None = None,
         read_buffer_size: int | None = None,
     ) -> AuditClient:
-        """A real :class:`AuditClient` connected to this fake (each call: a new
-        connection with its own port id)."""
+        """A real :class:`AuditClient` connected to this fake.
+
+        Arguments:
+            tee, receive_buffer_size, timeout: as for :class:`AuditClient`.
+            read_buffer_size: the client's largest datagram (default 64 KiB).
+
+        Returns:
+            A new client on its own connection, with its own port id.
+        """
         ch = self._new_channel()
         native = _native.AuditClient._over_socketpair(
             ch.peer.fileno(),
@@ -348,7 +309,14 @@ class FakeKernel:
     def netlink_client(
         self, read_buffer_size: int | None = None, tee: BinaryIO | None = None
     ) -> NetlinkClient:
-        """A real :class:`NetlinkClient` connected to this fake."""
+        """A real :class:`NetlinkClient` connected to this fake.
+
+        Arguments:
+            read_buffer_size, tee: as for :class:`NetlinkClient`.
+
+        Returns:
+            A new client on its own connection, with its own port id.
+        """
         ch = self._new_channel()
         native = _native.NetlinkClient._over_socketpair(
             ch.peer.fileno(), ch.port_id, read_buffer_size, tee
@@ -405,7 +373,8 @@ class FakeKernel:
     # --------------------------------------------------------------- scripting
 
     def respond_next(self, responder: Responder) -> None:
-        """Answer the next request with whatever ``responder`` returns."""
+        """Answer the next request (after any already scripted) with what
+        ``responder(fake, request)`` returns: the datagrams to send, in order."""
         with self._lock:
             self._script.append(responder)
 
@@ -444,8 +413,16 @@ class FakeKernel:
             return self._channels[channel]
 
     def send_raw(self, datagram: bytes, *, sender: int = 0, channel: int | None = None) -> None:
-        """Send one datagram as is (``sender`` = port id it claims to come from).
-        ``channel`` defaults to the registered daemon, else the newest client."""
+        """Send one datagram as is.
+
+        Arguments:
+            datagram: the netlink bytes.
+            sender: the port id it claims to come from (0 = the kernel).
+            channel: the connection (default: the registered daemon, else the newest).
+
+        Raises:
+            RuntimeError: no client is connected.
+        """
         ch = self._target(channel)
         ch.sock.send(struct.pack("=I", sender) + datagram)
 
@@ -457,7 +434,13 @@ class FakeKernel:
         sender: int = 0,
         channel: int | None = None,
     ) -> None:
-        """Several netlink messages in ONE datagram: ``(type, payload[, seq])`` each."""
+        """Several netlink messages in ONE datagram.
+
+        Arguments:
+            messages: ``(type, payload[, seq])`` each.
+            quirk: write the kernel's event-record length (without the header).
+            sender, channel: as for :meth:`send_raw`.
+        """
         parts = []
         for m in messages:
             seq = m[2] if len(m) > 2 else 0
@@ -473,8 +456,15 @@ class FakeKernel:
         sender: int = 0,
         channel: int | None = None,
     ) -> None:
-        """One event record in its own datagram, with the kernel's length quirk
-        unless ``quirk=False`` (the multicast copy has a correct length)."""
+        """One event record in its own datagram.
+
+        Arguments:
+            msg_type: the record type.
+            text: the payload (a str is UTF-8 encoded).
+            quirk: the kernel's unicast length quirk (False: the multicast copy's
+                correct length).
+            sender, channel: as for :meth:`send_raw`.
+        """
         data = text.encode() if isinstance(text, str) else text
         self.send_raw(encode_message(msg_type, data, quirk=quirk), sender=sender, channel=channel)
 
@@ -523,7 +513,7 @@ class FakeKernel:
         if req.type in self.handlers:
             return self.handlers[req.type](self, req)
         change = self._changes.get(req.type)
-        if change is None and _is_user_message(req.type):
+        if change is None and _native.is_user_message(req.type):
             change = self._record_user_message
         query = self._queries.get(req.type)
         if change is None and query is None and req.type != AUDIT_LIST_RULES:
@@ -723,75 +713,31 @@ class FakeKernel:
         os.close(self._wake_r)
         os.close(self._wake_w)
 
-    def __enter__(self) -> FakeKernel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-# ------------------------------------------------------------- real kernel
-
-
-@dataclass(frozen=True)
-class KernelState:
-    """What :func:`save_kernel_state` found: the status and every rule (raw
-    ``audit_rule_data`` bytes, as the kernel lists them)."""
-
-    status: AuditStatus
-    rules: tuple[bytes, ...]
-
-
-def save_kernel_state(client: AuditClient) -> KernelState:
-    """Snapshot the real kernel's audit status and rule list."""
-    rules = tuple(
-        m.data for m in client.request_dump(AUDIT_LIST_RULES) if m.type == AUDIT_LIST_RULES
-    )
-    return KernelState(client.get_status(), rules)
-
-
-def restore_kernel_state(client: AuditClient, saved: KernelState) -> None:
-    """Put the real kernel's audit state back as ``saved`` found it: rules, failure
-    mode, rate and backlog limits, backlog wait time, daemon registration (cleared if
-    it is ours or a dead process's) and the enabled flag (last).
-
-    Never sets the immutable flag or the panic failure mode, even if ``saved`` has
-    them; raises RuntimeError if the kernel is immutable now (nothing can be changed).
-    """
-    now = save_kernel_state(client)
-    if now.status.enabled == 2:
-        raise RuntimeError("kernel audit is IMMUTABLE (enabled=2): only a reboot restores it")
-    for rule in now.rules:
-        client.request_ack(AUDIT_DEL_RULE, rule)
-    for rule in saved.rules:
-        client.request_ack(AUDIT_ADD_RULE, rule)
-    s = saved.status
-    if s.failure in (0, 1):
-        client.set_failure(FailureMode(s.failure))
-    client.set_rate_limit(s.rate_limit)
-    client.set_backlog_limit(s.backlog_limit)
-    client.set_backlog_wait_time(s.backlog_wait_time)
-    if now.status.pid and now.status.pid != s.pid:
-        # A registration left behind (ours, or a dead process's) is cleared; the
-        # kernel refuses (EACCES) to unregister a live foreign daemon.
-        with contextlib.suppress(PermissionError):
-            client.unregister()
-    if s.enabled in (0, 1):
-        client.set_enabled(bool(s.enabled))
-
 
 __all__ = [
+    "AUDIT_ADD_RULE",
+    "AUDIT_DEL_RULE",
+    "AUDIT_GET",
+    "AUDIT_GET_FEATURE",
+    "AUDIT_LIST_RULES",
+    "AUDIT_MAKE_EQUIV",
+    "AUDIT_SET",
+    "AUDIT_SET_FEATURE",
+    "AUDIT_SIGNAL_INFO",
+    "AUDIT_TRIM",
+    "AUDIT_TTY_GET",
+    "AUDIT_TTY_SET",
+    "AUDIT_USER",
+    "NLMSG_DONE",
+    "NLMSG_ERROR",
+    "NLMSG_HDRLEN",
+    "NLMSG_NOOP",
+    "NLM_F_ACK",
+    "NLM_F_MULTI",
+    "NLM_F_REQUEST",
     "FakeKernel",
     "FakeState",
-    "KernelState",
     "Request",
     "ack_payload",
     "encode_message",
-    "restore_kernel_state",
-    "save_kernel_state",
 ]

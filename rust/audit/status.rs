@@ -50,12 +50,13 @@ pub struct AuditStatus {
 }
 
 impl AuditStatus {
-    /// Decode a 32, 36, 40 or 44-byte status. Longer input (a newer kernel
-    /// with more fields) keeps the fields known here and ignores the rest.
+    /// Decode a status of at least 32 bytes, in whole 4-byte fields. Fields a
+    /// shorter (older) layout lacks are 0; bytes past the 44 known here
+    /// (fields a newer kernel appended) are ignored.
     pub fn from_bytes(buf: &[u8]) -> Result<Self> {
         if buf.len() < STATUS_MIN_SIZE || buf.len() % 4 != 0 {
             return Err(Error::Malformed(format!(
-                "audit_status must be 32, 36, 40 or 44 bytes, got {}",
+                "audit_status must be at least 32 bytes and a multiple of 4, got {}",
                 buf.len()
             )));
         }
@@ -171,7 +172,7 @@ mod tests {
 
     #[test]
     fn bad_sizes() {
-        for n in [0usize, 4, 28, 31, 33, 42] {
+        for n in [0usize, 4, 28, 31, 33, 42, 45, 47] {
             assert!(AuditStatus::from_bytes(&vec![0u8; n]).is_err(), "{n}");
         }
     }

@@ -3,10 +3,8 @@
 //! `NetlinkClient`, `RawAuditMessage`, `NetlinkMessage`, and the status codec.
 
 use crate::audit::tables::msg;
-use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -15,59 +13,15 @@ use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use crate::audit::client::{self as core, AuditClient, Batch, ClientOptions, WaitMode};
 use crate::audit::errno::NetlinkAck;
 use crate::audit::status::AuditStatus;
+use crate::bindings::common::{self, dup_fd, sliced, DEFAULT_LINGER};
 use crate::bindings::types::message_type_object;
 use crate::error::Error;
 use crate::netlink::client::NetlinkClient;
 use crate::netlink::message::NetlinkMessage;
-use crate::netlink::socket::{FramedSocket, Transport};
-
-/// Default `linger` of receive_batch, seconds (see the core's receive_batch).
-const DEFAULT_LINGER: f64 = 0.0005;
-
-/// Longest stretch spent in Rust without checking for signals (Ctrl-C).
-const SLICE: Duration = Duration::from_millis(100);
+use crate::netlink::{FramedSocket, Transport};
 
 pub(crate) fn wait_mode(wait: bool) -> WaitMode {
-    if wait {
-        WaitMode::WaitForReply
-    } else {
-        WaitMode::NoWait
-    }
-}
-
-/// seconds (float, None = forever) -> Duration; rejects negative and NaN.
-fn duration(timeout: Option<f64>) -> PyResult<Option<Duration>> {
-    match timeout {
-        None => Ok(None),
-        Some(t) if t.is_finite() && t >= 0.0 => Ok(Some(Duration::from_secs_f64(t))),
-        Some(t) if t == f64::INFINITY => Ok(None),
-        Some(t) => Err(PyValueError::new_err(format!(
-            "timeout must be >= 0 seconds, got {t}"
-        ))),
-    }
-}
-
-/// Run `f` with the GIL released in slices of at most SLICE, checking for
-/// signals between slices, until it yields Some, fails, or `timeout` passes.
-fn sliced<T: Send>(
-    py: Python<'_>,
-    timeout: Option<Duration>,
-    mut f: impl FnMut(Duration) -> crate::Result<Option<T>> + Send,
-) -> PyResult<Option<T>> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    loop {
-        let slice = match deadline {
-            None => SLICE,
-            Some(d) => SLICE.min(d.saturating_duration_since(Instant::now())),
-        };
-        if let Some(v) = py.detach(|| f(slice))? {
-            return Ok(Some(v));
-        }
-        py.check_signals()?;
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(None);
-        }
-    }
+    WaitMode::from(wait)
 }
 
 /// A Python file-like `tee` as a core hook: every datagram read is written to it.
@@ -80,17 +34,6 @@ fn tee_hook(tee: Option<Py<PyAny>>) -> Option<core::Tee> {
             }
         })
     }))
-}
-
-/// Take ownership of a duplicate of `fd` (the caller keeps its own).
-fn dup_fd(fd: i32) -> PyResult<OwnedFd> {
-    if fd < 0 {
-        return Err(PyValueError::new_err("fd must be >= 0"));
-    }
-    // SAFETY: `fd` is only borrowed for the duration of the dup call; the
-    // caller promised it is open. fcntl(F_DUPFD_CLOEXEC) reports EBADF if not.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    rustix::io::fcntl_dupfd_cloexec(borrowed, 3).map_err(|e| Error::io("dup", e).into())
 }
 
 // ------------------------------------------------------------------ messages
@@ -246,7 +189,7 @@ impl PyNetlinkMessage {
 
 // ------------------------------------------------------------ status codec
 
-/// Decode a 32/36/40/44-byte `struct audit_status` into its 11 fields.
+/// Decode a `struct audit_status` into its 11 fields (see the core decoder).
 #[pyfunction]
 fn status_from_bytes<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyTuple>> {
     let s = AuditStatus::from_bytes(data).map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -336,7 +279,7 @@ fn options(
     read_buffer_size: Option<usize>,
     timeout: f64,
 ) -> PyResult<ClientOptions> {
-    let reply_timeout = duration(Some(timeout))?.unwrap_or(core::DEFAULT_REPLY_TIMEOUT);
+    let reply_timeout = common::duration(timeout, "timeout")?;
     if reply_timeout.is_zero() {
         return Err(PyValueError::new_err("timeout must be > 0"));
     }
@@ -435,7 +378,8 @@ impl PyAuditClient {
         self.call(py, |c| c.unregister())
     }
 
-    /// Raw AUDIT_SET: `status` is the 11-field tuple; only `mask` bits count.
+    /// Raw AUDIT_SET: `status` is an encoded `struct audit_status`; only its
+    /// `mask` bits count.
     #[pyo3(signature = (operation, status, wait=true))]
     fn set_status(
         &self,
@@ -495,19 +439,12 @@ impl PyAuditClient {
         Ok(msgs.into_iter().map(PyNetlinkMessage::from).collect())
     }
 
-    #[pyo3(signature = (nonblocking=false))]
-    fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Option<RawAuditMessage>> {
+    #[pyo3(signature = (timeout=None))]
+    fn receive(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<RawAuditMessage>> {
         let c = self.client()?;
-        let timeout = if nonblocking {
-            Some(Duration::ZERO)
-        } else {
-            None
-        };
-        let rec = if nonblocking {
-            py.detach(|| c.receive(Some(Duration::ZERO)))?
-        } else {
-            sliced(py, timeout, |slice| c.receive(Some(slice)))?
-        };
+        let rec = sliced(py, common::timeout(timeout)?, |slice| {
+            c.receive(Some(slice))
+        })?;
         rec.map(|r| RawAuditMessage::build(py, r.msg_type, &r.payload))
             .transpose()
     }
@@ -521,18 +458,14 @@ impl PyAuditClient {
         linger: f64,
     ) -> PyResult<Bound<'py, PyList>> {
         let c = self.client()?;
-        let timeout = duration(timeout)?;
-        let linger = duration(Some(linger))?.unwrap_or_default();
+        let timeout = common::timeout(timeout)?;
+        let linger = common::duration(linger, "linger")?;
         let mut batch = Batch::default();
-        if timeout == Some(Duration::ZERO) {
-            py.detach(|| c.receive_batch(&mut batch, max_messages, Some(Duration::ZERO), linger))?;
-        } else {
-            let batch_ref = &mut batch;
-            sliced(py, timeout, |slice| {
-                c.receive_batch(batch_ref, max_messages, Some(slice), linger)?;
-                Ok((!batch_ref.is_empty()).then_some(()))
-            })?;
-        }
+        let batch_ref = &mut batch;
+        sliced(py, timeout, |slice| {
+            c.receive_batch(batch_ref, max_messages, Some(slice), linger)?;
+            Ok::<_, Error>((!batch_ref.is_empty()).then_some(()))
+        })?;
         self.log_overruns(py, &c)?;
         let messages = (0..batch.len())
             .filter_map(|i| batch.get(i))
@@ -666,14 +599,12 @@ impl PyNetlinkClient {
         Ok(py.detach(|| c.send(msg_type, flags, data))?)
     }
 
-    #[pyo3(signature = (nonblocking=false))]
-    fn receive(&self, py: Python<'_>, nonblocking: bool) -> PyResult<Vec<PyNetlinkMessage>> {
+    #[pyo3(signature = (timeout=None))]
+    fn receive(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Vec<PyNetlinkMessage>> {
         let c = self.client()?;
-        let msgs = if nonblocking {
-            py.detach(|| c.receive(Some(Duration::ZERO)))?
-        } else {
-            sliced(py, None, |slice| c.receive(Some(slice)))?
-        };
+        let msgs = sliced(py, common::timeout(timeout)?, |slice| {
+            c.receive(Some(slice))
+        })?;
         Ok(msgs
             .unwrap_or_default()
             .into_iter()
@@ -688,7 +619,12 @@ impl PyNetlinkClient {
 
     #[getter]
     fn foreign_dropped(&self) -> PyResult<u64> {
-        Ok(self.client()?.foreign_dropped.load(Ordering::Relaxed))
+        Ok(self.client()?.foreign_dropped())
+    }
+
+    #[getter]
+    fn truncated(&self) -> PyResult<u64> {
+        Ok(self.client()?.truncated())
     }
 
     fn fileno(&self) -> PyResult<i32> {

@@ -68,7 +68,6 @@ impl From<Error> for PyErr {
                 e
             }
             Error::Closed => errno_error(py, libc::EBADF, "the client is closed", None),
-            Error::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(()),
             Error::InvalidArgument(msg) => PyValueError::new_err(msg),
             Error::Malformed(msg) => plain_audit_error(py, msg),
         })

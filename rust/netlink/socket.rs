@@ -1,19 +1,11 @@
-//! The transport seam: "send one datagram", "receive one datagram with its
-//! sender's port id". The real transport is a netlink socket; the test
-//! transport is one end of a `socketpair(AF_UNIX, SOCK_DGRAM)` driven by
-//! `auditlink.testing.FakeKernel`. The client above uses the same code path
-//! for both.
+//! The AF_NETLINK socket (fd owner, options, send, `recvmmsg` into reused
+//! slots) and the receive slots every transport fills.
 
-use std::io::{self, IoSliceMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::time::Instant;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use rustix::event::{EventfdFlags, PollFd, PollFlags, Timespec};
 use rustix::net::netlink::SocketAddrNetlink;
-use rustix::net::{
-    AddressFamily, Protocol, RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendFlags, SocketFlags,
-    SocketType,
-};
+use rustix::net::{AddressFamily, Protocol, SendFlags, SocketFlags, SocketType};
 
 use crate::error::{Error, Result};
 
@@ -28,20 +20,17 @@ pub struct Received {
     pub sender: u32,
 }
 
-/// The most datagrams one [`Transport::recv_many`] call reads.
+/// The most datagrams one `recv_many` call reads.
 pub const MAX_SLOTS: usize = 32;
 
-/// Receive slots for [`Transport::recv_many`]: `slots` buffers of `slot_size`
-/// bytes in one allocation, reused for every read, and what the last read put
-/// in them.
+/// Receive slots for `recv_many`: `slots` buffers of `slot_size` bytes in one
+/// allocation, reused for every read, and what the last read put in them.
 #[derive(Debug)]
 pub struct Datagrams {
     arena: Vec<u8>,
     slot_size: usize,
     /// (slot, what it received), in arrival order.
     got: Vec<(usize, Received)>,
-    /// A socket error met after some datagrams were read, for the next call.
-    deferred: Option<io::Error>,
 }
 
 impl Datagrams {
@@ -52,7 +41,6 @@ impl Datagrams {
             arena: vec![0; slot_size * slots],
             slot_size,
             got: Vec::with_capacity(slots),
-            deferred: None,
         }
     }
 
@@ -89,9 +77,20 @@ impl Datagrams {
         });
     }
 
-    fn slot_mut(&mut self, i: usize) -> &mut [u8] {
+    /// Forget what the last read got (before the next read).
+    pub(crate) fn clear(&mut self) {
+        self.got.clear();
+    }
+
+    /// Slot `i`, to receive into; record the result with [`Datagrams::push`].
+    pub(crate) fn slot_mut(&mut self, i: usize) -> &mut [u8] {
         let start = i * self.slot_size;
         &mut self.arena[start..start + self.slot_size]
+    }
+
+    /// Record that slot `slot` received `r`.
+    pub(crate) fn push(&mut self, slot: usize, r: Received) {
+        self.got.push((slot, r));
     }
 }
 
@@ -141,32 +140,14 @@ impl NetlinkSocket {
         )?)
     }
 
-    /// Receive one datagram. `MSG_TRUNC` makes the kernel report the real
-    /// size, so a datagram larger than `buf` is detected, never silently cut.
-    pub fn recv(&self, buf: &mut [u8], nonblocking: bool) -> io::Result<Received> {
-        let mut flags = RecvFlags::TRUNC;
-        if nonblocking {
-            flags |= RecvFlags::DONTWAIT;
-        }
-        let (_, full_len, addr) = rustix::net::recvfrom(&self.fd, &mut *buf, flags)?;
-        let sender = match addr.map(SocketAddrNetlink::try_from) {
-            Some(Ok(a)) => a.pid(),
-            // No or foreign address: treat as not-the-kernel.
-            _ => u32::MAX,
-        };
-        Ok(Received {
-            len: full_len.min(buf.len()),
-            truncated: full_len > buf.len(),
-            sender,
-        })
-    }
-
     /// Receive as many queued datagrams as fit in `into`'s slots with one
-    /// `recvmmsg` (nonblocking). On a busy stream this spares a syscall entry
+    /// `recvmmsg` (nonblocking; `MSG_TRUNC` makes the kernel report each
+    /// datagram's real size, so one longer than its slot is flagged, never
+    /// silently cut). On a busy stream this spares a syscall entry
     /// and exit (and, with audit on, its audit bookkeeping) per record.
     /// Returns EAGAIN when nothing is queued.
     pub fn recv_many(&self, into: &mut Datagrams) -> io::Result<()> {
-        into.got.clear();
+        into.clear();
         let slots = into.slots();
         let slot_size = into.slot_size;
         let base = into.arena.as_mut_ptr();
@@ -204,14 +185,14 @@ impl NetlinkSocket {
         for (slot, (m, a)) in msgs.iter().zip(&addrs).take(n as usize).enumerate() {
             let full = m.msg_len as usize;
             let from_netlink = a.nl_family as i32 == libc::AF_NETLINK;
-            into.got.push((
+            into.push(
                 slot,
                 Received {
                     len: full.min(slot_size),
                     truncated: full > slot_size || m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
                     sender: if from_netlink { a.nl_pid } else { u32::MAX },
                 },
-            ));
+            );
         }
         Ok(())
     }
@@ -229,289 +210,18 @@ impl NetlinkSocket {
 
     /// The current SO_RCVBUF.
     pub fn recv_buffer_size(&self) -> Result<usize> {
-        rustix::net::sockopt::socket_recv_buffer_size(&self.fd)
-            .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
+        recv_buffer_size(&self.fd)
     }
+}
+
+/// SO_RCVBUF of any socket (what the kernel granted).
+pub fn recv_buffer_size(fd: impl AsFd) -> Result<usize> {
+    rustix::net::sockopt::socket_recv_buffer_size(fd)
+        .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
 }
 
 impl AsFd for NetlinkSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
-    }
-}
-
-/// Test transport: a `SOCK_DGRAM` unix socket whose peer (the fake kernel)
-/// prefixes every datagram with the sender's port id as a native-endian u32.
-/// The client's datagrams go out unframed, exactly as they would to netlink.
-#[derive(Debug)]
-pub struct FramedSocket {
-    fd: OwnedFd,
-    port_id: u32,
-}
-
-/// Size of the sender-id prefix on datagrams from the fake kernel.
-pub const FRAME_PREFIX: usize = 4;
-
-/// A frame with this sender id and a 4-byte body is not a datagram but a
-/// socket error (an errno, native i32) the fake kernel injects, so tests can
-/// exercise what only a real netlink socket produces (ENOBUFS overruns).
-pub const ERROR_FRAME_SENDER: u32 = u32::MAX;
-
-impl FramedSocket {
-    /// Take ownership of one end of a socketpair. `port_id` is what the fake
-    /// kernel will know this client as.
-    pub fn new(fd: OwnedFd, port_id: u32) -> Self {
-        FramedSocket { fd, port_id }
-    }
-
-    pub fn port_id(&self) -> u32 {
-        self.port_id
-    }
-
-    pub fn send(&self, datagram: &[u8]) -> io::Result<usize> {
-        Ok(rustix::net::send(&self.fd, datagram, SendFlags::empty())?)
-    }
-
-    pub fn recv(&self, buf: &mut [u8], nonblocking: bool) -> io::Result<Received> {
-        let mut prefix = [0u8; FRAME_PREFIX];
-        let mut flags = RecvFlags::TRUNC;
-        if nonblocking {
-            flags |= RecvFlags::DONTWAIT;
-        }
-        let cap = buf.len();
-        let got = {
-            let mut iov = [IoSliceMut::new(&mut prefix), IoSliceMut::new(&mut *buf)];
-            rustix::net::recvmsg(
-                &self.fd,
-                &mut iov,
-                &mut RecvAncillaryBuffer::default(),
-                flags,
-            )?
-        };
-        if got.bytes < FRAME_PREFIX {
-            // The fake sent something too short to carry a sender id.
-            return Ok(Received {
-                len: 0,
-                truncated: got.bytes > 0,
-                sender: u32::MAX - 1,
-            });
-        }
-        let payload = got.bytes - FRAME_PREFIX;
-        let sender = u32::from_ne_bytes(prefix);
-        if sender == ERROR_FRAME_SENDER && payload == 4 {
-            if let Some(errno) = buf.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
-                return Err(io::Error::from_raw_os_error(i32::from_ne_bytes(errno)));
-            }
-        }
-        Ok(Received {
-            len: payload.min(cap),
-            truncated: payload > cap || got.flags.contains(ReturnFlags::TRUNC),
-            sender,
-        })
-    }
-}
-
-impl AsFd for FramedSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-/// Wakes threads blocked in [`Waker::wait_readable`] from any other thread
-/// (an eventfd polled beside the socket): how `close()` ends a blocked read.
-#[derive(Debug)]
-pub struct Waker {
-    fd: OwnedFd,
-}
-
-impl Waker {
-    pub fn new() -> Result<Self> {
-        let fd = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
-            .map_err(|e| Error::io("eventfd", e))?;
-        Ok(Waker { fd })
-    }
-
-    /// Wake every current and future waiter (the eventfd stays readable).
-    pub fn wake(&self) {
-        // Only fails if the counter would overflow, i.e. it is already set.
-        let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
-    }
-
-    /// Wait until `socket` is readable, `deadline` passes (None = no limit), or
-    /// [`Waker::wake`] was called.
-    pub fn wait_until(&self, socket: &impl AsFd, deadline: Option<Instant>) -> Result<Wait> {
-        let ts = match deadline {
-            None => None,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Ok(Wait::Expired);
-                }
-                Some(Timespec {
-                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
-                    tv_nsec: left.subsec_nanos().into(),
-                })
-            }
-        };
-        let mut fds = [
-            PollFd::new(socket, PollFlags::IN),
-            PollFd::new(&self.fd, PollFlags::IN),
-        ];
-        match rustix::event::poll(&mut fds, ts.as_ref()) {
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(Error::io("poll", e)),
-        }
-        Ok(if !fds[1].revents().is_empty() {
-            Wait::Woken
-        } else {
-            Wait::Ready
-        })
-    }
-}
-
-/// How [`Waker::wait_until`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
-    /// The socket may have data (or the poll was interrupted: look again).
-    Ready,
-    /// The deadline had passed.
-    Expired,
-    /// [`Waker::wake`] was called.
-    Woken,
-}
-
-/// Either transport; the client holds one of these.
-#[derive(Debug)]
-pub enum Transport {
-    Netlink(NetlinkSocket),
-    Framed(FramedSocket),
-}
-
-impl Transport {
-    pub fn port_id(&self) -> u32 {
-        match self {
-            Transport::Netlink(s) => s.port_id(),
-            Transport::Framed(s) => s.port_id(),
-        }
-    }
-
-    pub fn send(&self, datagram: &[u8]) -> io::Result<usize> {
-        match self {
-            Transport::Netlink(s) => s.send(datagram),
-            Transport::Framed(s) => s.send(datagram),
-        }
-    }
-
-    pub fn recv(&self, buf: &mut [u8], nonblocking: bool) -> io::Result<Received> {
-        match self {
-            Transport::Netlink(s) => s.recv(buf, nonblocking),
-            Transport::Framed(s) => s.recv(buf, nonblocking),
-        }
-    }
-
-    /// Nonblocking: read what is queued, up to one datagram per slot of
-    /// `into`; EAGAIN if nothing is. A socket error after the first datagram
-    /// is left for the next call, as recvmmsg(2) does.
-    pub fn recv_many(&self, into: &mut Datagrams) -> io::Result<()> {
-        into.got.clear();
-        if let Some(e) = into.deferred.take() {
-            return Err(e);
-        }
-        match self {
-            Transport::Netlink(s) => s.recv_many(into),
-            Transport::Framed(s) => {
-                for i in 0..into.slots() {
-                    match s.recv(into.slot_mut(i), true) {
-                        Ok(r) => into.got.push((i, r)),
-                        Err(e) if i == 0 => return Err(e),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) => {
-                            into.deferred = Some(e);
-                            break;
-                        }
-                    }
-                }
-                Ok(())
-            }
-        }
-    }
-
-    pub fn set_recv_buffer_size(&self, size: usize) -> Result<usize> {
-        match self {
-            Transport::Netlink(s) => s.set_recv_buffer_size(size),
-            Transport::Framed(s) => {
-                rustix::net::sockopt::set_socket_recv_buffer_size(&s.fd, size)
-                    .map_err(|e| Error::io("setsockopt(SO_RCVBUF)", e))?;
-                rustix::net::sockopt::socket_recv_buffer_size(&s.fd)
-                    .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
-            }
-        }
-    }
-
-    /// The current SO_RCVBUF (what the kernel granted).
-    pub fn recv_buffer_size(&self) -> Result<usize> {
-        rustix::net::sockopt::socket_recv_buffer_size(self.as_fd())
-            .map_err(|e| Error::io("getsockopt(SO_RCVBUF)", e))
-    }
-
-    pub fn raw_fd(&self) -> RawFd {
-        self.as_fd().as_raw_fd()
-    }
-}
-
-impl AsFd for Transport {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match self {
-            Transport::Netlink(s) => s.as_fd(),
-            Transport::Framed(s) => s.as_fd(),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn framed_round_trip_and_truncation() {
-        let (a, b) = rustix::net::socketpair(
-            AddressFamily::UNIX,
-            SocketType::DGRAM,
-            SocketFlags::CLOEXEC,
-            None,
-        )
-        .unwrap();
-        let client = FramedSocket::new(a, 77);
-        // Client -> fake: unframed.
-        client.send(b"request").unwrap();
-        let mut buf = [0u8; 64];
-        let n = rustix::net::recv(&b, &mut buf[..], RecvFlags::empty())
-            .unwrap()
-            .0;
-        assert_eq!(&buf[..n], b"request");
-        // Fake -> client: sender prefix.
-        let mut d = 0u32.to_ne_bytes().to_vec();
-        d.extend_from_slice(b"hello");
-        rustix::net::send(&b, &d, SendFlags::empty()).unwrap();
-        let got = client.recv(&mut buf, false).unwrap();
-        assert_eq!(
-            got,
-            Received {
-                len: 5,
-                truncated: false,
-                sender: 0
-            }
-        );
-        assert_eq!(&buf[..5], b"hello");
-        // Too big for the buffer: flagged as truncated.
-        let mut d = 9u32.to_ne_bytes().to_vec();
-        d.extend_from_slice(&[1u8; 100]);
-        rustix::net::send(&b, &d, SendFlags::empty()).unwrap();
-        let got = client.recv(&mut buf, false).unwrap();
-        assert!(got.truncated);
-        assert_eq!(got.sender, 9);
-        // Nothing queued + nonblocking: EAGAIN.
-        let e = client.recv(&mut buf, true).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
     }
 }

@@ -1,0 +1,112 @@
+"""Helpers for the tests (and the benchmarks): the real kernel's audit state saved
+and restored, ``auditctl -s`` read as the reference, unprivileged children."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from auditlink import AuditClient, AuditStatus, FailureMode, MessageType
+
+AUDIT_ADD_RULE = int(MessageType.ADD_RULE)
+AUDIT_DEL_RULE = int(MessageType.DEL_RULE)
+AUDIT_LIST_RULES = int(MessageType.LIST_RULES)
+
+NOBODY = 65534
+
+
+@dataclass(frozen=True)
+class KernelState:
+    """What :func:`save_kernel_state` found: the status and every rule (raw
+    ``audit_rule_data`` bytes, as the kernel lists them)."""
+
+    status: AuditStatus
+    rules: tuple[bytes, ...]
+
+
+def save_kernel_state(client: AuditClient) -> KernelState:
+    """Snapshot the real kernel's audit status and rule list."""
+    rules = tuple(
+        m.data for m in client.request_dump(AUDIT_LIST_RULES) if m.type == AUDIT_LIST_RULES
+    )
+    return KernelState(client.get_status(), rules)
+
+
+def restore_kernel_state(client: AuditClient, saved: KernelState) -> None:
+    """Put the real kernel's audit state back as ``saved`` found it: rules, failure
+    mode, rate and backlog limits, backlog wait time, daemon registration (cleared if
+    it is ours or a dead process's) and the enabled flag (last).
+
+    Never sets the immutable flag or the panic failure mode, even if ``saved`` has
+    them; raises RuntimeError if the kernel is immutable now (nothing can be changed).
+    """
+    now = save_kernel_state(client)
+    if now.status.enabled == 2:
+        raise RuntimeError("kernel audit is IMMUTABLE (enabled=2): only a reboot restores it")
+    for rule in now.rules:
+        client.request_ack(AUDIT_DEL_RULE, rule)
+    for rule in saved.rules:
+        client.request_ack(AUDIT_ADD_RULE, rule)
+    s = saved.status
+    if s.failure in (FailureMode.SILENT, FailureMode.PRINTK):
+        client.set_failure(FailureMode(s.failure))
+    client.set_rate_limit(s.rate_limit)
+    client.set_backlog_limit(s.backlog_limit)
+    client.set_backlog_wait_time(s.backlog_wait_time)
+    if now.status.pid and now.status.pid != s.pid:
+        # A registration left behind (ours, or a dead process's) is cleared; the
+        # kernel refuses (EACCES) to unregister a live foreign daemon.
+        with contextlib.suppress(PermissionError):
+            client.unregister()
+    if s.enabled in (0, 1):
+        client.set_enabled(bool(s.enabled))
+
+
+def auditctl_status_text() -> str:
+    """What ``auditctl -s`` prints (the reference peer)."""
+    return subprocess.run(["auditctl", "-s"], check=True, capture_output=True, text=True).stdout
+
+
+def auditctl_status(text: str | None = None) -> dict[str, int]:
+    """``auditctl -s`` output (run now unless ``text`` is given) as a dict: every
+    ``name number`` line, plus ``loginuid_immutable_locked`` (1/0) from the
+    ``loginuid_immutable N locked|unlocked`` line."""
+    out = auditctl_status_text() if text is None else text
+    result: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].lstrip("-").isdigit():
+            result[parts[0]] = int(parts[1])
+            if parts[0] == "loginuid_immutable" and len(parts) >= 3:
+                result["loginuid_immutable_locked"] = int(parts[2] == "locked")
+    return result
+
+
+def as_nobody(body: Callable[[], str]) -> str:
+    """Run ``body`` in a forked child that dropped to uid/gid 65534 (no capabilities)
+    and return the text it returned, or a description of what it raised."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never return into pytest
+        result = "child did not finish"
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            result = body()
+        except BaseException as e:
+            result = f"raised {type(e).__name__}: {e}"
+        finally:
+            os.write(w, result.encode())
+            os._exit(0)
+    os.close(w)
+    out = b""
+    while chunk := os.read(r, 4096):
+        out += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    return out.decode()
