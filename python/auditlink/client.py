@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno as _errno
 import os
 import threading
 import types
 from collections.abc import AsyncIterator, Iterator
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
@@ -17,6 +16,11 @@ from auditlink._rules_client import RulesClientMixin, _bool_flag, _wait
 from auditlink.enums import FailureMode, WaitMode
 from auditlink.errors import AuditError, _from_errno
 from auditlink.status import AuditStatus
+
+if TYPE_CHECKING:
+    # Imported where used: ``import auditlink`` stays cheap for programs that never
+    # touch the asyncio API (asyncio alone costs more than the rest of the package).
+    import asyncio
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds to wait for the kernel's reply to a control request."""
@@ -358,6 +362,8 @@ class AuditClient(RulesClientMixin, _Closing):
         client is closed (from another task or thread) or after ``timeout`` seconds
         without a record; cancelling the consuming task stops it cleanly.
         """
+        import asyncio
+
         loop = asyncio.get_running_loop()
         idle_deadline = None if timeout is None else loop.time() + timeout
         while not self.closed:
@@ -380,6 +386,8 @@ class AuditClient(RulesClientMixin, _Closing):
     async def _readable(self, loop: asyncio.AbstractEventLoop, deadline: float | None) -> None:
         """Wait until the socket is readable, the client closes, ``deadline`` (loop
         time) passes, or a re-check interval passes — whichever comes first."""
+        import asyncio
+
         fut: asyncio.Future[None] = loop.create_future()
 
         def ready() -> None:
