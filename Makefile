@@ -24,7 +24,7 @@ deps: ## install the reference peers (auditctl, python3-audit, libaudit, ...) if
 
 setup: $(VENV)/.ready ## create the venv with the pinned dev tools
 
-$(VENV)/.ready: requirements-dev.txt
+$(VENV)/.ready: requirements-dev.txt requirements-test.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
@@ -74,7 +74,7 @@ wheel: $(VENV)/.release-ready ## the manylinux2014 abi3 wheel and the sdist into
 	rm -rf dist
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/maturin build --release --strip --zig \
 	    --compatibility manylinux2014 -o dist -q
-	$(VENV)/bin/maturin sdist -o dist -q
+	$(VENV)/bin/maturin sdist -o dist
 	$(PY) tools/check_dist.py dist
 
 docs: build $(VENV)/.docs-ready ## the documentation site into build/site (strict: a warning or broken link fails)
