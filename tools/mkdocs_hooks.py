@@ -57,7 +57,10 @@ def _command_section(cmd: Command) -> list[str]:
             lines.append("")
     if cmd.subcommands:
         lines += ["| Command | Meaning |", "|---|---|"]
-        lines += [f"| `{s.words}` | {_table_cell(s.summary)} |" for s in cmd.subcommands]
+        lines += [
+            f"| [`{s.words}`](#{s.name.lower()}) | {_table_cell(s.summary)} |"
+            for s in cmd.subcommands
+        ]
         lines.append("")
     return lines
 
