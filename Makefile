@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ALLOWLIST := tools/stubtest-allowlist.txt
 
-.PHONY: help deps setup build status test test-rust test-python lint bench clean
+.PHONY: help deps setup build status test test-rust test-python lint bench wheel docs man clean
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,10 +24,18 @@ deps: ## install the reference peers (auditctl, python3-audit, libaudit, ...) if
 
 setup: $(VENV)/.ready ## create the venv with the pinned dev tools
 
-$(VENV)/.ready: requirements-dev.txt
+$(VENV)/.ready: requirements-dev.txt requirements-test.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.release-ready: requirements-release.txt $(VENV)/.ready
+	$(PY) -m pip install -q -r requirements-release.txt
+	touch $@
+
+$(VENV)/.docs-ready: requirements-docs.txt $(VENV)/.ready
+	$(PY) -m pip install -q -r requirements-docs.txt
 	touch $@
 
 build: setup ## build the Rust extension (release) into the venv
@@ -44,7 +52,7 @@ test-rust:
 test-python: build
 	$(PY) -m pytest tests
 
-lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest, generated-file checks
+lint: build $(VENV)/.docs-ready ## rustfmt, clippy, ruff, mypy --strict, stubtest, generated-file checks
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
@@ -53,6 +61,7 @@ lint: build ## rustfmt, clippy, ruff, mypy --strict, stubtest, generated-file ch
 	$(VENV)/bin/mypy python/auditlink tests tools examples
 	$(PY) -m mypy.stubtest auditlink._native --allowlist $(ALLOWLIST)
 	$(PY) tools/gen_message_type.py --check
+	$(PY) tools/gen_man.py --check
 
 bench: build ## benchmarks, each against its reference in the same run (real kernel; state restored)
 	$(PY) bench/status_roundtrip.py
@@ -61,5 +70,19 @@ bench: build ## benchmarks, each against its reference in the same run (real ker
 	$(PY) bench/records/bench.py
 	$(PY) bench/normalize/bench.py
 
+# zig (PyPI's ziglang, found on PATH through the venv) links against glibc 2.17.
+wheel: $(VENV)/.release-ready ## the manylinux2014 abi3 wheel and the sdist into dist/, checked
+	rm -rf dist
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/maturin build --release --strip --zig \
+	    --compatibility manylinux2014 -o dist -q
+	$(VENV)/bin/maturin sdist -o dist
+	$(PY) tools/check_dist.py dist
+
+docs: build $(VENV)/.docs-ready ## the documentation site into build/site (strict: a warning or broken link fails)
+	$(VENV)/bin/mkdocs build --strict
+
+man: build ## regenerate the man pages (python/auditlink/share/man) from the argparse parsers
+	$(PY) tools/gen_man.py
+
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) target build dist

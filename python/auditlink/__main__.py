@@ -15,6 +15,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from auditlink import __version__
 from auditlink._cli_events import add_subcommands
 from auditlink._rules_cli import add_rules_commands
 from auditlink.client import AuditClient
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditlink", description="Talk to the Linux kernel audit subsystem."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     p = sub.add_parser("status", help="print the kernel audit status (like auditctl -s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

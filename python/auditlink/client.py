@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import errno as _errno
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
@@ -17,6 +16,11 @@ from auditlink.enums import FailureMode, WaitMode
 from auditlink.errors import AuditError
 from auditlink.netlink import NetlinkClient, _Closing, _timeout, parse_netlink_error
 from auditlink.status import AuditStatus
+
+if TYPE_CHECKING:
+    # Imported where used: ``import auditlink`` stays cheap for programs that never
+    # touch the asyncio API (asyncio alone costs more than the rest of the package).
+    import asyncio
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds to wait for the kernel's reply to a control request."""
@@ -683,6 +687,8 @@ class AuditClient(RulesClientMixin, _Closing):
         the event loop: waits for readability between empty batches; ends after
         ``timeout`` seconds without anything, or when the client is closed (then
         with what ``at_close()`` returns)."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         idle_deadline = None if timeout is None else loop.time() + timeout
         while True:
@@ -707,6 +713,8 @@ class AuditClient(RulesClientMixin, _Closing):
     async def _readable(self, loop: asyncio.AbstractEventLoop, deadline: float | None) -> None:
         """Wait until the socket is readable, the client closes, ``deadline`` (loop
         time) passes, or a re-check interval passes — whichever comes first."""
+        import asyncio
+
         fut: asyncio.Future[None] = loop.create_future()
 
         def ready() -> None:
