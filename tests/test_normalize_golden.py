@@ -72,7 +72,7 @@ def _ours(log: Path) -> dict[tuple[int, int, int], list[dict[str, Any]]]:
     # A key can name two events: a one-record type (LOGIN) and the syscall
     # that caused it share time stamp and serial; both sides split them.
     out: dict[tuple[int, int, int], list[dict[str, Any]]] = {}
-    for ev in auditlink.read_events(log):
+    for ev in auditlink.read_events(log, split_login=True):
         ts = ev.timestamp
         key = _key(ts.seconds, ts.milliseconds, ev.serial)
         out.setdefault(key, []).append(ev.normalize().to_dict())
@@ -111,7 +111,7 @@ def test_normalizer_field_by_field(name: str, golden_dir: Path) -> None:
 
 
 def _lines(name: str, fmt: str, **opts: bool) -> bytes:
-    return b"".join(format_lines(LOGS[name], fmt, **opts))
+    return b"".join(format_lines(LOGS[name], fmt, split_login=True, **opts))
 
 
 def _csv_by_serial(data: bytes, serial_col: int) -> Counter[bytes]:

@@ -844,6 +844,7 @@ class FormatReader:
         extra_labels: bool = False,
         extra_obj2: bool = False,
         extra_time: bool = False,
+        split_login: bool = False,
     ) -> FormatReader:
         """Arguments:
             fd: an open file descriptor (duplicated; the caller keeps its own).
@@ -851,6 +852,7 @@ class FormatReader:
             timeout: seconds an event waits for its end-of-event record.
             chunk_size: bytes read at a time.
             extra_keys, extra_labels, extra_obj2, extra_time: ausearch's csv columns.
+            split_login: group a LOGIN record as an event of its own (auparse 3.0.9).
 
         Raises:
             ValueError: an unknown format or a bad timeout.

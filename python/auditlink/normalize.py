@@ -52,6 +52,7 @@ def format_lines(
     extra_labels: bool = False,
     extra_obj2: bool = False,
     extra_time: bool = False,
+    split_login: bool = False,
 ) -> Iterator[bytes]:
     """Yield a log's events formatted in chunks of complete lines.
 
@@ -60,6 +61,9 @@ def format_lines(
         format: ``"csv"`` or ``"text"`` (ausearch's ``--format``), or ``"ecs"``.
         timeout: seconds an event waits for its end-of-event record.
         extra_keys, extra_labels, extra_obj2, extra_time: ausearch's csv columns.
+        split_login: a LOGIN record is an event of its own, as auparse 3.0.9 groups
+            it (for output byte-identical to ausearch 3.0.9); by default it joins the
+            syscall event written with it.
 
     Returns:
         An iterator of ``bytes`` chunks (each a run of ``\\n``-terminated lines).
@@ -76,6 +80,7 @@ def format_lines(
         extra_labels=extra_labels,
         extra_obj2=extra_obj2,
         extra_time=extra_time,
+        split_login=split_login,
     )
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as f:

@@ -11,7 +11,9 @@ use pyo3::types::{PyBytes, PyDict, PyTuple};
 use super::records::py_str;
 use crate::audit::normalize::{ecs, format, summarize, OwnedField, Summary};
 use crate::audit::records::pipeline::{EventReader, Next};
-use crate::audit::records::Event;
+use crate::audit::records::{Event, LogStream};
+
+use super::common;
 
 /// Anything that holds an event (the records bindings' shared event).
 pub(crate) trait EventSource: Send + Sync {
@@ -300,7 +302,7 @@ pub struct PyFormatReader {
 #[pymethods]
 impl PyFormatReader {
     #[new]
-    #[pyo3(signature = (fd, format, timeout=2.0, chunk_size=1048576, extra_keys=false, extra_labels=false, extra_obj2=false, extra_time=false))]
+    #[pyo3(signature = (fd, format, timeout=2.0, chunk_size=1048576, extra_keys=false, extra_labels=false, extra_obj2=false, extra_time=false, split_login=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         fd: i32,
@@ -311,6 +313,7 @@ impl PyFormatReader {
         extra_labels: bool,
         extra_obj2: bool,
         extra_time: bool,
+        split_login: bool,
     ) -> PyResult<PyFormatReader> {
         let fmt = match format {
             "csv" => LineFormat::Csv(format::CsvOptions {
@@ -327,21 +330,10 @@ impl PyFormatReader {
                 )))
             }
         };
-        if !(timeout.is_finite() && timeout >= 0.0) {
-            return Err(PyValueError::new_err(
-                "timeout must be a non-negative number",
-            ));
-        }
-        // SAFETY: `fd` is only borrowed for the dup; fcntl reports EBADF if it is not open.
-        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        let owned = rustix::io::fcntl_dupfd_cloexec(borrowed, 3)
-            .map_err(|e| PyErr::from(std::io::Error::from(e)))?;
-        let reader = EventReader::spawn(
-            std::fs::File::from(owned),
-            1024,
-            (timeout * 1000.0) as u64,
-            chunk_size,
-        )?;
+        let mut stream = LogStream::new(1024, common::millis(timeout, "timeout")?);
+        stream.reassembler_mut().set_split_login(split_login);
+        let reader =
+            EventReader::spawn_stream(std::fs::File::from(common::dup_fd(fd)?), stream, chunk_size)?;
         Ok(PyFormatReader {
             reader: Mutex::new(reader),
             format: fmt,
