@@ -11,6 +11,8 @@
 
 use std::fmt::Write;
 
+use crate::audit::tables;
+
 use super::consts::*;
 use super::lookup::{self, AuditArch, ARCH_64BIT};
 use super::rule::{AuditRule, FieldValue};
@@ -89,7 +91,10 @@ pub fn to_command_line(rule: &AuditRule, host_arch: Option<AuditArch>) -> String
         };
         let v = &f.value;
         match field {
-            F_MSGTYPE => match lookup::msgtype_name(number(v)) {
+            F_MSGTYPE => match u16::try_from(number(v))
+                .ok()
+                .and_then(tables::libaudit_message_type_name)
+            {
                 Some(t) => {
                     let _ = write!(out, " -F {name}{op}{t}");
                 }
@@ -166,7 +171,7 @@ pub fn to_command_line(rule: &AuditRule, host_arch: Option<AuditArch>) -> String
             }
             F_EXIT => {
                 let value = number(v) as i32;
-                match lookup::errno_name(value.unsigned_abs()) {
+                match value.checked_neg().and_then(tables::errno_name) {
                     Some(e) if value < 0 => {
                         let _ = write!(out, " -F {name}{op}-{e}");
                     }

@@ -4,13 +4,14 @@
 
 pub mod consts;
 pub mod control;
+mod fieldpair;
 pub mod file;
 pub mod format;
 pub mod lookup;
 pub mod ops;
+mod options;
 pub mod parse;
 pub mod rule;
-mod tables_shim;
 pub mod tokens;
 
 pub use parse::{Command, ParsedLine};
