@@ -12,7 +12,7 @@ from typing import Any as _Any
 from typing import final as _final
 
 from auditlink._message_type import MessageType
-from auditlink.rules import RuleAction, RuleList
+from auditlink.enums import RuleAction, RuleList
 
 __version__: str
 AUDIT_GET: int

@@ -6,24 +6,19 @@ from __future__ import annotations
 import errno as _errno
 import os
 import stat
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 from auditlink import _native
-from auditlink.enums import WaitMode
+from auditlink.enums import AuditFeature, WaitMode
+from auditlink.errors import AuditError, RuleLoadError, RuleSyntaxError, _from_errno
 from auditlink.rules import (
-    AuditFeature,
     AuditFeatures,
     AuditRule,
     LoadResult,
     RuleFileLine,
-    RuleLoadError,
-    RuleSyntaxError,
     SignalInfo,
     TtyStatus,
 )
-
-if TYPE_CHECKING:
-    from auditlink.errors import AuditError
 
 StrPath = Union[str, "os.PathLike[str]"]
 
@@ -66,14 +61,12 @@ def read_rules_file(path: StrPath) -> bytes:
 
 def _line_error(line: RuleFileLine) -> Exception:
     """The exception behind a failed line, to chain under RuleLoadError."""
-    from auditlink.errors import _from_errno
-
     if line.errno is not None:
         err: AuditError = _from_errno(
             line.errno, os.strerror(line.errno), f"line {line.lineno}", None
         )
         return err
-    return RuleSyntaxError(line.message or "error", line.position, None, line.text)
+    return RuleSyntaxError(line.message or "error", position=line.position, text=line.text)
 
 
 def dry_run_rules(path: StrPath) -> LoadResult:
@@ -151,7 +144,8 @@ class RulesClientMixin:
         if not result.ok:
             first = result.first_error
             assert first is not None
-            raise RuleLoadError(result, first) from _line_error(first)
+            message = f"{result.path}:{first.lineno}: {first.message}"
+            raise RuleLoadError(message, result=result, line=first) from _line_error(first)
         return result
 
     # ---------------------------------------------------------------- features
