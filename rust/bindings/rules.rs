@@ -217,18 +217,19 @@ impl PyAuditRule {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    fn to_command_line(&self) -> String {
-        format::to_command_line(&self.rule, SystemResolver.host_arch())
+    fn to_command_line(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        fs_str(
+            py,
+            &format::to_command_line_bytes(&self.rule, &SystemResolver),
+        )
     }
 
-    fn __str__(&self) -> String {
-        self.to_command_line()
+    fn __str__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.to_command_line(py)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let text = PyString::new(py, &self.to_command_line())
-            .repr()?
-            .to_string();
+        let text = self.to_command_line(py)?.bind(py).repr()?.to_string();
         Ok(format!("AuditRule({text})"))
     }
 
@@ -340,7 +341,7 @@ impl PyAuditRule {
 
     #[getter]
     fn is_watch(&self) -> bool {
-        format::is_watch(&self.rule)
+        format::is_watch(&self.rule, &SystemResolver)
     }
 }
 

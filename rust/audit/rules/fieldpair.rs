@@ -253,6 +253,11 @@ impl LineParser<'_> {
                         "Key field needs a watch, syscall or exe path given prior to it".into(),
                     );
                 }
+                // -k and -F key= check each key before joining them with
+                // the separator; a key compared otherwise is one value.
+                if field == F_FILTERKEY && op != OP_EQUAL && v.as_bytes().contains(&KEY_SEPARATOR) {
+                    return Err(format!("key {v} has illegal character"));
+                }
                 if (field == F_FILTERKEY && v.len() > MAX_KEY_LEN) || v.len() > PATH_MAX {
                     return Err("String value too long".into());
                 }

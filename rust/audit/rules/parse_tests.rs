@@ -305,6 +305,14 @@ fn auditctl_error_texts() {
 
 #[test]
 fn refuses_what_auditctl_silently_truncates() {
+    // The key separator is refused in every key, whatever the operator.
+    for text in [
+        "-a always,exit -S open -F key&\x01",
+        "-a always,exit -S open -F key!=a\x01b",
+        "-a always,exit -S open -k a\x01b",
+    ] {
+        assert!(error(text).contains("has illegal character"), "{text}");
+    }
     assert_eq!(
         error("-a always,exit -S open -F uid=12abc"),
         "-F value should be number for uid"
