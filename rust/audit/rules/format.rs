@@ -18,7 +18,8 @@
 //! - a foreign machine's `arch` is printed by name (auditctl: `b64`/`b32`,
 //!   which mean this machine); numbers that only parse unsigned (`gid`,
 //!   `pid`, ...) are not printed negative; values with blanks, quotes or
-//!   backslashes are shell-quoted; an empty permission set is `-p ''`.
+//!   backslashes are shell-quoted; a permission set that `-F perm=` cannot
+//!   give (none, or off the exit list) is printed as `-p`.
 //!
 //! Also: `loginuid_set` is printed by name (auditctl: ` f24=1`), the io_uring
 //! list as `io_uring` with `-U` operation names (auditctl: `(null)` and
@@ -168,7 +169,7 @@ pub fn to_command_line_bytes(rule: &AuditRule, env: &dyn Resolver) -> Vec<u8> {
                 write_word(&mut out, k);
             }
         } else {
-            write_field(&mut out, f);
+            write_field(&mut out, f, rule.list);
         }
         if Some(i) == last_arch {
             print_syscalls(&mut out, rule, arch_for_names);
@@ -237,7 +238,7 @@ fn write_arch(out: &mut Vec<u8>, f: &RuleField, host: Option<AuditArch>) -> Opti
 }
 
 /// One field other than `arch` and the trailing `=` key.
-fn write_field(out: &mut Vec<u8>, f: &RuleField) {
+fn write_field(out: &mut Vec<u8>, f: &RuleField, list: u32) {
     let op = operator_symbol(f.op).unwrap_or("(null)");
     let field = f.field;
     let v = &f.value;
@@ -268,11 +269,14 @@ fn write_field(out: &mut Vec<u8>, f: &RuleField) {
                 let _ = write!(out, " -F {name}{op}{n}");
             }
         },
-        F_PERM if f.op == OP_EQUAL && n != 0 => {
+        F_PERM if f.op == OP_EQUAL && n != 0 && list == FILTER_EXIT => {
             let _ = write!(out, " -F perm={}", perm_letters(n));
         }
-        // -F perm= cannot say "none"; -p can.
-        F_PERM if f.op == OP_EQUAL => out.extend_from_slice(b" -p ''"),
+        // -F perm= cannot say "none", nor be used off the exit list; -p can.
+        F_PERM if f.op == OP_EQUAL => {
+            out.extend_from_slice(b" -p ");
+            write_word(out, perm_letters(n).as_bytes());
+        }
         F_FIELD_COMPARE => match comparison_names(n) {
             Some((left, right)) if f.op == OP_EQUAL || f.op == OP_NOT_EQUAL => {
                 let _ = write!(out, " -C {left}{op}{right}");
