@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Literal, Union, cast
 
 from auditlink import _native
-from auditlink._native import AuditRule, RuleField
+from auditlink._native import AuditRule, RuleField, is_user_message
 from auditlink.enums import AuditFeature, RuleAction, RuleList
 from auditlink.errors import RuleLoadError, RuleSyntaxError
 
@@ -256,4 +256,5 @@ __all__ = [
     "RuleSyntaxError",
     "SignalInfo",
     "TtyStatus",
+    "is_user_message",
 ]

@@ -634,6 +634,11 @@ fn user_message_send(
     })
 }
 
+#[pyfunction]
+fn is_user_message(msg_type: u64) -> bool {
+    u16::try_from(msg_type).is_ok_and(crate::audit::tables::is_user_message)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAuditRule>()?;
     m.add_class::<PyRuleField>()?;
@@ -650,5 +655,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tty_get, m)?)?;
     m.add_function(wrap_pyfunction!(tty_set, m)?)?;
     m.add_function(wrap_pyfunction!(user_message_send, m)?)?;
+    m.add_function(wrap_pyfunction!(is_user_message, m)?)?;
     Ok(())
 }
