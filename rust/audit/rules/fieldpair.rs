@@ -282,16 +282,8 @@ impl LineParser<'_> {
                 if v.len() > 4 {
                     return Err("String value too long".into());
                 }
-                let mut val = 0;
-                for c in v.chars() {
-                    val |= match c.to_ascii_lowercase() {
-                        'r' => PERM_READ,
-                        'w' => PERM_WRITE,
-                        'x' => PERM_EXEC,
-                        'a' => PERM_ATTR,
-                        _ => return Err("Permission can only contain  'rwxa'".into()),
-                    };
-                }
+                let val = perm_from_letters(v)
+                    .map_err(|_| "Permission can only contain  'rwxa'".to_string())?;
                 FieldValue::Number(val)
             }
             F_FILETYPE => {

@@ -124,19 +124,6 @@ fn prints_signed(field: u32) -> bool {
     )
 }
 
-fn perm_letters(val: u32) -> String {
-    [
-        (PERM_READ, 'r'),
-        (PERM_WRITE, 'w'),
-        (PERM_EXEC, 'x'),
-        (PERM_ATTR, 'a'),
-    ]
-    .iter()
-    .filter(|(bit, _)| val & bit != 0)
-    .map(|(_, c)| *c)
-    .collect()
-}
-
 /// The rule's text, without a trailing newline, as UTF-8 where its string
 /// values are (bytes that are not UTF-8 are kept as they are).
 pub fn to_command_line_bytes(rule: &AuditRule, env: &dyn Resolver) -> Vec<u8> {

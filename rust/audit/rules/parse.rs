@@ -609,16 +609,7 @@ impl LineParser<'_> {
         if opt.len() > 4 {
             return Err("Permissions can only contain rwxa and be at most 4 letters".into());
         }
-        let mut val = 0;
-        for c in opt.chars() {
-            val |= match c.to_ascii_lowercase() {
-                'r' => PERM_READ,
-                'w' => PERM_WRITE,
-                'x' => PERM_EXEC,
-                'a' => PERM_ATTR,
-                _ => return Err(format!("Permission {c} isn't supported")),
-            };
-        }
+        let val = perm_from_letters(opt).map_err(|c| format!("Permission {c} isn't supported"))?;
         if self.rule.fields.is_empty() {
             return Err("Permissions should be preceeded by other fields".into());
         }
