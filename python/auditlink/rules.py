@@ -37,9 +37,25 @@ class AuditFeatures:
     lock: int
 
     def enabled(self, feature: AuditFeature) -> bool:
+        """Whether a feature is on.
+
+        Arguments:
+            feature: the :class:`AuditFeature`.
+
+        Returns:
+            True when its bit is set in ``features``.
+        """
         return bool(self.features & (1 << int(feature)))
 
     def locked(self, feature: AuditFeature) -> bool:
+        """Whether a feature is locked (cannot change until reboot).
+
+        Arguments:
+            feature: the :class:`AuditFeature`.
+
+        Returns:
+            True when its bit is set in ``lock``.
+        """
         return bool(self.lock & (1 << int(feature)))
 
     @property

@@ -110,9 +110,7 @@ fn rule_text(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<String> {
 
 // -------------------------------------------------------------------- fields
 
-/// One condition of a rule: ``field`` (the kernel's number), ``name``
-/// (auditctl's name), ``op`` (the operator symbol) and ``value`` (an int, or a
-/// str for paths, keys and labels).
+/// `RuleField` (documented in `_native.pyi`).
 #[pyclass(module = "auditlink", name = "RuleField", frozen)]
 pub struct PyRuleField {
     field: u32,
@@ -171,7 +169,7 @@ impl PyRuleField {
 
 // --------------------------------------------------------------------- rules
 
-/// An audit rule (see `auditlink.rules.AuditRule` for the documentation).
+/// `AuditRule` (documented in `_native.pyi`).
 #[pyclass(module = "auditlink", name = "AuditRule", frozen)]
 pub struct PyAuditRule {
     pub(crate) rule: AuditRule,
