@@ -265,7 +265,11 @@ fn write_field(out: &mut Vec<u8>, f: &RuleField, list: u32) {
             write_word(out, perm_letters(n).as_bytes());
         }
         F_FIELD_COMPARE => match comparison_names(n) {
-            Some((left, right)) if f.op == OP_EQUAL || f.op == OP_NOT_EQUAL => {
+            // -C only says = and !=, and only on the exit lists.
+            Some((left, right))
+                if (f.op == OP_EQUAL || f.op == OP_NOT_EQUAL)
+                    && (list == FILTER_EXIT || list == FILTER_URING_EXIT) =>
+            {
                 let _ = write!(out, " -C {left}{op}{right}");
             }
             _ => {
@@ -523,5 +527,77 @@ mod tests {
             listed("-A always,exit -F arch=b64 -S open"),
             "-A always,exit -F arch=b64 -S open"
         );
+    }
+
+    use proptest::prelude::*;
+
+    fn option_piece() -> impl Strategy<Value = String> {
+        let fields = prop::sample::select(vec![
+            "uid",
+            "gid",
+            "pid",
+            "auid",
+            "exit",
+            "exe",
+            "path",
+            "dir",
+            "key",
+            "perm",
+            "a0",
+            "msgtype",
+            "sessionid",
+            "field_compare",
+            "inode",
+            "filetype",
+            "subj_user",
+        ]);
+        let ops = prop::sample::select(vec!["=", "!=", "<", ">", "<=", ">=", "&", "&="]);
+        let values = prop::sample::select(vec![
+            "0",
+            "-1",
+            "11",
+            "0x10",
+            "4294967295",
+            "unset",
+            "root",
+            "-EPERM",
+            "/etc",
+            "/tmp/",
+            "'/a b'",
+            "wa",
+            "CWD",
+            "file",
+            "x\\'y",
+        ]);
+        prop_oneof![
+            (fields, ops, values).prop_map(|(f, o, v)| format!("-F {f}{o}{v}")),
+            prop::sample::select(vec!["-k k1", "-k 'a b'", "-p r", "-p ''", "-C uid!=euid"])
+                .prop_map(str::to_string),
+            prop::sample::select(vec!["-F arch=b64", "-F arch!=b32", "-F arch=aarch64"])
+                .prop_map(str::to_string),
+            prop::sample::select(vec!["-S open,openat", "-S all", "-S 500"])
+                .prop_map(str::to_string),
+        ]
+    }
+
+    proptest! {
+        /// Whatever parse accepts prints to text that parses back to it.
+        #[test]
+        fn text_round_trip(
+            head in prop::sample::select(vec![
+                "-a always,exit", "-A never,exit", "-a always,task", "-a never,user",
+                "-a always,exclude", "-a always,filesystem", "-a always,io_uring",
+                "-w /etc", "-w /tmp/x",
+            ]),
+            options in prop::collection::vec(option_piece(), 0..6),
+        ) {
+            let text = format!("{head} {}", options.join(" "));
+            if let Ok(parsed) = crate::audit::rules::parse::tests::parse(&text) {
+                if let Some(crate::audit::rules::Command::AddRule(r)) = parsed.commands.last() {
+                    let printed = to_command_line(r, &TestResolver);
+                    prop_assert_eq!(&rule(&printed), r, "{} -> {}", text, printed);
+                }
+            }
+        }
     }
 }
