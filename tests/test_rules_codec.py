@@ -129,12 +129,10 @@ def test_watch_forms() -> None:
         ("-a always,exit -F arch=b32 -S 400,401", "-a always,exit -F arch=b32 -S msgsnd,msgrcv"),
         ("-a always,exit -F arch=b64 -S 500", "-a always,exit -F arch=b64 -S 500"),
         ("-a always,exit -F arch=i386 -S open", "-a always,exit -F arch=b32 -S open"),
-        ("-a always,exit -F arch=ppc64 -S open", "-a always,exit -F arch=b64 -S open"),
         (
             "-a always,exit -F arch=b64 -S open -k a -k b",
             "-a always,exit -F arch=b64 -S open -F key=a -F key=b",
         ),
-        ("-a always,exit -F perm=w", " -p w"),
         (
             "-a always,exit -F arch=b64 -S open -F uid=-5",
             "-a always,exit -F arch=b64 -S open -F uid=-5",

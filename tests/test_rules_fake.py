@@ -414,12 +414,25 @@ def test_batch_error_stops_and_undoes_the_rest(client: AuditClient, tmp_path: Pa
     assert sorted(int(str(r).rsplit("=", 1)[1]) for r in client.get_rules()) == list(range(51))
 
 
-def test_batch_errors_ignored_with_i(client: AuditClient, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flag", ["-i", "-c"])
+def test_batch_errors_ignored_with_i_and_c(client: AuditClient, tmp_path: Path, flag: str) -> None:
+    """Two rules failing inside one datagram each fail alone, with their line numbers
+    and errno; -i and -c both go on, and -c makes the load fail at the end."""
     client.add_rule("-a always,exit -F arch=b64 -S open -F pid=3")
     client.add_rule("-a always,exit -F arch=b64 -S open -F pid=7")
-    text = "-i\n" + "".join(f"-a always,exit -F arch=b64 -S open -F pid={i}\n" for i in range(10))
-    result = client.load_rules(write_rules(tmp_path, text))
-    assert result.ok and result.rules_added == 8
+    text = f"{flag}\n" + "".join(
+        f"-a always,exit -F arch=b64 -S open -F pid={i}\n" for i in range(10)
+    )
+    path = write_rules(tmp_path, text)
+    if flag == "-c":
+        with pytest.raises(RuleLoadError) as info:
+            client.load_rules(path)
+        assert info.value.lineno == 5
+        result = info.value.result
+    else:
+        result = client.load_rules(path)
+        assert result.ok
+    assert result.rules_added == 8
     assert [line.lineno for line in result.errors] == [5, 9]
     assert all(line.errno == errno.EEXIST for line in result.errors)
     assert len(client.get_rules()) == 10

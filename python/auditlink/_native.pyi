@@ -12,7 +12,7 @@ from typing import Any as _Any
 from typing import final as _final
 
 from auditlink._message_type import MessageType
-from auditlink.rules import RuleAction, RuleList
+from auditlink.enums import RuleAction, RuleList
 
 __version__: str
 AUDIT_GET: int
@@ -609,7 +609,8 @@ class AuditRule:
     set equals the kernel's read-back of it (which lacks the syscall-class bits).
     """
 
-    def __new__(cls, text: str) -> AuditRule: ...
+    def __new__(cls, text: str) -> AuditRule:
+        """Same as :meth:`parse`."""
     @staticmethod
     def parse(text: str) -> AuditRule:
         """Parse one auditctl rule: ``-a``/``-A``/``-d`` with ``-S``, ``-F``, ``-C``,
@@ -617,15 +618,53 @@ class AuditRule:
         and a leading ``auditctl`` ignored. Names are resolved like auditctl does
         (syscalls for the rule's arch or this machine, users, groups, errnos, message
         types); a ``-w`` path that is an existing directory becomes a ``dir`` watch.
-        Raises :class:`auditlink.rules.RuleSyntaxError` (a ``ValueError``) with
-        auditctl's message and the position of the offending argument."""
+
+        Arguments:
+            text: the rule, as Unicode text.
+
+        Returns:
+            The rule. ``AuditRule.parse(str(rule)) == rule`` for every rule this
+            accepts.
+
+        Raises:
+            RuleSyntaxError: auditctl would refuse the text (auditctl's message and
+                the position of the offending argument), or the text holds lone
+                surrogates (bytes that are not UTF-8 as ``os.fsdecode`` keeps them:
+                build such a rule with :meth:`from_bytes`).
+        """
     @staticmethod
     def from_bytes(data: bytes) -> AuditRule:
-        """Decode ``struct audit_rule_data``; ``ValueError`` if malformed."""
+        """Decode a kernel ``struct audit_rule_data``.
+
+        Arguments:
+            data: the bytes (up to 3 bytes of netlink padding after them allowed).
+
+        Returns:
+            The rule.
+
+        Raises:
+            ValueError: the bytes are malformed (short, a field count over 64, string
+                lengths that do not add up to ``buflen``, unknown flag bits).
+        """
     def to_bytes(self) -> bytes:
-        """The ``struct audit_rule_data`` for AUDIT_ADD_RULE / AUDIT_DEL_RULE."""
+        """The ``struct audit_rule_data`` for AUDIT_ADD_RULE / AUDIT_DEL_RULE.
+
+        Returns:
+            The bytes auditctl 3.0.9 sends for the same rule.
+
+        Raises:
+            ValueError: the rule cannot be encoded (over 64 fields, a string over
+                PATH_MAX).
+        """
     def to_command_line(self) -> str:
-        """The rule as ``auditctl -l`` prints it."""
+        """The rule as text (also ``str(rule)``): what ``auditctl -l`` prints wherever
+        that names the rule exactly, else text that does (docs/rules.md lists the
+        differences). Bytes that are not UTF-8 appear as lone surrogates.
+
+        Returns:
+            Text that :meth:`parse` reads back as this rule (when its strings are
+            UTF-8).
+        """
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
     def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
@@ -658,7 +697,8 @@ class AuditRule:
         """The ``-k`` keys."""
     @property
     def is_watch(self) -> bool:
-        """``auditctl -l`` lists the rule as a watch (``-w path -p perms``)."""
+        """The rule is exactly what ``-w path -p perms [-k key]`` makes, and its text
+        is written that way."""
 
 _LoadLine = tuple[
     int,
@@ -871,3 +911,17 @@ def csv_header(
     extra_time: bool = False,
 ) -> str:
     """ausearch's csv header line (with its ``\\n``) for these columns."""
+
+def is_user_message(msg_type: int) -> bool:
+    """Whether user space may send a message of this type (AUDIT_USER 1005, and the
+    user ranges 1100-1199 and 2100-2999), from the one message-type table.
+
+    Arguments:
+        msg_type: a netlink message type (0 or more).
+
+    Returns:
+        True for a user message type.
+
+    Raises:
+        OverflowError: ``msg_type`` is negative or wider than 64 bits.
+    """

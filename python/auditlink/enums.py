@@ -54,6 +54,45 @@ class WaitMode(enum.Enum):
     NO_WAIT = "no_wait"
 
 
+class RuleList(enum.IntEnum):
+    """The kernel's filter lists (``AUDIT_FILTER_*``): where a rule is checked."""
+
+    USER = 0
+    """Messages user space sends (``-a ...,user``)."""
+    TASK = 1
+    """Task creation: fork/clone (``-a ...,task``)."""
+    ENTRY = 2
+    """Syscall entry; obsolete, refused by current kernels."""
+    WATCH = 3
+    """Obsolete watch list, refused by current kernels."""
+    EXIT = 4
+    """Syscall exit: syscall rules and watches (``-a ...,exit``, ``-w``)."""
+    EXCLUDE = 5
+    """Records about to be emitted: drop by type or subject (``-a ...,exclude``)."""
+    FILESYSTEM = 6
+    """Whole file systems by type (``-a ...,filesystem -F fstype=...``)."""
+    IO_URING = 7
+    """io_uring operations (``-a ...,io_uring -U op``); kernel 5.16+."""
+
+
+class RuleAction(enum.IntEnum):
+    """What a matching rule does."""
+
+    NEVER = 0
+    POSSIBLE = 1
+    """Obsolete; auditctl refuses it."""
+    ALWAYS = 2
+
+
+class AuditFeature(enum.IntEnum):
+    """Settable kernel audit features (``AUDIT_FEATURE_*``)."""
+
+    ONLY_UNSET_LOGINUID = 0
+    """A process may set its loginuid only while it is unset."""
+    LOGINUID_IMMUTABLE = 1
+    """No process may change a loginuid once set (``auditctl --loginuid-immutable``)."""
+
+
 class NetlinkErrno(enum.IntEnum):
     """libnl's ``NLE_*`` error codes, kept from the seed API for reference.
 
@@ -111,4 +150,13 @@ class NetlinkErrno(enum.IntEnum):
         return self.description
 
 
-__all__ = ["AuditFeatureBitmap", "AuditStatusMask", "FailureMode", "NetlinkErrno", "WaitMode"]
+__all__ = [
+    "AuditFeature",
+    "AuditFeatureBitmap",
+    "AuditStatusMask",
+    "FailureMode",
+    "NetlinkErrno",
+    "RuleAction",
+    "RuleList",
+    "WaitMode",
+]

@@ -12,12 +12,23 @@ built-in subclass Python would pick for that errno, so both of these work::
         print(e.errno, e.operation, e.seq)
 
 A malformed or unexpected reply is a plain :class:`AuditError` (``errno`` None) whose
-message says what was wrong.
+message says what was wrong. Rule text auditctl would refuse is a
+:class:`RuleSyntaxError` (a :class:`ValueError`); a rules file that fails to load is a
+:class:`RuleLoadError` whose ``__cause__`` is one of the others.
+
+Every class here follows one pattern: it is built like its built-in base (a message,
+or ``errno, strerror``), its context (where, which request, which line) comes as
+keyword-only arguments stored as attributes of the same name (class-level ``None``
+defaults), and ``str()`` appends that context to the base message.
 """
 
 from __future__ import annotations
 
 import errno as _errno
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditlink.rules import LoadResult, RuleFileLine
 
 
 class AuditError(OSError):
@@ -33,6 +44,18 @@ class AuditError(OSError):
     operation: str | None = None
     seq: int | None = None
     detail: str | None = None
+
+    def __init__(
+        self,
+        *args: object,
+        operation: str | None = None,
+        seq: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.operation = operation
+        self.seq = seq
+        self.detail = detail
 
     def __str__(self) -> str:
         base = super().__str__()
@@ -130,10 +153,69 @@ def _from_errno(
 ) -> AuditError:
     """Build the error for ``errno`` (used by the native module)."""
     cls = _BY_ERRNO.get(errno, AuditError)
-    err = cls(errno, strerror)
-    err.operation = operation
-    err.seq = seq
-    return err
+    return cls(errno, strerror, operation=operation, seq=seq)
+
+
+class RuleSyntaxError(ValueError):
+    """A rule (or a line of a rules file) auditctl would refuse.
+
+    ``message`` is auditctl's own message; ``position`` is the character offset in
+    ``text`` where the offending argument starts (None when the error concerns the
+    whole rule) and ``token`` that argument.
+    """
+
+    position: int | None = None
+    token: str | None = None
+    text: str = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        position: int | None = None,
+        token: str | None = None,
+        text: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.position = position
+        self.token = token
+        self.text = text
+
+    @property
+    def message(self) -> str:
+        """auditctl's message, without the position."""
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self) -> str:
+        if self.position is None:
+            return self.message
+        return f"{self.message} (at position {self.position}: {self.token!r})"
+
+
+class RuleLoadError(Exception):
+    """A rules file failed to load (auditctl -R would exit with 1).
+
+    ``result`` is the :class:`~auditlink.rules.LoadResult` so far; ``line`` the first
+    failed line. The underlying exception is chained as ``__cause__``: a
+    :class:`RuleSyntaxError` for text auditctl refuses, an :class:`AuditError`
+    (``FileExistsError`` for a duplicate rule, ...) for what the kernel refused.
+    """
+
+    result: LoadResult
+    line: RuleFileLine
+
+    def __init__(self, message: str, *, result: LoadResult, line: RuleFileLine) -> None:
+        super().__init__(message)
+        self.result = result
+        self.line = line
+
+    @property
+    def lineno(self) -> int:
+        return self.line.lineno
+
+    @property
+    def errno(self) -> int | None:
+        return self.line.errno
 
 
 __all__ = [
@@ -152,4 +234,6 @@ __all__ = [
     "AuditPermissionError",
     "AuditProcessLookupError",
     "AuditTimeoutError",
+    "RuleLoadError",
+    "RuleSyntaxError",
 ]

@@ -17,74 +17,13 @@ The client methods that use these (``get_rules``, ``add_rule``, ``load_rules``,
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
-from typing import Union
+from typing import Literal, Union, cast
 
 from auditlink import _native
-from auditlink._native import AuditRule, RuleField
-
-
-class RuleList(enum.IntEnum):
-    """The kernel's filter lists (``AUDIT_FILTER_*``): where a rule is checked."""
-
-    USER = 0
-    """Messages user space sends (``-a ...,user``)."""
-    TASK = 1
-    """Task creation: fork/clone (``-a ...,task``)."""
-    ENTRY = 2
-    """Syscall entry; obsolete, refused by current kernels."""
-    WATCH = 3
-    """Obsolete watch list, refused by current kernels."""
-    EXIT = 4
-    """Syscall exit: syscall rules and watches (``-a ...,exit``, ``-w``)."""
-    EXCLUDE = 5
-    """Records about to be emitted: drop by type or subject (``-a ...,exclude``)."""
-    FILESYSTEM = 6
-    """Whole file systems by type (``-a ...,filesystem -F fstype=...``)."""
-    IO_URING = 7
-    """io_uring operations (``-a ...,io_uring -U op``); kernel 5.16+."""
-
-
-class RuleAction(enum.IntEnum):
-    """What a matching rule does."""
-
-    NEVER = 0
-    POSSIBLE = 1
-    """Obsolete; auditctl refuses it."""
-    ALWAYS = 2
-
-
-class RuleSyntaxError(ValueError):
-    """A rule (or a line of a rules file) auditctl would refuse.
-
-    ``message`` is auditctl's own message; ``position`` is the character offset in
-    ``text`` where the offending argument starts (None when the error concerns the
-    whole rule) and ``token`` that argument.
-    """
-
-    def __init__(
-        self, message: str, position: int | None = None, token: str | None = None, text: str = ""
-    ) -> None:
-        super().__init__(message, position, token, text)
-        self.message = message
-        self.position = position
-        self.token = token
-        self.text = text
-
-    def __str__(self) -> str:
-        if self.position is None:
-            return self.message
-        return f"{self.message} (at position {self.position}: {self.token!r})"
-
-
-class AuditFeature(enum.IntEnum):
-    """Settable kernel audit features (``AUDIT_FEATURE_*``)."""
-
-    ONLY_UNSET_LOGINUID = 0
-    """A process may set its loginuid only while it is unset."""
-    LOGINUID_IMMUTABLE = 1
-    """No process may change a loginuid once set (``auditctl --loginuid-immutable``)."""
+from auditlink._native import AuditRule, RuleField, is_user_message
+from auditlink.enums import AuditFeature, RuleAction, RuleList
+from auditlink.errors import RuleLoadError, RuleSyntaxError
 
 
 @dataclass(frozen=True)
@@ -98,9 +37,25 @@ class AuditFeatures:
     lock: int
 
     def enabled(self, feature: AuditFeature) -> bool:
+        """Whether a feature is on.
+
+        Arguments:
+            feature: the :class:`AuditFeature`.
+
+        Returns:
+            True when its bit is set in ``features``.
+        """
         return bool(self.features & (1 << int(feature)))
 
     def locked(self, feature: AuditFeature) -> bool:
+        """Whether a feature is locked (cannot change until reboot).
+
+        Arguments:
+            feature: the :class:`AuditFeature`.
+
+        Returns:
+            True when its bit is set in ``lock``.
+        """
         return bool(self.lock & (1 << int(feature)))
 
     @property
@@ -136,6 +91,35 @@ class TtyStatus:
 
 CommandValue = Union[AuditRule, int, str, tuple[str, str], None]
 
+RuleFileCommandKind = Literal[
+    "add_rule",
+    "delete_rule",
+    "delete_all",
+    "set_enabled",
+    "set_failure",
+    "set_rate_limit",
+    "set_backlog_limit",
+    "set_backlog_wait_time",
+    "loginuid_immutable",
+    "reset_lost",
+    "reset_backlog_wait_time_actual",
+    "ignore_errors",
+    "continue_on_errors",
+    "list",
+    "status",
+    "trim",
+    "make_equivalent",
+    "user_message",
+    "signal",
+    "version",
+    "help",
+    "read_file",
+]
+"""What a :class:`RuleFileCommand` asks for."""
+
+RuleFileLineStatus = Literal["ok", "failed", "not_run"]
+"""What became of a :class:`RuleFileLine`."""
+
 
 @dataclass(frozen=True)
 class RuleFileCommand:
@@ -152,7 +136,7 @@ class RuleFileCommand:
     ``signal``, ``read_file``.
     """
 
-    kind: str
+    kind: RuleFileCommandKind
     value: CommandValue = None
 
 
@@ -171,7 +155,7 @@ class RuleFileLine:
     text: str
     commands: tuple[RuleFileCommand, ...]
     warnings: tuple[str, ...]
-    status: str
+    status: RuleFileLineStatus
     message: str | None = None
     errno: int | None = None
     position: int | None = None
@@ -262,37 +246,14 @@ def _line(raw: _native._LoadLine) -> RuleFileLine:
     return RuleFileLine(
         lineno=lineno,
         text=text,
-        commands=tuple(RuleFileCommand(kind, value) for kind, value in commands),
+        commands=tuple(RuleFileCommand(cast(RuleFileCommandKind, k), v) for k, v in commands),
         warnings=tuple(warnings),
-        status=status,
+        status=cast(RuleFileLineStatus, status),
         message=message,
         errno=errno,
         position=position,
         executed=executed,
     )
-
-
-class RuleLoadError(Exception):
-    """A rules file failed to load (auditctl -R would exit with 1).
-
-    ``result`` is the :class:`LoadResult` so far; ``line`` the first failed line. The
-    underlying exception is chained as ``__cause__``: a :class:`RuleSyntaxError` for
-    text auditctl refuses, an :class:`~auditlink.AuditError` (``FileExistsError`` for
-    a duplicate rule, ...) for what the kernel refused.
-    """
-
-    def __init__(self, result: LoadResult, line: RuleFileLine) -> None:
-        super().__init__(f"{result.path}:{line.lineno}: {line.message}")
-        self.result = result
-        self.line = line
-
-    @property
-    def lineno(self) -> int:
-        return self.line.lineno
-
-    @property
-    def errno(self) -> int | None:
-        return self.line.errno
 
 
 __all__ = [
@@ -303,10 +264,13 @@ __all__ = [
     "RuleAction",
     "RuleField",
     "RuleFileCommand",
+    "RuleFileCommandKind",
     "RuleFileLine",
+    "RuleFileLineStatus",
     "RuleList",
     "RuleLoadError",
     "RuleSyntaxError",
     "SignalInfo",
     "TtyStatus",
+    "is_user_message",
 ]

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 use crate::audit::client::AuditClient;
 use crate::audit::rules::consts::{field_name, operator_symbol};
@@ -37,48 +37,80 @@ fn fs_str(py: Python<'_>, bytes: &[u8]) -> PyResult<Py<PyAny>> {
         .unbind())
 }
 
+/// A class of `auditlink.enums` / `auditlink.errors`: pure-Python modules
+/// that do not import `_native`, so no import cycle.
 fn import_attr(
     py: Python<'_>,
     cell: &'static PyOnceLock<Py<PyAny>>,
+    module: &str,
     name: &str,
 ) -> PyResult<Py<PyAny>> {
-    Ok(cell.import(py, "auditlink.rules", name)?.clone().unbind())
+    Ok(cell.import(py, module, name)?.clone().unbind())
 }
 
-/// An int as a member of one of auditlink.rules' IntEnums (or the plain int).
+/// An int as a member of one of auditlink.enums' IntEnums (or the plain int).
 fn enum_member(
     py: Python<'_>,
     cell: &'static PyOnceLock<Py<PyAny>>,
     name: &str,
     value: u32,
 ) -> PyResult<Py<PyAny>> {
-    let cls = import_attr(py, cell, name)?;
+    let cls = import_attr(py, cell, "auditlink.enums", name)?;
     match cls.call1(py, (value,)) {
         Ok(m) => Ok(m),
         Err(_) => Ok(value.into_pyobject(py)?.into_any().unbind()),
     }
 }
 
-/// `auditlink.rules.RuleSyntaxError(message, position, token, text)`, with
-/// the byte offset turned into a character offset into `text`.
+/// `auditlink.errors.RuleSyntaxError(message, position=, token=, text=)`,
+/// with the byte offset turned into a character offset into `text`.
 fn syntax_error(py: Python<'_>, e: RuleError, text: &str) -> PyErr {
     static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let position = e
         .position
         .map(|p| text.get(..p).map_or(p, |head| head.chars().count()));
-    let made = import_attr(py, &FACTORY, "RuleSyntaxError")
-        .and_then(|cls| cls.call1(py, (e.message.clone(), position, e.token.clone(), text)));
+    let made = import_attr(py, &FACTORY, "auditlink.errors", "RuleSyntaxError").and_then(|cls| {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("position", position)?;
+        kwargs.set_item("token", e.token.clone())?;
+        kwargs.set_item("text", text)?;
+        cls.call(py, (e.message.clone(),), Some(&kwargs))
+    });
     match made {
         Ok(err) => PyErr::from_value(err.into_bound(py)),
         Err(import_failed) => import_failed,
     }
 }
 
+/// The text of a rule. A `str` holding a lone surrogate (how `os.fsdecode`
+/// keeps bytes that are not UTF-8, e.g. `'\udcff'`) is refused with a
+/// RuleSyntaxError pointing at it: rule text is Unicode, and a rule with
+/// such bytes in a path or key is built with `from_bytes`.
+fn rule_text(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<String> {
+    if let Ok(s) = text.to_cow() {
+        return Ok(s.into_owned());
+    }
+    let lossy = text.to_string_lossy().into_owned();
+    let position = lossy.find('\u{FFFD}').unwrap_or(0);
+    let word_start = lossy[..position]
+        .rfind(char::is_whitespace)
+        .map_or(0, |i| i + 1);
+    let token = lossy[word_start..]
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let e = RuleError::at(
+        "the rule text holds a lone surrogate (bytes that are not UTF-8, as os.fsdecode keeps them): rules are Unicode text; build such a rule with AuditRule.from_bytes",
+        position,
+        &token,
+    );
+    Err(syntax_error(py, e, &lossy))
+}
+
 // -------------------------------------------------------------------- fields
 
-/// One condition of a rule: ``field`` (the kernel's number), ``name``
-/// (auditctl's name), ``op`` (the operator symbol) and ``value`` (an int, or a
-/// str for paths, keys and labels).
+/// `RuleField` (documented in `_native.pyi`).
 #[pyclass(module = "auditlink", name = "RuleField", frozen)]
 pub struct PyRuleField {
     field: u32,
@@ -137,7 +169,7 @@ impl PyRuleField {
 
 // --------------------------------------------------------------------- rules
 
-/// An audit rule (see `auditlink.rules.AuditRule` for the documentation).
+/// `AuditRule` (documented in `_native.pyi`).
 #[pyclass(module = "auditlink", name = "AuditRule", frozen)]
 pub struct PyAuditRule {
     pub(crate) rule: AuditRule,
@@ -154,17 +186,17 @@ static RULE_ACTION: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 #[pymethods]
 impl PyAuditRule {
-    /// Same as :meth:`parse`.
     #[new]
-    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
+    fn new(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Self> {
         Self::parse(py, text)
     }
 
     #[staticmethod]
-    fn parse(py: Python<'_>, text: &str) -> PyResult<Self> {
-        match parse_rule(text, &SystemResolver) {
+    fn parse(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Self> {
+        let text = rule_text(py, text)?;
+        match parse_rule(&text, &SystemResolver) {
             Ok(p) => Ok(Self::wrap(p.rule)),
-            Err(e) => Err(syntax_error(py, e, text)),
+            Err(e) => Err(syntax_error(py, e, &text)),
         }
     }
 
@@ -183,18 +215,19 @@ impl PyAuditRule {
         Ok(PyBytes::new(py, &bytes))
     }
 
-    fn to_command_line(&self) -> String {
-        format::to_command_line(&self.rule, SystemResolver.host_arch())
+    fn to_command_line(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        fs_str(
+            py,
+            &format::to_command_line_bytes(&self.rule, &SystemResolver),
+        )
     }
 
-    fn __str__(&self) -> String {
-        self.to_command_line()
+    fn __str__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.to_command_line(py)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        let text = PyString::new(py, &self.to_command_line())
-            .repr()?
-            .to_string();
+        let text = self.to_command_line(py)?.bind(py).repr()?.to_string();
         Ok(format!("AuditRule({text})"))
     }
 
@@ -306,7 +339,7 @@ impl PyAuditRule {
 
     #[getter]
     fn is_watch(&self) -> bool {
-        format::is_watch(&self.rule)
+        format::is_watch(&self.rule, &SystemResolver)
     }
 }
 
@@ -599,6 +632,11 @@ fn user_message_send(
     })
 }
 
+#[pyfunction]
+fn is_user_message(msg_type: u64) -> bool {
+    u16::try_from(msg_type).is_ok_and(crate::audit::tables::is_user_message)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyAuditRule>()?;
     m.add_class::<PyRuleField>()?;
@@ -615,5 +653,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tty_get, m)?)?;
     m.add_function(wrap_pyfunction!(tty_set, m)?)?;
     m.add_function(wrap_pyfunction!(user_message_send, m)?)?;
+    m.add_function(wrap_pyfunction!(is_user_message, m)?)?;
     Ok(())
 }

@@ -115,6 +115,35 @@ pub const PERM_READ: u32 = 4;
 pub const PERM_ATTR: u32 = 8;
 pub const PERM_ALL: u32 = PERM_READ | PERM_WRITE | PERM_EXEC | PERM_ATTR;
 
+/// The letters of `-p` / `-F perm=`, in the order auditctl prints them.
+pub const PERM_LETTERS: [(u32, char); 4] = [
+    (PERM_READ, 'r'),
+    (PERM_WRITE, 'w'),
+    (PERM_EXEC, 'x'),
+    (PERM_ATTR, 'a'),
+];
+
+/// The permission bits of letters like `wa` (any case); the first letter
+/// that is not one of `rwxa` is the error.
+pub fn perm_from_letters(letters: &str) -> Result<u32, char> {
+    letters.chars().try_fold(0, |bits, c| {
+        PERM_LETTERS
+            .iter()
+            .find(|(_, l)| *l == c.to_ascii_lowercase())
+            .map(|(bit, _)| bits | bit)
+            .ok_or(c)
+    })
+}
+
+/// The letters of permission bits, `rwxa` order.
+pub fn perm_letters(bits: u32) -> String {
+    PERM_LETTERS
+        .iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, c)| *c)
+        .collect()
+}
+
 /// `AUDIT_UID_UNSET`: what `unset` means for auid/loginuid and sessionid.
 pub const UNSET: u32 = u32::MAX;
 

@@ -7,7 +7,7 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ffi::CString;
 
-use super::tables_shim as tables;
+use crate::audit::tables::{self, Machine};
 
 /// A machine, identified by its `AUDIT_ARCH_*` value (the value of the
 /// `arch` rule field).
@@ -111,49 +111,42 @@ impl Resolver for CachingResolver<'_> {
     }
 }
 
+/// The machine of an `AUDIT_ARCH_*` value, if libaudit knows it.
+fn machine(arch: AuditArch) -> Option<Machine> {
+    tables::machine_for_audit_arch(arch)
+}
+
 /// `AUDIT_ARCH_*` for a machine name as libaudit's `audit_name_to_machine`
 /// knows it (`uname -m` spellings, case-insensitive).
 pub fn machine_arch(name: &str) -> Option<AuditArch> {
-    tables::machine_arch(name)
+    tables::machine_by_name(name).map(tables::audit_arch_for_machine)
 }
 
 /// Whether libaudit has a machine for this `AUDIT_ARCH_*` value
 /// (`audit_elf_to_machine`).
 pub fn arch_is_known(arch: AuditArch) -> bool {
-    tables::arch_is_known(arch)
+    machine(arch).is_some()
 }
 
 /// The 32-bit personality of a 64-bit machine (`-F arch=b32` on it), as
 /// `audit_determine_machine` maps it: x86_64 -> i386, ppc64 -> ppc,
 /// s390x -> s390, aarch64 -> arm.
 pub fn arch_32bit_of(arch: AuditArch) -> Option<AuditArch> {
-    tables::arch_32bit_of(arch)
+    let m = machine(arch)?;
+    if !m.is_64bit() {
+        return None;
+    }
+    tables::machine_for_bits(m, 32)
+        .filter(|b32| *b32 != m)
+        .map(tables::audit_arch_for_machine)
 }
 
 pub fn syscall_number(arch: AuditArch, name: &str) -> Option<u32> {
-    tables::syscall_number(arch, name)
+    tables::syscall_number(machine(arch)?, name)
 }
 
 pub fn syscall_name(arch: AuditArch, nr: u32) -> Option<&'static str> {
-    tables::syscall_name(arch, nr)
-}
-
-/// errno number for a name like `EACCES` (case-insensitive).
-pub fn errno_number(name: &str) -> Option<u32> {
-    tables::errno_number(name)
-}
-
-pub fn errno_name(nr: u32) -> Option<&'static str> {
-    tables::errno_name(nr)
-}
-
-/// Message type number for a name like `USER_LOGIN` (case-insensitive).
-pub fn msgtype_number(name: &str) -> Option<u32> {
-    tables::msgtype_number(name)
-}
-
-pub fn msgtype_name(nr: u32) -> Option<&'static str> {
-    tables::msgtype_name(nr)
+    tables::syscall_name(machine(arch)?, nr)
 }
 
 const NSS_BUFFER_START: usize = 1024;

@@ -4,13 +4,14 @@
 
 pub mod consts;
 pub mod control;
+mod fieldpair;
 pub mod file;
 pub mod format;
 pub mod lookup;
 pub mod ops;
+mod options;
 pub mod parse;
 pub mod rule;
-mod tables_shim;
 pub mod tokens;
 
 pub use parse::{Command, ParsedLine};
@@ -105,7 +106,8 @@ pub fn parse_rule(text: &str, env: &dyn Resolver) -> Result<ParsedRule, RuleErro
     })
 }
 
-/// `rule.to_command_line()` with the host machine for arch-less rules.
+/// `rule.to_command_line()`: `env` gives the machine arch-less rules are
+/// named for and tells directories from files for watches.
 pub fn command_line(rule: &AuditRule, env: &dyn Resolver) -> String {
-    format::to_command_line(rule, env.host_arch())
+    format::to_command_line(rule, env)
 }

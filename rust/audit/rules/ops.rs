@@ -162,7 +162,7 @@ fn kernel_message(command: &Command, errno: i32) -> String {
 pub fn load_rules(
     client: Option<&AuditClient>,
     content: &[u8],
-    env: &dyn Resolver,
+    env: &(dyn Resolver + Sync),
     dry_run: bool,
 ) -> Result<LoadReport> {
     if !dry_run && client.is_none() {
@@ -170,39 +170,54 @@ pub fn load_rules(
             "load_rules needs a client unless dry_run".into(),
         ));
     }
-    let client = if dry_run { None } else { client };
     let mut report = LoadReport {
         dry_run,
         ..Default::default()
     };
-    let cached = CachingResolver::new(env);
-    let mut batch = Batch::default();
-    for_each_line(content, &cached, |line| {
-        match client {
-            Some(c) if report.stopped_at.is_none() => match batchable(line) {
+    let Some(client) = client.filter(|_| !dry_run) else {
+        let cached = CachingResolver::new(env);
+        for_each_line(content, &cached, |line| {
+            step(None, line, &mut report);
+            true
+        });
+        return Ok(report);
+    };
+    // The lines are parsed on a second thread while this one waits for the
+    // kernel, which spends longer adding rules than auditlink parsing them.
+    std::thread::scope(|scope| {
+        let (lines, parsed) = std::sync::mpsc::sync_channel::<FileLine>(2 * BATCH_LINES);
+        scope.spawn(move || {
+            let cached = CachingResolver::new(env);
+            for_each_line(content, &cached, |line| lines.send(line).is_ok());
+        });
+        let mut batch = Batch::default();
+        for line in parsed {
+            if report.stopped_at.is_some() {
+                step(Some(client), line, &mut report);
+                continue;
+            }
+            match batchable(line) {
                 Ok((report_line, bytes)) => {
                     batch.lines.push((report_line, bytes));
-                    if batch.lines.len() >= MAX_BATCH_LINES {
-                        batch.flush(c, &mut report);
+                    if batch.lines.len() >= BATCH_LINES {
+                        batch.flush(client, &mut report);
                     }
                 }
                 Err(line) => {
-                    batch.flush(c, &mut report);
-                    step(client, line, &mut report);
+                    batch.flush(client, &mut report);
+                    step(Some(client), line, &mut report);
                 }
-            },
-            _ => step(client, line, &mut report),
+            }
         }
-        true
+        batch.flush(client, &mut report);
     });
-    if let Some(c) = client {
-        batch.flush(c, &mut report);
-    }
     Ok(report)
 }
 
-/// Rule lines sent together (see `AuditClient::request_batch`).
-const MAX_BATCH_LINES: usize = 1024;
+/// Rule lines sent together (see `AuditClient::request_batch`): about one
+/// datagram of typical rules, so the first datagram leaves while the next
+/// lines are still being parsed.
+const BATCH_LINES: usize = 48;
 
 /// A line that only adds a rule, ready to be batched: its report (to be
 /// completed) and the rule's bytes. Any other line comes back unchanged.
