@@ -26,10 +26,6 @@ _StatusTuple = tuple[int, int, int, int, int, int, int, int, int, int, int]
 def message_types() -> list[tuple[int, str, str]]:
     """The message type table: ``(number, name, kind)``, kind in control/user/kernel."""
 
-def is_user_message(number: int) -> bool:
-    """Whether the kernel takes ``number`` from user space as a user message
-    (``AUDIT_USER``, 1100-1199, 2100-2999)."""
-
 def status_from_bytes(data: bytes) -> _StatusTuple:
     """The 11 fields of a ``struct audit_status`` (see ``AuditStatus.from_bytes``)."""
 

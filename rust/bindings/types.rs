@@ -36,12 +36,6 @@ fn message_types(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
         .collect()
 }
 
-/// Whether the kernel takes `number` from user space as a user message.
-#[pyfunction]
-fn is_user_message(number: u16) -> bool {
-    tables::is_user_message(number)
-}
-
 /// The `MessageType` member for `number`, or the plain int if unknown.
 pub(crate) fn message_type_object(py: Python<'_>, number: u16) -> PyResult<Py<PyAny>> {
     static MEMBERS: PyOnceLock<Vec<Option<Py<PyAny>>>> = PyOnceLock::new();
@@ -65,6 +59,5 @@ pub(crate) fn message_type_object(py: Python<'_>, number: u16) -> PyResult<Py<Py
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(message_types, m)?)?;
-    m.add_function(wrap_pyfunction!(is_user_message, m)?)?;
     Ok(())
 }
