@@ -22,6 +22,7 @@ from auditlink._native import (
     __version__,
 )
 from auditlink.client import AuditClient, NetlinkClient, parse_netlink_error
+from auditlink.enrich import Enricher, ProcessTracker, TrackedProcess
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
 from auditlink.errors import AuditError
 from auditlink.events import (
@@ -70,12 +71,14 @@ __all__ = [
     "AuditStatus",
     "AuditStatusMask",
     "AuditTimestamp",
+    "Enricher",
     "FailureMode",
     "LoadResult",
     "MessageType",
     "NetlinkClient",
     "NetlinkErrno",
     "NetlinkMessage",
+    "ProcessTracker",
     "RawAuditMessage",
     "Reassembler",
     "RecordFields",
@@ -88,6 +91,7 @@ __all__ = [
     "RuleLoadError",
     "RuleSyntaxError",
     "SignalInfo",
+    "TrackedProcess",
     "TtyStatus",
     "WaitMode",
     "__version__",

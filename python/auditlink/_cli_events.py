@@ -34,6 +34,12 @@ def add_subcommands(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "-f", "--follow", action="store_true", help="keep reading as the log grows (tail -F)"
     )
+    p.add_argument(
+        "--enrich",
+        metavar="CONFIG",
+        help="add laurel-style enrichments (process context, labels, filters) "
+        "configured by this TOML file (laurel's format; docs/enrich.md)",
+    )
     _add_timeout_option(p)
     p.set_defaults(func=cmd_parse)
 
@@ -107,6 +113,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 ),
                 flush=True,
             )
+        elif args.enrich:
+            from auditlink.enrich import write_enriched_log
+
+            with open(args.file, "rb") if args.file != "-" else sys.stdin.buffer as f:
+                write_enriched_log(f, out, args.enrich)
         elif args.file == "-":
             _parse_stream(sys.stdin.buffer, out, args.timeout)
         else:

@@ -9,7 +9,7 @@ import os
 import threading
 import types
 from collections.abc import AsyncIterator, Iterator
-from typing import BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, overload
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
@@ -17,6 +17,9 @@ from auditlink._rules_client import RulesClientMixin, _bool_flag, _wait
 from auditlink.enums import FailureMode, WaitMode
 from auditlink.errors import AuditError, _from_errno
 from auditlink.status import AuditStatus
+
+if TYPE_CHECKING:
+    from auditlink.enrich import Enricher
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds to wait for the kernel's reply to a control request."""
@@ -300,12 +303,29 @@ class AuditClient(RulesClientMixin, _Closing):
 
     # records/events area (issue 4): the live stream as parsed events.
 
+    @overload
     def events(
         self,
         reassembler: Reassembler | None = None,
         *,
         max_messages: int = 1024,
-    ) -> Iterator[AuditEvent]:
+        enrich: None = None,
+    ) -> Iterator[AuditEvent]: ...
+    @overload
+    def events(
+        self,
+        reassembler: Reassembler | None = None,
+        *,
+        max_messages: int = 1024,
+        enrich: Enricher,
+    ) -> Iterator[dict[str, Any]]: ...
+    def events(
+        self,
+        reassembler: Reassembler | None = None,
+        *,
+        max_messages: int = 1024,
+        enrich: Enricher | None = None,
+    ) -> Iterator[AuditEvent] | Iterator[dict[str, Any]]:
         """The kernel's records parsed and grouped into :class:`~auditlink.AuditEvent`
         objects, in the order they complete; runs until the client is closed.
 
@@ -316,7 +336,15 @@ class AuditClient(RulesClientMixin, _Closing):
         quiet — within the reassembler's timeout comes out with ``complete == False``.
         Malformed records never raise: they are kept with ``error`` set. Register
         first (:meth:`set_pid`) or use a multicast client, or nothing arrives.
+
+        With ``enrich`` (an :class:`~auditlink.Enricher`), each event is tracked and
+        enriched in Rust and comes out as a dict; events its filters drop do not.
         """
+        if enrich is not None:
+            return enrich.enrich_events(self.events(reassembler, max_messages=max_messages))
+        return self._events(reassembler, max_messages)
+
+    def _events(self, reassembler: Reassembler | None, max_messages: int) -> Iterator[AuditEvent]:
         reasm = reassembler if reassembler is not None else Reassembler()
         while True:
             try:

@@ -10,6 +10,7 @@ use crate::audit::errno::strerror;
 use crate::error::Error;
 
 pub(crate) mod client;
+pub(crate) mod enrich;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod types;
@@ -80,5 +81,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     client::register(m)?;
     records::register(m)?;
     rules::register(m)?;
+    enrich::register(m)?;
     Ok(())
 }

@@ -29,7 +29,7 @@ pyo3::create_exception!(
 
 /// bytes -> str in one pass: UTF-8, with bytes that are not valid UTF-8
 /// decoded as lone surrogates ("surrogateescape"), so nothing is lost.
-fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     let len = isize::try_from(b.len()).map_err(|_| PyValueError::new_err("string too long"))?;
     // SAFETY: `b` is valid for reads of `len` bytes during the call, the error
     // handler name is a NUL-terminated static string, and the result is a new
@@ -563,6 +563,10 @@ pub struct PyEvent {
 }
 
 impl PyEvent {
+    /// The core event (for other areas' bindings, e.g. the enricher).
+    pub(crate) fn inner(&self) -> &Event {
+        &self.event
+    }
     fn new(event: Event) -> PyEvent {
         PyEvent::homed(event, None)
     }

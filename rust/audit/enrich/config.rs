@@ -243,9 +243,9 @@ pub struct Auditlink {
     #[serde(rename = "max-processes")]
     pub max_processes: usize,
     /// Consult /proc (seed the table at start, look up unknown pids, read
-    /// cgroups, environments, exe hashes). Off for logs from the past or from
-    /// another machine, whose pids mean nothing here.
-    pub procfs: bool,
+    /// cgroups, environments, exe hashes). Unset: on for live events, off for
+    /// logs (whose pids belong to processes of the past or of another machine).
+    pub procfs: Option<bool>,
     /// Also write comm, exe and ppid in `SYSCALL.PID` (laurel writes them only
     /// for pids of other records).
     #[serde(rename = "pid-verbose")]
@@ -262,7 +262,7 @@ impl Default for Auditlink {
             ancestors: true,
             ancestors_max: 32,
             max_processes: 32_768,
-            procfs: true,
+            procfs: None,
             pid_verbose: true,
             track_forks: true,
         }

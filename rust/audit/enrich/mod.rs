@@ -74,9 +74,20 @@ fn bad(e: impl std::fmt::Display) -> crate::Error {
 }
 
 impl Enricher {
-    /// An enricher; with `procfs` on, the table is loaded from a fresh state
-    /// file (if configured) and completed from /proc.
+    /// An enricher for live events; the table is loaded from a fresh state
+    /// file (if configured) and, with `procfs` on, completed from /proc.
     pub fn new(config: Config) -> crate::Result<Enricher> {
+        Enricher::with_procfs_default(config, true)
+    }
+
+    /// An enricher for a log: /proc is not consulted unless the configuration
+    /// says `procfs = true`.
+    pub fn for_logs(config: Config) -> crate::Result<Enricher> {
+        Enricher::with_procfs_default(config, false)
+    }
+
+    fn with_procfs_default(config: Config, procfs: bool) -> crate::Result<Enricher> {
+        let procfs = config.auditlink.procfs.unwrap_or(procfs);
         let labeler = track::Labeler::new(&config.label_process).map_err(bad)?;
         let raw = &config.filter.filter_raw_lines;
         let raw_lines = if raw.is_empty() {
@@ -102,16 +113,16 @@ impl Enricher {
         let mut tracker = Tracker {
             table,
             labeler,
-            procfs: a.procfs,
+            procfs,
             track_forks: a.track_forks,
             want_script: config.enrich.script,
             want_cgroup: config.enrich.container || config.enrich.systemd,
         };
-        if a.procfs {
+        if procfs {
             tracker.seed();
         }
         let e = &config.enrich;
-        let hasher = (e.exe_hash && a.procfs)
+        let hasher = (e.exe_hash && procfs)
             .then(|| exehash::ExeHasher::new(e.exe_hash_size_limit, e.exe_hash_cache_entries));
         Ok(Enricher {
             env: EnvMatcher::new(&e.execve_env),
