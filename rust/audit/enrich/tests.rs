@@ -379,3 +379,24 @@ fn bounded_table_with_many_processes() {
     }
     assert!(e.tracker.table.len() <= 1000);
 }
+
+#[test]
+fn child_exec_recorded_before_the_parents_clone() {
+    let mut e = cfg("");
+    let log = [
+        exec(90, 900, 1, "sh", "/usr/bin/dash", &["sh"]),
+        exec(91, 901, 900, "id", "/usr/bin/id", &["id"]),
+        // The clone started (its time stamp) before the child's exec.
+        clone(92, 900, 1, 901, "sh", "/usr/bin/dash").replace(".092:92", ".090:92"),
+        exit(93, 901, 900, "id", "/usr/bin/id"),
+    ]
+    .concat();
+    let evs = run(&mut e, &log);
+    assert_eq!(
+        by_serial(&evs, 91)["SYSCALL"]["SPAWNED_BY"]["EVENT_ID"],
+        id(90)
+    );
+    let last = &by_serial(&evs, 93)["SYSCALL"];
+    assert_eq!(last["PID"]["EVENT_ID"], id(91));
+    assert_eq!(last["SPAWNED_BY"]["EVENT_ID"], id(90));
+}

@@ -366,6 +366,25 @@ impl Tracker {
         let Some(pp) = self.table.get(parent) else {
             return;
         };
+        // The parent's clone record is written when clone returns in the parent;
+        // the child may have exec'd (and been recorded) before that. An entry for
+        // the child that started at or after this clone is that child.
+        let clone_ms = ev.timestamp.sec * 1000 + u64::from(ev.timestamp.msec);
+        let known = self.table.current(child).filter(|&id| {
+            self.table.get(id).is_some_and(|c| {
+                let since = match c.origin {
+                    Origin::Event { sec, msec, .. } => sec * 1000 + u64::from(msec),
+                    Origin::Observed { start_ms } => start_ms,
+                };
+                !c.gone && c.ppid == pp.pid && since >= clone_ms
+            })
+        });
+        if let Some(id) = known {
+            if let Some(c) = self.table.get_mut(id) {
+                c.parent.get_or_insert(parent);
+            }
+            return;
+        }
         let mut p = Process::new(
             child,
             pp.pid,
