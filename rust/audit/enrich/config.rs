@@ -277,7 +277,8 @@ impl Config {
         Ok(c)
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Range checks serde cannot express.
+    pub fn check(&self) -> Result<(), String> {
         if self.auditlink.max_processes < 16 {
             return Err("auditlink.max-processes must be >= 16".into());
         }

@@ -87,6 +87,7 @@ impl Enricher {
     }
 
     fn with_procfs_default(config: Config, procfs: bool) -> crate::Result<Enricher> {
+        config.check().map_err(bad)?;
         let procfs = config.auditlink.procfs.unwrap_or(procfs);
         let labeler = track::Labeler::new(&config.label_process).map_err(bad)?;
         let raw = &config.filter.filter_raw_lines;

@@ -409,7 +409,8 @@ impl Tracker {
     /// The script an exec runs: its first PATH item, when that is not the
     /// executable itself (same device and inode, or same normalized name).
     /// Like laurel, the executable's identity comes from the process's view of
-    /// the file system; without /proc, from this machine's.
+    /// the file system (its /proc/PID/root, or its parent's); when both have
+    /// exited or without /proc, from this machine's.
     fn script(&self, f: &Facts) -> Option<Vec<u8>> {
         let (name, id) = f.path0.as_ref()?;
         let exe = f.exe.as_ref()?;
@@ -419,10 +420,14 @@ impl Tracker {
         }
         use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::MetadataExt;
+        let here = || std::fs::metadata(std::ffi::OsStr::from_bytes(exe)).ok();
         let meta = if self.procfs {
-            procfs::metadata_in(f.pid, exe).or_else(|| procfs::metadata_in(f.ppid, exe))
+            // Both may have exited by now: then this machine's view.
+            procfs::metadata_in(f.pid, exe)
+                .or_else(|| procfs::metadata_in(f.ppid, exe))
+                .or_else(here)
         } else {
-            std::fs::metadata(std::ffi::OsStr::from_bytes(exe)).ok()
+            here()
         }?;
         let (dev, ino) = (*id)?;
         // Unnamed devices (overlay mounts of containers) give no usable dev.
