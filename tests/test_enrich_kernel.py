@@ -25,11 +25,10 @@ from .test_enrich_support import (
     GID,
     add_rules,
     as_group,
-    collect,
+    Collector,
     event_id,
     ours,
     syscall,
-    wait_settled,
 )
 
 pytestmark = pytest.mark.kernel
@@ -57,9 +56,9 @@ def test_shell_script_binary(kernel_state: KernelState, tmp_path: Path) -> None:
     )
     with AuditClient.daemon() as client:
         add_rules(FORKS)
+        got = Collector(client, enricher, "auditlink-enrich-tree")
         subprocess.run(as_group(["/bin/sh", "-c", f"{script}; true"]), check=True)
-        wait_settled()
-        evs = ours(collect(client, enricher, "auditlink-enrich-tree"))
+        evs = ours(got.finish())
     sh, scr, idp = execs(evs)[-3:]
     assert sh["EXECVE"]["ARGV"][:2] == ["/bin/sh", "-c"]
     assert scr["SYSCALL"]["SCRIPT"] == str(script)
@@ -112,12 +111,12 @@ def test_double_fork(kernel_state: KernelState) -> None:
     enricher = Enricher()
     with AuditClient.daemon() as client:
         add_rules(FORKS)
+        got = Collector(client, enricher, "auditlink-enrich-double-fork")
         out = subprocess.run(
             as_group([sys.executable, "-c", DOUBLE_FORK]), check=True, capture_output=True
         )
-        b = int(out.stdout)
-        wait_settled()
-        evs = ours(collect(client, enricher, "auditlink-enrich-double-fork"))
+        b = int(out.stdout.split()[0])  # then the grandchild's `id -g`
+        evs = ours(got.finish())
     idp = [d for d in execs(evs) if d["SYSCALL"]["exe"] == "/usr/bin/id"][-1]
     fork_b = [d for d in evs if syscall(d).startswith("clone") and d["SYSCALL"]["exit"] == b][-1]
     s = idp["SYSCALL"]
@@ -153,15 +152,15 @@ def test_reused_pid(kernel_state: KernelState, rules: str) -> None:
     enricher = Enricher()
     with AuditClient.daemon() as client:
         add_rules(rules)
+        got = Collector(client, enricher, f"auditlink-enrich-reuse-{rules}")
         out = subprocess.run(
             as_group([sys.executable, "-c", PID_REUSE]), check=True, capture_output=True
         )
         if not out.stdout.strip():
             pytest.skip("could not get the same pid twice within 200 tries (busy machine)")
         pid = int(out.stdout)
-        wait_settled()
-        evs = ours(collect(client, enricher, f"auditlink-enrich-reuse-{rules}"))
-    helper = [d for d in execs(evs) if d["SYSCALL"]["exe"].startswith("/usr/bin/python")][-1]
+        evs = ours(got.finish())
+    helper = [d for d in execs(evs) if d["EXECVE"]["ARGV"][:2] == [sys.executable, "-c"]][-1]
     first, second = [d for d in execs(evs) if d["SYSCALL"]["pid"] == pid][-2:]
     for d in (first, second):
         s = d["SYSCALL"]
@@ -240,6 +239,7 @@ def test_containers_from_cgroup_paths(kernel_state: KernelState, cgroup_roots: l
     cases: list[tuple[subprocess.Popen[bytes], str, str, str | None, str]] = []
     with AuditClient.daemon() as client:
         add_rules("execve")
+        got = Collector(client, enricher, "auditlink-enrich-containers")
         for root in cgroup_roots:
             for shape, runtime, pod in SHAPES:
                 d = root / shape
@@ -253,7 +253,7 @@ def test_containers_from_cgroup_paths(kernel_state: KernelState, cgroup_roots: l
         tracked = {pid: enricher.tracker.process(pid) for pid in by_pid}
         for p, *_ in cases:
             p.wait()
-        evs = ours(collect(client, enricher, "auditlink-enrich-containers"))
+        evs = ours(got.finish())
     seen = {d["SYSCALL"]["pid"]: d["SYSCALL"]["PID"] for d in execs(evs)}
     for p, shape, runtime, pod, hierarchy in cases:
         where = f"{hierarchy}: {shape}"

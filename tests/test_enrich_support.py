@@ -29,20 +29,38 @@ def as_group(argv: list[str], gid: int = GID) -> list[str]:
     return ["setpriv", f"--regid={gid}", "--clear-groups", *argv]
 
 
-def collect(client: AuditClient, enricher: Enricher, marker: str, limit: float = 20.0) -> list[Any]:
-    """Enriched events until the user message ``marker`` (sent with auditctl -m)."""
-    subprocess.run(["auditctl", "-m", marker], check=True)
-    timer = threading.Timer(limit, client.close)
-    timer.start()
-    out: list[Any] = []
-    try:
-        for d in client.events(Reassembler(timeout=1.0), enrich=enricher):
-            out.append(d)
-            if marker in json.dumps(d):
-                return out
-    finally:
-        timer.cancel()
-    raise AssertionError(f"marker {marker!r} not seen within {limit} s ({len(out)} events)")
+class Collector:
+    """Enriched events of ``client.events(enrich=...)``, taken on a thread from the
+    start (as live: the enricher reads /proc while the processes still run), until
+    the user message ``marker`` (sent by :meth:`finish` with auditctl -m)."""
+
+    def __init__(self, client: AuditClient, enricher: Enricher, marker: str) -> None:
+        self.client, self.marker = client, marker
+        self.events: list[Any] = []
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(enricher,), daemon=True)
+        self.thread.start()
+
+    def _run(self, enricher: Enricher) -> None:
+        try:
+            for d in self.client.events(Reassembler(timeout=1.0), enrich=enricher):
+                self.events.append(d)
+                if self.marker in json.dumps(d):
+                    break
+        except BaseException as e:  # reported by finish()
+            self.error = e
+        self.done.set()
+
+    def finish(self, limit: float = 20.0) -> list[Any]:
+        time.sleep(0.3)  # the last records of exiting processes
+        subprocess.run(["auditctl", "-m", self.marker], check=True)
+        if not self.done.wait(limit):
+            self.client.close()
+            raise AssertionError(f"marker {self.marker!r} not seen ({len(self.events)} events)")
+        if self.error is not None:
+            raise self.error
+        return self.events
 
 
 def ours(events: list[Any]) -> list[Any]:
@@ -59,8 +77,3 @@ def event_id(d: Any) -> str:
 
 def syscall(d: Any) -> str:
     return str(d["SYSCALL"]["SYSCALL"])
-
-
-def wait_settled() -> None:
-    """Let the last records of exiting processes reach the kernel queue."""
-    time.sleep(0.3)

@@ -39,33 +39,33 @@ pub fn parse_stat(text: &[u8]) -> Option<(u32, Vec<u8>, u32, u64)> {
     Some((pid, comm, ppid, start_ticks))
 }
 
-fn clock_ms(clock: libc::clockid_t) -> u64 {
+fn clock_ns(clock: libc::clockid_t) -> u128 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: ts is a valid, writable timespec.
     unsafe { libc::clock_gettime(clock, &mut ts) };
-    (ts.tv_sec as u64) * 1000 + (ts.tv_nsec as u64) / 1_000_000
+    (ts.tv_sec as u128) * 1_000_000_000 + ts.tv_nsec as u128
 }
 
-/// Boot time in ms since the epoch (the real-time clock minus the time since
+/// Boot time in ns since the epoch (the real-time clock minus the time since
 /// boot, as laurel computes it: /proc/stat's btime has whole seconds only) and
 /// clock ticks per second, read once.
-fn boot_clock() -> (u64, u64) {
-    static CLOCK: OnceLock<(u64, u64)> = OnceLock::new();
+fn boot_clock() -> (u128, u128) {
+    static CLOCK: OnceLock<(u128, u128)> = OnceLock::new();
     *CLOCK.get_or_init(|| {
-        let boot = clock_ms(libc::CLOCK_REALTIME).saturating_sub(clock_ms(libc::CLOCK_BOOTTIME));
+        let boot = clock_ns(libc::CLOCK_REALTIME).saturating_sub(clock_ns(libc::CLOCK_BOOTTIME));
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        (boot, if hz > 0 { hz as u64 } else { 100 })
+        (boot, if hz > 0 { hz as u128 } else { 100 })
     })
 }
 
 /// A start time in clock ticks since boot as ms since the epoch.
 pub fn ticks_to_epoch_ms(ticks: u64) -> u64 {
-    let (boot_ms, hz) = boot_clock();
-    boot_ms + ticks.saturating_mul(1000) / hz
+    let (boot_ns, hz) = boot_clock();
+    ((boot_ns + u128::from(ticks) * 1_000_000_000 / hz) / 1_000_000) as u64
 }
 
 fn pid_path(pid: u32, what: &str) -> PathBuf {
