@@ -62,7 +62,12 @@ def test_log_to_enriched_json() -> None:
     evs = {d["serial"]: d for d in lines(kept + more)}
     assert diverted == b""
     s = evs[3]["SYSCALL"]
-    assert s["PID"] == {"EVENT_ID": "1700000000.003:3", "comm": "id", "exe": "/usr/bin/id", "ppid": 100}
+    assert s["PID"] == {
+        "EVENT_ID": "1700000000.003:3",
+        "comm": "id",
+        "exe": "/usr/bin/id",
+        "ppid": 100,
+    }
     assert s["SPAWNED_BY"] == {
         "EVENT_ID": "1700000000.001:1",
         "pid": 100,

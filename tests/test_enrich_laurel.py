@@ -55,8 +55,7 @@ def laurel_binary() -> str:
     )
     if built.returncode != 0:
         pytest.skip(
-            "cargo install laurel failed (needs libclang-dev, libacl1-dev): "
-            + built.stderr[-500:]
+            "cargo install laurel failed (needs libclang-dev, libacl1-dev): " + built.stderr[-500:]
         )
     return str(LAUREL_ROOT / "bin" / "laurel")
 
@@ -141,11 +140,18 @@ def _percent_controls(s: str) -> str:
     return "".join(f"%{ord(c):02x}" if ord(c) < 0x20 or c == "%" else c for c in s)
 
 
-def explained(what: str, mine: Any, theirs: Any, ev: dict[str, Any], all_mine: dict[str, Any]) -> str:
+def explained(
+    what: str, mine: Any, theirs: Any, ev: dict[str, Any], all_mine: dict[str, Any]
+) -> str:
     """Which difference listed in docs/enrich.md this is (each recognised exactly),
     or "" if none."""
     s = ev["SYSCALL"]
-    if what.endswith(".START_TIME") and mine and theirs and abs(float(mine) - float(theirs)) <= 0.0011:
+    if (
+        what.endswith(".START_TIME")
+        and mine
+        and theirs
+        and abs(float(mine) - float(theirs)) <= 0.0011
+    ):
         return "boot time read from two clocks at different moments: +-1 ms"
     if what == "LABELS" and set(theirs) < set(mine) and set(mine) - set(theirs) == {"scripted"}:
         return "laurel 0.8.2 applies label-script to a copy of the process, not its table"
@@ -208,8 +214,10 @@ def test_same_enrichments_as_laurel(auditd_with_laurel: Path, tmp_path: Path) ->
     for eid in common:
         for what, a, b in compare(mine[eid], theirs[eid]):
             why = explained(what, a, b, mine[eid], mine)
-            print(f"  {eid} {mine[eid]['SYSCALL']['SYSCALL']} {what}: auditlink {a!r:.80} "
-                  f"laurel {b!r:.80}\n    -> {why or 'NOT LISTED'}")
+            print(
+                f"  {eid} {mine[eid]['SYSCALL']['SYSCALL']} {what}: auditlink {a!r:.80} "
+                f"laurel {b!r:.80}\n    -> {why or 'NOT LISTED'}"
+            )
             if not why:
                 unexplained.append((eid, what, a, b))
     assert not unexplained

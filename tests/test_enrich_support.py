@@ -18,8 +18,19 @@ KEY = "auditlink-enrich"
 
 def add_rules(syscalls: str, gid: int = GID) -> None:
     subprocess.run(
-        ["auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", syscalls]
-        + ["-F", f"gid={gid}", "-k", KEY],
+        [
+            "auditctl",
+            "-a",
+            "always,exit",
+            "-F",
+            "arch=b64",
+            "-S",
+            syscalls,
+            "-F",
+            f"gid={gid}",
+            "-k",
+            KEY,
+        ],
         check=True,
         capture_output=True,
     )

@@ -91,8 +91,13 @@ def throughput(args: argparse.Namespace, tmp: Path) -> None:
     if not log.exists():
         BUILD.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, str(ROOT / "bench/records/make_big_log.py"), str(log)]
-            + ["--mb", str(args.mb)],
+            [
+                sys.executable,
+                str(ROOT / "bench/records/make_big_log.py"),
+                str(log),
+                "--mb",
+                str(args.mb),
+            ],
             check=True,
         )
     with open(log, "rb") as f:
@@ -109,9 +114,14 @@ def throughput(args: argparse.Namespace, tmp: Path) -> None:
         cfg = tmp / "laurel.toml"
         out = tmp / "laurel.jsonl"
         cfg.write_text(LAUREL_CONFIG.format(dir=tmp, out=out) + LABELS)
-        row("laurel: log on stdin -> enriched JSON", best_of(args.rounds, lambda: timed([laurel, "-c", str(cfg)], log)))
+        row(
+            "laurel: log on stdin -> enriched JSON",
+            best_of(args.rounds, lambda: timed([laurel, "-c", str(cfg)], log)),
+        )
     else:
-        print("  laurel: not found (cargo install laurel --root /var/cache/auditlink-enrich/laurel)")
+        print(
+            "  laurel: not found (cargo install laurel --root /var/cache/auditlink-enrich/laurel)"
+        )
     for name, extra in (("/proc off", ""), ("/proc on", "[auditlink]\nprocfs = true\n")):
         cfg = tmp / f"auditlink-{len(extra)}.toml"
         cfg.write_text(LABELS + extra)
@@ -144,8 +154,10 @@ def synthetic(n_events: int, distinct: int) -> bytes:
         if nr == 59:
             out.append(f'type=EXECVE msg={ts}: argc=2 a0="p{pid}" a1="--run={i}"\n')
         out.append(f'type=CWD msg={ts}: cwd="/home/u"\n')
-        out.append(f'type=PATH msg={ts}: item=0 name="/usr/bin/p{pid % 500}" inode={pid} '
-                   "dev=fd:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n")
+        out.append(
+            f'type=PATH msg={ts}: item=0 name="/usr/bin/p{pid % 500}" inode={pid} '
+            "dev=fd:01 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL\n"
+        )
         out.append(f"type=PROCTITLE msg={ts}: proctitle=70{pid:x}\n")
     return "".join(out).encode()
 

@@ -75,7 +75,10 @@ class Enricher:
         """Track ``event`` and return it as a dict with its enrichments, or None if
         the filters drop it (diverted events are returned; see :meth:`verdict_json`)."""
         _, text = self._native.enrich(event)
-        return None if text is None else json.loads(text)  # type: ignore[no-any-return]
+        if text is None:
+            return None
+        out: dict[str, Any] = json.loads(text)
+        return out
 
     def enrich_json(self, event: AuditEvent) -> str | None:
         """Like :meth:`enrich`, as one JSON object (no line end)."""

@@ -6,6 +6,9 @@ use crate::audit::records::interpret::decode_string;
 use crate::audit::records::{Event, Record};
 use crate::audit::tables::msg;
 
+/// A PATH record's name and, when given, its (device, inode).
+pub type PathItem = (Vec<u8>, Option<(u64, u64)>);
+
 #[derive(Debug, Default)]
 pub struct Facts {
     /// Index of the SYSCALL record in the event.
@@ -22,8 +25,8 @@ pub struct Facts {
     pub exe: Option<Vec<u8>>,
     pub keys: Vec<Vec<u8>>,
     pub cwd: Option<Vec<u8>>,
-    /// PATH item 0: name, (dev, inode).
-    pub path0: Option<(Vec<u8>, Option<(u64, u64)>)>,
+    /// PATH item 0.
+    pub path0: Option<PathItem>,
 }
 
 fn number<T: std::str::FromStr>(v: &[u8]) -> Option<T> {

@@ -338,19 +338,7 @@ impl Enricher {
                     Value::Map(m) => m,
                     _ => Vec::new(),
                 };
-                if let Some(p) = t.get(sp) {
-                    m.push(("pid".into(), Value::Int(p.pid.into())));
-                    m.extend(
-                        p.comm
-                            .as_ref()
-                            .map(|c| ("comm".to_string(), Value::from(c.as_slice()))),
-                    );
-                    m.extend(
-                        p.exe
-                            .as_ref()
-                            .map(|x| ("exe".to_string(), Value::from(x.as_slice()))),
-                    );
-                }
+                m.extend(t.get(sp).map(identity).unwrap_or_default());
                 out.add(si, "SPAWNED_BY", Value::Map(m));
             }
             if ancestors {
@@ -360,17 +348,7 @@ impl Enricher {
                     .filter_map(|anc| {
                         let p = t.get(anc)?;
                         let (k, v) = p.origin.key_value();
-                        let mut m = vec![("pid".to_string(), Value::Int(p.pid.into()))];
-                        m.extend(
-                            p.comm
-                                .as_ref()
-                                .map(|c| ("comm".to_string(), Value::from(c.as_slice()))),
-                        );
-                        m.extend(
-                            p.exe
-                                .as_ref()
-                                .map(|x| ("exe".to_string(), Value::from(x.as_slice()))),
-                        );
+                        let mut m = identity(p);
                         m.push((k.to_string(), Value::from(v)));
                         if !p.labels.is_empty() {
                             m.push(("LABELS".into(), Self::labels(&p.labels)));
@@ -500,6 +478,22 @@ impl Drop for Enricher {
     fn drop(&mut self) {
         let _ = self.save_state();
     }
+}
+
+/// `pid`, `comm`, `exe` of a process (SPAWNED_BY, ANCESTORS entries).
+fn identity(p: &Process) -> Vec<(String, Value)> {
+    let mut m = vec![("pid".to_string(), Value::Int(p.pid.into()))];
+    m.extend(
+        p.comm
+            .as_ref()
+            .map(|c| ("comm".to_string(), Value::from(c.as_slice()))),
+    );
+    m.extend(
+        p.exe
+            .as_ref()
+            .map(|x| ("exe".to_string(), Value::from(x.as_slice()))),
+    );
+    m
 }
 
 /// A record as auditd writes it in its log (`type=NAME msg=audit(...): ...`),

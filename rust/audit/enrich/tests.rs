@@ -14,6 +14,7 @@ fn cfg(extra: &str) -> Enricher {
 }
 
 /// One syscall event's lines; `more` are the extra records' bodies.
+#[allow(clippy::too_many_arguments)] // a log line has that many parts
 fn syscall(
     serial: u64,
     nr: u32,

@@ -115,7 +115,7 @@ impl Tracker {
             .then(|| Arc::new(info))
     }
 
-    fn from_proc(&self, info: procfs::ProcInfo) -> Process {
+    fn entry_from_proc(&self, info: procfs::ProcInfo) -> Process {
         let mut p = Process::new(
             info.pid,
             info.ppid,
@@ -149,7 +149,7 @@ impl Tracker {
                     continue;
                 }
             }
-            let p = self.from_proc(info);
+            let p = self.entry_from_proc(info);
             self.table.insert(p);
         }
         self.table.link_parents();
@@ -209,7 +209,7 @@ impl Tracker {
         }
         let mut last = None;
         for info in chain.into_iter().rev() {
-            let mut p = self.from_proc(info);
+            let mut p = self.entry_from_proc(info);
             let parent_proc = parent.and_then(|id| self.table.get(id));
             p.parent = parent;
             if parent_proc.is_some_and(|pp| pp.pid != 1) {
