@@ -562,9 +562,9 @@ class TrackedProcess:
 class Enricher:
     """The Rust enricher behind :class:`auditlink.Enricher`."""
 
-    def __init__(
-        self, toml: str | None = None, json: str | None = None, logs: bool = False
-    ) -> None:
+    def __new__(
+        cls, toml: str | None = None, json: str | None = None, logs: bool = False
+    ) -> Enricher:
         """Arguments: ``toml`` (laurel-format text) or ``json`` (the same as JSON);
         ``logs``: /proc is off unless configured. Raises: ValueError for a bad
         configuration."""
