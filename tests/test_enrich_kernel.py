@@ -159,7 +159,8 @@ def test_reused_pid(kernel_state: KernelState, rules: str) -> None:
             pytest.skip("could not get the same pid twice within 200 tries (busy machine)")
         pid = int(out.stdout)
         evs = ours(got.finish())
-    helper = [d for d in execs(evs) if d["EXECVE"]["ARGV"][:2] == [sys.executable, "-c"]][-1]
+    argv = [(d, d.get("EXECVE", {}).get("ARGV", [])) for d in execs(evs)]
+    helper = [d for d, a in argv if a[:2] == [sys.executable, "-c"]][-1]
     first, second = [d for d in execs(evs) if d["SYSCALL"]["pid"] == pid][-2:]
     for d in (first, second):
         s = d["SYSCALL"]
