@@ -83,6 +83,7 @@ docs: build $(VENV)/.docs-ready ## the documentation site into build/site (stric
 
 man: build ## regenerate the man pages (python/auditlink/share/man) from the argparse parsers
 	$(PY) tools/gen_man.py
+	$(PY) bench/enrich/bench.py
 
 clean:
 	rm -rf $(VENV) target build dist

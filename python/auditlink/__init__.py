@@ -22,6 +22,7 @@ from auditlink._native import (
     __version__,
 )
 from auditlink.client import AuditClient, ClientStats, NetlinkClient, parse_netlink_error
+from auditlink.enrich import Enricher, ProcessTracker, TrackedProcess
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
 from auditlink.errors import AuditError
 from auditlink.events import (
@@ -77,6 +78,7 @@ __all__ = [
     "AuditStatusMask",
     "AuditTimestamp",
     "ClientStats",
+    "Enricher",
     "FailureMode",
     "LoadResult",
     "MessageType",
@@ -87,6 +89,7 @@ __all__ = [
     "NormalizedField",
     "NormalizedObject",
     "NormalizedSubject",
+    "ProcessTracker",
     "RawAuditMessage",
     "Reassembler",
     "RecordFields",
@@ -99,6 +102,7 @@ __all__ = [
     "RuleLoadError",
     "RuleSyntaxError",
     "SignalInfo",
+    "TrackedProcess",
     "TtyStatus",
     "WaitMode",
     "__version__",

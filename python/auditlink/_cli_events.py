@@ -40,6 +40,12 @@ def add_subcommands(subparsers: argparse._SubParsersAction[Any]) -> None:
         default="json",
         help="json: auditlink's event shape (default); ecs: Elastic Common Schema",
     )
+    p.add_argument(
+        "--enrich",
+        metavar="CONFIG",
+        help="add laurel-style enrichments (process context, labels, filters) "
+        "configured by this TOML file (laurel's format; docs/enrich.md)",
+    )
     _add_timeout_option(p)
     p.set_defaults(func=cmd_parse)
 
@@ -129,6 +135,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
             src: Any = sys.stdin.buffer if args.file == "-" else args.file
             for chunk in format_lines(src, "ecs", timeout=args.timeout):
                 out.write(chunk)
+        elif args.enrich:
+            from auditlink.enrich import write_enriched_log
+
+            with open(args.file, "rb") if args.file != "-" else sys.stdin.buffer as f:
+                write_enriched_log(f, out, args.enrich)
         elif args.file == "-":
             _parse_stream(sys.stdin.buffer, out, args.timeout, args.split_login)
         else:

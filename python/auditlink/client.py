@@ -7,7 +7,7 @@ import dataclasses
 import errno as _errno
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, overload
 
 from auditlink import _native
 from auditlink._native import AuditEvent, NetlinkMessage, RawAuditMessage, Reassembler
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     # Imported where used: ``import auditlink`` stays cheap for programs that never
     # touch the asyncio API (asyncio alone costs more than the rest of the package).
     import asyncio
+
+    from auditlink.enrich import Enricher
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds to wait for the kernel's reply to a control request."""
@@ -510,6 +512,7 @@ class AuditClient(RulesClientMixin, _Closing):
         """
         return self._native.receive_batch(max_messages, _timeout(timeout), linger=linger)
 
+    @overload
     def events(
         self,
         reassembler: Reassembler | None = None,
@@ -518,7 +521,29 @@ class AuditClient(RulesClientMixin, _Closing):
         max_messages: int = 1024,
         split_login: bool = False,
         id_resolution: bool | None = None,
-    ) -> Iterator[AuditEvent]:
+        enrich: None = None,
+    ) -> Iterator[AuditEvent]: ...
+    @overload
+    def events(
+        self,
+        reassembler: Reassembler | None = None,
+        *,
+        timeout: float | None = None,
+        max_messages: int = 1024,
+        split_login: bool = False,
+        id_resolution: bool | None = None,
+        enrich: Enricher,
+    ) -> Iterator[dict[str, Any]]: ...
+    def events(
+        self,
+        reassembler: Reassembler | None = None,
+        *,
+        timeout: float | None = None,
+        max_messages: int = 1024,
+        split_login: bool = False,
+        id_resolution: bool | None = None,
+        enrich: Enricher | None = None,
+    ) -> Iterator[AuditEvent] | Iterator[dict[str, Any]]:
         """The kernel's records parsed and grouped into :class:`~auditlink.AuditEvent`
         objects, in the order they complete.
 
@@ -543,9 +568,12 @@ class AuditClient(RulesClientMixin, _Closing):
                 event of its own (auparse 3.0.9) instead of joining its syscall.
             id_resolution: for the default reassembler: user and group names in
                 interpretations (True), numbers (False), or the process default.
+            enrich: an :class:`~auditlink.Enricher`: each event is tracked and
+                enriched in Rust and comes out as a dict; events its filters drop
+                do not come out.
 
         Returns:
-            An iterator of :class:`~auditlink.AuditEvent`.
+            An iterator of :class:`~auditlink.AuditEvent` (of dicts with ``enrich``).
 
         Raises:
             ValueError: ``timeout`` negative or NaN, or grouping options given
@@ -553,6 +581,13 @@ class AuditClient(RulesClientMixin, _Closing):
             AuditError: receiving failed.
         """
         reasm = self._event_reassembler(reassembler, split_login, id_resolution)
+        if enrich is not None:
+            return enrich.enrich_events(self._events(reasm, max_messages, timeout))
+        return self._events(reasm, max_messages, timeout)
+
+    def _events(
+        self, reasm: Reassembler, max_messages: int, timeout: float | None
+    ) -> Iterator[AuditEvent]:
         while True:
             try:
                 batch = _native.receive_events(self._native, reasm, max_messages, timeout)

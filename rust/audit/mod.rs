@@ -1,6 +1,7 @@
 //! The audit protocol on top of netlink.
 
 pub mod client;
+pub mod enrich;
 pub mod errno;
 pub mod normalize;
 pub mod records;

@@ -12,6 +12,7 @@ use crate::error::Error;
 pub(crate) mod client;
 pub(crate) mod common;
 pub(crate) mod normalize;
+pub(crate) mod enrich;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod types;
@@ -82,5 +83,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     records::register(m)?;
     rules::register(m)?;
     normalize::register(m)?;
+    enrich::register(m)?;
     Ok(())
 }

@@ -303,13 +303,39 @@ fn emit_fields<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, buf: &mut V
 /// One record as an object.
 pub fn emit_record<S: Sink>(sink: &mut S, rec: &Record) {
     let mut buf = Vec::with_capacity(128);
-    emit_record_with(sink, rec, &mut buf);
+    emit_record_with(sink, rec, &mut buf, &NoExtra, 0);
 }
 
-fn emit_record_with<S: Sink>(sink: &mut S, rec: &Record, buf: &mut Vec<u8>) {
+/// Members a later stage (the enricher) adds to the objects of an event's
+/// records, after the record's own fields.
+pub trait Extra {
+    /// Append members to the object of `ev.records[index]` (for EXECVE: the
+    /// object of all EXECVE records, `index` is the first one's).
+    fn members<S: Sink>(&self, index: usize, rec: &Record, sink: &mut S);
+    /// Whether EXECVE keeps its `argv` list (false when the extra writes its own).
+    fn execve_argv(&self) -> bool {
+        true
+    }
+}
+
+/// No extra members.
+pub struct NoExtra;
+
+impl Extra for NoExtra {
+    fn members<S: Sink>(&self, _: usize, _: &Record, _: &mut S) {}
+}
+
+fn emit_record_with<S: Sink, X: Extra>(
+    sink: &mut S,
+    rec: &Record,
+    buf: &mut Vec<u8>,
+    extra: &X,
+    index: usize,
+) {
     sink.begin_map();
     let mut keys = Keys::default();
     emit_fields(sink, &mut keys, rec, buf);
+    extra.members(index, rec, sink);
     sink.end_map();
 }
 
@@ -337,7 +363,13 @@ fn execve_arg(name: &[u8]) -> Option<(usize, bool, bool)> {
 /// output grows at most linearly with the input; an `aN` beyond that length
 /// (`argc=1 a999999=x`) is kept as an ordinary field rather than padding
 /// `argv` with a million empty strings.
-fn emit_execve<S: Sink>(sink: &mut S, recs: &[&Record], buf: &mut Vec<u8>) {
+fn emit_execve<S: Sink, X: Extra>(
+    sink: &mut S,
+    recs: &[&Record],
+    buf: &mut Vec<u8>,
+    extra: &X,
+    index: usize,
+) {
     let mut argc: Option<&[u8]> = None;
     let mut keys = Keys::default();
     let mut others: Vec<(&Record, &Field)> = Vec::new();
@@ -382,12 +414,14 @@ fn emit_execve<S: Sink>(sink: &mut S, recs: &[&Record], buf: &mut Vec<u8>) {
         Some(v) => emit_typed_scalar(sink, v),
         None => sink.uint(args.len() as u64),
     }
-    keys.emit(sink, b"argv");
-    sink.begin_list();
-    for a in &args {
-        sink.string(a);
+    if extra.execve_argv() {
+        keys.emit(sink, b"argv");
+        sink.begin_list();
+        for a in &args {
+            sink.string(a);
+        }
+        sink.end_list();
     }
-    sink.end_list();
     for (rec, f) in others {
         emit_field(sink, &mut keys, rec, f, buf);
     }
@@ -399,11 +433,19 @@ fn emit_execve<S: Sink>(sink: &mut S, recs: &[&Record], buf: &mut Vec<u8>) {
             sink.string(rec.text());
         }
     }
+    if let Some(first) = recs.first() {
+        extra.members(index, first, sink);
+    }
     sink.end_map();
 }
 
 /// One event as an object.
 pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
+    emit_event_with(sink, ev, &NoExtra);
+}
+
+/// One event as an object, with `extra`'s members in its records' objects.
+pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
     let mut buf = Vec::with_capacity(256);
     sink.begin_map();
     sink.key(b"timestamp");
@@ -439,15 +481,17 @@ pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
         sink.key(type_key(t).as_bytes());
         if t == msg::EXECVE {
             let recs: Vec<&Record> = same().collect();
-            emit_execve(sink, &recs, &mut buf);
+            emit_execve(sink, &recs, &mut buf, extra, i);
         } else if is_list_type(t) || same().nth(1).is_some() {
             sink.begin_list();
-            for r in same() {
-                emit_record_with(sink, r, &mut buf);
+            for (j, r) in ev.records.iter().enumerate().skip(i) {
+                if r.msg_type == t {
+                    emit_record_with(sink, r, &mut buf, extra, j);
+                }
             }
             sink.end_list();
         } else {
-            emit_record_with(sink, first, &mut buf);
+            emit_record_with(sink, first, &mut buf, extra, i);
         }
     }
     sink.end_map();

@@ -36,6 +36,10 @@ pub struct PyEvent {
 }
 
 impl PyEvent {
+    /// The core event (for other areas' bindings, e.g. the enricher).
+    pub(crate) fn inner(&self) -> &Event {
+        &self.event.event
+    }
     pub(super) fn new(event: Event, ids: Option<bool>) -> PyEvent {
         PyEvent::homed(event, None, ids)
     }

@@ -34,6 +34,7 @@ mod reader;
 mod record;
 mod stream;
 mod strings;
+pub(crate) use event::PyEvent;
 pub(crate) use strings::py_str;
 
 use event::*;

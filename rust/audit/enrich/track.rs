@@ -1,0 +1,439 @@
+//! Process tracking: turns each event's facts into process table updates
+//! (execs, forks, exits, first sightings, pid reuse), seeds the table from
+//! /proc, and applies process labels (by key, exe, argv, script; propagation).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::cgroup::{self, CgroupInfo};
+use super::config::LabelProcess;
+use super::facts::{normalize, Facts};
+use super::matchers::LabelMatcher;
+use super::procfs;
+use super::table::{Kind, Origin, ProcId, Process, ProcessTable};
+use crate::audit::records::Event;
+
+/// Compiled `[label-process]`.
+#[derive(Debug, Clone, Default)]
+pub struct Labeler {
+    pub keys: BTreeSet<String>,
+    pub exe: Option<LabelMatcher>,
+    pub unexe: Option<LabelMatcher>,
+    pub argv: Option<LabelMatcher>,
+    pub unargv: Option<LabelMatcher>,
+    pub script: Option<LabelMatcher>,
+    pub unscript: Option<LabelMatcher>,
+    pub argv_count: usize,
+    pub argv_bytes: usize,
+    pub propagate: BTreeSet<String>,
+}
+
+fn apply(
+    add: &Option<LabelMatcher>,
+    remove: &Option<LabelMatcher>,
+    text: &[u8],
+    labels: &mut BTreeSet<String>,
+) {
+    if let Some(m) = add {
+        labels.extend(m.matches(text).map(str::to_string));
+    }
+    if let Some(m) = remove {
+        for l in m.matches(text) {
+            labels.remove(l);
+        }
+    }
+}
+
+impl Labeler {
+    pub fn new(c: &LabelProcess) -> Result<Labeler, String> {
+        Ok(Labeler {
+            keys: c.label_keys.clone(),
+            exe: LabelMatcher::new(&c.label_exe)?,
+            unexe: LabelMatcher::new(&c.unlabel_exe)?,
+            argv: LabelMatcher::new(&c.label_argv)?,
+            unargv: LabelMatcher::new(&c.unlabel_argv)?,
+            script: LabelMatcher::new(&c.label_script)?,
+            unscript: LabelMatcher::new(&c.unlabel_script)?,
+            argv_count: c.label_argv_count,
+            argv_bytes: c.label_argv_bytes,
+            propagate: c.propagate_labels.clone(),
+        })
+    }
+
+    fn inherit(&self, from: Option<&Process>, labels: &mut BTreeSet<String>) {
+        if let Some(p) = from {
+            labels.extend(p.labels.intersection(&self.propagate).cloned());
+        }
+    }
+
+    /// The command line as label-argv sees it: arguments joined by spaces,
+    /// at most `argv_count` of them and fewer than `argv_bytes` bytes.
+    fn argv_text(&self, args: &[Vec<u8>]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        for a in args.iter().take(self.argv_count) {
+            let sep = usize::from(!buf.is_empty());
+            if buf.len() + sep + a.len() >= self.argv_bytes {
+                break;
+            }
+            if sep == 1 {
+                buf.push(b' ');
+            }
+            buf.extend_from_slice(a);
+        }
+        buf
+    }
+}
+
+/// What tracking found for one event.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    /// The process the event belongs to.
+    pub proc: Option<ProcId>,
+    /// The event made a new table entry (an exec or a first sighting).
+    pub first: bool,
+    /// The script an exec runs.
+    pub script: Option<Vec<u8>>,
+}
+
+#[derive(Debug)]
+pub struct Tracker {
+    pub table: ProcessTable,
+    pub labeler: Labeler,
+    pub procfs: bool,
+    pub track_forks: bool,
+    pub want_script: bool,
+    pub want_cgroup: bool,
+}
+
+impl Tracker {
+    fn cgroup_of(&self, pid: u32) -> Option<Arc<CgroupInfo>> {
+        if !(self.procfs && self.want_cgroup) {
+            return None;
+        }
+        let info = cgroup::parse_file(&procfs::cgroup(pid)?);
+        (info.container.is_some() || !info.services.is_empty() || info.unit.is_some())
+            .then(|| Arc::new(info))
+    }
+
+    fn entry_from_proc(&self, info: procfs::ProcInfo) -> Process {
+        let mut p = Process::new(
+            info.pid,
+            info.ppid,
+            Origin::Observed {
+                start_ms: info.start_ms,
+            },
+            Kind::Seen,
+        );
+        p.start_ms = Some(info.start_ms);
+        p.comm = Some(info.comm);
+        p.cgroup = self.cgroup_of(info.pid);
+        if let Some(exe) = &info.exe {
+            apply(&self.labeler.exe, &self.labeler.unexe, exe, &mut p.labels);
+        }
+        p.exe = info.exe;
+        p
+    }
+
+    /// Fill the table with every running process (keeping entries that still
+    /// match a running process by start time, e.g. from a state file).
+    pub fn seed(&mut self) {
+        let mut pids = procfs::pids();
+        pids.sort_unstable();
+        for pid in pids {
+            let Some(info) = procfs::info(pid) else {
+                continue;
+            };
+            if let Some(id) = self.table.current(pid) {
+                let p = self.table.get(id);
+                if p.is_some_and(|p| p.start_ms.is_none_or(|s| s == info.start_ms)) {
+                    continue;
+                }
+            }
+            let p = self.entry_from_proc(info);
+            self.table.insert(p);
+        }
+        self.table.link_parents();
+        // Parents before children, for label propagation.
+        let mut order: Vec<(u64, ProcId)> = self
+            .table
+            .running()
+            .filter_map(|(_, id)| Some((self.table.get(id)?.start_ms.unwrap_or(0), id)))
+            .collect();
+        order.sort_unstable();
+        for (_, id) in order {
+            let inherited = {
+                let parent = self
+                    .table
+                    .get(id)
+                    .and_then(|p| p.parent)
+                    .and_then(|pid| self.table.get(pid));
+                let mut l = BTreeSet::new();
+                if parent.is_some_and(|p| p.pid != 1) {
+                    self.labeler.inherit(parent, &mut l);
+                }
+                l
+            };
+            if let Some(p) = self.table.get_mut(id) {
+                p.labels.extend(inherited);
+            }
+        }
+    }
+
+    /// The process now holding `pid`: from the table, else (live) from /proc,
+    /// with its not yet known ancestors (bounded).
+    pub fn lookup(&mut self, pid: u32) -> Option<ProcId> {
+        if pid == 0 {
+            return None;
+        }
+        if let Some(id) = self.table.current(pid) {
+            return Some(id);
+        }
+        if !self.procfs {
+            return None;
+        }
+        let mut chain = Vec::new();
+        let mut at = pid;
+        let mut parent = None;
+        while chain.len() < 64 {
+            let Some(info) = procfs::info(at) else { break };
+            let ppid = info.ppid;
+            chain.push(info);
+            if ppid == 0 {
+                break;
+            }
+            if let Some(id) = self.table.current(ppid) {
+                parent = Some(id);
+                break;
+            }
+            at = ppid;
+        }
+        let mut last = None;
+        for info in chain.into_iter().rev() {
+            let mut p = self.entry_from_proc(info);
+            let parent_proc = parent.and_then(|id| self.table.get(id));
+            p.parent = parent;
+            if parent_proc.is_some_and(|pp| pp.pid != 1) {
+                self.labeler.inherit(parent_proc, &mut p.labels);
+            }
+            let id = self.table.insert(p);
+            parent = Some(id);
+            last = Some(id);
+        }
+        last
+    }
+
+    /// Is entry `id` (holding `pid`) the process of an event with `ppid`?
+    fn same_process(&self, id: ProcId, ppid: u32, parent_is_init: bool, is_exec: bool) -> bool {
+        let Some(p) = self.table.get(id) else {
+            return false;
+        };
+        let ppid_ok = p.ppid == ppid || parent_is_init;
+        match (self.procfs, p.start_ms) {
+            // A reused pid whose new holder has the same parent (a shell's
+            // children) looks the same by ppid: compare start times on execs and
+            // when the parent changed.
+            (true, Some(start)) if is_exec || !ppid_ok => {
+                procfs::start_ms(p.pid).is_none_or(|now| now == start)
+            }
+            _ => ppid_ok,
+        }
+    }
+
+    /// Update the table from one event.
+    pub fn observe(&mut self, ev: &Event, f: &Facts, args: Option<&[Vec<u8>]>) -> Seen {
+        let mut seen = Seen::default();
+        if f.syscall_index.is_none() || f.pid == 0 {
+            return seen;
+        }
+        let (pid, ppid, is_exec) = (f.pid, f.ppid, f.is_exec());
+        let parent_now = self.lookup(ppid);
+        // Orphans are re-parented to init (pid 1 of their namespace).
+        let parent_is_init = ppid == 1
+            || parent_now
+                .and_then(|id| self.table.get(id))
+                .is_some_and(|p| p.pid == 1);
+        let same = self
+            .table
+            .current(pid)
+            .filter(|&id| self.same_process(id, ppid, parent_is_init, is_exec));
+        let exe_changed = same
+            .and_then(|id| self.table.get(id))
+            .is_some_and(|p| p.exe.is_some() && f.exe.is_some() && p.exe != f.exe);
+        let id = if is_exec || same.is_none() || exe_changed {
+            seen.first = true;
+            self.new_process(ev, f, same, parent_now, args, &mut seen)
+        } else {
+            let id = same.unwrap_or_default();
+            if let Some(p) = self.table.get_mut(id) {
+                for k in &f.keys {
+                    if let Ok(k) = std::str::from_utf8(k) {
+                        if self.labeler.keys.contains(k) {
+                            p.labels.insert(k.to_string());
+                        }
+                    }
+                }
+            }
+            id
+        };
+        self.table.touch(id);
+        seen.proc = Some(id);
+        if let (true, Some(child)) = (self.track_forks, f.forked_child()) {
+            self.fork(ev, id, child);
+        }
+        seen
+    }
+
+    fn new_process(
+        &mut self,
+        ev: &Event,
+        f: &Facts,
+        previous: Option<ProcId>,
+        parent_now: Option<ProcId>,
+        args: Option<&[Vec<u8>]>,
+        seen: &mut Seen,
+    ) -> ProcId {
+        let is_exec = f.is_exec();
+        let prev = previous.and_then(|id| self.table.get(id));
+        // Who spawned it does not change when it execs or is re-parented.
+        let parent = prev.and_then(|p| p.parent).or(parent_now);
+        let parent_proc = parent.and_then(|id| self.table.get(id));
+        let mut p = Process::new(
+            f.pid,
+            f.ppid,
+            Origin::event(ev.timestamp, ev.serial),
+            if is_exec { Kind::Exec } else { Kind::Seen },
+        );
+        p.parent = parent;
+        p.previous_self = previous;
+        p.comm = f.comm.clone();
+        p.exe = f.exe.clone();
+        if parent_proc.is_some_and(|pp| pp.pid != 1) {
+            self.labeler.inherit(parent_proc, &mut p.labels);
+        }
+        if is_exec {
+            self.labeler.inherit(prev, &mut p.labels);
+        }
+        for k in &f.keys {
+            if let Ok(k) = std::str::from_utf8(k) {
+                if self.labeler.keys.contains(k) {
+                    p.labels.insert(k.to_string());
+                }
+            }
+        }
+        if is_exec {
+            if let Some(exe) = &f.exe {
+                apply(&self.labeler.exe, &self.labeler.unexe, exe, &mut p.labels);
+            }
+            if let (Some(args), true) = (
+                args,
+                self.labeler.argv.is_some() || self.labeler.unargv.is_some(),
+            ) {
+                let text = self.labeler.argv_text(args);
+                apply(
+                    &self.labeler.argv,
+                    &self.labeler.unargv,
+                    &text,
+                    &mut p.labels,
+                );
+            }
+            if self.want_script || self.labeler.script.is_some() {
+                seen.script = self.script(f);
+                if let Some(s) = &seen.script {
+                    apply(
+                        &self.labeler.script,
+                        &self.labeler.unscript,
+                        s,
+                        &mut p.labels,
+                    );
+                }
+            }
+        }
+        p.start_ms = prev.and_then(|p| p.start_ms).or_else(|| {
+            if self.procfs {
+                procfs::start_ms(f.pid)
+            } else {
+                None
+            }
+        });
+        p.cgroup = self
+            .cgroup_of(f.pid)
+            .or_else(|| prev.and_then(|p| p.cgroup.clone()))
+            .or_else(|| parent_proc.and_then(|p| p.cgroup.clone()));
+        self.table.insert(p)
+    }
+
+    fn fork(&mut self, ev: &Event, parent: ProcId, child: u32) {
+        let Some(pp) = self.table.get(parent) else {
+            return;
+        };
+        // The parent's clone record is written when clone returns in the parent;
+        // the child may have exec'd (and been recorded) before that. An entry for
+        // the child that started at or after this clone is that child.
+        let clone_ms = ev.timestamp.sec * 1000 + u64::from(ev.timestamp.msec);
+        let known = self.table.current(child).filter(|&id| {
+            self.table.get(id).is_some_and(|c| {
+                let since = match c.origin {
+                    Origin::Event { sec, msec, .. } => sec * 1000 + u64::from(msec),
+                    Origin::Observed { start_ms } => start_ms,
+                };
+                !c.gone && c.ppid == pp.pid && since >= clone_ms
+            })
+        });
+        if let Some(id) = known {
+            if let Some(c) = self.table.get_mut(id) {
+                c.parent.get_or_insert(parent);
+            }
+            return;
+        }
+        let mut p = Process::new(
+            child,
+            pp.pid,
+            Origin::event(ev.timestamp, ev.serial),
+            Kind::Fork,
+        );
+        p.parent = Some(parent);
+        p.comm = pp.comm.clone();
+        p.exe = pp.exe.clone();
+        p.cgroup = pp.cgroup.clone();
+        if pp.pid != 1 {
+            self.labeler.inherit(Some(pp), &mut p.labels);
+        }
+        p.start_ms = if self.procfs {
+            procfs::start_ms(child)
+        } else {
+            None
+        };
+        self.table.insert(p);
+    }
+
+    /// The script an exec runs: its first PATH item, when that is not the
+    /// executable itself (same device and inode, or same normalized name).
+    /// Like laurel, the executable's identity comes from the process's view of
+    /// the file system (its /proc/PID/root, or its parent's); when both have
+    /// exited or without /proc, from this machine's.
+    fn script(&self, f: &Facts) -> Option<Vec<u8>> {
+        let (name, id) = f.path0.as_ref()?;
+        let exe = f.exe.as_ref()?;
+        let name = normalize(f.cwd.as_deref().unwrap_or(b"/"), name);
+        if &name == exe {
+            return None;
+        }
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::MetadataExt;
+        let here = || std::fs::metadata(std::ffi::OsStr::from_bytes(exe)).ok();
+        let meta = if self.procfs {
+            // Both may have exited by now: then this machine's view.
+            procfs::metadata_in(f.pid, exe)
+                .or_else(|| procfs::metadata_in(f.ppid, exe))
+                .or_else(here)
+        } else {
+            here()
+        }?;
+        let (dev, ino) = (*id)?;
+        // Unnamed devices (overlay mounts of containers) give no usable dev.
+        if libc::major(dev) == 0 && libc::major(meta.dev()) != 0 {
+            return None;
+        }
+        ((dev, ino) != (meta.dev(), meta.ino())).then_some(name)
+    }
+}
