@@ -1,6 +1,7 @@
 //! The audit protocol on top of netlink.
 
 pub mod client;
+pub mod daemon;
 pub mod errno;
 pub mod records;
 pub mod rules;

@@ -1,0 +1,267 @@
+//! Log lines as auditd 3.0.9 writes them: RAW, ENRICHED, the `node=` prefix, and its own DAEMON_* records.
+//!
+//! Behaviour from audit-userspace v3.0.9 src/auditd-event.c (`format_raw`,
+//! `format_enrich`, `add_simple_field`) and src/auditd.c (`send_audit_event`),
+//! lib/libaudit.c (`audit_format_signal_info`, `audit_encode_nv_string`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::audit::records::interpret::{field_kind, interpret_field};
+use crate::audit::records::names::message_type_name;
+use crate::audit::records::{parse_log_line_lenient, FieldKind};
+
+/// MAX_AUDIT_MESSAGE_LENGTH (libaudit.h).
+const MAX_AUDIT_MESSAGE_LENGTH: usize = 8970;
+/// _POSIX_HOST_NAME_MAX.
+const HOST_NAME_MAX: usize = 255;
+/// auditd's FORMAT_BUF_LEN.
+const FORMAT_BUF_LEN: usize = MAX_AUDIT_MESSAGE_LENGTH + HOST_NAME_MAX;
+/// auditd stops enriching with this little room left (MIN_SPACE_LEFT).
+const MIN_SPACE_LEFT: usize = 24;
+/// AUDIT_INTERP_SEPARATOR: between the raw record and its enrichment.
+pub const INTERP_SEPARATOR: u8 = 0x1d;
+
+/// Turns records into log lines.
+#[derive(Debug, Clone)]
+pub struct LineFormat {
+    /// The `node=` value, when name_format is not `none`.
+    pub node: Option<String>,
+    pub enriched: bool,
+}
+
+impl LineFormat {
+    /// Append the log line for one record (with its line end) to `out`.
+    pub fn write(&self, msg_type: u16, payload: &[u8], out: &mut Vec<u8>) {
+        let start = out.len();
+        self.raw(msg_type, payload, out);
+        if self.enriched {
+            enrich(out, start);
+        }
+        out.push(b'\n');
+    }
+
+    /// `format_raw`: `[node=N ]type=T msg=PAYLOAD`, newlines made spaces, one
+    /// trailing space trimmed, the whole cut where auditd's buffer ends.
+    fn raw(&self, msg_type: u16, payload: &[u8], out: &mut Vec<u8>) {
+        let start = out.len();
+        // `%.*s` stops at a NUL.
+        let payload = match payload.iter().position(|&b| b == 0) {
+            Some(p) => &payload[..p],
+            None => payload,
+        };
+        // snprintf's limit counts the terminating NUL.
+        let limit = match &self.node {
+            Some(node) => {
+                out.extend_from_slice(b"node=");
+                out.extend_from_slice(node.as_bytes());
+                out.push(b' ');
+                FORMAT_BUF_LEN - 32 - 1
+            }
+            None => MAX_AUDIT_MESSAGE_LENGTH - 32 - 1,
+        };
+        out.extend_from_slice(b"type=");
+        match message_type_name(msg_type) {
+            Some(name) => out.extend_from_slice(name.as_bytes()),
+            None => out.extend_from_slice(format!("UNKNOWN[{msg_type}]").as_bytes()),
+        }
+        out.extend_from_slice(b" msg=");
+        out.extend_from_slice(payload);
+        if self.node.is_some() {
+            // With a node name auditd's format ends in "\n" (made a space below).
+            out.push(b'\n');
+        }
+        let full_len = out.len() - start;
+        out.truncate(start + full_len.min(limit));
+        for b in &mut out[start..] {
+            if *b == b'\n' {
+                *b = b' ';
+            }
+        }
+        // auditd trims the last character of the untruncated length only.
+        if full_len <= limit && out.last() == Some(&b' ') {
+            out.pop();
+        }
+    }
+}
+
+/// `format_enrich`: the record re-parsed as auparse does (from the raw line),
+/// then `0x1d` and ` NAME=value` for each uid, gid, syscall, arch and sockaddr
+/// field, names upper-cased; uid/gid values are quoted or hex-encoded as
+/// `audit_encode_nv_string` does.
+fn enrich(out: &mut Vec<u8>, start: usize) {
+    let rec = parse_log_line_lenient(&out[start..]);
+    let mut room = FORMAT_BUF_LEN.saturating_sub(out.len() - start);
+    if room <= MIN_SPACE_LEFT {
+        return;
+    }
+    let mut sep_done = 0u32;
+    let mut value = Vec::with_capacity(32);
+    let mut item = Vec::with_capacity(64);
+    for f in rec.fields() {
+        if room <= MIN_SPACE_LEFT {
+            break;
+        }
+        let name = rec.field_name(f);
+        let encode = match field_kind(rec.msg_type, name, rec.field_value(f), f.quoted) {
+            FieldKind::Uid | FieldKind::Gid => true,
+            FieldKind::Syscall | FieldKind::Arch | FieldKind::Sockaddr => false,
+            _ => continue,
+        };
+        value.clear();
+        interpret_field(&rec, f, &mut value);
+        if value.is_empty() {
+            value.push(b'?');
+        }
+        item.clear();
+        item.extend(name.iter().take(63).map(u8::to_ascii_uppercase));
+        item.push(b'=');
+        if encode && needs_encoding(&value) {
+            for b in &value {
+                item.extend_from_slice(format!("{b:02X}").as_bytes());
+            }
+        } else if encode {
+            item.push(b'"');
+            item.extend_from_slice(&value);
+            item.push(b'"');
+        } else {
+            item.extend_from_slice(&value);
+        }
+        // `add_separator`: the first field writes 0x1d (even if the field
+        // then does not fit); later ones start with a space.
+        sep_done += 1;
+        if sep_done == 1 {
+            out.push(INTERP_SEPARATOR);
+            room -= 1;
+        }
+        // A field that does not fit is left out, not cut.
+        if item.len() + 2 >= room {
+            continue;
+        }
+        if sep_done > 1 {
+            out.push(b' ');
+            room -= 1;
+        }
+        out.extend_from_slice(&item);
+        room -= item.len();
+    }
+}
+
+/// `audit_value_needs_encoding` (with C's signed char: bytes >= 0x80 count as < 0x21).
+fn needs_encoding(v: &[u8]) -> bool {
+    v.iter().any(|&c| c == b'"' || c < 0x21 || c >= 0x7f)
+}
+
+/// Who asked the daemon to do something (the kernel's AUDIT_SIGNAL_INFO for a
+/// signal, or this process for an API call).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The sender's login uid (the kernel reports it as `uid`).
+    pub auid: u32,
+    pub pid: i32,
+    /// The sender's security context, if any.
+    pub context: Option<String>,
+}
+
+impl Origin {
+    /// This process.
+    pub fn this_process() -> Origin {
+        let pid = std::process::id() as i32;
+        let auid = std::fs::read_to_string("/proc/self/loginuid")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(u32::MAX);
+        Origin {
+            auid,
+            pid,
+            context: None,
+        }
+    }
+
+    /// `audit_format_signal_info`: `op=OP auid= uid= ses= pid= [subj=] res=RES`,
+    /// uid being the owner of /proc/PID and ses its session (as libaudit reads them).
+    pub fn describe(&self, op: &str, res: &str) -> String {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata(format!("/proc/{}", self.pid))
+            .map(|m| m.uid())
+            .unwrap_or(u32::MAX);
+        let ses = std::fs::read_to_string(format!("/proc/{}/sessionid", self.pid))
+            .ok()
+            .filter(|s| s.len() < 16)
+            .unwrap_or_else(|| "4294967295".into());
+        match &self.context {
+            Some(ctx) => format!(
+                "op={op} auid={} uid={uid} ses={ses} pid={} subj={ctx} res={res}",
+                self.auid, self.pid
+            ),
+            None => format!(
+                "op={op} auid={} uid={uid} ses={ses} pid={} res={res}",
+                self.auid, self.pid
+            ),
+        }
+    }
+}
+
+/// The serial numbers of the daemon's own records (`send_audit_event`): a
+/// random start below 10000, then one more each time.
+#[derive(Debug)]
+pub struct DaemonSerial(u32);
+
+impl DaemonSerial {
+    pub fn new() -> DaemonSerial {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        DaemonSerial((nanos ^ std::process::id().wrapping_mul(2_654_435_761)) % 10_000)
+    }
+
+    /// The payload of a daemon record: `audit(SECS.MS:SERIAL): TEXT`.
+    pub fn payload(&mut self, text: &str) -> Vec<u8> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let serial = self.0;
+        self.0 = self.0.wrapping_add(1);
+        format!(
+            "audit({}.{:03}:{serial}): {text}",
+            now.as_secs(),
+            now.subsec_millis()
+        )
+        .into_bytes()
+    }
+}
+
+impl Default for DaemonSerial {
+    fn default() -> Self {
+        DaemonSerial::new()
+    }
+}
+
+/// The DAEMON_START text.
+pub fn start_text(format: &str) -> String {
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .chars()
+        .take(56)
+        .collect::<String>();
+    let me = Origin::this_process();
+    let ses = std::fs::read_to_string("/proc/self/sessionid")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "4294967295".into());
+    format!(
+        "op=start ver={} format={format} kernel={release} auid={} pid={} uid={} ses={ses} res=success",
+        AUDITD_VERSION,
+        me.auid,
+        me.pid,
+        rustix::process::getuid().as_raw(),
+    )
+}
+
+/// The auditd version auditlink's records say they come from: the log is
+/// auditd 3.0.9's format, and tools key on `ver=`.
+pub const AUDITD_VERSION: &str = "3.0.9";
+
+#[cfg(test)]
+#[path = "format_tests.rs"]
+mod tests;
