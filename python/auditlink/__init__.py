@@ -22,6 +22,7 @@ from auditlink._native import (
     __version__,
 )
 from auditlink.client import AuditClient, NetlinkClient, parse_netlink_error
+from auditlink.daemon import Daemon
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
 from auditlink.errors import AuditError
 from auditlink.events import (
@@ -62,6 +63,7 @@ __all__ = [
     "AuditClient",
     "AuditError",
     "AuditEvent",
+    "Daemon",
     "AuditFeature",
     "AuditFeatureBitmap",
     "AuditFeatures",

@@ -10,6 +10,7 @@ use crate::audit::errno::strerror;
 use crate::error::Error;
 
 pub(crate) mod client;
+pub(crate) mod daemon;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod types;
@@ -78,6 +79,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     types::register(m)?;
     client::register(m)?;
+    daemon::register(m)?;
     records::register(m)?;
     rules::register(m)?;
     Ok(())

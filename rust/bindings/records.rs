@@ -583,7 +583,7 @@ pub struct PyEventBatch {
 }
 
 impl PyEventBatch {
-    fn new(events: Vec<Event>) -> PyEventBatch {
+    pub(crate) fn new(events: Vec<Event>) -> PyEventBatch {
         PyEventBatch {
             events: Mutex::new(events.into_iter()),
         }
