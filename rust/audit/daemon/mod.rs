@@ -131,26 +131,46 @@ fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     pa.len().cmp(&pb.len())
 }
 
-/// Fail if another live process is the registered audit daemon.
+/// Fail if another live process is the registered audit daemon, or with
+/// `take_over`, ask it to stop (SIGTERM, as `service auditd stop` does) and
+/// wait for it to unregister: the kernel lets only the registered daemon
+/// unregister itself, and refuses a second registration while it lives.
 fn check_registration(client: &AuditClient, take_over: bool) -> Result<()> {
     let pid = client.get_status()?.pid;
     let me = std::process::id();
-    if pid == 0 || pid == me || take_over {
+    if pid == 0 || pid == me {
         return Ok(());
     }
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"));
-    let Ok(comm) = comm else {
+    let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
         // A stale registration (the process is gone): the kernel lets us take it.
         return Ok(());
     };
-    Err(Error::Kernel {
+    let comm = comm.trim().to_string();
+    let refuse = |why: &str| Error::Kernel {
         errno: libc::EEXIST,
-        op: format!(
-            "register as the audit daemon: process {pid} ({}) is registered; stop it first or take over",
-            comm.trim()
-        ),
+        op: format!("register as the audit daemon: process {pid} ({comm}) is registered; {why}"),
         seq: 0,
-    })
+    };
+    if !take_over {
+        return Err(refuse("stop it first or take over"));
+    }
+    let target = rustix::process::Pid::from_raw(pid as i32).filter(|_| pid != 1);
+    let Some(target) = target else {
+        return Err(refuse("init is never signalled"));
+    };
+    syslog::notice(&format!("taking over from audit daemon {pid} ({comm}): sending SIGTERM"));
+    rustix::process::kill_process(target, rustix::process::Signal::TERM).map_err(|e| Error::Io {
+        op: "signal the registered audit daemon",
+        source: e.into(),
+    })?;
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(50));
+        let gone = !Path::new(&format!("/proc/{pid}")).exists();
+        if gone || client.get_status()?.pid != pid {
+            return Ok(());
+        }
+    }
+    Err(refuse("it did not stop within 10 s of SIGTERM"))
 }
 
 fn build_outputs(settings: &DaemonSettings, counters: &Arc<WriterCounters>) -> Result<(Outputs, Vec<Arc<PluginCounters>>)> {
