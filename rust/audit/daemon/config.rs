@@ -616,6 +616,14 @@ pub struct PipelineSettings {
     /// larger batches; see `AuditClient::receive_batch`).
     #[serde(default = "default_linger_us")]
     pub linger_us: u64,
+    /// The socket's receive buffer (SO_RCVBUFFORCE): room for bursts while
+    /// the reader is between reads, so kauditd's backlog does not fill.
+    #[serde(default = "default_receive_buffer")]
+    pub receive_buffer_bytes: usize,
+}
+
+fn default_receive_buffer() -> usize {
+    16 << 20
 }
 
 fn default_linger_us() -> u64 {
@@ -636,6 +644,7 @@ impl Default for PipelineSettings {
             batch_records: default_batch_records(),
             queue_batches: default_queue_batches(),
             linger_us: default_linger_us(),
+            receive_buffer_bytes: default_receive_buffer(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Uses the client only through `AuditClient`'s public methods: `get_status`,
 //! `set_pid`, `set_enabled`, `set_backlog_limit`, `set_backlog_wait_time`,
-//! `set_rate_limit`, `set_failure`, `receive_batch`, `unregister`, and the
+//! `set_rate_limit`, `set_failure`, `set_receive_buffer_size`, `overruns`,
+//! `receive_batch`, `unregister`, and the
 //! rules module's `load_rules` / `get_signal_info` on top of it.
 
 pub mod config;
@@ -319,6 +320,8 @@ impl Daemon {
             Ok(())
         })();
         status.map_err(|e| abort(&mut writer, "set-status", e))?;
+        // Best effort: a buffer the kernel will not grant only costs headroom.
+        let _ = client.set_receive_buffer_size(pipe.receive_buffer_bytes);
         client.set_pid(w).map_err(|e| abort(&mut writer, "set-pid", e))?;
 
         let stop_flag = Arc::new(AtomicBool::new(false));
