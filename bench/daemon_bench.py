@@ -46,10 +46,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import stream_bench  # noqa: E402  (the generator, the C loop, their driver)
+import stream_bench
 
-from auditlink import AuditClient  # noqa: E402
-from auditlink.testing import restore_kernel_state, save_kernel_state  # noqa: E402
+from auditlink import AuditClient
+from auditlink.testing import restore_kernel_state, save_kernel_state
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -207,7 +207,9 @@ def daemon_run(control: AuditClient, receiver: str, gen: Path, calls: int) -> Da
     kind, fmt = receiver.split("-")
     with tempfile.TemporaryDirectory(prefix="auditlink-daemon-bench-") as tmp:
         conf_dir = Path(tmp)
-        write_conf(conf_dir, fmt.upper(), max_log_file=200, num_logs=3, max_log_file_action="ROTATE")
+        write_conf(
+            conf_dir, fmt.upper(), max_log_file=200, num_logs=3, max_log_file_action="ROTATE"
+        )
         log_dir = conf_dir / "log"
         proc = start_daemon(control, kind, conf_dir)
         try:
@@ -281,7 +283,9 @@ RECEIVERS = ("c", "auditd-raw", "auditd-enriched", "auditlink-raw", "auditlink-e
 
 
 def one(control: AuditClient, who: str, gen: Path, recv_c: Path, calls: int) -> DaemonRun:
-    return c_run(control, gen, recv_c, calls) if who == "c" else daemon_run(control, who, gen, calls)
+    return (
+        c_run(control, gen, recv_c, calls) if who == "c" else daemon_run(control, who, gen, calls)
+    )
 
 
 def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namespace) -> int:
@@ -325,7 +329,9 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
         print(f"   {label}: {'PASS' if ok else 'FAIL'}")
 
     e_vs_auditd = (ns["auditlink-enriched"] - 0) / ns["auditd-enriched"]
-    check(f"auditlink ENRICHED / auditd ENRICHED = {e_vs_auditd:.2f} (<= 0.25)", e_vs_auditd <= 0.25)
+    check(
+        f"auditlink ENRICHED / auditd ENRICHED = {e_vs_auditd:.2f} (<= 0.25)", e_vs_auditd <= 0.25
+    )
     e_vs_c = ns["auditlink-enriched"] / ns["c"]
     check(f"auditlink ENRICHED / C loop = {e_vs_c:.2f} (<= 1.25)", e_vs_c <= 1.25)
     r_vs_c = ns["auditlink-raw"] / ns["c"]

@@ -102,9 +102,7 @@ def test_enriched_with_node_name(fake: FakeKernel, tmp_path: Path) -> None:
     )
 
 
-def test_refuses_while_another_live_process_is_registered(
-    fake: FakeKernel, tmp_path: Path
-) -> None:
+def test_refuses_while_another_live_process_is_registered(fake: FakeKernel, tmp_path: Path) -> None:
     fake.status = dataclasses.replace(fake.status, pid=1)
     with fake.client() as client:
         with pytest.raises(FileExistsError, match=r"process 1 \(\S+\) is registered"):
@@ -246,10 +244,42 @@ def test_config_checkers() -> None:
         "auditd.conf line 2: tcp_listen_port: the network listener is not implemented; "
         "no port is opened"
     ]
-    with pytest.raises(ValueError, match="auditlink.toml"):
+    with pytest.raises(ValueError, match=r"auditlink\.toml"):
         _native.check_auditlink_toml("[nope]\n")
 
 
 def test_cli_options() -> None:
     args = build_parser().parse_args(["daemon", "-f", "-c", "/x", "--rules", "/r"])
     assert (args.f, args.n, args.c, args.rules, args.take_over) == (True, False, "/x", "/r", False)
+
+
+def test_contrib_configs_are_valid() -> None:
+    contrib = Path(__file__).parent.parent / "contrib"
+    assert _native.check_auditd_conf((contrib / "auditd.conf").read_text()) == []
+    _native.check_auditlink_toml((contrib / "auditlink.toml").read_text())
+    unit = (contrib / "auditlink.service").read_text()
+    assert "Type=notify" in unit and "auditlink daemon" in unit
+
+
+def test_ready_is_sent_to_systemd(
+    fake: FakeKernel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    addr = str(tmp_path / "notify")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(addr)
+    sock.settimeout(5)
+    monkeypatch.setenv("NOTIFY_SOCKET", addr)
+    with fake.client() as client:
+        d = Daemon(conf(tmp_path), client=client)
+        runner = threading.Thread(target=d.run, kwargs={"handle_signals": False})
+        runner.start()
+        try:
+            assert sock.recv(100) == f"READY=1\nMAINPID={os.getpid()}".encode()
+            assert fake.status.pid == os.getpid()
+        finally:
+            d.stop()
+            runner.join(10)
+        assert fake.status.pid == 0
+    sock.close()

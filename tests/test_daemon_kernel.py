@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,9 @@ def wait_registered(client: AuditClient, pid: int, limit: float = 15.0) -> None:
 
 
 @contextmanager
-def daemon_process(client: AuditClient, conf_dir: Path, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
+def daemon_process(
+    client: AuditClient, conf_dir: Path, *extra: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """``auditlink daemon -n -c DIR`` in a child, registered; SIGTERM'd by PID at the end."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(conf_dir), *extra]
@@ -80,10 +82,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def syscall_lines(log_dir: Path, pid: int) -> list[bytes]:
     needle = f" pid={pid} ".encode()
-    out = []
+    out: list[bytes] = []
     for f in sorted(log_dir.iterdir()):
         out.extend(
-            line for line in f.read_bytes().split(b"\n") if b"type=SYSCALL" in line and needle in line
+            line
+            for line in f.read_bytes().split(b"\n")
+            if b"type=SYSCALL" in line and needle in line
         )
     return out
 
@@ -146,10 +150,14 @@ def test_a_burst_is_in_the_log_exactly(kernel_state: KernelState, tmp_path: Path
     assert end.startswith("type=DAEMON_END") and f"pid={os.getpid()}" in end
 
 
-def test_rotation_by_size_and_sigusr1_lose_nothing(kernel_state: KernelState, tmp_path: Path) -> None:
+def test_rotation_by_size_and_sigusr1_lose_nothing(
+    kernel_state: KernelState, tmp_path: Path
+) -> None:
     n = 12000
     # ~7 MB: seven rotations by size, up to three by signal; num_logs keeps them all.
-    write_conf(tmp_path, max_log_file=1, num_logs=30, max_log_file_action="ROTATE", log_format="RAW")
+    write_conf(
+        tmp_path, max_log_file=1, num_logs=30, max_log_file_action="ROTATE", log_format="RAW"
+    )
     with AuditClient() as client:
         client.set_backlog_limit(8192)
         lost_before = client.get_status().lost
@@ -195,7 +203,7 @@ def small_tmpfs(size: str) -> Iterator[Path]:
 def test_disk_full_suspends_counts_and_resumes(kernel_state: KernelState, tmp_path: Path) -> None:
     with small_tmpfs("1m") as mnt, AuditClient() as client:
         client.set_backlog_limit(8192)
-        settings = {
+        settings: dict[str, str | int] = {
             "log_file": str(mnt / "audit.log"),
             "log_format": "RAW",
             "space_left": 1,
@@ -286,10 +294,8 @@ def test_debian_audisp_syslog_runs_unchanged(kernel_state: KernelState, tmp_path
             deadline = time.monotonic() + 20
             needle = f" pid={pid} ".encode()
             while time.monotonic() < deadline and sum(needle in g for g in got) < n:
-                try:
+                with suppress(socket.timeout):
                     got.append(logsock.recv(65536))
-                except socket.timeout:
-                    pass
     mine = [g for g in got if needle in g and b"type=SYSCALL" in g]
     assert len(mine) == n
     assert b"audisp-syslog" in mine[0]

@@ -513,6 +513,7 @@ def user_message_send(client: AuditClient, msg_type: int, text: bytes) -> None:
 
 # ---------------------------------------------------------------- daemon area
 
+@final
 class Daemon:
     """A started audit daemon (the native half of :class:`auditlink.Daemon`).
 
@@ -522,8 +523,8 @@ class Daemon:
     thread.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         client: AuditClient,
         config_path: str | None = None,
         config_text: str | None = None,
@@ -532,7 +533,7 @@ class Daemon:
         take_over: bool = False,
         python_events: bool = False,
         event_types: list[int] | None = None,
-    ) -> None:
+    ) -> Daemon:
         """Start the daemon.
 
         Arguments:

@@ -92,7 +92,8 @@ impl PyDaemon {
         let mut s = settings(config_path, config_text, extras_text)?;
         s.rules = rules;
         s.take_over = take_over;
-        s.python_events = python_events.then(|| event_types.map(|t| t.into_iter().collect::<HashSet<u16>>()));
+        s.python_events =
+            python_events.then(|| event_types.map(|t| t.into_iter().collect::<HashSet<u16>>()));
         let d = py.detach(|| core::Daemon::start(c, s))?;
         Ok(PyDaemon {
             inner: Mutex::new(Some(Arc::new(d))),
@@ -159,7 +160,12 @@ impl PyDaemon {
 
     /// Up to `max` events for the callback, waiting up to `timeout` seconds;
     /// None once the daemon has stopped and every event was taken.
-    fn next_events(&self, py: Python<'_>, max: usize, timeout: f64) -> PyResult<Option<PyEventBatch>> {
+    fn next_events(
+        &self,
+        py: Python<'_>,
+        max: usize,
+        timeout: f64,
+    ) -> PyResult<Option<PyEventBatch>> {
         let d = self.daemon()?;
         let Some(q) = d.events.clone() else {
             return Ok(None);

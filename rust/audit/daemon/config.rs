@@ -209,11 +209,17 @@ fn one_of<T: Copy>(line: usize, key: &str, value: &str, table: &[(&str, T)]) -> 
 /// auditd's number check: digits only, within `max`.
 fn number(line: usize, key: &str, value: &str, max: u64) -> Result<u64> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad(line, format!("{key}: {value:?} should only be numbers")));
+        return Err(bad(
+            line,
+            format!("{key}: {value:?} should only be numbers"),
+        ));
     }
     match value.parse::<u64>() {
         Ok(n) if n <= max => Ok(n),
-        _ => Err(bad(line, format!("{key}: {value} is too large (at most {max})"))),
+        _ => Err(bad(
+            line,
+            format!("{key}: {value} is too large (at most {max})"),
+        )),
     }
 }
 
@@ -226,7 +232,10 @@ fn space(line: usize, key: &str, value: &str) -> Result<Space> {
         Some(p) => {
             let p = number(line, key, p, u64::from(u32::MAX))?;
             if p > 99 {
-                return Err(bad(line, format!("{key}: percentages should be less than 100")));
+                return Err(bad(
+                    line,
+                    format!("{key}: percentages should be less than 100"),
+                ));
             }
             Ok(Space::Percent(p as u32))
         }
@@ -331,7 +340,10 @@ impl DaemonConfig {
                     | "disk_error_action"
             );
             if let (Some(o), false) = (option, takes_option) {
-                return Err(bad(line, format!("keyword {name:?} has invalid option {o:?}")));
+                return Err(bad(
+                    line,
+                    format!("keyword {name:?} has invalid option {o:?}"),
+                ));
             }
             c.set(line, name, value, option)?;
             settings += 1;
@@ -343,7 +355,8 @@ impl DaemonConfig {
     }
 
     fn warn(&mut self, line: usize, what: impl std::fmt::Display) {
-        self.warnings.push(format!("auditd.conf line {line}: {what}"));
+        self.warnings
+            .push(format!("auditd.conf line {line}: {what}"));
     }
 
     fn set(&mut self, line: usize, name: &str, value: &str, option: Option<&str>) -> Result<()> {
@@ -352,7 +365,10 @@ impl DaemonConfig {
             "local_events" => {
                 self.local_events = yes_no(line, name, value)?;
                 if !self.local_events {
-                    self.warn(line, "local_events = no is not supported (auditlink reads the local kernel)");
+                    self.warn(
+                        line,
+                        "local_events = no is not supported (auditlink reads the local kernel)",
+                    );
                 }
             }
             "write_logs" => self.write_logs = yes_no(line, name, value)?,
@@ -395,9 +411,10 @@ impl DaemonConfig {
                 }
                 self.num_logs = n as u32;
             }
-            "dispatcher" | "disp_qos" => {
-                self.warn(line, format!("{name} is deprecated and ignored (plugins are configured in plugin_dir)"))
-            }
+            "dispatcher" | "disp_qos" => self.warn(
+                line,
+                format!("{name} is deprecated and ignored (plugins are configured in plugin_dir)"),
+            ),
             "name_format" => {
                 self.name_format = one_of(
                     line,
@@ -430,12 +447,18 @@ impl DaemonConfig {
             }
             "space_left" => self.space_left = space(line, name, value)?,
             "admin_space_left" => self.admin_space_left = space(line, name, value)?,
-            "space_left_action" => self.space_left_action = self.checked_action(line, name, value, option)?,
+            "space_left_action" => {
+                self.space_left_action = self.checked_action(line, name, value, option)?
+            }
             "admin_space_left_action" => {
                 self.admin_space_left_action = self.checked_action(line, name, value, option)?
             }
-            "disk_full_action" => self.disk_full_action = self.checked_action(line, name, value, option)?,
-            "disk_error_action" => self.disk_error_action = self.checked_action(line, name, value, option)?,
+            "disk_full_action" => {
+                self.disk_full_action = self.checked_action(line, name, value, option)?
+            }
+            "disk_error_action" => {
+                self.disk_error_action = self.checked_action(line, name, value, option)?
+            }
             "action_mail_acct" => self.action_mail_acct = value.to_string(),
             "verify_email" => self.verify_email = yes_no(line, name, value)?,
             "priority_boost" => self.priority_boost = number(line, name, value, U31)? as u32,
@@ -445,7 +468,10 @@ impl DaemonConfig {
                     return Err(bad(line, "tcp_listen_port must be 1 to 65535"));
                 }
                 self.tcp_listen_port = p as u16;
-                self.warn(line, "tcp_listen_port: the network listener is not implemented; no port is opened");
+                self.warn(
+                    line,
+                    "tcp_listen_port: the network listener is not implemented; no port is opened",
+                );
             }
             "tcp_listen_queue" => self.tcp_listen_queue = number(line, name, value, U31)? as u32,
             "tcp_max_per_addr" => {
@@ -461,11 +487,16 @@ impl DaemonConfig {
                 let lo = number(line, name, lo, 65535)? as u16;
                 let hi = number(line, name, hi, 65535)? as u16;
                 if lo > hi {
-                    return Err(bad(line, "tcp_client_ports: the low port is above the high port"));
+                    return Err(bad(
+                        line,
+                        "tcp_client_ports: the low port is above the high port",
+                    ));
                 }
                 self.tcp_client_ports = (lo, hi);
             }
-            "tcp_client_max_idle" => self.tcp_client_max_idle = number(line, name, value, U31)? as u32,
+            "tcp_client_max_idle" => {
+                self.tcp_client_max_idle = number(line, name, value, U31)? as u32
+            }
             "transport" => {
                 one_of(line, name, value, &[("tcp", ())])?;
             }
@@ -480,7 +511,10 @@ impl DaemonConfig {
             "distribute_network" => {
                 self.distribute_network = yes_no(line, name, value)?;
                 if self.distribute_network {
-                    self.warn(line, "distribute_network: there is no network listener to distribute from");
+                    self.warn(
+                        line,
+                        "distribute_network: there is no network listener to distribute from",
+                    );
                 }
             }
             "q_depth" => self.q_depth = number(line, name, value, 99_999)? as u32,
@@ -497,19 +531,30 @@ impl DaemonConfig {
                         ("halt", OverflowAction::Halt),
                     ],
                 )?;
-                if matches!(self.overflow_action, OverflowAction::Single | OverflowAction::Halt) {
+                if matches!(
+                    self.overflow_action,
+                    OverflowAction::Single | OverflowAction::Halt
+                ) {
                     self.warn(line, "overflow_action: single/halt are not done; the overflow is logged and the plugin's copy dropped");
                 }
             }
             "max_restarts" => self.max_restarts = number(line, name, value, U31)? as u32,
             "plugin_dir" => self.plugin_dir = absolute(line, name, value)?,
-            "end_of_event_timeout" => self.end_of_event_timeout = number(line, name, value, U31)? as u32,
+            "end_of_event_timeout" => {
+                self.end_of_event_timeout = number(line, name, value, U31)? as u32
+            }
             _ => return Err(bad(line, format!("unknown keyword {name:?}"))),
         }
         Ok(())
     }
 
-    fn checked_action(&mut self, line: usize, key: &str, value: &str, option: Option<&str>) -> Result<Action> {
+    fn checked_action(
+        &mut self,
+        line: usize,
+        key: &str,
+        value: &str,
+        option: Option<&str>,
+    ) -> Result<Action> {
         let a = action(line, key, value, option)?;
         match a {
             Action::Email => self.warn(line, format!("{key}: email is not implemented; the alert goes to syslog")),
@@ -524,7 +569,8 @@ impl DaemonConfig {
 
     /// auditd's `sanity_check`.
     fn sanity_check(&self) -> Result<()> {
-        if let (Space::Megabytes(s), Space::Megabytes(a)) = (self.space_left, self.admin_space_left) {
+        if let (Space::Megabytes(s), Space::Megabytes(a)) = (self.space_left, self.admin_space_left)
+        {
             if s <= a {
                 return Err(Error::InvalidArgument(format!(
                     "auditd.conf: space_left ({s}) must be larger than admin_space_left ({a})"

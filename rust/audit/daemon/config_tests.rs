@@ -1,3 +1,4 @@
+//! Tests of the daemon's config module.
 use super::*;
 
 fn debian() -> String {
@@ -50,9 +51,15 @@ fn errors_name_the_line() {
 fn auditd_sanity_checks() {
     assert!(err("space_left = 5\nadmin_space_left = 5\n").contains("must be larger"));
     assert!(err("flush = incremental\nspace_left = 2\n").contains("freq"));
-    assert!(err("log_group = 0\nlog_group = root\nlog_file = /var/log/audit.log\nspace_left=1\n").contains("line 4"));
+    assert!(
+        err("log_group = 0\nlog_group = root\nlog_file = /var/log/audit.log\nspace_left=1\n")
+            .contains("line 4")
+    );
     // An empty file is auditd's defaults, without the checks.
-    assert_eq!(DaemonConfig::parse("# nothing\n").unwrap(), DaemonConfig::default());
+    assert_eq!(
+        DaemonConfig::parse("# nothing\n").unwrap(),
+        DaemonConfig::default()
+    );
 }
 
 #[test]
@@ -63,7 +70,10 @@ fn values_are_case_insensitive_and_actions_take_an_option() {
     .unwrap();
     assert_eq!(c.log_format, LogFormat::Raw);
     assert_eq!(c.space_left, Space::Percent(10));
-    assert_eq!(c.disk_error_action, Action::Exec(PathBuf::from("/bin/true")));
+    assert_eq!(
+        c.disk_error_action,
+        Action::Exec(PathBuf::from("/bin/true"))
+    );
     assert_eq!(Space::Percent(10).bytes(1000), 100);
 }
 
@@ -80,18 +90,45 @@ fn unimplemented_features_warn_once_naming_the_line() {
 #[test]
 fn every_auditd_3_0_9_key_is_accepted() {
     let keys = [
-        "local_events = yes", "write_logs = yes", "log_file = /tmp/a.log", "log_format = RAW",
-        "log_group = root", "flush = data", "freq = 0", "num_logs = 4", "dispatcher = /x",
-        "name_format = user", "name = box", "disp_qos = lossy", "max_log_file = 8",
-        "max_log_file_action = keep_logs", "space_left = 75", "space_left_action = rotate",
-        "action_mail_acct = root", "verify_email = no", "admin_space_left = 50",
-        "admin_space_left_action = suspend", "disk_full_action = ignore",
-        "disk_error_action = syslog", "priority_boost = 4", "tcp_listen_port = 60",
-        "tcp_listen_queue = 5", "tcp_max_per_addr = 1", "use_libwrap = yes",
-        "tcp_client_ports = 1024-65535", "tcp_client_max_idle = 0", "transport = TCP",
-        "enable_krb5 = no", "krb5_principal = auditd", "krb5_key_file = /etc/audit/audit.key",
-        "distribute_network = no", "q_depth = 2000", "overflow_action = syslog",
-        "max_restarts = 10", "plugin_dir = /etc/audit/plugins.d", "end_of_event_timeout = 2",
+        "local_events = yes",
+        "write_logs = yes",
+        "log_file = /tmp/a.log",
+        "log_format = RAW",
+        "log_group = root",
+        "flush = data",
+        "freq = 0",
+        "num_logs = 4",
+        "dispatcher = /x",
+        "name_format = user",
+        "name = box",
+        "disp_qos = lossy",
+        "max_log_file = 8",
+        "max_log_file_action = keep_logs",
+        "space_left = 75",
+        "space_left_action = rotate",
+        "action_mail_acct = root",
+        "verify_email = no",
+        "admin_space_left = 50",
+        "admin_space_left_action = suspend",
+        "disk_full_action = ignore",
+        "disk_error_action = syslog",
+        "priority_boost = 4",
+        "tcp_listen_port = 60",
+        "tcp_listen_queue = 5",
+        "tcp_max_per_addr = 1",
+        "use_libwrap = yes",
+        "tcp_client_ports = 1024-65535",
+        "tcp_client_max_idle = 0",
+        "transport = TCP",
+        "enable_krb5 = no",
+        "krb5_principal = auditd",
+        "krb5_key_file = /etc/audit/audit.key",
+        "distribute_network = no",
+        "q_depth = 2000",
+        "overflow_action = syslog",
+        "max_restarts = 10",
+        "plugin_dir = /etc/audit/plugins.d",
+        "end_of_event_timeout = 2",
     ];
     let c = DaemonConfig::parse(&keys.join("\n")).unwrap();
     assert_eq!(c.name.as_deref(), Some("box"));
@@ -107,7 +144,10 @@ fn auditlink_toml() {
     assert_eq!(e.json.unwrap().path, PathBuf::from("/tmp/x.jsonl"));
     assert_eq!(e.python.queue_events, 5);
     assert_eq!(e.kernel.backlog_limit, Some(8192));
-    assert!(Extras::parse("[json]\npaht = \"x\"\n").unwrap_err().to_string().contains("paht"));
+    assert!(Extras::parse("[json]\npaht = \"x\"\n")
+        .unwrap_err()
+        .to_string()
+        .contains("paht"));
     assert!(Extras::parse("[kernel]\nfailure = 3\n").is_err());
     assert_eq!(Extras::parse("").unwrap(), Extras::default());
 }

@@ -1,3 +1,4 @@
+//! Tests of the daemon's daemon lifecycle module.
 use super::*;
 
 #[test]

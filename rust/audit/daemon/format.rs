@@ -7,8 +7,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::audit::records::interpret::{field_kind, interpret_field};
-use crate::audit::records::names::message_type_name;
+use crate::audit::records::parse::find_byte;
 use crate::audit::records::{parse_log_line_lenient, FieldKind};
+use crate::audit::tables::libaudit_message_type_name;
 
 /// MAX_AUDIT_MESSAGE_LENGTH (libaudit.h).
 const MAX_AUDIT_MESSAGE_LENGTH: usize = 8970;
@@ -45,7 +46,7 @@ impl LineFormat {
     fn raw(&self, msg_type: u16, payload: &[u8], out: &mut Vec<u8>) {
         let start = out.len();
         // `%.*s` stops at a NUL.
-        let payload = match payload.iter().position(|&b| b == 0) {
+        let payload = match find_byte(payload, 0) {
             Some(p) => &payload[..p],
             None => payload,
         };
@@ -60,7 +61,7 @@ impl LineFormat {
             None => MAX_AUDIT_MESSAGE_LENGTH - 32 - 1,
         };
         out.extend_from_slice(b"type=");
-        match message_type_name(msg_type) {
+        match libaudit_message_type_name(msg_type) {
             Some(name) => out.extend_from_slice(name.as_bytes()),
             None => out.extend_from_slice(format!("UNKNOWN[{msg_type}]").as_bytes()),
         }
@@ -72,10 +73,10 @@ impl LineFormat {
         }
         let full_len = out.len() - start;
         out.truncate(start + full_len.min(limit));
-        for b in &mut out[start..] {
-            if *b == b'\n' {
-                *b = b' ';
-            }
+        let mut from = start;
+        while let Some(p) = find_byte(&out[from..], b'\n') {
+            out[from + p] = b' ';
+            from += p + 1;
         }
         // auditd trims the last character of the untruncated length only.
         if full_len <= limit && out.last() == Some(&b' ') {
@@ -116,8 +117,10 @@ fn enrich(out: &mut Vec<u8>, start: usize) {
         item.extend(name.iter().take(63).map(u8::to_ascii_uppercase));
         item.push(b'=');
         if encode && needs_encoding(&value) {
-            for b in &value {
-                item.extend_from_slice(format!("{b:02X}").as_bytes());
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            for &b in &value {
+                item.push(HEX[usize::from(b >> 4)]);
+                item.push(HEX[usize::from(b & 15)]);
             }
         } else if encode {
             item.push(b'"');
@@ -148,7 +151,7 @@ fn enrich(out: &mut Vec<u8>, start: usize) {
 
 /// `audit_value_needs_encoding` (with C's signed char: bytes >= 0x80 count as < 0x21).
 fn needs_encoding(v: &[u8]) -> bool {
-    v.iter().any(|&c| c == b'"' || c < 0x21 || c >= 0x7f)
+    v.iter().any(|&c| c == b'"' || !(0x21..0x7f).contains(&c))
 }
 
 /// Who asked the daemon to do something (the kernel's AUDIT_SIGNAL_INFO for a

@@ -1,3 +1,4 @@
+//! Tests of the daemon's format module.
 use super::*;
 use crate::audit::records::names::message_type_by_name;
 
@@ -6,7 +7,12 @@ fn split_raw(line: &str) -> (u16, &str) {
     let rest = line.split_once("type=").expect("type=").1;
     let (name, payload) = rest.split_once(" msg=").expect("msg=");
     let t = message_type_by_name(name)
-        .or_else(|| name.strip_prefix("UNKNOWN[")?.strip_suffix(']')?.parse().ok())
+        .or_else(|| {
+            name.strip_prefix("UNKNOWN[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
         .expect("known type");
     (t, payload)
 }
@@ -51,10 +57,18 @@ fn enriched_lines_match_auditd() {
         let (t, payload) = split_raw(r);
         let got = line(&fmt, t, payload.as_bytes());
         if got != format!("{e}\n").as_bytes() {
-            differ.push(format!("want {e:?}\n got {:?}", String::from_utf8_lossy(&got)));
+            differ.push(format!(
+                "want {e:?}\n got {:?}",
+                String::from_utf8_lossy(&got)
+            ));
         }
     }
-    assert!(differ.is_empty(), "{} lines differ:\n{}", differ.len(), differ.join("\n"));
+    assert!(
+        differ.is_empty(),
+        "{} lines differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
 }
 
 #[test]
@@ -67,8 +81,14 @@ fn without_node_newlines_become_spaces_and_one_trailing_space_goes() {
         line(&fmt, 1107, b"audit(1.000:1): msg='a\nb' \n"),
         b"type=USER_AVC msg=audit(1.000:1): msg='a b' \n".to_vec()
     );
-    assert_eq!(line(&fmt, 1300, b"audit(1.000:1): x=1\0junk"), b"type=SYSCALL msg=audit(1.000:1): x=1\n".to_vec());
-    assert_eq!(line(&fmt, 65000, b"audit(1.000:1): x=1"), b"type=UNKNOWN[65000] msg=audit(1.000:1): x=1\n".to_vec());
+    assert_eq!(
+        line(&fmt, 1300, b"audit(1.000:1): x=1\0junk"),
+        b"type=SYSCALL msg=audit(1.000:1): x=1\n".to_vec()
+    );
+    assert_eq!(
+        line(&fmt, 65000, b"audit(1.000:1): x=1"),
+        b"type=UNKNOWN[65000] msg=audit(1.000:1): x=1\n".to_vec()
+    );
 }
 
 #[test]
@@ -99,7 +119,16 @@ fn daemon_serials_count_up_from_below_10000() {
     let mut s = DaemonSerial::new();
     let a = String::from_utf8(s.payload("op=x")).unwrap();
     let b = String::from_utf8(s.payload("op=y")).unwrap();
-    let serial = |p: &str| -> u32 { p.split(':').nth(1).unwrap().split(')').next().unwrap().parse().unwrap() };
+    let serial = |p: &str| -> u32 {
+        p.split(':')
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
     assert!(serial(&a) < 10_000);
     assert_eq!(serial(&b), serial(&a) + 1);
     assert!(b.ends_with("): op=y"));
@@ -112,5 +141,36 @@ proptest::proptest! {
         let out = line(&fmt, t, &payload);
         proptest::prop_assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
         proptest::prop_assert!(out.ends_with(b"\n"));
+    }
+}
+
+/// `cargo test --release format_cost -- --ignored --nocapture`: ns per record.
+#[test]
+#[ignore]
+fn format_cost() {
+    let raw = corpus("corpus_raw.log");
+    let recs: Vec<(u16, Vec<u8>)> = raw
+        .lines()
+        .map(|l| {
+            let (t, p) = split_raw(l);
+            (t, p.as_bytes().to_vec())
+        })
+        .collect();
+    for enriched in [false, true] {
+        let fmt = LineFormat {
+            node: None,
+            enriched,
+        };
+        let mut out = Vec::with_capacity(1 << 20);
+        let t = std::time::Instant::now();
+        let rounds = 200;
+        for _ in 0..rounds {
+            out.clear();
+            for (ty, p) in &recs {
+                fmt.write(*ty, p, &mut out);
+            }
+        }
+        let ns = t.elapsed().as_nanos() as f64 / (rounds * recs.len()) as f64;
+        println!("enriched={enriched}: {ns:.0} ns/record");
     }
 }

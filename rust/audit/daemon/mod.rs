@@ -81,7 +81,10 @@ pub fn node_name(cfg: &DaemonConfig) -> Result<Option<String>> {
 /// Rules text: a file, or every `*.rules` of a directory in augenrules'
 /// order (`ls -v`: names compared with digit runs as numbers).
 pub fn read_rules(path: &Path) -> Result<Vec<u8>> {
-    let io = |source| Error::Io { op: "read rules", source };
+    let io = |source| Error::Io {
+        op: "read rules",
+        source,
+    };
     if !path.is_dir() {
         return std::fs::read(path).map_err(io);
     }
@@ -118,11 +121,7 @@ fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     let (pa, pb) = (parts(a), parts(b));
     for (x, y) in pa.iter().zip(pb.iter()) {
         let o = match (x.0, y.0) {
-            (true, true) => x
-                .1
-                .len()
-                .cmp(&y.1.len())
-                .then_with(|| x.1.cmp(y.1)),
+            (true, true) => x.1.len().cmp(&y.1.len()).then_with(|| x.1.cmp(y.1)),
             _ => x.1.cmp(y.1),
         };
         if o.is_ne() {
@@ -159,10 +158,14 @@ fn check_registration(client: &AuditClient, take_over: bool) -> Result<()> {
     let Some(target) = target else {
         return Err(refuse("init is never signalled"));
     };
-    syslog::notice(&format!("taking over from audit daemon {pid} ({comm}): sending SIGTERM"));
-    rustix::process::kill_process(target, rustix::process::Signal::TERM).map_err(|e| Error::Io {
-        op: "signal the registered audit daemon",
-        source: e.into(),
+    syslog::notice(&format!(
+        "taking over from audit daemon {pid} ({comm}): sending SIGTERM"
+    ));
+    rustix::process::kill_process(target, rustix::process::Signal::TERM).map_err(|e| {
+        Error::Io {
+            op: "signal the registered audit daemon",
+            source: e.into(),
+        }
     })?;
     for _ in 0..200 {
         std::thread::sleep(Duration::from_millis(50));
@@ -174,7 +177,10 @@ fn check_registration(client: &AuditClient, take_over: bool) -> Result<()> {
     Err(refuse("it did not stop within 10 s of SIGTERM"))
 }
 
-fn build_outputs(settings: &DaemonSettings, counters: &Arc<WriterCounters>) -> Result<(Outputs, Vec<Arc<PluginCounters>>)> {
+fn build_outputs(
+    settings: &DaemonSettings,
+    counters: &Arc<WriterCounters>,
+) -> Result<(Outputs, Vec<Arc<PluginCounters>>)> {
     let cfg = &settings.config;
     let log = LogWriter::new(cfg.clone(), counters.clone()).map_err(|source| Error::Io {
         op: "open the audit log",
@@ -187,7 +193,10 @@ fn build_outputs(settings: &DaemonSettings, counters: &Arc<WriterCounters>) -> R
                 .create(true)
                 .mode(0o600)
                 .open(&j.path)
-                .map_err(|source| Error::Io { op: "open the JSON lines output", source })?,
+                .map_err(|source| Error::Io {
+                    op: "open the JSON lines output",
+                    source,
+                })?,
         ),
         None => None,
     };
@@ -204,7 +213,12 @@ fn build_outputs(settings: &DaemonSettings, counters: &Arc<WriterCounters>) -> R
             }
             continue;
         }
-        let started = Plugin::start(p, cfg.q_depth as usize, cfg.max_restarts, cfg.overflow_action)?;
+        let started = Plugin::start(
+            p,
+            cfg.q_depth as usize,
+            cfg.max_restarts,
+            cfg.overflow_action,
+        )?;
         plugin_counters.push(started.counters.clone());
         plugins.push(started);
     }
@@ -278,7 +292,9 @@ impl Daemon {
                     me.auid,
                     me.pid,
                     rustix::process::getuid().as_raw(),
-                    std::fs::read_to_string("/proc/self/sessionid").unwrap_or_else(|_| "4294967295".into()).trim()
+                    std::fs::read_to_string("/proc/self/sessionid")
+                        .unwrap_or_else(|_| "4294967295".into())
+                        .trim()
                 ),
             );
             writer.out.log.sync();
@@ -289,13 +305,19 @@ impl Daemon {
             let report = load_rules(Some(&client), &text, &SystemResolver, false)
                 .map_err(|e| abort(&mut writer, "load-rules", e))?;
             for line in report.failed_lines() {
-                syslog::err(&format!("rules line {}: {:?}: {:?}", line.lineno, line.text, line.status));
+                syslog::err(&format!(
+                    "rules line {}: {:?}: {:?}",
+                    line.lineno, line.text, line.status
+                ));
             }
             if !report.succeeded() {
                 return Err(abort(
                     &mut writer,
                     "load-rules",
-                    Error::InvalidArgument(format!("rules {}: the load stopped at an error", rules.display())),
+                    Error::InvalidArgument(format!(
+                        "rules {}: the load stopped at an error",
+                        rules.display()
+                    )),
                 ));
             }
         }
@@ -322,19 +344,34 @@ impl Daemon {
         status.map_err(|e| abort(&mut writer, "set-status", e))?;
         // Best effort: a buffer the kernel will not grant only costs headroom.
         let _ = client.set_receive_buffer_size(pipe.receive_buffer_bytes);
-        client.set_pid(w).map_err(|e| abort(&mut writer, "set-pid", e))?;
+        client
+            .set_pid(w)
+            .map_err(|e| abort(&mut writer, "set-pid", e))?;
 
         let stop_flag = Arc::new(AtomicBool::new(false));
         let writer_thread = std::thread::Builder::new()
             .name("auditlink-writer".into())
             .spawn(move || writer.run(&rx))
-            .map_err(|source| Error::Io { op: "start the writer thread", source })?;
-        let (c2, tx2, s2, k2) = (client.clone(), tx.clone(), stop_flag.clone(), counters.clone());
+            .map_err(|source| Error::Io {
+                op: "start the writer thread",
+                source,
+            })?;
+        let (c2, tx2, s2, k2) = (
+            client.clone(),
+            tx.clone(),
+            stop_flag.clone(),
+            counters.clone(),
+        );
         let (batch_records, linger) = (pipe.batch_records, Duration::from_micros(pipe.linger_us));
         let reader_thread = std::thread::Builder::new()
             .name("auditlink-reader".into())
-            .spawn(move || pipeline::reader_main(&c2, &tx2, &free_rx, &s2, &k2, batch_records, linger))
-            .map_err(|source| Error::Io { op: "start the reader thread", source })?;
+            .spawn(move || {
+                pipeline::reader_main(&c2, &tx2, &free_rx, &s2, &k2, batch_records, linger)
+            })
+            .map_err(|source| Error::Io {
+                op: "start the reader thread",
+                source,
+            })?;
         Ok(Daemon {
             client,
             tx,
@@ -361,7 +398,8 @@ impl Daemon {
             Ok(si) if si.pid != 0 => Origin {
                 auid: si.uid,
                 pid: si.pid as i32,
-                context: (!si.context.is_empty()).then(|| String::from_utf8_lossy(&si.context).into_owned()),
+                context: (!si.context.is_empty())
+                    .then(|| String::from_utf8_lossy(&si.context).into_owned()),
             },
             _ => Origin::this_process(),
         }
@@ -391,10 +429,18 @@ impl Daemon {
     /// SIGHUP: re-read auditd.conf (and auditlink.toml) and the rules; the new
     /// log settings and plugins take effect at once.
     pub fn reload(&self, origin: &Origin) -> Result<()> {
-        let mut settings = self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut settings = self
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let text = |state: &str, res: &str| {
             let d = origin.describe("reconfigure", res);
-            d.replacen("op=reconfigure", &format!("op=reconfigure state={state}"), 1)
+            d.replacen(
+                "op=reconfigure",
+                &format!("op=reconfigure state={state}"),
+                1,
+            )
         };
         if let Some(path) = settings.config_path.clone() {
             match DaemonConfig::load(&path).and_then(|c| Ok((c, Extras::load_beside(&path)?))) {
@@ -413,13 +459,19 @@ impl Daemon {
             load_rules(Some(&self.client), &text, &SystemResolver, false)?;
         }
         let (outputs, pcs) = build_outputs(&settings, &self.writer_counters)?;
-        *self.plugin_counters.lock().unwrap_or_else(|p| p.into_inner()) = pcs
+        *self
+            .plugin_counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = pcs
             .into_iter()
             .zip(outputs.plugins.iter())
             .map(|(c, p)| (p.config.path.display().to_string(), c))
             .collect();
         *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings;
-        self.send(Item::Reconfigure(Box::new(outputs), text("changed", "success")))
+        self.send(Item::Reconfigure(
+            Box::new(outputs),
+            text("changed", "success"),
+        ))
     }
 
     /// Wait until everything received so far is written (and synced).
@@ -440,9 +492,18 @@ impl Daemon {
             let _ = t.join();
         }
         let unregistered = self.client.unregister();
-        let batch_records = self.settings.lock().unwrap_or_else(|p| p.into_inner()).extras.pipeline.batch_records;
+        let batch_records = self
+            .settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extras
+            .pipeline
+            .batch_records;
         pipeline::drain_after_unregister(&self.client, &self.tx, &self.counters, batch_records);
-        let _ = self.tx.send(Item::End(msg::DAEMON_END, origin.describe("terminate", "success")));
+        let _ = self.tx.send(Item::End(
+            msg::DAEMON_END,
+            origin.describe("terminate", "success"),
+        ));
         if let Some(t) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
         }
@@ -477,7 +538,13 @@ impl Daemon {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        for (i, (path, pc)) in self.plugin_counters.lock().unwrap_or_else(|p| p.into_inner()).iter().enumerate() {
+        for (i, (path, pc)) in self
+            .plugin_counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .enumerate()
+        {
             let _ = path;
             v.push((format!("plugin{i}_sent"), g(&pc.sent)));
             v.push((format!("plugin{i}_overflowed"), g(&pc.overflowed)));

@@ -96,7 +96,11 @@ impl EventQueue {
     pub fn take(&self, max: usize, timeout: Duration) -> Vec<Event> {
         let mut q = self.events.lock().unwrap_or_else(|p| p.into_inner());
         if q.is_empty() && !self.closed.load(Ordering::Acquire) {
-            q = self.cond.wait_timeout(q, timeout).unwrap_or_else(|p| p.into_inner()).0;
+            q = self
+                .cond
+                .wait_timeout(q, timeout)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
         let n = q.len().min(max);
         q.drain(..n).collect()
@@ -109,7 +113,11 @@ impl EventQueue {
 
     pub fn is_closed_and_empty(&self) -> bool {
         self.closed.load(Ordering::Acquire)
-            && self.events.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+            && self
+                .events
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty()
     }
 
     pub fn len(&self) -> usize {
@@ -146,7 +154,9 @@ pub fn reader_main(
         match client.receive_batch(batch, batch_records, wait, linger) {
             Ok(()) if batch.is_empty() => false,
             Ok(()) => {
-                counters.records_received.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                counters
+                    .records_received
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 counters.batches.fetch_add(1, Ordering::Relaxed);
                 let full = std::mem::replace(batch, free.try_recv().unwrap_or_default());
                 match tx.try_send(Item::Records(full)) {
@@ -182,9 +192,16 @@ pub fn drain_after_unregister(
 ) {
     loop {
         let mut batch = Batch::default();
-        match client.receive_batch(&mut batch, batch_records, Some(Duration::ZERO), Duration::ZERO) {
+        match client.receive_batch(
+            &mut batch,
+            batch_records,
+            Some(Duration::ZERO),
+            Duration::ZERO,
+        ) {
             Ok(()) if !batch.is_empty() => {
-                counters.records_received.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                counters
+                    .records_received
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 let _ = tx.send(Item::Records(batch));
             }
             _ => break,
@@ -290,10 +307,14 @@ impl Writer {
             }
             match f.write_all(&self.json_buf) {
                 Ok(()) => {
-                    self.counters.json_events.fetch_add(self.completed.len() as u64, Ordering::Relaxed);
+                    self.counters
+                        .json_events
+                        .fetch_add(self.completed.len() as u64, Ordering::Relaxed);
                 }
                 Err(_) => {
-                    self.counters.json_errors.fetch_add(self.completed.len() as u64, Ordering::Relaxed);
+                    self.counters
+                        .json_errors
+                        .fetch_add(self.completed.len() as u64, Ordering::Relaxed);
                 }
             }
         }
@@ -365,7 +386,9 @@ impl Writer {
 
     fn expire_idle(&mut self) {
         if let Some(r) = self.reassembler.as_mut() {
-            let now = r.newest_ms().saturating_add(self.out.end_of_event_timeout_ms);
+            let now = r
+                .newest_ms()
+                .saturating_add(self.out.end_of_event_timeout_ms);
             r.expire_at(now, &mut self.completed);
         }
         self.hand_out_events();

@@ -78,7 +78,12 @@ impl PluginConfig {
                 table
                     .iter()
                     .position(|t| t.eq_ignore_ascii_case(value))
-                    .ok_or_else(|| bad(line, format!("{name}: {value:?} is not one of {}", table.join(", "))))
+                    .ok_or_else(|| {
+                        bad(
+                            line,
+                            format!("{name}: {value:?} is not one of {}", table.join(", ")),
+                        )
+                    })
             };
             match name {
                 "active" => p.active = pick(&["no", "yes"])? == 1,
@@ -107,7 +112,12 @@ impl PluginConfig {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => return Err(Error::Io { op: "read plugin_dir", source }),
+            Err(source) => {
+                return Err(Error::Io {
+                    op: "read plugin_dir",
+                    source,
+                })
+            }
         };
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -191,7 +201,10 @@ impl Plugin {
         let thread = std::thread::Builder::new()
             .name("auditlink-plugin".into())
             .spawn(move || feed(&cfg, &q, &c, max_restarts))
-            .map_err(|source| Error::Io { op: "start plugin thread", source })?;
+            .map_err(|source| Error::Io {
+                op: "start plugin thread",
+                source,
+            })?;
         Ok(Plugin {
             config,
             counters,
@@ -209,7 +222,9 @@ impl Plugin {
         let mut q = self.queue.0.lock().unwrap_or_else(|p| p.into_inner());
         if q.records + n > self.limit && q.records > 0 {
             drop(q);
-            self.counters.overflowed.fetch_add(n as u64, Ordering::Relaxed);
+            self.counters
+                .overflowed
+                .fetch_add(n as u64, Ordering::Relaxed);
             if self.overflow_action != OverflowAction::Ignore
                 && !self.overflow_reported.swap(true, Ordering::Relaxed)
             {
@@ -249,7 +264,10 @@ fn spawn(cfg: &PluginConfig) -> io::Result<(Child, ChildStdin)> {
         .args(&cfg.args)
         .stdin(Stdio::piped())
         .spawn()?;
-    let stdin = child.stdin.take().ok_or_else(|| io::Error::other("no stdin pipe"))?;
+    let stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| io::Error::other("no stdin pipe"))?;
     Ok((child, stdin))
 }
 
@@ -263,7 +281,11 @@ fn write_chunk(cfg: &PluginConfig, chunk: &PluginChunk, out: &mut ChildStdin) ->
             Ok(())
         }
         PluginFormat::Binary => {
-            let ver = if chunk.formatted { PROTOCOL_VER2 } else { PROTOCOL_VER };
+            let ver = if chunk.formatted {
+                PROTOCOL_VER2
+            } else {
+                PROTOCOL_VER
+            };
             let mut frame = Vec::with_capacity(16 + MAX_AUDIT_MESSAGE_LENGTH);
             for &(t, s, e) in &chunk.records {
                 let data = &chunk.data[s as usize..e as usize];
@@ -283,11 +305,19 @@ fn write_chunk(cfg: &PluginConfig, chunk: &PluginChunk, out: &mut ChildStdin) ->
 
 /// The plugin's thread: start the child, feed it, restart it when it dies
 /// (at most `max_restarts` times), end it when stopping.
-fn feed(cfg: &PluginConfig, queue: &(Mutex<Queue>, Condvar), counters: &PluginCounters, max_restarts: u32) {
+fn feed(
+    cfg: &PluginConfig,
+    queue: &(Mutex<Queue>, Condvar),
+    counters: &PluginCounters,
+    max_restarts: u32,
+) {
     let mut running: Option<(Child, ChildStdin)> = match spawn(cfg) {
         Ok(c) => Some(c),
         Err(e) => {
-            syslog::err(&format!("plugin {} could not be started: {e}", cfg.path.display()));
+            syslog::err(&format!(
+                "plugin {} could not be started: {e}",
+                cfg.path.display()
+            ));
             None
         }
     };
@@ -303,7 +333,11 @@ fn feed(cfg: &PluginConfig, queue: &(Mutex<Queue>, Condvar), counters: &PluginCo
                 if q.stop {
                     break None;
                 }
-                q = queue.1.wait_timeout(q, Duration::from_millis(200)).unwrap_or_else(|p| p.into_inner()).0;
+                q = queue
+                    .1
+                    .wait_timeout(q, Duration::from_millis(200))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
         };
         let Some(chunk) = chunk else { break };
@@ -322,24 +356,35 @@ fn feed(cfg: &PluginConfig, queue: &(Mutex<Queue>, Condvar), counters: &PluginCo
                         running = Some(c);
                     }
                     Err(e) => {
-                        syslog::err(&format!("plugin {} could not be restarted: {e}", cfg.path.display()));
+                        syslog::err(&format!(
+                            "plugin {} could not be restarted: {e}",
+                            cfg.path.display()
+                        ));
                         continue;
                     }
                 }
             }
-            let Some((child, stdin)) = running.as_mut() else { continue };
+            let Some((child, stdin)) = running.as_mut() else {
+                continue;
+            };
             match write_chunk(cfg, &chunk, stdin) {
                 Ok(()) => {
                     delivered = true;
                     break;
                 }
                 Err(_) => {
-                    syslog::err(&format!("plugin {} terminated unexpectedly", cfg.path.display()));
+                    syslog::err(&format!(
+                        "plugin {} terminated unexpectedly",
+                        cfg.path.display()
+                    ));
                     let _ = child.kill();
                     let _ = child.wait();
                     running = None;
                     if restarts >= max_restarts {
-                        syslog::err(&format!("plugin {} has exceeded max_restarts", cfg.path.display()));
+                        syslog::err(&format!(
+                            "plugin {} has exceeded max_restarts",
+                            cfg.path.display()
+                        ));
                     }
                 }
             }

@@ -1,10 +1,12 @@
+//! Tests of the daemon's plugins module.
 use super::*;
 
 fn chunk(from: usize, n: usize) -> Arc<PluginChunk> {
     let mut c = PluginChunk::default();
     for i in from..from + n {
         let s = c.data.len();
-        c.data.extend_from_slice(format!("type=SYSCALL msg=audit(1.000:{i}): x=1\n").as_bytes());
+        c.data
+            .extend_from_slice(format!("type=SYSCALL msg=audit(1.000:{i}): x=1\n").as_bytes());
         c.records.push((1300, s as u32, (c.data.len() - 1) as u32));
     }
     Arc::new(c)

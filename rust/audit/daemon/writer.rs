@@ -122,7 +122,11 @@ impl LogWriter {
             if !dir.exists() {
                 std::fs::DirBuilder::new()
                     .recursive(true)
-                    .mode(if self.cfg.log_group != 0 { 0o750 } else { 0o700 })
+                    .mode(if self.cfg.log_group != 0 {
+                        0o750
+                    } else {
+                        0o700
+                    })
                     .create(dir)?;
             }
         }
@@ -157,14 +161,23 @@ impl LogWriter {
             return;
         }
         if self.suspended || self.file.is_none() {
-            self.counters.lines_suspended.fetch_add(count, Ordering::Relaxed);
+            self.counters
+                .lines_suspended
+                .fetch_add(count, Ordering::Relaxed);
             return;
         }
-        let res = self.file.as_ref().map_or(Ok(()), |f| (&**f).write_all(lines));
+        let res = self
+            .file
+            .as_ref()
+            .map_or(Ok(()), |f| (&**f).write_all(lines));
         match res {
             Ok(()) => {
-                self.counters.lines_written.fetch_add(count, Ordering::Relaxed);
-                self.counters.bytes_written.fetch_add(lines.len() as u64, Ordering::Relaxed);
+                self.counters
+                    .lines_written
+                    .fetch_add(count, Ordering::Relaxed);
+                self.counters
+                    .bytes_written
+                    .fetch_add(lines.len() as u64, Ordering::Relaxed);
                 self.size += lines.len() as u64;
                 self.disk_error_warnings = 0;
                 self.flush_if_due(count);
@@ -172,7 +185,9 @@ impl LogWriter {
                 self.check_space_left();
             }
             Err(e) => {
-                self.counters.lines_failed.fetch_add(count, Ordering::Relaxed);
+                self.counters
+                    .lines_failed
+                    .fetch_add(count, Ordering::Relaxed);
                 // What did get written before the error is at the end of the
                 // file; keep the size honest for rotation.
                 if let Some(f) = &self.file {
@@ -203,7 +218,9 @@ impl LogWriter {
             return;
         }
         self.since_flush = 0;
-        let Some(file) = self.file.clone() else { return };
+        let Some(file) = self.file.clone() else {
+            return;
+        };
         match &self.async_flush {
             Some((shared, _)) => {
                 let mut st = shared.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -252,7 +269,9 @@ impl LogWriter {
 
     fn check_space_left(&mut self) {
         let Some(f) = &self.file else { return };
-        let Ok(st) = rustix::fs::fstatfs(&**f) else { return };
+        let Ok(st) = rustix::fs::fstatfs(&**f) else {
+            return;
+        };
         let bsize = st.f_bsize as u64;
         let avail = st.f_bavail;
         if avail < 5 {
@@ -267,7 +286,9 @@ impl LogWriter {
         let free = avail.saturating_mul(bsize);
         if free < self.cfg.space_left.bytes(total) {
             if !self.space_warned {
-                self.counters.space_left_events.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .space_left_events
+                    .fetch_add(1, Ordering::Relaxed);
                 let a = self.cfg.space_left_action.clone();
                 self.space_action(&a, false);
                 self.space_warned = a != Action::Rotate;
@@ -277,7 +298,9 @@ impl LogWriter {
         }
         if free < self.cfg.admin_space_left.bytes(total) {
             if !self.admin_space_warned {
-                self.counters.admin_space_left_events.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .admin_space_left_events
+                    .fetch_add(1, Ordering::Relaxed);
                 let a = self.cfg.admin_space_left_action.clone();
                 self.space_action(&a, true);
                 self.admin_space_warned = a != Action::Rotate;
@@ -297,7 +320,9 @@ impl LogWriter {
     }
 
     fn disk_full_action(&mut self) {
-        self.counters.disk_full_events.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .disk_full_events
+            .fetch_add(1, Ordering::Relaxed);
         syslog::alert("Audit daemon has no space left on logging partition");
         let a = self.cfg.disk_full_action.clone();
         self.run_action(&a, "", "due to no space left on logging partition");
@@ -337,7 +362,10 @@ impl LogWriter {
                 // Closed so the script can move or compress the log; SIGUSR2 reopens it.
                 self.suspend();
                 if let Err(e) = std::process::Command::new(exe).spawn() {
-                    syslog::alert(&format!("Audit daemon could not run {}: {e}", exe.display()));
+                    syslog::alert(&format!(
+                        "Audit daemon could not run {}: {e}",
+                        exe.display()
+                    ));
                 }
             }
             Action::Suspend | Action::Single | Action::Halt => {
@@ -405,7 +433,11 @@ impl LogWriter {
             let _ = f.set_permissions(std::fs::Permissions::from_mode(mode(&self.cfg, false)));
         }
         self.close();
-        let num_logs = if num_logs == 0 { self.cfg.num_logs } else { num_logs };
+        let num_logs = if num_logs == 0 {
+            self.cfg.num_logs
+        } else {
+            num_logs
+        };
         let log = self.cfg.log_file.clone();
         for i in (2..num_logs).rev() {
             if let Err(e) = std::fs::rename(numbered(&log, i - 1), numbered(&log, i)) {
@@ -417,7 +449,10 @@ impl LogWriter {
         if let Err(e) = std::fs::rename(&log, numbered(&log, 1)) {
             if e.kind() != io::ErrorKind::NotFound {
                 self.rename_failed(&e, "rotate2");
-                let _ = std::fs::set_permissions(&log, std::fs::Permissions::from_mode(mode(&self.cfg, true)));
+                let _ = std::fs::set_permissions(
+                    &log,
+                    std::fs::Permissions::from_mode(mode(&self.cfg, true)),
+                );
             }
         }
         self.counters.rotations.fetch_add(1, Ordering::Relaxed);

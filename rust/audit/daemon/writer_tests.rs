@@ -1,3 +1,4 @@
+//! Tests of the daemon's writer module.
 use super::*;
 use std::os::unix::fs::MetadataExt;
 
@@ -18,14 +19,22 @@ fn config(dir: &Path, extra: &str) -> DaemonConfig {
 
 fn lines(from: usize, n: usize) -> Vec<u8> {
     (from..from + n)
-        .flat_map(|i| format!("type=SYSCALL msg=audit(1.000:{i}): {}\n", "x".repeat(200)).into_bytes())
+        .flat_map(|i| {
+            format!("type=SYSCALL msg=audit(1.000:{i}): {}\n", "x".repeat(200)).into_bytes()
+        })
         .collect()
 }
 
 fn count_lines(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap().iter().filter(|&&b| b == b'\n').count())
+        .map(|e| {
+            std::fs::read(e.unwrap().path())
+                .unwrap()
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+        })
         .sum()
 }
 
@@ -35,10 +44,19 @@ fn new_log_is_0600_and_rotated_logs_are_read_only() {
     let counters = Arc::new(WriterCounters::default());
     let mut w = LogWriter::new(config(&d, "num_logs = 3\n"), counters.clone()).unwrap();
     w.write(&lines(0, 1), 1);
-    assert_eq!(std::fs::metadata(d.join("audit.log")).unwrap().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(d.join("audit.log")).unwrap().mode() & 0o777,
+        0o600
+    );
     w.rotate_now();
-    assert_eq!(std::fs::metadata(d.join("audit.log.1")).unwrap().mode() & 0o777, 0o400);
-    assert_eq!(std::fs::metadata(d.join("audit.log")).unwrap().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(d.join("audit.log.1")).unwrap().mode() & 0o777,
+        0o400
+    );
+    assert_eq!(
+        std::fs::metadata(d.join("audit.log")).unwrap().mode() & 0o777,
+        0o600
+    );
     assert_eq!(counters.rotations.load(Ordering::Relaxed), 1);
 }
 
@@ -47,7 +65,10 @@ fn rotation_by_size_keeps_num_logs_and_loses_no_line() {
     let d = tmpdir("size");
     let counters = Arc::new(WriterCounters::default());
     let mut w = LogWriter::new(
-        config(&d, "num_logs = 4\nmax_log_file = 1\nmax_log_file_action = ROTATE\n"),
+        config(
+            &d,
+            "num_logs = 4\nmax_log_file = 1\nmax_log_file_action = ROTATE\n",
+        ),
         counters.clone(),
     )
     .unwrap();
@@ -61,15 +82,32 @@ fn rotation_by_size_keeps_num_logs_and_loses_no_line() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["audit.log", "audit.log.1", "audit.log.2", "audit.log.3"]);
+    assert_eq!(
+        names,
+        ["audit.log", "audit.log.1", "audit.log.2", "audit.log.3"]
+    );
     // The kept files hold the newest lines, each exactly once, in order.
     let mut all = Vec::new();
     for n in ["audit.log.3", "audit.log.2", "audit.log.1", "audit.log"] {
-        all.extend(std::fs::read_to_string(d.join(n)).unwrap().lines().map(String::from));
+        all.extend(
+            std::fs::read_to_string(d.join(n))
+                .unwrap()
+                .lines()
+                .map(String::from),
+        );
     }
     let serials: Vec<usize> = all
         .iter()
-        .map(|l| l.split(':').nth(1).unwrap().split(')').next().unwrap().parse().unwrap())
+        .map(|l| {
+            l.split(':')
+                .nth(1)
+                .unwrap()
+                .split(')')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
         .collect();
     assert!(serials.windows(2).all(|w| w[1] == w[0] + 1));
     assert_eq!(*serials.last().unwrap(), 49_999);
@@ -80,7 +118,10 @@ fn rotation_by_size_keeps_num_logs_and_loses_no_line() {
 fn keep_logs_never_removes_a_log() {
     let d = tmpdir("keep");
     let mut w = LogWriter::new(
-        config(&d, "num_logs = 2\nmax_log_file = 1\nmax_log_file_action = keep_logs\n"),
+        config(
+            &d,
+            "num_logs = 2\nmax_log_file = 1\nmax_log_file_action = keep_logs\n",
+        ),
         Arc::new(WriterCounters::default()),
     )
     .unwrap();
@@ -106,12 +147,18 @@ fn suspend_counts_what_was_not_written_and_resume_reopens() {
     }
     assert!(w.suspended);
     let written = counters.lines_written.load(Ordering::Relaxed);
-    assert_eq!(written + counters.lines_suspended.load(Ordering::Relaxed), 6000);
+    assert_eq!(
+        written + counters.lines_suspended.load(Ordering::Relaxed),
+        6000
+    );
     std::fs::rename(d.join("audit.log"), d.join("moved")).unwrap();
     w.resume();
     assert!(!w.suspended);
     w.write(&lines(0, 1), 1);
-    assert_eq!(std::fs::read(d.join("audit.log")).unwrap().len(), lines(0, 1).len());
+    assert_eq!(
+        std::fs::read(d.join("audit.log")).unwrap().len(),
+        lines(0, 1).len()
+    );
 }
 
 #[test]
