@@ -17,6 +17,7 @@ import pytest
 
 from auditlink import Daemon, MessageType, _native
 from auditlink.__main__ import build_parser
+from auditlink.daemon import render_auditd_conf
 from auditlink.testing import FakeKernel
 
 # Time stamps near now: the daemon's own records carry the current time, and
@@ -283,3 +284,34 @@ def test_ready_is_sent_to_systemd(
             runner.join(10)
         assert fake.status.pid == 0
     sock.close()
+
+
+def test_rules_d_is_loaded_in_augenrules_order(fake: FakeKernel, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.d"
+    rules.mkdir()
+    (rules / "10-base.rules").write_text("-D\n")
+    (rules / "30-watch.rules").write_text("-w /etc/shadow -p wa -k shadow\n")
+    (rules / "9-first.rules").write_text("-b 320\n")
+    with fake.client() as client, Daemon(conf(tmp_path), client=client, rules=rules):
+        assert fake.status.backlog_limit == 320
+        assert [r.to_command_line() for r in fake.rules] == ["-w /etc/shadow -p wa -k shadow"]
+
+
+def test_reload_rereads_auditd_conf(fake: FakeKernel, tmp_path: Path) -> None:
+    path = tmp_path / "auditd.conf"
+    path.write_text(render_auditd_conf(conf(tmp_path)))
+    with fake.client() as client, Daemon(path, client=client) as d:
+        send_events(fake, 1, 1)
+        wait_for(lambda: d.stats["lines_written"] == 2)
+        path.write_text(render_auditd_conf(conf(tmp_path, log_format="ENRICHED")))
+        d.reload()
+        send_events(fake, 2, 1)
+        wait_for(lambda: d.stats["lines_written"] == 4)
+        path.write_text("bogus = 1\n")
+        with pytest.raises(ValueError, match="line 1"):
+            d.reload()
+    lines = log_lines(tmp_path)
+    assert "\x1d" not in lines[1]
+    assert lines[2].startswith("type=DAEMON_CONFIG ")
+    assert " op=reconfigure state=changed auid=" in lines[2]
+    assert lines[3].startswith("type=SYSCALL ") and "\x1dARCH=x86_64 SYSCALL=getppid" in lines[3]

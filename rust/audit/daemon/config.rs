@@ -188,6 +188,18 @@ impl Default for DaemonConfig {
     }
 }
 
+/// The settings of an auditd-style file (auditd.conf, plugins.d/*.conf):
+/// `(line number, name, the words after "=")`, the words None when the
+/// second word is not "="; blank and `#` lines skipped.
+pub(crate) fn setting_lines(text: &str) -> impl Iterator<Item = (usize, &str, Option<Vec<&str>>)> {
+    text.lines().enumerate().filter_map(|(i, raw)| {
+        let mut words = raw.split_ascii_whitespace();
+        let name = words.next().filter(|n| !n.starts_with('#'))?;
+        let rest = (words.next() == Some("=")).then(|| words.collect());
+        Some((i + 1, name, rest))
+    })
+}
+
 fn bad(line: usize, msg: impl std::fmt::Display) -> Error {
     Error::InvalidArgument(format!("auditd.conf line {line}: {msg}"))
 }
@@ -313,25 +325,15 @@ impl DaemonConfig {
     pub fn parse(text: &str) -> Result<DaemonConfig> {
         let mut c = DaemonConfig::default();
         let mut settings = 0;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let mut words = raw.split_ascii_whitespace();
-            let Some(name) = words.next() else { continue };
-            if name.starts_with('#') {
-                continue;
-            }
-            match words.next() {
-                Some("=") => {}
-                Some(_) => return Err(bad(line, format!("missing equal sign after {name:?}"))),
-                None => return Err(bad(line, format!("wrong number of arguments for {name:?}"))),
-            }
-            let Some(value) = words.next() else {
-                return Err(bad(line, format!("{name} has no value")));
+        for (line, name, words) in setting_lines(text) {
+            let words =
+                words.ok_or_else(|| bad(line, format!("missing equal sign after {name:?}")))?;
+            let (value, option) = match words.as_slice() {
+                [] => return Err(bad(line, format!("{name} has no value"))),
+                [v] => (*v, None),
+                [v, o] => (*v, Some(*o)),
+                _ => return Err(bad(line, format!("wrong number of arguments for {name:?}"))),
             };
-            let option = words.next();
-            if words.next().is_some() {
-                return Err(bad(line, format!("wrong number of arguments for {name:?}")));
-            }
             let takes_option = matches!(
                 name,
                 "space_left_action"

@@ -265,6 +265,19 @@ pub fn start_text(format: &str) -> String {
 /// auditd 3.0.9's format, and tools key on `ver=`.
 pub const AUDITD_VERSION: &str = "3.0.9";
 
+/// The serial number of a log line or payload (`audit(SECS.MS:SERIAL)`).
+#[cfg(test)]
+pub(crate) fn serial_of(text: &str) -> Option<u64> {
+    text.split_once("audit(")?
+        .1
+        .split_once(':')?
+        .1
+        .split_once(')')?
+        .0
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 #[path = "format_tests.rs"]
 mod tests;

@@ -119,16 +119,7 @@ fn daemon_serials_count_up_from_below_10000() {
     let mut s = DaemonSerial::new();
     let a = String::from_utf8(s.payload("op=x")).unwrap();
     let b = String::from_utf8(s.payload("op=y")).unwrap();
-    let serial = |p: &str| -> u32 {
-        p.split(':')
-            .nth(1)
-            .unwrap()
-            .split(')')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let serial = |p: &str| serial_of(p).unwrap();
     assert!(serial(&a) < 10_000);
     assert_eq!(serial(&b), serial(&a) + 1);
     assert!(b.ends_with("): op=y"));

@@ -362,12 +362,14 @@ impl Daemon {
             stop_flag.clone(),
             counters.clone(),
         );
-        let (batch_records, linger) = (pipe.batch_records, Duration::from_micros(pipe.linger_us));
+        let reading = pipeline::ReaderSettings {
+            batch_records: pipe.batch_records,
+            linger: Duration::from_micros(pipe.linger_us),
+            priority_boost: settings.config.priority_boost,
+        };
         let reader_thread = std::thread::Builder::new()
             .name("auditlink-reader".into())
-            .spawn(move || {
-                pipeline::reader_main(&c2, &tx2, &free_rx, &s2, &k2, batch_records, linger)
-            })
+            .spawn(move || pipeline::reader_main(&c2, &tx2, &free_rx, &s2, &k2, reading))
             .map_err(|source| Error::Io {
                 op: "start the reader thread",
                 source,

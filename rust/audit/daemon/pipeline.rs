@@ -138,6 +138,14 @@ pub struct Outputs {
     pub end_of_event_timeout_ms: u64,
 }
 
+/// How the reader reads (from `[pipeline]` and `priority_boost`).
+#[derive(Debug, Clone, Copy)]
+pub struct ReaderSettings {
+    pub batch_records: usize,
+    pub linger: Duration,
+    pub priority_boost: u32,
+}
+
 /// The reader thread: drain the socket into batches until `stop`, then
 /// drain once more, unregister, drain what was left, and hand over `end`.
 pub fn reader_main(
@@ -146,9 +154,14 @@ pub fn reader_main(
     free: &Receiver<Batch>,
     stop: &AtomicBool,
     counters: &PipelineCounters,
-    batch_records: usize,
-    linger: Duration,
+    settings: ReaderSettings,
 ) {
+    let ReaderSettings {
+        batch_records,
+        linger,
+        priority_boost,
+    } = settings;
+    boost_this_thread(priority_boost);
     let mut batch = Batch::default();
     let pass = |batch: &mut Batch, wait: Option<Duration>, linger: Duration| -> bool {
         match client.receive_batch(batch, batch_records, wait, linger) {
@@ -181,6 +194,20 @@ pub fn reader_main(
         pass(&mut batch, Some(Duration::from_millis(100)), linger);
     }
     while pass(&mut batch, Some(Duration::ZERO), Duration::ZERO) {}
+}
+
+/// auditd's `priority_boost`, for the reader thread only: under CPU
+/// contention the thread that empties the kernel's backlog runs first, and
+/// the writer (formatting, plugins) yields to it. Best effort (needs
+/// CAP_SYS_NICE to go below 0).
+fn boost_this_thread(boost: u32) {
+    if boost == 0 {
+        return;
+    }
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    let nice = -(boost.min(20) as i32);
+    // SAFETY: setpriority on this thread's id; no memory is involved.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) };
 }
 
 /// After the reader stopped: unregister, then take what the socket still holds.
@@ -332,12 +359,21 @@ impl Writer {
 
     /// Handle items until End. Returns when the End record is durable.
     pub fn run(&mut self, rx: &Receiver<Item>) {
-        let idle = Duration::from_millis(self.out.end_of_event_timeout_ms.clamp(100, 1000));
+        let tick = Duration::from_millis(self.out.end_of_event_timeout_ms.clamp(100, 1000));
+        let mut last_item = std::time::Instant::now();
         loop {
-            let item = match rx.recv_timeout(idle) {
-                Ok(item) => item,
+            let item = match rx.recv_timeout(tick) {
+                Ok(item) => {
+                    last_item = std::time::Instant::now();
+                    item
+                }
                 Err(RecvTimeoutError::Timeout) => {
-                    self.expire_idle();
+                    // Events still open after end_of_event_timeout of silence
+                    // will get no more records: hand them out incomplete.
+                    let eoe = Duration::from_millis(self.out.end_of_event_timeout_ms);
+                    if last_item.elapsed() >= eoe {
+                        self.expire_idle();
+                    }
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,

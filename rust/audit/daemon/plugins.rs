@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use super::config::OverflowAction;
+use super::config::{setting_lines, OverflowAction};
 use super::syslog;
 use crate::error::{Error, Result};
 
@@ -57,17 +57,9 @@ impl PluginConfig {
             args: Vec::new(),
             format: PluginFormat::String,
         };
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let mut words = raw.split_ascii_whitespace();
-            let Some(name) = words.next() else { continue };
-            if name.starts_with('#') {
-                continue;
-            }
-            if words.next() != Some("=") {
-                return Err(bad(line, format!("missing equal sign after {name:?}")));
-            }
-            let rest: Vec<&str> = words.collect();
+        for (line, name, rest) in setting_lines(text) {
+            let rest =
+                rest.ok_or_else(|| bad(line, format!("missing equal sign after {name:?}")))?;
             let Some(&value) = rest.first() else {
                 return Err(bad(line, format!("{name} has no value")));
             };

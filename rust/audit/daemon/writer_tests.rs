@@ -98,16 +98,7 @@ fn rotation_by_size_keeps_num_logs_and_loses_no_line() {
     }
     let serials: Vec<usize> = all
         .iter()
-        .map(|l| {
-            l.split(':')
-                .nth(1)
-                .unwrap()
-                .split(')')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
+        .map(|l| crate::audit::daemon::format::serial_of(l).unwrap() as usize)
         .collect();
     assert!(serials.windows(2).all(|w| w[1] == w[0] + 1));
     assert_eq!(*serials.last().unwrap(), 49_999);
