@@ -6,21 +6,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::audit::records::interpret::{field_kind, interpret_field};
+use super::enriched::{enrich, FORMAT_BUF_LEN, MAX_AUDIT_MESSAGE_LENGTH};
 use crate::audit::records::parse::find_byte;
-use crate::audit::records::{parse_log_line_lenient, FieldKind};
 use crate::audit::tables::libaudit_message_type_name;
-
-/// MAX_AUDIT_MESSAGE_LENGTH (libaudit.h).
-const MAX_AUDIT_MESSAGE_LENGTH: usize = 8970;
-/// _POSIX_HOST_NAME_MAX.
-const HOST_NAME_MAX: usize = 255;
-/// auditd's FORMAT_BUF_LEN.
-const FORMAT_BUF_LEN: usize = MAX_AUDIT_MESSAGE_LENGTH + HOST_NAME_MAX;
-/// auditd stops enriching with this little room left (MIN_SPACE_LEFT).
-const MIN_SPACE_LEFT: usize = 24;
-/// AUDIT_INTERP_SEPARATOR: between the raw record and its enrichment.
-pub const INTERP_SEPARATOR: u8 = 0x1d;
 
 /// Turns records into log lines.
 #[derive(Debug, Clone)]
@@ -83,75 +71,6 @@ impl LineFormat {
             out.pop();
         }
     }
-}
-
-/// `format_enrich`: the record re-parsed as auparse does (from the raw line),
-/// then `0x1d` and ` NAME=value` for each uid, gid, syscall, arch and sockaddr
-/// field, names upper-cased; uid/gid values are quoted or hex-encoded as
-/// `audit_encode_nv_string` does.
-fn enrich(out: &mut Vec<u8>, start: usize) {
-    let rec = parse_log_line_lenient(&out[start..]);
-    let mut room = FORMAT_BUF_LEN.saturating_sub(out.len() - start);
-    if room <= MIN_SPACE_LEFT {
-        return;
-    }
-    let mut sep_done = 0u32;
-    let mut value = Vec::with_capacity(32);
-    let mut item = Vec::with_capacity(64);
-    for f in rec.fields() {
-        if room <= MIN_SPACE_LEFT {
-            break;
-        }
-        let name = rec.field_name(f);
-        let encode = match field_kind(rec.msg_type, name, rec.field_value(f), f.quoted) {
-            FieldKind::Uid | FieldKind::Gid => true,
-            FieldKind::Syscall | FieldKind::Arch | FieldKind::Sockaddr => false,
-            _ => continue,
-        };
-        value.clear();
-        interpret_field(&rec, f, &mut value);
-        if value.is_empty() {
-            value.push(b'?');
-        }
-        item.clear();
-        item.extend(name.iter().take(63).map(u8::to_ascii_uppercase));
-        item.push(b'=');
-        if encode && needs_encoding(&value) {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            for &b in &value {
-                item.push(HEX[usize::from(b >> 4)]);
-                item.push(HEX[usize::from(b & 15)]);
-            }
-        } else if encode {
-            item.push(b'"');
-            item.extend_from_slice(&value);
-            item.push(b'"');
-        } else {
-            item.extend_from_slice(&value);
-        }
-        // `add_separator`: the first field writes 0x1d (even if the field
-        // then does not fit); later ones start with a space.
-        sep_done += 1;
-        if sep_done == 1 {
-            out.push(INTERP_SEPARATOR);
-            room -= 1;
-        }
-        // A field that does not fit is left out, not cut.
-        if item.len() + 2 >= room {
-            continue;
-        }
-        if sep_done > 1 {
-            out.push(b' ');
-            room -= 1;
-        }
-        out.extend_from_slice(&item);
-        room -= item.len();
-    }
-}
-
-/// `audit_value_needs_encoding` (with C's signed char: bytes >= 0x80 count as < 0x21).
-fn needs_encoding(v: &[u8]) -> bool {
-    v.iter().any(|&c| c == b'"' || !(0x21..0x7f).contains(&c))
 }
 
 /// Who asked the daemon to do something (the kernel's AUDIT_SIGNAL_INFO for a

@@ -1,5 +1,6 @@
 //! Tests of the daemon's format module.
 use super::*;
+use crate::audit::daemon::enriched::INTERP_SEPARATOR;
 use crate::audit::records::names::message_type_by_name;
 
 /// (type, payload) of a RAW log line as auditd wrote it (node= optional).
@@ -89,14 +90,6 @@ fn without_node_newlines_become_spaces_and_one_trailing_space_goes() {
         line(&fmt, 65000, b"audit(1.000:1): x=1"),
         b"type=UNKNOWN[65000] msg=audit(1.000:1): x=1\n".to_vec()
     );
-}
-
-#[test]
-fn uid_values_that_need_it_are_hex_encoded() {
-    assert!(needs_encoding(b"a b"));
-    assert!(needs_encoding("é".as_bytes()));
-    assert!(needs_encoding(b"a\"b"));
-    assert!(!needs_encoding(b"root"));
 }
 
 #[test]

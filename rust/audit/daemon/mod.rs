@@ -7,6 +7,7 @@
 //! rules module's `load_rules` / `get_signal_info` on top of it.
 
 pub mod config;
+pub mod enriched;
 pub mod format;
 pub mod pipeline;
 pub mod plugins;
