@@ -22,6 +22,7 @@ from auditlink._native import (
     __version__,
 )
 from auditlink.client import AuditClient, ClientStats, NetlinkClient, parse_netlink_error
+from auditlink.daemon import Daemon
 from auditlink.enrich import Enricher, ProcessTracker, TrackedProcess
 from auditlink.enums import AuditFeatureBitmap, AuditStatusMask, FailureMode, NetlinkErrno, WaitMode
 from auditlink.errors import AuditError
@@ -78,6 +79,7 @@ __all__ = [
     "AuditStatusMask",
     "AuditTimestamp",
     "ClientStats",
+    "Daemon",
     "Enricher",
     "FailureMode",
     "LoadResult",

@@ -6,6 +6,7 @@ Commands:
   watch       become the audit daemon (or ``--multicast``) and print events as JSON lines
   rules       list the kernel's rules, like ``auditctl -l``
   load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check only)
+  daemon      run as the audit daemon, writing auditd's log (``-f``, ``-c DIR``, ``--rules``)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from auditlink import __version__
+from auditlink._cli_daemon import add_daemon_command
 from auditlink._cli_events import add_subcommands
 from auditlink._rules_cli import add_rules_commands
 from auditlink.client import AuditClient
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_status)
     add_subcommands(sub)
     add_rules_commands(sub)
+    add_daemon_command(sub)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod enrich;
+pub mod daemon;
 pub mod errno;
 pub mod normalize;
 pub mod records;

@@ -13,6 +13,7 @@ pub(crate) mod client;
 pub(crate) mod common;
 pub(crate) mod normalize;
 pub(crate) mod enrich;
+pub(crate) mod daemon;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod types;
@@ -80,6 +81,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     types::register(m)?;
     client::register(m)?;
+    daemon::register(m)?;
     records::register(m)?;
     rules::register(m)?;
     normalize::register(m)?;

@@ -59,7 +59,7 @@ pub struct PyEventBatch {
 }
 
 impl PyEventBatch {
-    pub(super) fn new(events: Vec<Event>, ids: Option<bool>) -> PyEventBatch {
+    pub(crate) fn new(events: Vec<Event>, ids: Option<bool>) -> PyEventBatch {
         PyEventBatch {
             events: Mutex::new(events.into_iter()),
             ids,

@@ -34,7 +34,7 @@ mod reader;
 mod record;
 mod stream;
 mod strings;
-pub(crate) use event::PyEvent;
+pub(crate) use event::{PyEvent, PyEventBatch};
 pub(crate) use strings::py_str;
 
 use event::*;

@@ -1,0 +1,381 @@
+"""The cost of the audit daemon to the audited machine: C recv loop vs auditd vs auditlink.
+
+The generator and the C recv loop are bench/stream_bench.py's (imported, not copied):
+the generator makes N audited getppid() calls (SYSCALL, PROCTITLE, EOE each) under a
+rule matching only itself, backlog_limit 8192. Receivers, one at a time, rounds
+alternating so each sees the same load:
+
+  c                 the bare C recv() loop (no formatting, no log)
+  auditd-raw        Debian's auditd 3.0.9, log_format RAW, flush INCREMENTAL_ASYNC
+  auditd-enriched   the same, ENRICHED
+  auditlink-raw     ``auditlink daemon``, same auditd.conf
+  auditlink-enriched
+
+Reported, each against the others measured in the same run (the issue's targets):
+  1. generator time per audited call: auditlink ENRICHED <= 0.25x auditd ENRICHED
+     and <= 1.25x the C loop; auditlink RAW <= 1.15x the C loop
+  2. records/s written by auditlink ENRICHED >= 0.9x the C loop's received, 0 lost
+  3. backlog_wait_time 0 (the kernel drops instead of waiting): records kept by
+     auditlink ENRICHED >= 0.95x the C loop's
+  4. receiver CPU per record, next to auditd's
+  5. RSS of the auditlink daemon: growth over a long run (``--long N`` records)
+  6. ``--kill9``: kill -9 the daemon mid-burst, restart it: records carried over by
+     the kernel's hold queue vs lost, auditlink and auditd under the same test
+
+    python bench/daemon_bench.py [--calls 200000] [--rounds 3] [--long 2000000] [--kill9]
+
+Touches the real kernel: holds /tmp/auditlink-kernel.lock, saves the audit state
+(status + rules) and restores it at the end, also on error. Daemons are started by
+this script and stopped by PID; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import stream_bench
+
+from auditlink import AuditClient
+from auditlink.testing import restore_kernel_state, save_kernel_state
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class DaemonRun:
+    receiver: str
+    kept: int  # SYSCALL records of the generator in the log
+    seconds: float  # from go until the log stopped growing
+    gen_ns_per_call: float
+    lost: int
+    cpu: float
+    rss_kb: list[int]
+
+    @property
+    def records(self) -> int:
+        return 3 * self.kept
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+
+def write_conf(directory: Path, fmt: str, **extra: str | int) -> Path:
+    (directory / "log").mkdir(mode=0o700, exist_ok=True)
+    (directory / "plugins.d").mkdir(exist_ok=True)
+    settings: dict[str, str | int] = {
+        "log_file": str(directory / "log" / "audit.log"),
+        "log_format": fmt,
+        "flush": "INCREMENTAL_ASYNC",
+        "freq": 50,
+        "space_left": 2,
+        "admin_space_left": 1,
+        "disk_full_action": "SUSPEND",
+        "plugin_dir": str(directory / "plugins.d"),
+    }
+    settings.update(extra)
+    conf = directory / "auditd.conf"
+    conf.write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
+    conf.chmod(0o640)
+    return conf
+
+
+def start_daemon(control: AuditClient, kind: str, conf_dir: Path) -> subprocess.Popen[bytes]:
+    if kind == "auditd":
+        cmd = ["auditd", "-n", "-c", str(conf_dir)]
+    else:
+        cmd = [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(conf_dir)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while control.get_status().pid != proc.pid:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError(f"{kind} did not register")
+        time.sleep(0.05)
+    return proc
+
+
+def stop_daemon(control: AuditClient, proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    # A daemon killed without unregistering: the kernel finds the dead socket on
+    # the next registration; make sure nothing stays registered.
+    if control.get_status().pid == proc.pid:
+        control.unregister()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def log_bytes(log_dir: Path) -> int:
+    return sum(f.stat().st_size for f in log_dir.iterdir())
+
+
+def count_syscalls(log_dir: Path, pid: int) -> int:
+    needle = f" pid={pid} ".encode()
+    n = 0
+    for f in log_dir.iterdir():
+        with f.open("rb") as fh:
+            for line in fh:
+                if needle in line and line.startswith(b"type=SYSCALL"):
+                    n += 1
+    return n
+
+
+def run_generator(
+    control: AuditClient,
+    gen: Path,
+    calls: int,
+    during: object = None,
+) -> tuple[int, float, float]:
+    """Run the generator under its rule; returns (pid, ns per call, go time)."""
+    g = subprocess.Popen(
+        [str(gen), str(calls)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    rule = ["-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"pid={g.pid}"]
+    try:
+        subprocess.run(["auditctl", *rule], check=True, capture_output=True)
+        assert g.stdin is not None
+        g.stdin.write("go\n")
+        g.stdin.flush()
+        started = time.monotonic()
+        d_seen = 0
+        deadline = started + 120 + calls / 5000
+        while g.poll() is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError("generator did not finish in time")
+            if callable(during):
+                during()
+            time.sleep(0.05)
+            # The kernel's lost wakeup (see stream_bench): a queued record wakes it.
+            d_seen = d_seen + 1 if stream_bench._state(g.pid) == "D" else 0
+            if d_seen >= 10:
+                control.request_ack(stream_bench.AUDIT_USER, b"auditlink bench wake")
+                d_seen = 0
+        out, _ = g.communicate(timeout=10)
+        n, secs = out.split()
+        return g.pid, float(secs) / int(n) * 1e9, started
+    finally:
+        if g.poll() is None:
+            g.kill()
+            g.wait()
+        subprocess.run(["auditctl", "-d", *rule[1:]], capture_output=True)
+
+
+def wait_log_quiet(log_dir: Path, quiet: float = 1.0, limit: float = 120) -> float:
+    """Wait until the log stops growing; returns when it last grew (monotonic)."""
+    last_size, last_change = log_bytes(log_dir), time.monotonic()
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        time.sleep(0.1)
+        size = log_bytes(log_dir)
+        if size != last_size:
+            last_size, last_change = size, time.monotonic()
+        elif time.monotonic() - last_change >= quiet:
+            break
+    return last_change
+
+
+def daemon_run(control: AuditClient, receiver: str, gen: Path, calls: int) -> DaemonRun:
+    kind, fmt = receiver.split("-")
+    with tempfile.TemporaryDirectory(prefix="auditlink-daemon-bench-") as tmp:
+        conf_dir = Path(tmp)
+        write_conf(
+            conf_dir, fmt.upper(), max_log_file=200, num_logs=3, max_log_file_action="ROTATE"
+        )
+        log_dir = conf_dir / "log"
+        proc = start_daemon(control, kind, conf_dir)
+        try:
+            cpu0 = cpu_seconds(proc.pid)
+            rss: list[int] = [rss_kb(proc.pid)]
+            lost0 = control.get_status().lost
+            pid, ns, started = run_generator(
+                control, gen, calls, lambda: rss.append(rss_kb(proc.pid))
+            )
+            done = wait_log_quiet(log_dir)
+            cpu = cpu_seconds(proc.pid) - cpu0
+            rss.append(rss_kb(proc.pid))
+            lost = control.get_status().lost - lost0
+        finally:
+            stop_daemon(control, proc)
+        kept = count_syscalls(log_dir, pid)
+    return DaemonRun(receiver, kept, done - started, ns, lost, cpu, rss)
+
+
+def c_run(control: AuditClient, gen: Path, recv_c: Path, calls: int) -> DaemonRun:
+    r = stream_bench.one_run(control, "c", gen, recv_c, calls)
+    return DaemonRun("c", r.records // 3, r.seconds, r.gen_ns_per_call, r.lost, r.cpu, [r.rss_kb])
+
+
+def kill9_run(control: AuditClient, kind: str, gen: Path, calls: int) -> tuple[int, int, int]:
+    """kill -9 the daemon when a third of the burst is logged, start a new one at
+    once; returns (calls, records of the burst in the log, kernel lost counter)."""
+    with tempfile.TemporaryDirectory(prefix="auditlink-daemon-kill9-") as tmp:
+        conf_dir = Path(tmp)
+        write_conf(conf_dir, "RAW")
+        log_dir = conf_dir / "log"
+        procs = [start_daemon(control, kind, conf_dir)]
+        lost0 = control.get_status().lost
+        target = calls * 3 * 120 // 3  # ~120 bytes per record on average, a third in
+
+        def maybe_kill() -> None:
+            if len(procs) == 1 and log_bytes(log_dir) >= target:
+                procs[0].send_signal(signal.SIGKILL)
+                procs[0].wait()
+                procs.append(start_daemon(control, kind, conf_dir))
+
+        try:
+            pid, _, _ = run_generator(control, gen, calls, maybe_kill)
+            wait_log_quiet(log_dir)
+            lost = control.get_status().lost - lost0
+        finally:
+            for p in procs:
+                stop_daemon(control, p)
+        return calls, count_syscalls(log_dir, pid), lost
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--long", type=int, default=0, help="records for the RSS run (0: skip)")
+    ap.add_argument("--kill9", action="store_true", help="also measure kill -9 + restart")
+    args = ap.parse_args()
+    gen, recv_c = stream_bench.build()
+    with open("/tmp/auditlink-kernel.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with AuditClient() as control:
+            saved = save_kernel_state(control)
+            try:
+                return run_all(control, gen, recv_c, args)
+            finally:
+                restore_kernel_state(control, saved)
+
+
+RECEIVERS = ("c", "auditd-raw", "auditd-enriched", "auditlink-raw", "auditlink-enriched")
+
+
+def one(control: AuditClient, who: str, gen: Path, recv_c: Path, calls: int) -> DaemonRun:
+    return (
+        c_run(control, gen, recv_c, calls) if who == "c" else daemon_run(control, who, gen, calls)
+    )
+
+
+def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namespace) -> int:
+    control.set_enabled(True)
+    control.set_backlog_limit(8192)
+    default_wait = control.get_status().backlog_wait_time
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine)")
+    runs: dict[str, list[DaemonRun]] = {w: [] for w in RECEIVERS}
+    for _ in range(args.rounds):
+        for who in RECEIVERS:
+            r = one(control, who, gen, recv_c, args.calls)
+            runs[who].append(r)
+            print(
+                f"  {who:18} kept {r.kept:7}/{args.calls}  {r.rate:10,.0f} rec/s  gen "
+                f"{r.gen_ns_per_call:6.0f} ns/call  lost {r.lost:6}  receiver cpu "
+                f"{r.cpu / max(r.records, 1) * 1e9:6.0f} ns/record",
+                flush=True,
+            )
+    control.set_backlog_wait_time(0)
+    drop: dict[str, list[DaemonRun]] = {"c": [], "auditlink-enriched": []}
+    for _ in range(args.rounds):
+        for who in drop:
+            r = one(control, who, gen, recv_c, args.calls)
+            drop[who].append(r)
+            print(f"  wait=0 {who:18} kept {r.kept:7}/{args.calls}  lost {r.lost}", flush=True)
+    control.set_backlog_wait_time(default_wait)
+
+    def med(who: str, f: str) -> float:
+        return statistics.median(getattr(r, f) for r in runs[who])
+
+    ns = {w: med(w, "gen_ns_per_call") for w in RECEIVERS}
+    print(f"\ncalls per run {args.calls}, rounds {args.rounds}, backlog_limit 8192, medians")
+    print("1. cost per audited call (generator ns/call):")
+    for w in RECEIVERS:
+        print(f"     {w:18} {ns[w]:7.0f} ns  ({ns[w] / ns['c']:.2f}x C)")
+    checks = []
+
+    def check(label: str, ok: bool) -> None:
+        checks.append(ok)
+        print(f"   {label}: {'PASS' if ok else 'FAIL'}")
+
+    e_vs_auditd = (ns["auditlink-enriched"] - 0) / ns["auditd-enriched"]
+    check(
+        f"auditlink ENRICHED / auditd ENRICHED = {e_vs_auditd:.2f} (<= 0.25)", e_vs_auditd <= 0.25
+    )
+    e_vs_c = ns["auditlink-enriched"] / ns["c"]
+    check(f"auditlink ENRICHED / C loop = {e_vs_c:.2f} (<= 1.25)", e_vs_c <= 1.25)
+    r_vs_c = ns["auditlink-raw"] / ns["c"]
+    check(f"auditlink RAW / C loop = {r_vs_c:.2f} (<= 1.15)", r_vs_c <= 1.15)
+    rate = med("auditlink-enriched", "rate") / med("c", "rate")
+    lost = sum(r.lost + (args.calls - r.kept) for r in runs["auditlink-enriched"])
+    check(
+        f"2. records/s auditlink ENRICHED {med('auditlink-enriched', 'rate'):,.0f} vs C "
+        f"{med('c', 'rate'):,.0f} = {rate:.2f} (>= 0.9), not logged {lost} (0)",
+        rate >= 0.9 and lost == 0,
+    )
+    kept_a = sum(r.kept for r in drop["auditlink-enriched"])
+    kept_c = sum(r.kept for r in drop["c"])
+    check(
+        f"3. backlog_wait_time 0: kept auditlink {kept_a}, C {kept_c} = "
+        f"{kept_a / max(kept_c, 1):.3f} (>= 0.95)",
+        kept_a >= 0.95 * kept_c,
+    )
+    print("4. receiver CPU per record (ns):")
+    for w in RECEIVERS:
+        per = statistics.median(r.cpu / max(r.records, 1) * 1e9 for r in runs[w])
+        print(f"     {w:18} {per:7.0f}")
+    if args.long:
+        r = daemon_run(control, "auditlink-enriched", gen, args.long // 3 + 1)
+        early = r.rss_kb[min(len(r.rss_kb) - 1, 2)]
+        grow = (max(r.rss_kb) - early) / 1024
+        check(
+            f"5. RSS: {early / 1024:.1f} MB early, {max(r.rss_kb) / 1024:.1f} MB max over "
+            f"{r.records:,} records: +{grow:.1f} MB (<= 10)",
+            grow <= 10,
+        )
+    if args.kill9:
+        print("6. kill -9 mid-burst, restart at once (RAW):")
+        for kind in ("auditd", "auditlink"):
+            calls, kept, klost = kill9_run(control, kind, gen, args.calls)
+            print(
+                f"     {kind:9} {kept}/{calls} SYSCALL records in the log, {calls - kept} "
+                f"missing, kernel lost counter +{klost}"
+            )
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0 if all(checks) else 1
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
