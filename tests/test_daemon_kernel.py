@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from auditlink import AuditClient, Daemon, read_events
-from auditlink.testing import KernelState
 
+from .helpers import KernelState
 from .test_stream_kernel import getppid_child, go
 
 pytestmark = pytest.mark.kernel

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from auditlink import AuditClient, Enricher
-from auditlink.testing import KernelState
 
+from .helpers import KernelState
 from .test_enrich_support import (
     Collector,
     add_rules,

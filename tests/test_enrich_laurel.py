@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from auditlink import AuditClient, Enricher
-from auditlink.testing import KernelState
 
+from .helpers import KernelState
 from .test_enrich_kernel import DOUBLE_FORK, FORKS
 from .test_enrich_support import KEY, Collector, add_rules, as_group, event_id, ours
 
