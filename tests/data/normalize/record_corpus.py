@@ -40,6 +40,7 @@ from auditlink import AuditClient
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 from tests.helpers import restore_kernel_state, save_kernel_state  # noqa: E402
+
 LOCK = "/tmp/auditlink-kernel.lock"
 AUID = 4242
 USER, UID, PASSWORD = "alcorpus", 4243, "Corpus-pw-1"
