@@ -70,6 +70,7 @@ bench: build ## benchmarks, each against its reference in the same run (real ker
 	$(PY) bench/daemon_bench.py
 	$(PY) bench/records/bench.py
 	$(PY) bench/normalize/bench.py
+	$(PY) bench/enrich/bench.py
 
 # zig (PyPI's ziglang, found on PATH through the venv) links against glibc 2.17.
 wheel: $(VENV)/.release-ready ## the manylinux2014 abi3 wheel and the sdist into dist/, checked
@@ -84,7 +85,6 @@ docs: build $(VENV)/.docs-ready ## the documentation site into build/site (stric
 
 man: build ## regenerate the man pages (python/auditlink/share/man) from the argparse parsers
 	$(PY) tools/gen_man.py
-	$(PY) bench/enrich/bench.py
 
 clean:
 	rm -rf $(VENV) target build dist

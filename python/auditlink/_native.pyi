@@ -921,6 +921,7 @@ def is_user_message(msg_type: int) -> bool:
     Raises:
         OverflowError: ``msg_type`` is negative or wider than 64 bits.
     """
+
 # --- enrich: process table, laurel-style enrichment --------------------------
 
 @final
@@ -993,6 +994,7 @@ class Enricher:
         """``(events, dropped, diverted, processes, evicted)``."""
     def save_state(self) -> None:
         """Write the state file. Raises: OSError."""
+
 # ---------------------------------------------------------------- daemon area
 
 @final
