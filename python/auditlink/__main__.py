@@ -8,6 +8,9 @@ Commands:
   load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check only)
   rules       list the kernel's rules, like ``auditctl -l``
   load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check it)
+  search      search logs with ausearch's options and output (``-k``, ``-ui``, ``-i``, ...)
+  report      aureport's reports (summary, ``-x``, ``-k``, ``--summary``, ...)
+  top         live events/s by type, key, executable, user, syscall and result
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 
 from auditlink._cli_events import add_subcommands
 from auditlink._rules_cli import add_rules_commands
+from auditlink._cli_search import add_search_commands
 from auditlink.client import AuditClient
 from auditlink.rules import AuditFeatures
 from auditlink.status import STATUS_FIELDS, AuditStatus
@@ -62,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_status)
     add_subcommands(sub)
     add_rules_commands(sub)
+    add_search_commands(sub)
     return parser
 
 

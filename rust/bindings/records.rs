@@ -563,8 +563,12 @@ pub struct PyEvent {
 }
 
 impl PyEvent {
-    fn new(event: Event) -> PyEvent {
+    pub(crate) fn new(event: Event) -> PyEvent {
         PyEvent::homed(event, None)
+    }
+    /// The core event behind the object.
+    pub(crate) fn core(&self) -> &Event {
+        &self.event
     }
     fn homed(event: Event, home: Option<Recycler>) -> PyEvent {
         PyEvent {
