@@ -155,10 +155,13 @@ def _gid(value: int | str) -> int:
     return grp.getgrnam(value).gr_gid
 
 
-def _syscall(value: int | str) -> int:
-    if isinstance(value, int) or value.isdigit():
-        return int(value)
-    return _native.syscall_number(value)
+def _syscall(value: int | str) -> tuple[int, int | None]:
+    """A syscall number, and the arch it must be on when given by name
+    (ausearch then also requires this machine's arch)."""
+    if isinstance(value, int) or value[:1].isdigit():
+        return int(value), None
+    nr, arch = _native.syscall_number(value)
+    return nr, arch
 
 
 def _types(value: Sequence[int | str] | str) -> list[int]:
@@ -210,6 +213,7 @@ def make_filter(
         ValueError: an unknown syscall name.
     """
     nodes = [node] if isinstance(node, str) else list(node or [])
+    nr, arch = (None, None) if syscall is None else _syscall(syscall)
     return SearchFilter(
         start=None if start is None else int(start),
         end=None if end is None else int(end),
@@ -224,7 +228,8 @@ def make_filter(
         egid=None if egid is None else _gid(egid),
         pid=pid,
         ppid=ppid,
-        syscall=None if syscall is None else _syscall(syscall),
+        syscall=nr,
+        arch=arch,
         session=session,
         success=success,
         key=key,

@@ -29,7 +29,7 @@ impl PySearchFilter {
     #[new]
     #[pyo3(signature = (*, start=None, end=None, event_id=None, nodes=Vec::new(), types=Vec::new(),
         uid=None, euid=None, loginuid=None, any_uid=None, gid=None, egid=None, pid=None, ppid=None,
-        syscall=None, session=None, success=None, key=None, filename=None, hostname=None,
+        syscall=None, arch=None, session=None, success=None, key=None, filename=None, hostname=None,
         terminal=None, exe=None, comm=None, exact=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -47,6 +47,7 @@ impl PySearchFilter {
         pid: Option<i64>,
         ppid: Option<i64>,
         syscall: Option<u64>,
+        arch: Option<u64>,
         session: Option<u64>,
         success: Option<bool>,
         key: Option<String>,
@@ -73,6 +74,7 @@ impl PySearchFilter {
                 pid,
                 ppid,
                 syscall,
+                arch,
                 session,
                 success,
                 key: bytes_opt(key),
@@ -213,12 +215,16 @@ impl PySearchIter {
     }
 }
 
-/// The number of a syscall name on this machine (what `-sc NAME` means).
+/// The number of a syscall name on this machine and this machine's audit
+/// arch (what `-sc NAME` means to ausearch).
 #[pyfunction]
-fn syscall_number(name: &str) -> PyResult<u32> {
-    crate::audit::tables::machine_by_name(std::env::consts::ARCH)
-        .and_then(|m| crate::audit::tables::syscall_number(m, name))
-        .ok_or_else(|| PyValueError::new_err(format!("Syscall {name} not found")))
+fn syscall_number(name: &str) -> PyResult<(u32, u32)> {
+    use crate::audit::tables;
+    let machine = tables::machine_by_name(std::env::consts::ARCH)
+        .ok_or_else(|| PyValueError::new_err("Error detecting machine type"))?;
+    let nr = tables::syscall_number(machine, name)
+        .ok_or_else(|| PyValueError::new_err(format!("Syscall {name} not found")))?;
+    Ok((nr, tables::audit_arch_for_machine(machine)))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -5,6 +5,9 @@
 use super::group::Group;
 use super::items::{Items, Needs};
 
+const UNSET: u64 = u32::MAX as u64;
+const UNSET_LOGINUID: u64 = UNSET - 1;
+
 /// The options of one search. `None`/empty means "not given".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -30,6 +33,9 @@ pub struct Filter {
     pub session: Option<u64>,
     /// `-sv yes|no`.
     pub success: Option<bool>,
+    /// `-sc NAME`: the syscall must also be on this machine's arch (the
+    /// audit arch number, e.g. 0xc000003e).
+    pub arch: Option<u64>,
     pub key: Option<Vec<u8>>,
     pub filename: Option<Vec<u8>>,
     pub hostname: Option<Vec<u8>>,
@@ -43,13 +49,16 @@ pub struct Filter {
 impl Filter {
     /// The items the options need.
     pub fn needs(&self) -> Needs {
-        let any = self.any_uid.is_some();
+        // ausearch treats -1 (and -2 for the login uid) as "not given" when
+        // deciding what to extract.
+        let given = |v: Option<u64>, unset: u64| v.is_some_and(|v| v != unset);
+        let any = given(self.any_uid, UNSET);
         Needs {
-            pid: self.pid.is_some(),
-            ppid: self.ppid.is_some(),
-            uid: self.uid.is_some() || any,
-            euid: self.euid.is_some() || any,
-            loginuid: self.loginuid.is_some() || any,
+            pid: self.pid.is_some_and(|p| p != -1),
+            ppid: self.ppid.is_some_and(|p| p != -1),
+            uid: given(self.uid, UNSET) || any,
+            euid: given(self.euid, UNSET) || any,
+            loginuid: given(self.loginuid, UNSET_LOGINUID) || any,
             gid: self.gid.is_some(),
             egid: self.egid.is_some(),
             session: self.session.is_some(),
@@ -104,12 +113,15 @@ impl Filter {
             }
         }
         if let Some(u) = self.any_uid {
+            // -ua sets uid, euid and loginuid to the value and ORs them.
             if u != s.uid && u != s.euid && u != s.loginuid {
                 return false;
             }
-        } else if self.uid.is_some_and(|u| u != s.uid)
-            || self.euid.is_some_and(|u| u != s.euid)
-            || self.loginuid.is_some_and(|u| u != s.loginuid)
+        } else if self.uid.is_some_and(|u| u != UNSET && u != s.uid)
+            || self.euid.is_some_and(|u| u != UNSET && u != s.euid)
+            || self
+                .loginuid
+                .is_some_and(|u| u != UNSET_LOGINUID && u != s.loginuid)
         {
             return false;
         }
@@ -119,13 +131,16 @@ impl Filter {
         if self.ppid.is_some_and(|v| v != s.ppid) || self.pid.is_some_and(|v| v != s.pid) {
             return false;
         }
+        if self.arch.is_some() && self.arch != s.arch {
+            return false;
+        }
         if self.syscall.is_some() && self.syscall != s.syscall {
             return false;
         }
         if self.session.is_some_and(|v| v != s.session) {
             return false;
         }
-        if self.success.is_some() && self.success != s.success {
+        if self.success.is_some() && self.success.map(u64::from) != s.success {
             return false;
         }
         if !self.types.is_empty() && !g.lines.iter().any(|l| self.types.contains(&l.rtype)) {

@@ -49,7 +49,8 @@ pub struct Items {
     pub session: u64,
     pub syscall: Option<u64>,
     pub arch: Option<u64>,
-    pub success: Option<bool>,
+    /// ausearch's success value: 0 failed, 1 success, or a record's `res=` number.
+    pub success: Option<u64>,
     pub keys: Option<Vec<Vec<u8>>>,
     pub filenames: Option<Vec<Vec<u8>>>,
     pub cwd: Option<Vec<u8>>,
@@ -176,8 +177,13 @@ fn body(raw: &[u8]) -> &[u8] {
     }
 }
 
+/// C `strtoul(s, NULL, 10)`: optional sign (a minus negates, wrapping).
 fn num(rest: &[u8]) -> u64 {
-    leading_u64(rest)
+    match rest.first() {
+        Some(b'-') => leading_u64(&rest[1..]).wrapping_neg(),
+        Some(b'+') => leading_u64(&rest[1..]),
+        _ => leading_u64(rest),
+    }
 }
 
 /// `uid_t` view of a C `strtoul` result.
@@ -242,6 +248,10 @@ impl Items {
             msg::INTEGRITY_DATA..=msg::INTEGRITY_RULE => self.integrity(b, n),
             msg::NETFILTER_CFG | msg::EVENT_LISTENER => self.kernel(b, n),
             msg::TTY => self.tty(b, n),
+            msg::SOCKADDR => {
+                self.sockaddr(b, n);
+                Ok(())
+            }
             msg::NETFILTER_PKT => {
                 if n.hostname {
                     if let Some(r) = after(b, b"saddr") {
@@ -331,7 +341,7 @@ impl Items {
         spaced(b"a1")?;
         if n.success {
             if let Some(r) = after(b, b"success") {
-                self.success = Some(r.starts_with(b"yes"));
+                self.success = Some(u64::from(word(r) == b"yes"));
             }
         }
         self.task(b, n)?;
@@ -393,9 +403,11 @@ impl Items {
             return;
         }
         if let Some(r) = after(b, b"res") {
-            self.success = Some(!r.starts_with(b"failed"));
+            self.success = Some(u64::from(!r.starts_with(b"failed")));
         } else if let Some(r) = after(b, b"result") {
-            self.success = Some(r.starts_with(b"Success") || r.starts_with(b"success"));
+            self.success = Some(u64::from(
+                r.starts_with(b"Success") || r.starts_with(b"success"),
+            ));
         }
     }
 
@@ -403,7 +415,7 @@ impl Items {
     fn res_num(&mut self, b: &[u8], n: &Needs) {
         if n.success {
             if let Some(r) = after(b, b"res") {
-                self.success = Some(num(r) == 1);
+                self.success = Some(num(r));
             }
         }
     }
@@ -487,7 +499,7 @@ impl Items {
             self.loginuid = id32(r);
         }
         if n.success {
-            self.success = Some(after(b, b"res").is_none_or(|r| num(r) == 1));
+            self.success = Some(after(b, b"res").map_or(1, num));
         }
         if n.session {
             if let Some(r) = memmem::find(b, b"new ses=")
@@ -554,7 +566,7 @@ impl Items {
         }
         if n.success {
             if let Some(p) = memmem::find(b, b"avc: ") {
-                self.success = Some(memmem::find(&b[p..], b"denied").is_none());
+                self.success = Some(u64::from(memmem::find(&b[p..], b"denied").is_none()));
             }
         }
         if n.pid {
@@ -578,7 +590,29 @@ impl Items {
     }
 
     fn anom(&mut self, b: &[u8], n: &Needs) -> R {
-        self.set_ids(b, n, false)?;
+        // ausearch looks for "uid=" from after the auid value when it read
+        // auid, else from the start, where "auid=" contains it.
+        let mut from = 0;
+        if n.loginuid {
+            let p = memmem::find(b, b"auid=").ok_or(Malformed)?;
+            self.loginuid = id32(&b[p + 5..]);
+            from = p + 5 + word(&b[p + 5..]).len();
+        }
+        if n.uid {
+            if let Some(p) = memmem::find(&b[from..], b"uid=") {
+                self.uid = id32(&b[from + p + 4..]);
+            }
+        }
+        if n.session {
+            if let Some(r) = after(b, b"ses") {
+                self.session = id32(r);
+            }
+        }
+        if n.pid {
+            if let Some(r) = after(b, b"pid") {
+                self.pid = num(r) as i64;
+            }
+        }
         if n.gid {
             if let Some(r) = after(b, b"gid") {
                 self.gid = id32(r);
@@ -619,7 +653,21 @@ impl Items {
     }
 
     fn kernel(&mut self, b: &[u8], n: &Needs) -> R {
-        self.set_ids(b, n, false)?;
+        // Missing ids mean uid 0, auid and session unset (-1) to ausearch.
+        if n.pid {
+            if let Some(r) = after(b, b"pid") {
+                self.pid = num(r) as i64;
+            }
+        }
+        if n.uid {
+            self.uid = after(b, b"uid").map_or(0, id32);
+        }
+        if n.loginuid {
+            self.loginuid = after(b, b"auid").map_or(UNSET32, id32);
+        }
+        if n.session {
+            self.session = after(b, b"ses").map_or(UNSET32, id32);
+        }
         if n.terminal {
             self.terminal = Some(after(b, b"tty").map_or(b"(none)".to_vec(), |r| word(r).to_vec()));
         }
@@ -637,6 +685,57 @@ impl Items {
         }
         self.res_num(b, n);
         Ok(())
+    }
+
+    /// SOCKADDR: an inet/inet6 address as the host name (numeric, as
+    /// getnameinfo NI_NUMERICHOST gives it), a unix socket path as a file name.
+    fn sockaddr(&mut self, b: &[u8], n: &Needs) {
+        if !(n.hostname || n.filename) {
+            return;
+        }
+        let Some(r) = after(b, b"saddr") else {
+            return;
+        };
+        let Some(sa) = unescape(r).filter(|_| r.first() != Some(&b'(')) else {
+            return;
+        };
+        let hexlen = r.iter().take_while(|c| c.is_ascii_hexdigit()).count() / 2;
+        let family = u16::from_le_bytes([
+            sa.first().copied().unwrap_or(0),
+            sa.get(1).copied().unwrap_or(0),
+        ]);
+        let raw = &r[..hexlen * 2];
+        let byte = |i: usize| -> u8 {
+            raw.get(2 * i..2 * i + 2)
+                .map_or(0, |h| (hex(h[0]) << 4) | hex(h[1]))
+        };
+        self.hostname = None;
+        match i32::from(family) {
+            libc::AF_INET if hexlen >= 16 && n.hostname => {
+                let ip = std::net::Ipv4Addr::new(byte(4), byte(5), byte(6), byte(7));
+                self.hostname = Some(ip.to_string().into_bytes());
+            }
+            libc::AF_INET6 if hexlen >= 28 && n.hostname => {
+                let mut a = [0u8; 16];
+                for (i, x) in a.iter_mut().enumerate() {
+                    *x = byte(8 + i);
+                }
+                self.hostname = Some(std::net::Ipv6Addr::from(a).to_string().into_bytes());
+            }
+            libc::AF_UNIX if hexlen >= 4 && n.filename => {
+                let path: Vec<u8> = (2..hexlen).map(byte).collect();
+                let path = if path.first() == Some(&0) {
+                    &path[1..]
+                } else {
+                    &path[..]
+                };
+                let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+                self.filenames
+                    .get_or_insert_with(Vec::new)
+                    .push(path[..end].to_vec());
+            }
+            _ => {}
+        }
     }
 
     fn tty(&mut self, b: &[u8], n: &Needs) -> R {
