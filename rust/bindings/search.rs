@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::audit::search::report::{Kind, Options};
 use crate::audit::search::run::{self, event_from_group, group_from_event, Search};
 use crate::audit::search::{Filter, Format};
 use crate::bindings::records::PyEvent;
@@ -227,11 +228,67 @@ fn syscall_number(name: &str) -> PyResult<(u32, u32)> {
     Ok((nr, tables::audit_arch_for_machine(machine)))
 }
 
+fn report_kind(name: &str) -> PyResult<Kind> {
+    use Kind::*;
+    Ok(match name {
+        "summary" => Summary,
+        "executable" => Executable,
+        "key" => Key,
+        "file" => File,
+        "user" => User,
+        "login" => Login,
+        "auth" => Auth,
+        "mods" => Mods,
+        "config" => Config,
+        "syscall" => Syscall,
+        "event" => Event,
+        "pid" => Pid,
+        "terminal" => Terminal,
+        "host" => Host,
+        "anomaly" => Anomaly,
+        "comm" => Comm,
+        other => return Err(PyValueError::new_err(format!("unknown report {other:?}"))),
+    })
+}
+
+/// Run an aureport report over `paths` (None: stdin). Returns the text as
+/// aureport prints it, whether anything was found, the column names and
+/// the rows (see `auditlink.report`).
+#[pyfunction]
+#[pyo3(signature = (paths, kind, *, summary=false, success=None, interpret=false, start=None, end=None, nodes=Vec::new()))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn run_report(
+    py: Python<'_>,
+    paths: Option<Vec<PathBuf>>,
+    kind: &str,
+    summary: bool,
+    success: Option<bool>,
+    interpret: bool,
+    start: Option<u64>,
+    end: Option<u64>,
+    nodes: Vec<String>,
+) -> PyResult<(Vec<u8>, bool, Vec<&'static str>, Vec<Vec<Vec<u8>>>)> {
+    let opts = Options {
+        kind: report_kind(kind)?,
+        summary,
+        success,
+        interpret,
+        start,
+        end,
+        nodes: nodes.into_iter().map(String::into_bytes).collect(),
+    };
+    let mut inputs = open_inputs(paths)?;
+    let report = py.detach(move || run::report_inputs(&mut inputs, opts))?;
+    let rows = report.rows();
+    Ok((report.text(), report.found(), rows.columns, rows.rows))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySearchFilter>()?;
     m.add_class::<PySearchIter>()?;
     m.add_function(wrap_pyfunction!(search_write, m)?)?;
     m.add_function(wrap_pyfunction!(rotated_logs, m)?)?;
     m.add_function(wrap_pyfunction!(syscall_number, m)?)?;
+    m.add_function(wrap_pyfunction!(run_report, m)?)?;
     Ok(())
 }

@@ -189,7 +189,7 @@ pub fn flush_id_cache() {
     GID_NAMES.with(|c| c.borrow_mut().clear());
 }
 
-fn lookup_passwd(uid: u32) -> Option<Box<[u8]>> {
+pub(crate) fn lookup_passwd(uid: u32) -> Option<Box<[u8]>> {
     let mut buf = vec![0u8; 1024];
     loop {
         // SAFETY: passwd is plain old data; getpwuid_r writes into `pwd` and `buf`

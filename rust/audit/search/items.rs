@@ -58,6 +58,8 @@ pub struct Items {
     pub terminal: Option<Vec<u8>>,
     pub exe: Option<Vec<u8>>,
     pub comm: Option<Vec<u8>>,
+    /// The account of user messages (`acct=`), always read (aureport uses it).
+    pub acct: Option<Vec<u8>>,
 }
 
 impl Default for Items {
@@ -81,6 +83,7 @@ impl Default for Items {
             terminal: None,
             exe: None,
             comm: None,
+            acct: None,
         }
     }
 }
@@ -347,18 +350,7 @@ impl Items {
         self.task(b, n)?;
         if n.key {
             if let Some(r) = after(b, b"key") {
-                let keys = self.keys.get_or_insert_with(Vec::new);
-                if let Some(inner) = r.strip_prefix(b"\"") {
-                    let end = memchr::memchr(b'"', inner).ok_or(Malformed)?;
-                    keys.push(inner[..end].to_vec());
-                } else {
-                    let all = unescape(r).ok_or(Malformed)?;
-                    keys.extend(
-                        all.split(|&c| c == 0x01)
-                            .filter(|k| !k.is_empty())
-                            .map(<[u8]>::to_vec),
-                    );
-                }
+                self.push_keys(r)?;
             }
         }
         Ok(())
@@ -441,6 +433,9 @@ impl Items {
                 self.comm = string(r)?;
             }
         }
+        if let Some(r) = after(inner, b"acct") {
+            self.acct = legacy_string(r)?;
+        }
         if n.hostname {
             if let Some(r) = after(inner, b"hostname") {
                 let end = r
@@ -512,24 +507,58 @@ impl Items {
         Ok(())
     }
 
+    /// Daemon records, read in order the way ausearch does: each field is
+    /// looked for after the previous one's value (so a `uid=` before the
+    /// `pid=` is not seen when the pid is wanted).
     fn daemon(&mut self, b: &[u8], n: &Needs) -> R {
+        let mut pos = 0;
+        // After `value` at `at`: the position of the space that ends it.
+        let ended = |at: usize| {
+            memchr::memchr(b' ', &b[at..])
+                .map(|p| at + p)
+                .ok_or(Malformed)
+        };
         if n.loginuid {
-            self.loginuid = id32(after(b, b"auid").ok_or(Malformed)?);
+            let at = memmem::find(b, b"auid=").ok_or(Malformed)? + 5;
+            self.loginuid = id32(&b[at..]);
+            pos = ended(at)?;
         }
         if n.pid {
-            self.pid = num(after(b, b"pid").ok_or(Malformed)?) as i64;
+            let at = pos + memmem::find(&b[pos..], b"pid=").ok_or(Malformed)? + 4;
+            self.pid = num(&b[at..]) as i64;
+            pos = ended(at)?;
         }
         if n.uid {
-            if let Some(r) = after(b, b"uid") {
-                self.uid = id32(r);
+            if let Some(p) = memmem::find(&b[pos..], b" uid=") {
+                let at = pos + p + 5;
+                self.uid = id32(&b[at..]);
+                pos = ended(at)?;
             }
         }
         if n.session {
-            if let Some(r) = after(b, b"ses") {
-                self.session = id32(r);
+            if let Some(p) = memmem::find(&b[pos..], b"ses=") {
+                self.session = id32(&b[pos + p + 4..]);
             }
         }
         self.res_text(b, n);
+        Ok(())
+    }
+
+    /// Keys of a `key=` value: quoted text, or hex holding several keys
+    /// separated by 0x01.
+    fn push_keys(&mut self, r: &[u8]) -> R {
+        let keys = self.keys.get_or_insert_with(Vec::new);
+        if let Some(inner) = r.strip_prefix(b"\"") {
+            let end = memchr::memchr(b'"', inner).ok_or(Malformed)?;
+            keys.push(inner[..end].to_vec());
+        } else {
+            let all = unescape(r).ok_or(Malformed)?;
+            keys.extend(
+                all.split(|&c| c == 0x01)
+                    .filter(|k| !k.is_empty())
+                    .map(<[u8]>::to_vec),
+            );
+        }
         Ok(())
     }
 
@@ -546,10 +575,7 @@ impl Items {
         }
         if n.key {
             if let Some(r) = after(b, b"key") {
-                let keys = self.keys.get_or_insert_with(Vec::new);
-                if let Some(k) = string(r)? {
-                    keys.push(k);
-                }
+                self.push_keys(r)?;
             }
         }
         self.res_num(b, n);

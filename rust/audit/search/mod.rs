@@ -6,6 +6,7 @@ pub mod filter;
 pub mod group;
 pub mod items;
 pub mod output;
+pub mod report;
 pub mod run;
 
 pub use filter::Filter;

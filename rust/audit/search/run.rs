@@ -209,6 +209,57 @@ pub fn search_to_writer(
     Ok(found)
 }
 
+/// Run an aureport report over `inputs`.
+pub fn report_inputs(
+    inputs: &mut [Box<dyn Read + Send>],
+    opts: super::report::Options,
+) -> io::Result<super::report::Report> {
+    use super::group::parse_header;
+    let (start, end) = (opts.start, opts.end);
+    let mut report = super::report::Report::new(opts);
+    let mut grouper = Grouper::new(EOE_TIMEOUT);
+    grouper.start = start;
+    grouper.end = end;
+    let mut lines = Lines::default();
+    let mut first_known = false;
+    let mut buf = vec![0u8; CHUNK];
+    // aureport's "range of time" starts at the first line read, or with -ts
+    // at the first line outside the selected range.
+    let mut line = |l: &[u8], g: &mut Grouper, r: &mut super::report::Report| {
+        if !first_known {
+            if let Some(h) = parse_header(l) {
+                let outside =
+                    start.is_some_and(|s| h.stamp.sec < s) || end.is_some_and(|e| h.stamp.sec > e);
+                if start.is_none() || outside {
+                    r.saw_line(h.stamp.sec, h.stamp.milli);
+                    first_known = true;
+                }
+            }
+        }
+        g.push(l);
+    };
+    for input in inputs.iter_mut() {
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            lines.feed(&buf[..n], |l| line(l, &mut grouper, &mut report));
+            while let Some(g) = grouper.pop() {
+                report.add(&g);
+            }
+        }
+    }
+    lines.finish(|l| line(l, &mut grouper, &mut report));
+    grouper.finish();
+    while let Some(g) = grouper.pop() {
+        report.add(&g);
+    }
+    Ok(report)
+}
+
 /// An event received live (netlink payloads) or parsed elsewhere, as the
 /// log lines auditd would write for it, so the same filters apply.
 pub fn group_from_event(e: &crate::audit::records::Event) -> Group {
