@@ -11,8 +11,9 @@ use pyo3::prelude::*;
 
 use crate::audit::search::report::{Kind, Options};
 use crate::audit::search::run::{self, event_from_group, group_from_event, Search};
+use crate::audit::search::top::Top;
 use crate::audit::search::{Filter, Format};
-use crate::bindings::records::PyEvent;
+use crate::bindings::records::{PyEvent, PyEventBatch};
 
 fn bytes_opt(s: Option<String>) -> Option<Vec<u8>> {
     s.map(String::into_bytes)
@@ -283,6 +284,103 @@ fn run_report(
     Ok((report.text(), report.found(), rows.columns, rows.rows))
 }
 
+struct TopState {
+    top: Top,
+    grouper: crate::audit::search::Grouper,
+    lines: run::Lines,
+}
+
+impl TopState {
+    fn drain(&mut self) {
+        while let Some(g) = self.grouper.pop() {
+            self.top.add(&g);
+        }
+    }
+}
+
+/// The counters of `auditlink top` (see `auditlink.top`).
+#[pyclass(module = "auditlink._native", name = "TopCounter", frozen)]
+pub struct PyTopCounter {
+    state: Mutex<TopState>,
+}
+
+type TopRow = (String, f64, u64);
+
+#[pymethods]
+impl PyTopCounter {
+    #[new]
+    fn new() -> Self {
+        PyTopCounter {
+            state: Mutex::new(TopState {
+                top: Top::new(),
+                grouper: crate::audit::search::Grouper::new(
+                    crate::audit::search::group::EOE_TIMEOUT,
+                ),
+                lines: run::Lines::default(),
+            }),
+        }
+    }
+    /// Count the events of a chunk of auditd log bytes.
+    fn feed_log(&self, py: Python<'_>, data: &[u8]) {
+        py.detach(|| {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let TopState { grouper, lines, .. } = &mut *st;
+            lines.feed(data, |l| grouper.push(l));
+            st.drain();
+        });
+    }
+    /// The log has been quiet: count the events still waiting for records.
+    fn idle(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.grouper.finish();
+        st.drain();
+    }
+    /// Count a batch from `receive_events` without making Python objects.
+    fn add_batch(&self, py: Python<'_>, batch: &Bound<'_, PyEventBatch>) {
+        let events = batch.get().take_all();
+        py.detach(|| {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            for e in &events {
+                st.top.add(&group_from_event(e));
+            }
+        });
+    }
+    /// Events and records counted so far.
+    fn totals(&self) -> (u64, u64) {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .top
+            .totals()
+    }
+    /// Rates over the interval of `seconds` that just ended: events/s,
+    /// records/s and, per table (`TABLES`), rows (value, per second,
+    /// total), busiest first, at most `limit` each. Starts a new interval.
+    fn snapshot(&self, seconds: f64, limit: usize) -> (f64, f64, Vec<Vec<TopRow>>) {
+        let (ev, rec, tables) = self
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .top
+            .snapshot(seconds, limit);
+        let tables = tables
+            .into_iter()
+            .map(|t| {
+                t.into_iter()
+                    .map(|r| {
+                        (
+                            String::from_utf8_lossy(&r.value).into_owned(),
+                            r.rate,
+                            r.total,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        (ev, rec, tables)
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySearchFilter>()?;
     m.add_class::<PySearchIter>()?;
@@ -290,5 +388,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rotated_logs, m)?)?;
     m.add_function(wrap_pyfunction!(syscall_number, m)?)?;
     m.add_function(wrap_pyfunction!(run_report, m)?)?;
+    m.add_class::<PyTopCounter>()?;
+    m.add("TOP_TABLES", crate::audit::search::top::TABLES.to_vec())?;
     Ok(())
 }

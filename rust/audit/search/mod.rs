@@ -8,6 +8,7 @@ pub mod items;
 pub mod output;
 pub mod report;
 pub mod run;
+pub mod top;
 
 pub use filter::Filter;
 pub use group::{Group, Grouper, Line};

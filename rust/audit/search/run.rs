@@ -330,9 +330,9 @@ mod tests {
 
     #[test]
     fn key_search_writes_raw() {
-        let log = b"type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/bin/ls\" key=\"exec\"\n\
+        let log = b"type=SYSCALL msg=audit(10.000:1): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/bin/ls\" key=\"exec\"\n\
 type=PROCTITLE msg=audit(10.000:1): proctitle=6C73\n\
-type=SYSCALL msg=audit(11.000:2): arch=c000003e syscall=2 success=no exit=-2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"cat\" exe=\"/bin/cat\" key=(null)\n";
+type=SYSCALL msg=audit(11.000:2): arch=c000003e syscall=2 success=no exit=-2 a0=1 a1=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"cat\" exe=\"/bin/cat\" key=(null)\n";
         let filter = Filter {
             key: Some(b"exe".to_vec()),
             ..Filter::default()
