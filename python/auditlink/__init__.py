@@ -53,6 +53,10 @@ from auditlink.rules import (
 )
 from auditlink.status import AuditStatus
 
+# Search, report and top (the functions shadow their modules' names as attributes).
+from auditlink.search import SearchFilter, search  # noqa: E402
+from auditlink.report import ReportResult, report  # noqa: E402
+
 __all__ = [
     "AUDIT_GET",
     "AUDIT_MESSAGE_MAX_LENGTH",
@@ -80,6 +84,7 @@ __all__ = [
     "Reassembler",
     "RecordFields",
     "RecordParseError",
+    "ReportResult",
     "RuleAction",
     "RuleField",
     "RuleFileCommand",
@@ -87,6 +92,7 @@ __all__ = [
     "RuleList",
     "RuleLoadError",
     "RuleSyntaxError",
+    "SearchFilter",
     "SignalInfo",
     "TtyStatus",
     "WaitMode",
@@ -95,5 +101,7 @@ __all__ = [
     "parse_netlink_error",
     "parse_record",
     "read_events",
+    "report",
+    "search",
     "set_id_resolution",
 ]
