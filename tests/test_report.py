@@ -17,7 +17,24 @@ from auditlink.report import REPORT_KINDS
 DATA = Path(__file__).parent / "data"
 LOGS = [DATA / "corpus_raw.log", DATA / "corpus_enriched.log"]
 ENV = dict(os.environ, LC_ALL="C")
-OPTIONS = ["", "-x", "-k", "-f", "-u", "-l", "-au", "-m", "-c", "-s", "-e", "-p", "-tm", "-h", "-n", "--comm"]
+OPTIONS = [
+    "",
+    "-x",
+    "-k",
+    "-f",
+    "-u",
+    "-l",
+    "-au",
+    "-m",
+    "-c",
+    "-s",
+    "-e",
+    "-p",
+    "-tm",
+    "-h",
+    "-n",
+    "--comm",
+]
 EXTRAS = [[], ["--summary"], ["-i"], ["-i", "--summary"], ["--failed"], ["--success", "--summary"]]
 needs_aureport = pytest.mark.skipif(shutil.which("aureport") is None, reason="aureport missing")
 
@@ -40,7 +57,10 @@ def test_report_text_equals_aureport(log: Path, option: str) -> None:
 @needs_aureport
 def test_time_range_and_nothing_found() -> None:
     log = str(LOGS[0])
-    for args in (["-ts", "01/01/2020", "00:00:00", "-te", "12/31/2030"], ["-x", "-ts", "01/01/2031"]):
+    for args in (
+        ["-ts", "01/01/2020", "00:00:00", "-te", "12/31/2030"],
+        ["-x", "-ts", "01/01/2031"],
+    ):
         ref = run(["aureport", "-if", log, *args])
         got = run([sys.executable, "-m", "auditlink", "report", "-if", log, *args])
         assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode)

@@ -207,8 +207,14 @@ def test_parse_time_keywords() -> None:
     assert parse_time(["week-ago"], now=now) == day - 7 * 86400
     assert parse_time(["this-month"], now=now) == datetime.datetime(2026, 12, 1).timestamp()
     assert parse_time(["this-year"], now=now) == datetime.datetime(2026, 1, 1).timestamp()
-    assert parse_time(["12/01/2026", "10:00"], now=now) == datetime.datetime(2026, 12, 1, 10).timestamp()
-    assert parse_time(["10:00:05", "12/01/26"], now=now) == datetime.datetime(2026, 12, 1, 10, 0, 5).timestamp()
+    assert (
+        parse_time(["12/01/2026", "10:00"], now=now)
+        == datetime.datetime(2026, 12, 1, 10).timestamp()
+    )
+    assert (
+        parse_time(["10:00:05", "12/01/26"], now=now)
+        == datetime.datetime(2026, 12, 1, 10, 0, 5).timestamp()
+    )
     with pytest.raises(ValueError):
         parse_time(["tomorrow"], now=now)
     with pytest.raises(ValueError):

@@ -55,7 +55,18 @@ def test_plain_mode_follows_a_log(tmp_path: Path) -> None:
     path = tmp_path / "audit.log"
     path.write_bytes(b"")
     p = subprocess.Popen(
-        [sys.executable, "-m", "auditlink", "top", "-f", str(path), "--interval", "0.5", "--iterations", "12"],
+        [
+            sys.executable,
+            "-m",
+            "auditlink",
+            "top",
+            "-f",
+            str(path),
+            "--interval",
+            "0.5",
+            "--iterations",
+            "12",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -76,8 +87,11 @@ def test_tty_mode_keys_under_tmux(tmp_path: Path) -> None:
     path.write_bytes(b"")
     session = f"auditlink-top-{os.getpid()}"
     cmd = f"{sys.executable} -m auditlink top -f {path} --interval 0.3; echo EXITED; sleep 5"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd], check=True)
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd], check=True
+    )
     try:
+
         def screen() -> str:
             return subprocess.run(
                 ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True

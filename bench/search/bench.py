@@ -108,25 +108,57 @@ def main() -> int:
     print(f"log {log}: {size:.0f} MB; load {os.getloadavg()[0]:.2f}")
     me = [PY, "-m", "auditlink"]
     pairs = [
-        (f"search -k {args.key}", ["search", "-if", log, "-k", args.key], ["ausearch", "-if", log, "-k", args.key], 30),
-        (f"search -k {args.key} -i", ["search", "-if", log, "-k", args.key, "-i"], ["ausearch", "-if", log, "-k", args.key, "-i"], 0),
+        (
+            f"search -k {args.key}",
+            ["search", "-if", log, "-k", args.key],
+            ["ausearch", "-if", log, "-k", args.key],
+            30,
+        ),
+        (
+            f"search -k {args.key} -i",
+            ["search", "-if", log, "-k", args.key, "-i"],
+            ["ausearch", "-if", log, "-k", args.key, "-i"],
+            0,
+        ),
         ("report (summary)", ["report", "-if", log], ["aureport", "-if", log], 20),
-        ("report -x --summary", ["report", "-if", log, "-x", "--summary"], ["aureport", "-if", log, "-x", "--summary"], 20),
+        (
+            "report -x --summary",
+            ["report", "-if", log, "-x", "--summary"],
+            ["aureport", "-if", log, "-x", "--summary"],
+            20,
+        ),
     ]
     for fmt in ("csv", "text"):
         if has_format(fmt, log):
-            pairs.append((f"search --format {fmt}", ["search", "-if", log, "-k", args.key, "--format", fmt], ["ausearch", "-if", log, "-k", args.key, "--format", fmt], 20))
+            pairs.append(
+                (
+                    f"search --format {fmt}",
+                    ["search", "-if", log, "-k", args.key, "--format", fmt],
+                    ["ausearch", "-if", log, "-k", args.key, "--format", fmt],
+                    20,
+                )
+            )
         else:
-            print(f"search --format {fmt}: not measured (the normalizer's formatters are not in this build)")
+            print(
+                f"search --format {fmt}: not measured "
+                "(the normalizer's formatters are not in this build)"
+            )
     ok = True
     for name, mine, ref, target in pairs:
         t_me, d_me, _ = timed(me + mine, args.repeat)
         t_ref, d_ref, _ = timed(ref, args.repeat)
         ratio = t_ref / t_me
         same = "same output" if d_me == d_ref else f"OUTPUT DIFFERS ({d_me} vs {d_ref})"
-        verdict = "" if not target else (f" target {target}x: " + ("met" if ratio >= target else "NOT met"))
+        verdict = (
+            ""
+            if not target
+            else (f" target {target}x: " + ("met" if ratio >= target else "NOT met"))
+        )
         ok &= not target or ratio >= target
-        print(f"{name:28} auditlink {t_me:7.3f} s  reference {t_ref:7.3f} s  {ratio:6.1f}x  {same}{verdict}")
+        print(
+            f"{name:28} auditlink {t_me:7.3f} s  reference {t_ref:7.3f} s  "
+            f"{ratio:6.1f}x  {same}{verdict}"
+        )
     print(f"load after {os.getloadavg()[0]:.2f}")
     if not args.no_rss:
         with open(log, "rb") as f:

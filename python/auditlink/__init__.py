@@ -36,6 +36,7 @@ from auditlink.events import (
     read_events,
     set_id_resolution,
 )
+from auditlink.report import ReportResult, report
 from auditlink.rules import (
     AuditFeature,
     AuditFeatures,
@@ -51,11 +52,10 @@ from auditlink.rules import (
     SignalInfo,
     TtyStatus,
 )
-from auditlink.status import AuditStatus
 
 # Search, report and top (the functions shadow their modules' names as attributes).
-from auditlink.search import SearchFilter, search  # noqa: E402
-from auditlink.report import ReportResult, report  # noqa: E402
+from auditlink.search import SearchFilter, search
+from auditlink.status import AuditStatus
 
 __all__ = [
     "AUDIT_GET",

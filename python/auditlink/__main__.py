@@ -21,8 +21,8 @@ import sys
 from collections.abc import Sequence
 
 from auditlink._cli_events import add_subcommands
-from auditlink._rules_cli import add_rules_commands
 from auditlink._cli_search import add_search_commands
+from auditlink._rules_cli import add_rules_commands
 from auditlink.client import AuditClient
 from auditlink.rules import AuditFeatures
 from auditlink.status import STATUS_FIELDS, AuditStatus

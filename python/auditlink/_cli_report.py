@@ -44,9 +44,7 @@ def add_report_command(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--help", action="help", help="show this help and exit")
     add_input_options(p)
     for flags, kind in _KIND_OPTIONS:
-        p.add_argument(
-            *flags, dest="kind", action="store_const", const=kind, help=f"{kind} report"
-        )
+        p.add_argument(*flags, dest="kind", action="store_const", const=kind, help=f"{kind} report")
     p.add_argument("--summary", action="store_true", help="counts per value")
     p.add_argument("--failed", dest="success", action="store_false", default=None)
     p.add_argument("--success", dest="success", action="store_true")

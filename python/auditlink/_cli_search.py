@@ -47,9 +47,7 @@ def add_search_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
 def add_input_options(p: argparse.ArgumentParser) -> None:
     """``-if``, ``-ts``, ``-te`` and ``-i``: shared by search and report."""
     p.add_argument("-if", "--input", dest="input", metavar="FILE|DIR", help="log file or directory")
-    p.add_argument(
-        "-ts", "--start", nargs="+", metavar="WORD", help="start date/time or keyword"
-    )
+    p.add_argument("-ts", "--start", nargs="+", metavar="WORD", help="start date/time or keyword")
     p.add_argument("-te", "--end", nargs="+", metavar="WORD", help="end date/time or keyword")
     p.add_argument("-i", "--interpret", action="store_true", help="interpret values")
 

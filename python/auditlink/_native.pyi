@@ -571,9 +571,7 @@ class SearchIter:
     def __iter__(self) -> SearchIter: ...
     def __next__(self) -> AuditEvent: ...
 
-def search_write(
-    paths: list[str] | None, filter: SearchFilter, format: str, fd: int = 1
-) -> int:
+def search_write(paths: list[str] | None, filter: SearchFilter, format: str, fd: int = 1) -> int:
     """Search and write the matches to ``fd`` as ausearch 3.0.9 writes them.
 
     Arguments:
@@ -661,9 +659,8 @@ class TopCounter:
         """Count the events completed by a chunk of auditd log bytes."""
     def idle(self) -> None:
         """The log has been quiet: count the events still waiting for records."""
-    def add_batch(self, batch: EventBatch) -> None:
-        """Count a :func:`receive_events` batch without making Python objects
-        (the batch is empty afterwards)."""
+    def add_batch(self, events: list[AuditEvent]) -> None:
+        """Count events already received (a :func:`receive_events` batch)."""
     def totals(self) -> tuple[int, int]:
         """Events and records counted so far."""
     def snapshot(

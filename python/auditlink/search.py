@@ -88,9 +88,7 @@ def _parse_clock(text: str) -> datetime.time:
     try:
         return datetime.datetime.strptime(text, "%H:%M:%S").time()
     except ValueError:
-        raise ValueError(
-            f"Invalid time ({text}). Hour, Minute, and Second are required."
-        ) from None
+        raise ValueError(f"Invalid time ({text}). Hour, Minute, and Second are required.") from None
 
 
 def parse_time(words: Sequence[str], *, end: bool = False, now: float | None = None) -> int:
@@ -282,4 +280,4 @@ def search(source: Source, **filters: object) -> Iterator[AuditEvent]:
     if hasattr(source, "events"):
         client: AuditClient = source  # type: ignore[assignment]
         return (e for e in client.events() if flt.matches(e))
-    return iter(_native.SearchIter(log_paths(source), flt))  # type: ignore[arg-type]
+    return iter(_native.SearchIter(log_paths(source), flt))

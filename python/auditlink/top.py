@@ -94,9 +94,7 @@ def render(snapshot: Snapshot, status: dict[str, int] | None, sort: str, width: 
     """
     events, records, tables = snapshot
     if status is not None:
-        gauge = (
-            f"lost {status['lost']}  backlog {status['backlog']}/{status['backlog_limit']}"
-        )
+        gauge = f"lost {status['lost']}  backlog {status['backlog']}/{status['backlog_limit']}"
     else:
         gauge = "lost ?  backlog ?"
     lines = [_fit(f"auditlink top  {events:.1f} events/s  {records:.1f} records/s  {gauge}", width)]
@@ -172,18 +170,17 @@ def _live(multicast: bool) -> Iterator[Callable[[_native.TopCounter, float], Non
     from auditlink.client import AuditClient
     from auditlink.events import Reassembler
 
-    client = AuditClient.multicast() if multicast else AuditClient.daemon()
     reasm = Reassembler()
-    with client:
+    ctx: contextlib.AbstractContextManager[AuditClient]
+    ctx = AuditClient.multicast() if multicast else AuditClient.daemon()
+    with ctx as client:
 
         def pump(counter: _native.TopCounter, until: float) -> None:
             while True:
                 left = until - time.monotonic()
                 if left <= 0:
                     return
-                batch = _native.receive_events(
-                    client._native, reasm, 1024, min(left, 0.2)
-                )
+                batch = _native.receive_events(client._native, reasm, 1024, min(left, 0.2))
                 counter.add_batch(batch)
 
         yield pump

@@ -592,10 +592,6 @@ impl PyEventBatch {
             events: Mutex::new(events.into_iter()),
         }
     }
-    /// The events not taken yet, without making Python objects of them.
-    pub(crate) fn take_all(&self) -> Vec<Event> {
-        std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner())).collect()
-    }
 }
 
 #[pymethods]

@@ -13,7 +13,7 @@ use crate::audit::search::report::{Kind, Options};
 use crate::audit::search::run::{self, event_from_group, group_from_event, Search};
 use crate::audit::search::top::Top;
 use crate::audit::search::{Filter, Format};
-use crate::bindings::records::{PyEvent, PyEventBatch};
+use crate::bindings::records::PyEvent;
 
 fn bytes_opt(s: Option<String>) -> Option<Vec<u8>> {
     s.map(String::into_bytes)
@@ -335,15 +335,12 @@ impl PyTopCounter {
         st.grouper.finish();
         st.drain();
     }
-    /// Count a batch from `receive_events` without making Python objects.
-    fn add_batch(&self, py: Python<'_>, batch: &Bound<'_, PyEventBatch>) {
-        let events = batch.get().take_all();
-        py.detach(|| {
-            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            for e in &events {
-                st.top.add(&group_from_event(e));
-            }
-        });
+    /// Count events already received (a `receive_events` batch).
+    fn add_batch(&self, events: Vec<PyRef<'_, PyEvent>>) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        for e in &events {
+            st.top.add(&group_from_event(e.core()));
+        }
     }
     /// Events and records counted so far.
     fn totals(&self) -> (u64, u64) {
