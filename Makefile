@@ -59,6 +59,7 @@ bench: build ## benchmarks, each against its reference in the same run (real ker
 	$(PY) bench/stream_bench.py
 	$(PY) bench/rules/bench_load_rules.py
 	$(PY) bench/records/bench.py
+	$(PY) bench/normalize/bench.py
 
 clean:
 	rm -rf $(VENV) target

@@ -37,6 +37,12 @@ from auditlink.events import (
     set_id_resolution,
 )
 from auditlink.report import ReportResult, report
+from auditlink.normalize import (
+    NormalizedEvent,
+    NormalizedField,
+    NormalizedObject,
+    NormalizedSubject,
+)
 from auditlink.rules import (
     AuditFeature,
     AuditFeatures,
@@ -80,6 +86,10 @@ __all__ = [
     "NetlinkClient",
     "NetlinkErrno",
     "NetlinkMessage",
+    "NormalizedEvent",
+    "NormalizedField",
+    "NormalizedObject",
+    "NormalizedSubject",
     "RawAuditMessage",
     "Reassembler",
     "RecordFields",

@@ -34,6 +34,12 @@ def add_subcommands(subparsers: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "-f", "--follow", action="store_true", help="keep reading as the log grows (tail -F)"
     )
+    p.add_argument(
+        "--format",
+        choices=("json", "ecs"),
+        default="json",
+        help="json: auditlink's event shape (default); ecs: Elastic Common Schema",
+    )
     _add_timeout_option(p)
     p.set_defaults(func=cmd_parse)
 
@@ -107,6 +113,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 ),
                 flush=True,
             )
+        elif getattr(args, "format", "json") == "ecs":
+            from auditlink.normalize import format_lines
+
+            src: Any = sys.stdin.buffer if args.file == "-" else args.file
+            for chunk in format_lines(src, "ecs", timeout=args.timeout):
+                out.write(chunk)
         elif args.file == "-":
             _parse_stream(sys.stdin.buffer, out, args.timeout)
         else:

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod errno;
+pub mod normalize;
 pub mod records;
 pub mod rules;
 pub mod search;

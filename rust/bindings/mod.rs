@@ -10,6 +10,7 @@ use crate::audit::errno::strerror;
 use crate::error::Error;
 
 pub(crate) mod client;
+pub(crate) mod normalize;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod search;
@@ -82,5 +83,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     records::register(m)?;
     rules::register(m)?;
     search::register(m)?;
+    normalize::register(m)?;
     Ok(())
 }

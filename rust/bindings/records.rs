@@ -29,7 +29,7 @@ pyo3::create_exception!(
 
 /// bytes -> str in one pass: UTF-8, with bytes that are not valid UTF-8
 /// decoded as lone surrogates ("surrogateescape"), so nothing is lost.
-fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn py_str<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     let len = isize::try_from(b.len()).map_err(|_| PyValueError::new_err("string too long"))?;
     // SAFETY: `b` is valid for reads of `len` bytes during the call, the error
     // handler name is a NUL-terminated static string, and the result is a new
@@ -659,6 +659,10 @@ impl PyEvent {
         let mut out = Vec::with_capacity(1024);
         json::event_to_json(&self.event, &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+    /// Who did what to what: libauparse's normalizer (see bindings/normalize.rs).
+    fn normalize(&self) -> super::normalize::PyNormalized {
+        super::normalize::normalize_event(self.event.clone())
     }
     fn __len__(&self) -> usize {
         self.event.records.len()
