@@ -138,11 +138,20 @@ def cmd_search(args: argparse.Namespace) -> int:
     )
     fmt = _output_format(args)
     paths = input_paths(args)
-    if fmt in ("raw", "default", "interpret"):
+    if fmt != "json":
         sys.stdout.flush()
-        found = _native.search_write(paths, flt, fmt, sys.stdout.fileno())
+        found = _native.search_write(
+            paths,
+            flt,
+            fmt,
+            sys.stdout.fileno(),
+            extra_keys=args.extra_keys,
+            extra_labels=args.extra_labels,
+            extra_obj2=args.extra_obj2,
+            extra_time=args.extra_time,
+        )
     else:
-        found = _write_structured(paths, flt, fmt, args)
+        found = _write_json(paths, flt)
     if found == 0:
         if fmt != "raw":
             print("<no matches>", file=sys.stderr)
@@ -150,14 +159,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_structured(
-    paths: Sequence[str] | None, flt: _native.SearchFilter, fmt: str, args: argparse.Namespace
-) -> int:
-    """JSON lines (and, when the normalizer is present, csv/text/ecs)."""
+def _write_json(paths: Sequence[str] | None, flt: _native.SearchFilter) -> int:
+    """The matches as JSON lines (docs/records.md)."""
     found = 0
     out = sys.stdout
-    if fmt != "json":
-        raise SystemExit(f"auditlink search: --format {fmt} needs the normalizer (not built)")
     for event in _native.SearchIter(list(paths) if paths is not None else None, flt):
         found += 1
         out.write(event.to_json())

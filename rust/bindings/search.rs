@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::audit::normalize::format::CsvOptions;
 use crate::audit::search::report::{Kind, Options};
 use crate::audit::search::run::{self, event_from_group, group_from_event, Search};
 use crate::audit::search::top::Top;
@@ -106,27 +107,42 @@ fn open_inputs(paths: Option<Vec<PathBuf>>) -> PyResult<Vec<Box<dyn Read + Send>
     }
 }
 
-fn format_arg(name: &str) -> PyResult<Format> {
+fn format_arg(name: &str, extra: (bool, bool, bool, bool)) -> PyResult<Format> {
+    let (extra_keys, extra_labels, extra_obj2, extra_time) = extra;
     match name {
         "raw" => Ok(Format::Raw),
         "default" => Ok(Format::Default),
         "interpret" => Ok(Format::Interpret),
+        "csv" => Ok(Format::Csv(CsvOptions {
+            extra_keys,
+            extra_labels,
+            extra_obj2,
+            extra_time,
+        })),
+        "text" => Ok(Format::Text),
+        "ecs" => Ok(Format::Ecs),
         other => Err(PyValueError::new_err(format!("unknown format {other:?}"))),
     }
 }
 
 /// Search `paths` (None: stdin) and write the matches to `fd` in `format`
-/// (`raw`, `default`, `interpret`); returns how many events matched.
+/// (`raw`, `default`, `interpret`, `csv`, `text`, `ecs`); returns how many
+/// events matched.
 #[pyfunction]
-#[pyo3(signature = (paths, filter, format, fd=1))]
+#[pyo3(signature = (paths, filter, format, fd=1, *, extra_keys=false, extra_labels=false, extra_obj2=false, extra_time=false))]
+#[allow(clippy::too_many_arguments)]
 fn search_write(
     py: Python<'_>,
     paths: Option<Vec<PathBuf>>,
     filter: &PySearchFilter,
     format: &str,
     fd: i32,
+    extra_keys: bool,
+    extra_labels: bool,
+    extra_obj2: bool,
+    extra_time: bool,
 ) -> PyResult<u64> {
-    let format = format_arg(format)?;
+    let format = format_arg(format, (extra_keys, extra_labels, extra_obj2, extra_time))?;
     let mut inputs = open_inputs(paths)?;
     let filter = filter.inner.clone();
     let found = py.detach(move || -> std::io::Result<u64> {

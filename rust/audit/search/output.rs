@@ -5,25 +5,44 @@
 //! locale's formats.
 
 use super::group::{Group, Line};
+use super::run::event_from_group;
+use crate::audit::normalize::ecs;
+use crate::audit::normalize::format::{self, CsvOptions};
 use crate::audit::records::interpret::{field_kind, interpret_field, FieldKind};
 use crate::audit::records::parse::{Record, ENRICHMENT_SEPARATOR};
 use crate::audit::records::parse_log_line_lenient;
 use crate::audit::tables::{libaudit_message_type_name, msg};
 
-/// Output formats implemented here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Output formats: ausearch's raw, default and interpreted text (written
+/// here), its csv and text lines and ECS JSON (the normalizer's).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
     Raw,
     Default,
     Interpret,
+    Csv(CsvOptions),
+    Text,
+    Ecs,
 }
 
-/// Append one event in `format`.
-pub fn write_event(g: &Group, format: Format, out: &mut Vec<u8>) {
+/// Append one event in `format`. `first` is true for the first matching
+/// event (ausearch prints the csv header before it).
+pub fn write_event(g: &Group, format: &Format, first: bool, out: &mut Vec<u8>) {
     match format {
         Format::Raw => raw(g, out),
         Format::Default => default(g, out),
         Format::Interpret => interpreted(g, out),
+        Format::Csv(opts) => {
+            if first {
+                out.extend_from_slice(format::csv_header(opts).as_bytes());
+            }
+            out.extend_from_slice(&format::csv_line(&event_from_group(g), opts));
+        }
+        Format::Text => out.extend_from_slice(&format::text_line(&event_from_group(g))),
+        Format::Ecs => {
+            out.extend_from_slice(ecs::ecs_json(&event_from_group(g)).as_bytes());
+            out.push(b'\n');
+        }
     }
 }
 

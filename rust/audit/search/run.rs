@@ -195,8 +195,8 @@ pub fn search_to_writer(
     let mut found = 0u64;
     feed_inputs(inputs, &mut search, |s| {
         while let Some(g) = s.next_match() {
+            write_event(&g, &format, found == 0, &mut out);
             found += 1;
-            write_event(&g, format, &mut out);
             if out.len() >= CHUNK {
                 w.write_all(&out)?;
                 out.clear();
