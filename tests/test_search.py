@@ -65,6 +65,35 @@ def test_output_bytes_equal_ausearch(log: Path, fmt: list[str]) -> None:
     assert all(any(k in line for k in EDGE_INTERPRET_DIFFS) for line in differing)
 
 
+CSV_TEXT = [
+    ["--format", "csv"],
+    ["--format", "text"],
+    ["--format", "csv", "--extra-keys", "--extra-labels", "--extra-obj2", "--extra-time"],
+    ["--format", "csv", "-k", "exec"],
+    ["--format", "text", "-sv", "no"],
+]
+
+
+@needs_ausearch
+@pytest.mark.parametrize("log", LOGS[:2], ids=lambda p: p.name)
+@pytest.mark.parametrize("fmt", CSV_TEXT, ids=" ".join)
+def test_csv_text_bytes_equal_ausearch(log: Path, fmt: list[str]) -> None:
+    """The normalizer's lines for the events search selects and groups."""
+    ref = run(["ausearch", "-if", str(log), *fmt])
+    got = mine("-if", str(log), *fmt)
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode)
+
+
+def test_ecs_lines_are_json() -> None:
+    import json
+
+    out = mine("-if", str(LOGS[0]), "-k", "exec", "--format", "ecs").stdout
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert docs and all("event" in d for d in docs)
+    js = mine("-if", str(LOGS[0]), "-k", "exec", "--format", "json").stdout.splitlines()
+    assert len(js) == len(docs)
+
+
 @needs_ausearch
 @pytest.mark.parametrize("fmt", [["--raw"], [], ["-i"]], ids=["raw", "default", "interpret"])
 def test_real_kernel_log_bytes_equal_ausearch(seed_log: Path, fmt: list[str]) -> None:

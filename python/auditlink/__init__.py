@@ -36,13 +36,13 @@ from auditlink.events import (
     read_events,
     set_id_resolution,
 )
-from auditlink.report import ReportResult, report
 from auditlink.normalize import (
     NormalizedEvent,
     NormalizedField,
     NormalizedObject,
     NormalizedSubject,
 )
+from auditlink.report import ReportResult, report
 from auditlink.rules import (
     AuditFeature,
     AuditFeatures,
@@ -58,8 +58,6 @@ from auditlink.rules import (
     SignalInfo,
     TtyStatus,
 )
-
-# Search, report and top (the functions shadow their modules' names as attributes).
 from auditlink.search import SearchFilter, search
 from auditlink.status import AuditStatus
 

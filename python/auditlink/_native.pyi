@@ -573,14 +573,29 @@ class SearchIter:
     def __iter__(self) -> SearchIter: ...
     def __next__(self) -> AuditEvent: ...
 
-def search_write(paths: list[str] | None, filter: SearchFilter, format: str, fd: int = 1) -> int:
+def search_write(
+    paths: list[str] | None,
+    filter: SearchFilter,
+    format: str,
+    fd: int = 1,
+    *,
+    extra_keys: bool = False,
+    extra_labels: bool = False,
+    extra_obj2: bool = False,
+    extra_time: bool = False,
+) -> int:
     """Search and write the matches to ``fd`` as ausearch 3.0.9 writes them.
 
     Arguments:
         paths: log files in reading order, or None for stdin.
         filter: the options.
-        format: ``"raw"``, ``"default"`` or ``"interpret"``.
+        format: ``"raw"``, ``"default"``, ``"interpret"``, ``"csv"``,
+            ``"text"`` or ``"ecs"`` (one ECS JSON document per line).
         fd: an open, writable file descriptor (not closed).
+        extra_keys: csv: ausearch ``--extra-keys``.
+        extra_labels: csv: ausearch ``--extra-labels``.
+        extra_obj2: csv: ausearch ``--extra-obj2``.
+        extra_time: csv: ausearch ``--extra-time``.
 
     Returns:
         How many events matched.
@@ -679,6 +694,7 @@ class TopCounter:
             :data:`TOP_TABLES`) lists ``(value, per second, total)``,
             busiest first.
         """
+
 # --- normalize: libauparse's normalizer, ausearch csv/text, ECS ---
 
 @_final

@@ -261,24 +261,20 @@ def run_top(
 def cmd_top(args: argparse.Namespace) -> int:
     tty_mode = sys.stdout.isatty() and not args.plain
     status = _status_reader()
+    source: contextlib.AbstractContextManager[Callable[[_native.TopCounter, float], None]]
+    if args.follow:
+        path = args.follow
+
+        def follow(counter: _native.TopCounter, until: float) -> None:
+            _follow(path, counter, until)
+
+        source = contextlib.nullcontext(follow)
+    else:
+        source = _live(args.multicast)
     try:
-        if args.follow:
-            path = args.follow
-
-            def pump(counter: _native.TopCounter, until: float) -> None:
-                _follow(path, counter, until)
-
+        with source as pump:
             return run_top(
                 pump,
-                sys.stdout,
-                interval=args.interval,
-                iterations=args.iterations,
-                tty_mode=tty_mode,
-                status=status,
-            )
-        with _live(args.multicast) as live:
-            return run_top(
-                live,
                 sys.stdout,
                 interval=args.interval,
                 iterations=args.iterations,
