@@ -74,7 +74,7 @@ def _keyword_time(word: str, now: datetime.datetime) -> datetime.datetime:
 
 
 def _parse_date(text: str) -> datetime.date:
-    for fmt in ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d"):
+    for fmt in ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date()
         except ValueError:

@@ -130,13 +130,14 @@ pub fn parse_header(line: &[u8]) -> Option<Header<'_>> {
 /// `check_events`).
 fn completes_alone(t: u16) -> bool {
     t == msg::PROCTITLE
-        || t < msg::FIRST_EVENT
-        || t >= msg::FIRST_ANOM_MSG
+        || !(msg::FIRST_EVENT..msg::FIRST_ANOM_MSG).contains(&t)
         || t == msg::KERNEL
         || (msg::MAC_UNLBL_ALLOW..=msg::MAC_CALIPSO_DEL).contains(&t)
 }
 
 type Key = (Stamp, u64);
+/// What identifies the event still taking records: stamp and node.
+type Building = (Stamp, Option<Box<[u8]>>);
 
 /// Groups lines into events as ausearch does; see the module documentation.
 #[derive(Debug)]
@@ -144,7 +145,7 @@ pub struct Grouper {
     /// Pending events by (stamp, arrival number): the first is the oldest.
     pending: BTreeMap<Key, (Group, bool)>,
     /// (stamp, node) -> key of the event still taking records.
-    building: HashMap<(Stamp, Option<Box<[u8]>>), Key>,
+    building: HashMap<Building, Key>,
     /// Building events not yet complete, in stamp order, for the timeout check.
     arrivals: u64,
     eoe_timeout: u64,

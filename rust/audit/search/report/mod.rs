@@ -73,7 +73,7 @@ impl Tally {
     /// By count, most first; ties keep their order (aureport's stable sort).
     fn sorted(&self) -> Vec<(Vec<u8>, u64)> {
         let mut v = self.order.clone();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
         v
     }
 }
@@ -87,7 +87,7 @@ impl IntTally {
     }
     fn sorted(&self) -> Vec<(i64, u64)> {
         let mut v: Vec<_> = self.0.iter().map(|(&k, &c)| (k, c)).collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
         v
     }
 }
