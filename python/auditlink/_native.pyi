@@ -515,6 +515,8 @@ def user_message_send(client: AuditClient, msg_type: int, text: bytes) -> None:
 
 # ---------------------------------------------------------------- search, report, top
 
+from pathlib import Path as _Path
+
 @final
 class SearchFilter:
     """ausearch's search options, checked and ready for Rust; build it with
@@ -605,7 +607,7 @@ def search_write(
         OSError: a file cannot be opened or written.
     """
 
-def rotated_logs(dir: str) -> list[str]:
+def rotated_logs(dir: str) -> list[_Path]:
     """``audit.log.N`` ... ``audit.log`` of a directory, oldest first (numbering
     stops at the first missing file), as ausearch reads them.
 
