@@ -76,7 +76,7 @@ def test_rows_api() -> None:
     assert d.columns[:2] == ("date", "time") and d.columns[2] == "key"
     assert all(len(row) == len(d.columns) for row in d.rows)
     s = auditlink.report(LOGS[0])
-    labels = dict(s.rows)
+    labels = {row[0]: row[1] for row in s.rows}
     assert int(labels["Number of events"]) > 0
     failed = auditlink.report(LOGS[0], "syscall", failed=True)
     assert all(row[-1] for row in failed.rows)

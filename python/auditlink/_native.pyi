@@ -1,6 +1,7 @@
 """Type stubs for the Rust extension module (private: use the ``auditlink`` package)."""
 
 import builtins as _builtins
+import pathlib as _pathlib
 from collections.abc import ItemsView as _ItemsView
 from collections.abc import Iterable as _Iterable
 from collections.abc import Iterator as _Iterator
@@ -515,8 +516,6 @@ def user_message_send(client: AuditClient, msg_type: int, text: bytes) -> None:
 
 # ---------------------------------------------------------------- search, report, top
 
-from pathlib import Path as _Path
-
 @final
 class SearchFilter:
     """ausearch's search options, checked and ready for Rust; build it with
@@ -527,8 +526,8 @@ class SearchFilter:
     between threads.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         start: int | None = None,
         end: int | None = None,
@@ -554,7 +553,7 @@ class SearchFilter:
         exe: str | None = None,
         comm: str | None = None,
         exact: bool = False,
-    ) -> None: ...
+    ) -> SearchFilter: ...
     def matches(self, event: AuditEvent) -> bool:
         """Does an event already received (e.g. from a live client) match?
 
@@ -571,7 +570,7 @@ class SearchIter:
     filtered in Rust; only matches become :class:`AuditEvent` objects. Not
     to be shared between threads while iterating."""
 
-    def __init__(self, paths: list[str] | None, filter: SearchFilter) -> None: ...
+    def __new__(cls, paths: list[str] | None, filter: SearchFilter) -> SearchIter: ...
     def __iter__(self) -> SearchIter: ...
     def __next__(self) -> AuditEvent: ...
 
@@ -607,7 +606,7 @@ def search_write(
         OSError: a file cannot be opened or written.
     """
 
-def rotated_logs(dir: str) -> list[_Path]:
+def rotated_logs(dir: str) -> list[_pathlib.Path]:
     """``audit.log.N`` ... ``audit.log`` of a directory, oldest first (numbering
     stops at the first missing file), as ausearch reads them.
 
