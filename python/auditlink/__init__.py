@@ -44,6 +44,7 @@ from auditlink.normalize import (
     NormalizedObject,
     NormalizedSubject,
 )
+from auditlink.report import ReportResult, report
 from auditlink.rules import (
     AuditFeature,
     AuditFeatures,
@@ -59,6 +60,7 @@ from auditlink.rules import (
     SignalInfo,
     TtyStatus,
 )
+from auditlink.search import SearchFilter, search
 from auditlink.status import AuditStatus
 
 __all__ = [
@@ -96,6 +98,7 @@ __all__ = [
     "Reassembler",
     "RecordFields",
     "RecordParseError",
+    "ReportResult",
     "RuleAction",
     "RuleField",
     "RuleFileCommand",
@@ -103,6 +106,7 @@ __all__ = [
     "RuleList",
     "RuleLoadError",
     "RuleSyntaxError",
+    "SearchFilter",
     "SignalInfo",
     "TrackedProcess",
     "TtyStatus",
@@ -112,5 +116,7 @@ __all__ = [
     "parse_netlink_error",
     "parse_record",
     "read_events",
+    "report",
+    "search",
     "set_id_resolution",
 ]

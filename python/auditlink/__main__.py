@@ -7,6 +7,9 @@ Commands:
   rules       list the kernel's rules, like ``auditctl -l``
   load-rules  load an audit.rules file, like ``auditctl -R`` (``--dry-run`` to check only)
   daemon      run as the audit daemon, writing auditd's log (``-f``, ``-c DIR``, ``--rules``)
+  search      search logs with ausearch's options and output (``-k``, ``-ui``, ``-i``, ...)
+  report      aureport's reports (summary, ``-x``, ``-k``, ``--summary``, ...)
+  top         live events/s by type, key, executable, user, syscall and result
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Sequence
 from auditlink import __version__
 from auditlink._cli_daemon import add_daemon_command
 from auditlink._cli_events import add_subcommands
+from auditlink._cli_search import add_search_commands
 from auditlink._rules_cli import add_rules_commands
 from auditlink.client import AuditClient
 from auditlink.rules import AuditFeatures
@@ -65,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_subcommands(sub)
     add_rules_commands(sub)
     add_daemon_command(sub)
+    add_search_commands(sub)
     return parser
 
 

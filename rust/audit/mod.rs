@@ -7,5 +7,6 @@ pub mod errno;
 pub mod normalize;
 pub mod records;
 pub mod rules;
+pub mod search;
 pub mod status;
 pub mod tables;

@@ -16,6 +16,7 @@ pub(crate) mod enrich;
 pub(crate) mod daemon;
 pub(crate) mod records;
 pub(crate) mod rules;
+pub(crate) mod search;
 pub(crate) mod types;
 
 /// `auditlink.errors._from_errno`, looked up once. The exception classes are
@@ -84,6 +85,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     daemon::register(m)?;
     records::register(m)?;
     rules::register(m)?;
+    search::register(m)?;
     normalize::register(m)?;
     enrich::register(m)?;
     Ok(())

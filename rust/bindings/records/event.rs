@@ -40,7 +40,7 @@ impl PyEvent {
     pub(crate) fn inner(&self) -> &Event {
         &self.event.event
     }
-    pub(super) fn new(event: Event, ids: Option<bool>) -> PyEvent {
+    pub(crate) fn new(event: Event, ids: Option<bool>) -> PyEvent {
         PyEvent::homed(event, None, ids)
     }
     pub(super) fn homed(event: Event, home: Option<Recycler>, ids: Option<bool>) -> PyEvent {

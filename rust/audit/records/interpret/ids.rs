@@ -77,7 +77,7 @@ fn lookup_name(
     }
 }
 
-pub(super) fn lookup_passwd(uid: u32) -> Option<Box<[u8]>> {
+pub fn lookup_passwd(uid: u32) -> Option<Box<[u8]>> {
     lookup_name(|buf| {
         // SAFETY: passwd is plain old data; getpwuid_r writes into `pwd` and `buf`
         // (whose length we pass) and sets `result` to &pwd or NULL.

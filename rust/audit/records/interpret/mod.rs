@@ -24,7 +24,7 @@ pub(crate) use escape::decode_string;
 use escape::*;
 use flags::*;
 use ids::*;
-pub use ids::{flush_id_cache, resolve_ids, set_resolve_ids, with_resolve_ids};
+pub use ids::{flush_id_cache, lookup_passwd, resolve_ids, set_resolve_ids, with_resolve_ids};
 use numbers::*;
 use sockaddr::*;
 use syscall::*;

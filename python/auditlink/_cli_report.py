@@ -1,0 +1,72 @@
+"""The ``report`` subcommand: aureport's options, its text on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from auditlink import _native
+
+__all__ = ["add_report_command"]
+
+#: aureport option -> report kind.
+_KIND_OPTIONS = (
+    (("-x", "--executable"), "executable"),
+    (("-k", "--key"), "key"),
+    (("-f", "--file"), "file"),
+    (("-u", "--user"), "user"),
+    (("-l", "--login"), "login"),
+    (("-au", "--auth"), "auth"),
+    (("-m", "--mods"), "mods"),
+    (("-c", "--config"), "config"),
+    (("-s", "--syscall"), "syscall"),
+    (("-e", "--event"), "event"),
+    (("-p", "--pid"), "pid"),
+    (("-tm", "--terminal"), "terminal"),
+    (("-h", "--host"), "host"),
+    (("-n", "--anomaly"), "anomaly"),
+    (("--comm",), "comm"),
+)
+
+
+def add_report_command(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``report`` to the ``python -m auditlink`` parser."""
+    from auditlink._cli_search import add_input_options
+
+    p = subparsers.add_parser(
+        "report",
+        help="aureport's reports (summary, -x, -k, ... with --summary)",
+        description="Reports over audit logs like aureport 3.0.9, with the same text.",
+        add_help=False,
+        allow_abbrev=False,
+    )
+    p.add_argument("--help", action="help", help="show this help and exit")
+    add_input_options(p)
+    for flags, kind in _KIND_OPTIONS:
+        p.add_argument(*flags, dest="kind", action="store_const", const=kind, help=f"{kind} report")
+    p.add_argument("--summary", action="store_true", help="counts per value")
+    p.add_argument("--failed", dest="success", action="store_false", default=None)
+    p.add_argument("--success", dest="success", action="store_true")
+    p.add_argument("--node", action="append", help="only this node (repeatable)")
+    p.set_defaults(func=cmd_report, kind=None)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from auditlink._cli_search import input_paths, time_range
+
+    start, end = time_range(args)
+    text, found, _columns, _rows = _native.run_report(
+        input_paths(args),
+        args.kind or "summary",
+        summary=args.summary,
+        success=args.success,
+        interpret=args.interpret,
+        start=start,
+        end=end,
+        nodes=args.node or [],
+    )
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text)
+    sys.stdout.buffer.flush()
+    return 0 if found else 1

@@ -1,0 +1,593 @@
+//! aureport's reports: the default summary, the detailed reports (`-x`,
+//! `-k`, `-f`, `-u`, `-l`, `-au`, `-m`, `-c`, `-s`, `-e`, `-p`, `-tm`, `-h`,
+//! `-n`, `--comm`) and their `--summary` counts, aggregated over the events
+//! as audit-userspace 3.0.9 `src/aureport-scan.c` and `aureport-output.c`
+//! count and print them (written from their description).
+
+use super::group::Group;
+use super::items::{Items, Needs};
+use super::output::{date, date_time, time_of_day, tty_escaped};
+use crate::audit::tables::{self, msg};
+
+/// Which report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Summary,
+    Executable,
+    Key,
+    File,
+    User,
+    Login,
+    Auth,
+    Mods,
+    Config,
+    Syscall,
+    Event,
+    Pid,
+    Terminal,
+    Host,
+    Anomaly,
+    Comm,
+}
+
+/// How the report is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub kind: Kind,
+    /// `--summary` (counts per value instead of one line per event).
+    pub summary: bool,
+    /// `--failed` (Some(false)) / `--success` (Some(true)).
+    pub success: Option<bool>,
+    /// `-i`: names instead of numbers.
+    pub interpret: bool,
+    pub start: Option<u64>,
+    pub end: Option<u64>,
+    pub nodes: Vec<Vec<u8>>,
+}
+
+/// One output line: the columns after the line number (detailed) or the
+/// count and value (summary).
+pub type Row = Vec<Vec<u8>>;
+
+/// Counts kept in first-seen order (aureport's `slist`), or sorted by value
+/// (its `ilist` of numbers).
+#[derive(Debug, Default)]
+struct Tally {
+    order: Vec<(Vec<u8>, u64)>,
+    index: std::collections::HashMap<Vec<u8>, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, v: &[u8]) {
+        match self.index.get(v) {
+            Some(&i) => self.order[i].1 += 1,
+            None => {
+                self.index.insert(v.to_vec(), self.order.len());
+                self.order.push((v.to_vec(), 1));
+            }
+        }
+    }
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+    /// By count, most first; ties keep their order (aureport's stable sort).
+    fn sorted(&self) -> Vec<(Vec<u8>, u64)> {
+        let mut v = self.order.clone();
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
+        v
+    }
+}
+
+#[derive(Debug, Default)]
+struct IntTally(std::collections::BTreeMap<i64, u64>);
+
+impl IntTally {
+    fn add(&mut self, n: i64) {
+        *self.0.entry(n).or_default() += 1;
+    }
+    fn sorted(&self) -> Vec<(i64, u64)> {
+        let mut v: Vec<_> = self.0.iter().map(|(&k, &c)| (k, c)).collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
+        v
+    }
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    changes: u64,
+    acct_changes: u64,
+    crypto: u64,
+    good_logins: u64,
+    bad_logins: u64,
+    good_auth: u64,
+    bad_auth: u64,
+    avcs: u64,
+    mac: u64,
+    virt: u64,
+    integ: u64,
+    failed_syscalls: u64,
+    anomalies: u64,
+    responses: u64,
+    events: u64,
+    users: Tally,
+    terms: Tally,
+    hosts: Tally,
+    exes: Tally,
+    comms: Tally,
+    files: Tally,
+    keys: Tally,
+    pids: IntTally,
+}
+
+/// An aureport run in progress: feed events, then take the text or rows.
+#[derive(Debug)]
+pub struct Report {
+    opts: Options,
+    needs: Needs,
+    rows: Vec<(u64, Row)>,
+    values: Tally,
+    types: IntTally,
+    sum: Totals,
+    first_line: Option<(u64, u32)>,
+    last_event: Option<(u64, u32)>,
+}
+
+const FIRST_USER_LSPP_MSG: u16 = 2300;
+const LAST_USER_LSPP_MSG: u16 = 2399;
+const FIRST_VIRT_MSG: u16 = 2500;
+const LAST_VIRT_MSG: u16 = 2599;
+const FIRST_KERN_CRYPTO_MSG: u16 = 1600;
+const LAST_KERN_CRYPTO_MSG: u16 = 1699;
+const FIRST_CRYPTO_MSG: u16 = 2400;
+const LAST_CRYPTO_MSG: u16 = 2499;
+const LAST_KERN_ANOM_MSG: u16 = 1799;
+const LAST_ANOM_MSG: u16 = 2199;
+const LAST_ANOM_RESP: u16 = 2299;
+const INTEGRITY_LAST_MSG: u16 = 1899;
+
+fn has(g: &Group, t: u16) -> bool {
+    g.lines.iter().any(|l| l.rtype == t)
+}
+
+fn has_range(g: &Group, lo: u16, hi: u16) -> bool {
+    g.lines.iter().any(|l| (lo..=hi).contains(&l.rtype))
+}
+
+fn is_config(g: &Group) -> bool {
+    has(g, msg::CONFIG_CHANGE)
+        || has(g, msg::DAEMON_CONFIG)
+        || has(g, msg::USYS_CONFIG)
+        || has(g, msg::NETFILTER_CFG)
+        || has(g, msg::FEATURE_CHANGE)
+        || has(g, msg::USER_MAC_CONFIG_CHANGE)
+        || has_range(g, msg::MAC_POLICY_LOAD, msg::MAC_UNLBL_STCDEL)
+}
+
+fn is_acct_mod(g: &Group) -> bool {
+    has(g, msg::USER_CHAUTHTOK)
+        || has_range(g, msg::ADD_USER, msg::DEL_GROUP)
+        || has(g, msg::USER_MGMT)
+        || has(g, msg::GRP_MGMT)
+        || has_range(g, msg::ROLE_ASSIGN, msg::ROLE_REMOVE)
+}
+
+fn is_anomaly(g: &Group) -> bool {
+    has_range(g, msg::FIRST_ANOM_MSG, LAST_ANOM_MSG)
+        || has_range(g, msg::FIRST_KERN_ANOM_MSG, LAST_KERN_ANOM_MSG)
+        || has(g, msg::SECCOMP)
+}
+
+const FAILED: u64 = 0;
+const SUCCEEDED: u64 = 1;
+
+fn success_word(s: Option<u64>) -> &'static [u8] {
+    match s {
+        Some(FAILED) => b"no",
+        Some(SUCCEEDED) => b"yes",
+        _ => b"unset",
+    }
+}
+
+fn or_q(v: &Option<Vec<u8>>) -> Vec<u8> {
+    v.clone().unwrap_or_else(|| b"?".to_vec())
+}
+
+fn or_null(v: &Option<Vec<u8>>) -> Vec<u8> {
+    v.clone().unwrap_or_else(|| b"(null)".to_vec())
+}
+
+impl Report {
+    pub fn new(opts: Options) -> Report {
+        let mut n = Needs {
+            pid: true,
+            success: true,
+            ..Needs::default()
+        };
+        use Kind::*;
+        match opts.kind {
+            Summary => {
+                n.filename = true;
+                n.hostname = true;
+                n.terminal = true;
+                n.exe = true;
+                n.comm = true;
+                n.key = true;
+                n.loginuid = true;
+            }
+            Executable | Terminal => {
+                (n.terminal, n.hostname, n.exe, n.loginuid) = (true, true, true, true);
+            }
+            Key => (n.exe, n.key, n.loginuid) = (true, true, true),
+            File => (n.filename, n.exe, n.loginuid) = (true, true, true),
+            User => {
+                (n.terminal, n.hostname, n.exe, n.uid, n.loginuid) = (true, true, true, true, true);
+            }
+            Login | Mods => (n.exe, n.hostname, n.terminal, n.loginuid) = (true, true, true, true),
+            Auth => (n.exe, n.hostname, n.terminal, n.uid) = (true, true, true, true),
+            Config | Event => n.loginuid = true,
+            Syscall => (n.comm, n.loginuid) = (true, true),
+            Pid => (n.exe, n.loginuid) = (true, true),
+            Host => (n.hostname, n.loginuid) = (true, true),
+            Comm => (n.terminal, n.hostname, n.comm, n.loginuid) = (true, true, true, true),
+            Anomaly => {
+                (n.terminal, n.hostname, n.exe, n.comm, n.loginuid) =
+                    (true, true, true, true, true);
+            }
+        }
+        Report {
+            opts,
+            needs: n,
+            rows: Vec::new(),
+            values: Tally::default(),
+            types: IntTally::default(),
+            sum: Totals::default(),
+            first_line: None,
+            last_event: None,
+        }
+    }
+
+    /// The time of the first line read (aureport's "range of time" start).
+    pub fn saw_line(&mut self, sec: u64, milli: u32) {
+        if self.first_line.is_none() {
+            self.first_line = Some((sec, milli));
+        }
+    }
+
+    fn uid_text(&self, uid: u64, g: &Group) -> Vec<u8> {
+        let signed = uid as u32 as i32;
+        if !self.opts.interpret {
+            return signed.to_string().into_bytes();
+        }
+        if signed == -1 {
+            return b"unset".to_vec();
+        }
+        if let Some(name) = head_enrichment(g, b"AUID") {
+            return name;
+        }
+        crate::audit::records::interpret::lookup_passwd(uid as u32)
+            .map_or_else(|| format!("unknown({signed})").into_bytes(), Vec::from)
+    }
+
+    fn syscall_text(&self, s: &Items, g: &Group) -> Vec<u8> {
+        let nr = s.syscall.unwrap_or(0) as i64 as i32;
+        if !self.opts.interpret {
+            return nr.to_string().into_bytes();
+        }
+        if let Some(name) = head_enrichment(g, b"SYSCALL") {
+            return name;
+        }
+        let machine = s
+            .arch
+            .and_then(|a| tables::machine_for_audit_arch(a as u32));
+        match machine.and_then(|m| tables::syscall_name(m, nr as u32)) {
+            Some(n) => n.as_bytes().to_vec(),
+            None if machine.is_none() => b"?".to_vec(),
+            None => nr.to_string().into_bytes(),
+        }
+    }
+
+    fn type_text(&self, t: u16) -> Vec<u8> {
+        tables::libaudit_message_type_name(t)
+            .map_or_else(|| b"(null)".to_vec(), |n| n.as_bytes().to_vec())
+    }
+
+    /// Account one event.
+    pub fn add(&mut self, g: &Group) {
+        self.last_event = Some((g.stamp.sec, g.stamp.milli));
+        if self.opts.start.is_some_and(|s| g.stamp.sec < s)
+            || self.opts.end.is_some_and(|e| g.stamp.sec > e)
+        {
+            return;
+        }
+        let Ok(s) = Items::extract(g, &self.needs) else {
+            return;
+        };
+        if !self.opts.nodes.is_empty()
+            && !g
+                .node
+                .as_ref()
+                .is_some_and(|n| self.opts.nodes.iter().any(|x| **x == **n))
+        {
+            return;
+        }
+        match self.opts.success {
+            Some(true) if s.success != Some(SUCCEEDED) => return,
+            Some(false) if s.success != Some(FAILED) => return,
+            _ => {}
+        }
+        if self.opts.kind == Kind::Summary {
+            self.summary_total(g, &s);
+        } else if self.opts.summary {
+            self.count(g, &s);
+        } else {
+            self.detail(g, &s);
+        }
+    }
+
+    fn count(&mut self, g: &Group, s: &Items) {
+        use Kind::*;
+        let head = g.first_type;
+        match self.opts.kind {
+            Executable => s.exe.iter().for_each(|v| self.values.add(v)),
+            Comm => s.comm.iter().for_each(|v| self.values.add(v)),
+            Terminal => s.terminal.iter().for_each(|v| self.values.add(v)),
+            Host => s.hostname.iter().for_each(|v| self.values.add(v)),
+            File => s
+                .filenames
+                .iter()
+                .flatten()
+                .for_each(|v| self.values.add(v)),
+            Key => s
+                .keys
+                .iter()
+                .flatten()
+                .filter(|k| k.as_slice() != b"(null)")
+                .for_each(|v| self.values.add(v)),
+            Pid if s.pid != -1 => self.types.add(s.pid),
+            Syscall if s.syscall.unwrap_or(0) as i64 as i32 > 0 => {
+                let t = self.syscall_text(s, g);
+                self.values.add(&t);
+            }
+            User if s.loginuid != (u32::MAX - 1) as u64 => {
+                let t = self.uid_text(s.loginuid, g);
+                self.values.add(&t);
+            }
+            Login if has(g, msg::USER_LOGIN) => {
+                let t = match &s.acct {
+                    Some(a) if (s.loginuid as u32 as i32) < 0 => a.clone(),
+                    _ => self.uid_text(s.loginuid, g),
+                };
+                self.values.add(&t);
+            }
+            Auth if has(g, msg::USER_AUTH)
+                || (has(g, msg::USER_MGMT) && s.success == Some(FAILED)) =>
+            {
+                let t = match &s.acct {
+                    Some(a) if s.loginuid == (u32::MAX - 1) as u64 => a.clone(),
+                    _ => self.uid_text(s.loginuid, g),
+                };
+                self.values.add(&t);
+            }
+            Config if is_config(g) => self.types.add(i64::from(head)),
+            Mods if is_acct_mod(g) => self.types.add(i64::from(head)),
+            Anomaly if is_anomaly(g) => self.types.add(i64::from(head)),
+            Event => self.types.add(i64::from(head)),
+            _ => {}
+        }
+    }
+
+    fn detail(&mut self, g: &Group, s: &Items) {
+        use Kind::*;
+        let auid = || self.uid_text(s.loginuid, g);
+        let serial = g.stamp.serial.to_string().into_bytes();
+        let ok = success_word(s.success).to_vec();
+        let row: Option<Row> = match self.opts.kind {
+            Executable if s.exe.is_some() => Some(vec![
+                or_q(&s.exe),
+                or_q(&s.terminal),
+                or_q(&s.hostname),
+                auid(),
+                serial,
+            ]),
+            Comm if s.comm.is_some() => Some(vec![
+                or_q(&s.comm),
+                or_q(&s.terminal),
+                or_q(&s.hostname),
+                auid(),
+                serial,
+            ]),
+            Key => match s.keys.as_ref().and_then(|k| k.first()) {
+                Some(k) if k.as_slice() != b"(null)" => {
+                    Some(vec![k.clone(), ok, or_q(&s.exe), auid(), serial])
+                }
+                _ => None,
+            },
+            File => s.filenames.as_ref().map(|f| {
+                let first = f.first().cloned().unwrap_or_default();
+                vec![
+                    first,
+                    self.syscall_text(s, g),
+                    ok,
+                    or_q(&s.exe),
+                    auid(),
+                    serial,
+                ]
+            }),
+            User if s.uid != u32::MAX as u64 => Some(vec![
+                auid(),
+                or_q(&s.terminal),
+                or_q(&s.hostname),
+                or_q(&s.exe),
+                serial,
+            ]),
+            Login if has(g, msg::USER_LOGIN) => {
+                let who = match &s.acct {
+                    Some(a) if s.success == Some(FAILED) => a.clone(),
+                    _ => auid(),
+                };
+                Some(vec![
+                    who,
+                    or_null(&s.hostname),
+                    or_null(&s.terminal),
+                    or_null(&s.exe),
+                    ok,
+                    serial,
+                ])
+            }
+            Auth if has(g, msg::USER_AUTH)
+                || (has(g, msg::USER_MGMT) && s.success == Some(FAILED)) =>
+            {
+                let who = s.acct.clone().unwrap_or_else(|| self.uid_text(s.uid, g));
+                Some(vec![
+                    who,
+                    or_null(&s.hostname),
+                    or_null(&s.terminal),
+                    or_null(&s.exe),
+                    ok,
+                    serial,
+                ])
+            }
+            Mods if is_acct_mod(g) => Some(vec![
+                auid(),
+                or_q(&s.hostname),
+                or_q(&s.terminal),
+                or_q(&s.exe),
+                or_q(&s.acct),
+                ok,
+                serial,
+            ]),
+            Config if is_config(g) => Some(vec![self.type_text(g.first_type), auid(), ok, serial]),
+            Syscall if s.syscall.unwrap_or(0) != 0 => Some(vec![
+                self.syscall_text(s, g),
+                (s.pid as u32).to_string().into_bytes(),
+                or_q(&s.comm),
+                auid(),
+                serial,
+            ]),
+            Event => Some(vec![serial, self.type_text(g.first_type), auid(), ok]),
+            Pid if s.pid >= 0 => Some(vec![
+                (s.pid as u32).to_string().into_bytes(),
+                or_q(&s.exe),
+                self.syscall_text(s, g),
+                auid(),
+                serial,
+            ]),
+            Terminal if s.terminal.is_some() => Some(vec![
+                or_null(&s.terminal),
+                or_null(&s.hostname),
+                or_null(&s.exe),
+                auid(),
+                serial,
+            ]),
+            Host if s.hostname.is_some() => Some(vec![
+                or_null(&s.hostname),
+                self.syscall_text(s, g),
+                auid(),
+                serial,
+            ]),
+            Anomaly if is_anomaly(g) => Some(vec![
+                self.type_text(g.first_type),
+                s.exe
+                    .clone()
+                    .or_else(|| s.comm.clone())
+                    .unwrap_or_else(|| b"?".to_vec()),
+                or_q(&s.terminal),
+                or_q(&s.hostname),
+                auid(),
+                serial,
+            ]),
+            _ => None,
+        };
+        if let Some(r) = row {
+            self.rows.push((g.stamp.sec, r));
+        }
+    }
+
+    fn summary_total(&mut self, g: &Group, s: &Items) {
+        let d = &mut self.sum;
+        d.events += 1;
+        for t in [
+            msg::CONFIG_CHANGE,
+            msg::DAEMON_CONFIG,
+            msg::USYS_CONFIG,
+            msg::NETFILTER_CFG,
+            msg::FEATURE_CHANGE,
+            msg::USER_MAC_CONFIG_CHANGE,
+        ] {
+            d.changes += u64::from(has(g, t));
+        }
+        d.changes += u64::from(has_range(g, msg::MAC_POLICY_LOAD, msg::MAC_UNLBL_STCDEL));
+        d.acct_changes += u64::from(has(g, msg::USER_CHAUTHTOK))
+            + u64::from(has_range(g, msg::ADD_USER, msg::DEL_GROUP))
+            + u64::from(has(g, msg::USER_MGMT))
+            + u64::from(has(g, msg::GRP_MGMT))
+            + u64::from(has_range(g, msg::ROLE_ASSIGN, msg::ROLE_REMOVE));
+        d.crypto += u64::from(has_range(g, FIRST_KERN_CRYPTO_MSG, LAST_KERN_CRYPTO_MSG))
+            + u64::from(has_range(g, FIRST_CRYPTO_MSG, LAST_CRYPTO_MSG));
+        if has(g, msg::USER_LOGIN) {
+            match s.success {
+                Some(SUCCEEDED) => d.good_logins += 1,
+                Some(FAILED) => d.bad_logins += 1,
+                _ => {}
+            }
+        }
+        if has(g, msg::USER_AUTH) || has(g, msg::GRP_AUTH) && !has(g, msg::USER_MGMT) {
+            match s.success {
+                Some(SUCCEEDED) => d.good_auth += 1,
+                Some(FAILED) => d.bad_auth += 1,
+                _ => {}
+            }
+        } else if has(g, msg::USER_MGMT) && s.success == Some(FAILED) {
+            d.bad_auth += 1;
+        }
+        if s.loginuid != (u32::MAX - 1) as u64 {
+            d.users
+                .add((s.loginuid as u32 as i32).to_string().as_bytes());
+        }
+        s.terminal.iter().for_each(|v| d.terms.add(v));
+        s.hostname.iter().for_each(|v| d.hosts.add(v));
+        s.exe.iter().for_each(|v| d.exes.add(v));
+        s.comm.iter().for_each(|v| d.comms.add(v));
+        s.filenames.iter().flatten().for_each(|v| d.files.add(v));
+        d.avcs += u64::from(has(g, msg::AVC) || has(g, msg::USER_AVC));
+        d.mac += u64::from(has_range(g, msg::MAC_POLICY_LOAD, msg::MAC_UNLBL_STCDEL))
+            + u64::from(has_range(g, FIRST_USER_LSPP_MSG, LAST_USER_LSPP_MSG));
+        d.virt += u64::from(has_range(g, FIRST_VIRT_MSG, LAST_VIRT_MSG));
+        d.integ += u64::from(has_range(g, msg::INTEGRITY_DATA, INTEGRITY_LAST_MSG));
+        if s.success == Some(FAILED) && s.syscall.unwrap_or(0) as i64 as i32 > 0 {
+            d.failed_syscalls += 1;
+        }
+        if s.pid != -1 {
+            d.pids.add(s.pid);
+        }
+        d.anomalies += u64::from(has_range(g, msg::FIRST_ANOM_MSG, LAST_ANOM_MSG))
+            + u64::from(has_range(g, msg::FIRST_KERN_ANOM_MSG, LAST_KERN_ANOM_MSG));
+        d.responses += u64::from(has_range(g, msg::FIRST_ANOM_RESP, LAST_ANOM_RESP));
+        s.keys
+            .iter()
+            .flatten()
+            .filter(|k| k.as_slice() != b"(null)")
+            .for_each(|v| d.keys.add(v));
+    }
+}
+
+/// auditd's ENRICHED value of `name` on the event's first record, which
+/// aureport loads for one-record events and SYSCALL events.
+fn head_enrichment(g: &Group, name: &[u8]) -> Option<Vec<u8>> {
+    if g.lines.len() != 1 && g.first_type != msg::SYSCALL {
+        return None;
+    }
+    let e = g.lines.first()?.enrichment()?;
+    e.split(|&c| c == b' ').find_map(|kv| {
+        let v = kv.strip_prefix(name)?.strip_prefix(b"=")?;
+        Some(
+            v.strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .unwrap_or(v)
+                .to_vec(),
+        )
+    })
+}
+
+mod text;
+pub use text::Rows;
