@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno as _errno
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,6 +14,7 @@ from auditlink._rules_client import RulesClientMixin, _bool_flag, _wait
 from auditlink.enums import FailureMode, WaitMode
 from auditlink.errors import AuditError
 from auditlink.netlink import NetlinkClient, _Closing, _timeout, parse_netlink_error
+from auditlink.stats import ClientStats
 from auditlink.status import AuditStatus
 
 if TYPE_CHECKING:
@@ -46,56 +46,7 @@ def _u32(name: str, value: int) -> int:
     return value
 
 
-@dataclasses.dataclass(frozen=True)
-class ClientStats:
-    """Counters of one client since it was opened (:attr:`AuditClient.stats`).
-
-    Also readable by name, ``stats["overruns"]``, like a read-only mapping.
-    """
-
-    messages: int
-    """Event records delivered or queued (not replies)."""
-    bytes: int
-    """Payload bytes of those records."""
-    datagrams: int
-    """Datagrams read from the socket (all kinds)."""
-    overruns: int
-    """ENOBUFS: the socket's receive buffer overflowed and the kernel dropped records."""
-    foreign_dropped: int
-    """Datagrams dropped because they did not come from the kernel (port id != 0)."""
-    truncated: int
-    """Datagrams dropped because they were longer than the read buffer."""
-    malformed: int
-    """Datagrams that did not split into valid netlink messages."""
-    stale_replies: int
-    """Replies to requests nobody waits for any more."""
-    queue_dropped: int
-    """Records dropped because the client's internal queue was full."""
-
-    def __getitem__(self, name: str) -> int:
-        """The counter called ``name``.
-
-        Raises:
-            KeyError: ``name`` is not a counter.
-        """
-        if name not in _STATS_FIELDS:
-            raise KeyError(name)
-        value: int = getattr(self, name)
-        return value
-
-    def keys(self) -> tuple[str, ...]:
-        """The counter names, in field order."""
-        return _STATS_FIELDS
-
-    def as_dict(self) -> dict[str, int]:
-        """The counters as a new dict."""
-        return dataclasses.asdict(self)
-
-
 _T = TypeVar("_T")
-
-
-_STATS_FIELDS = tuple(f.name for f in dataclasses.fields(ClientStats))
 
 
 class AuditClient(RulesClientMixin, _Closing):
