@@ -4,5 +4,6 @@ pub mod client;
 pub mod errno;
 pub mod records;
 pub mod rules;
+pub mod sinks;
 pub mod status;
 pub mod tables;
