@@ -12,6 +12,7 @@ use crate::error::Error;
 pub(crate) mod client;
 pub(crate) mod records;
 pub(crate) mod rules;
+pub(crate) mod sinks;
 pub(crate) mod types;
 
 /// `auditlink.errors._from_errno`, looked up once. The exception classes are
@@ -80,5 +81,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     client::register(m)?;
     records::register(m)?;
     rules::register(m)?;
+    sinks::register(m)?;
     Ok(())
 }

@@ -220,6 +220,43 @@ impl SinkConfig {
     }
 }
 
+/// Replay an auditd log (any `Read`) through a freshly started sink: every
+/// event is queued (waiting for room, unlike [`Sink::submit`]), then delivery
+/// is awaited up to `timeout`. What is not delivered by then stays spooled.
+pub fn forward_log(
+    mut input: impl std::io::Read,
+    config: &SinkConfig,
+    node: &str,
+    with_json: bool,
+    timeout: Duration,
+) -> Result<SinkStats> {
+    let sink = config.start()?;
+    let mut stream = crate::audit::records::LogStream::new(1024, 2000);
+    let mut events = Vec::new();
+    let mut chunk = vec![0u8; 256 << 10];
+    let submit = |events: &mut Vec<Event>| {
+        for ev in events.drain(..) {
+            sink.submit_waiting(&ForwardEvent::from_event(&ev, node, with_json));
+        }
+    };
+    loop {
+        let n = input
+            .read(&mut chunk)
+            .map_err(|e| Error::io("read events to forward", e))?;
+        if n == 0 {
+            break;
+        }
+        stream.feed(&chunk[..n], &mut events);
+        submit(&mut events);
+    }
+    stream.finish(&mut events);
+    submit(&mut events);
+    sink.flush(timeout);
+    let stats = sink.stats();
+    sink.close();
+    Ok(stats)
+}
+
 /// This machine's host name, the default `node`.
 pub fn local_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -123,15 +123,10 @@ impl Spool {
             if id == cursor.0 {
                 cursor.1 = pos;
             }
-            loop {
-                match read_frame(&mut f, pos, len)? {
-                    Some(payload_len) => {
-                        pos += FRAME_HEADER + payload_len;
-                        events += 1;
-                        bytes += FRAME_HEADER + payload_len;
-                    }
-                    None => break,
-                }
+            while let Some(payload_len) = read_frame(&mut f, pos, len)? {
+                pos += FRAME_HEADER + payload_len;
+                events += 1;
+                bytes += FRAME_HEADER + payload_len;
             }
             if pos < len {
                 f.set_len(pos)?;

@@ -273,7 +273,7 @@ fn fake_receiver(fail_at: usize) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
 
 #[test]
 fn remote_sink_delivers_everything_in_order_through_a_refusal() {
-    let (port, got) = fake_receiver(51);
+    let (port, got) = fake_receiver(52);
     let dir = tempdir("remote");
     let cfg = SinkConfig::from_toml(&format!(
         "type = \"remote\"\nremote_server = \"127.0.0.1\"\nport = {port}\nspool_dir = {:?}\n",
@@ -292,8 +292,8 @@ fn remote_sink_delivers_everything_in_order_through_a_refusal() {
     assert!(st.last_error.contains("disk full"), "{st:?}");
     assert!(st.last_warning.contains("disk low"), "{st:?}");
     let got = got.lock().unwrap();
-    // Message 51 was refused: the event it belongs to (25) was resent whole,
-    // so its first record arrived twice; everything else exactly once, in order.
+    // Message 52 (event 25's second record) was refused: the event was resent
+    // whole, so its first record arrived twice; the rest once, in order.
     let mut ids: Vec<u64> = got
         .iter()
         .filter(|l| l.contains("type=SYSCALL"))

@@ -136,6 +136,24 @@ impl SinkHandle {
     }
 }
 
+impl SinkHandle {
+    /// Like [`Sink::submit`] but waits for room in the queue: for replaying
+    /// files, never for the live event path.
+    pub fn submit_waiting(&self, event: &ForwardEvent) -> bool {
+        let s = &self.shared;
+        s.submitted.fetch_add(1, Relaxed);
+        let tx = self.tx.lock().ok().and_then(|tx| tx.clone());
+        // Counted before the send so the worker's decrement never underflows.
+        s.queued.fetch_add(1, Relaxed);
+        let ok = tx.is_some_and(|tx| tx.send(event.clone()).is_ok());
+        if !ok {
+            s.queued.fetch_sub(1, Relaxed);
+            s.dropped.fetch_add(1, Relaxed);
+        }
+        ok
+    }
+}
+
 impl Drop for SinkHandle {
     fn drop(&mut self) {
         self.close();
@@ -150,6 +168,8 @@ impl Sink for SinkHandle {
     fn submit(&self, event: &ForwardEvent) -> bool {
         let s = &self.shared;
         s.submitted.fetch_add(1, Relaxed);
+        // Counted before the send so the worker's decrement never underflows.
+        s.queued.fetch_add(1, Relaxed);
         let sent = match self.tx.lock() {
             Ok(tx) => match tx.as_ref().map(|tx| tx.try_send(event.clone())) {
                 Some(Ok(())) => true,
@@ -157,9 +177,8 @@ impl Sink for SinkHandle {
             },
             Err(_) => false,
         };
-        if sent {
-            s.queued.fetch_add(1, Relaxed);
-        } else {
+        if !sent {
+            s.queued.fetch_sub(1, Relaxed);
             s.dropped.fetch_add(1, Relaxed);
         }
         sent
