@@ -232,3 +232,80 @@ def run_audisp_remote(ns: NetNs, workdir: Path, port: int, lines: bytes) -> subp
     p.stdin.write(lines)
     p.stdin.flush()
     return p
+
+
+class Rsyslog:
+    """rsyslogd (-n, own config, pid file and work dir in a temp dir) receiving
+    on 127.0.0.1 (imtcp, imudp) and a private unix socket, writing one line per
+    message: HOSTNAME MSGID FACILITY.SEVERITY APP-NAME MSG."""
+
+    def __init__(self, workdir: Path, tcp_port: int, udp_port: int) -> None:
+        self.dir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.out = workdir / "received.log"
+        self.socket = workdir / "log.sock"
+        self.tcp_port, self.udp_port = tcp_port, udp_port
+        (workdir / "rsyslog.conf").write_text(
+            f"""global(workDirectory="{workdir}" maxMessageSize="64k")
+module(load="imuxsock" SysSock.Use="off")
+module(load="imtcp")
+module(load="imudp")
+input(type="imuxsock" Socket="{self.socket}" UseSpecialParser="off")
+input(type="imtcp" port="{tcp_port}" address="127.0.0.1")
+input(type="imudp" port="{udp_port}" address="127.0.0.1" rcvbufSize="16m")
+template(name="line" type="string"
+  string="%hostname% %msgid% %syslogfacility-text%.%syslogseverity-text% %app-name% %msg%\\n")
+*.* action(type="omfile" file="{self.out}" template="line")
+"""
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [RSYSLOGD, "-n", "-f", str(self.dir / "rsyslog.conf"), "-i", str(self.dir / "pid")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.socket.exists() or not _listening_here(self.tcp_port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"rsyslogd did not start (rc={self.proc.poll()})")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def lines(self) -> list[str]:
+        if not self.out.exists():
+            return []
+        return self.out.read_text(errors="replace").splitlines()
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.lines()) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _listening_here(port: int) -> bool:
+    want = f":{port:04X}"
+    for name in ("tcp", "tcp6"):
+        try:
+            text = Path(f"/proc/net/{name}").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines()[1:]:
+            cols = line.split()
+            if len(cols) > 3 and cols[1].endswith(want) and cols[3] == "0A":
+                return True
+    return False
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
