@@ -309,3 +309,86 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+
+
+def rotel_agent() -> str | None:
+    """The rotel-agent binary of the `rotel` PyPI package, if installed."""
+    try:
+        import rotel  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    path = Path(rotel.__file__).parent / "rotel-agent"
+    return str(path) if path.exists() else None
+
+
+class Rotel:
+    """rotel-agent, an OpenTelemetry collector, with its OTLP receivers on
+    127.0.0.1 and a debug exporter printing every log record to a file."""
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.out = workdir / "rotel.out"
+        self.http_port, self.grpc_port = free_port(), free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, binary: str) -> None:
+        with self.out.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [
+                    binary,
+                    "start",
+                    "--exporter",
+                    "blackhole",
+                    "--debug-log",
+                    "logs",
+                    "--debug-log-verbosity",
+                    "detailed",
+                    "--otlp-http-endpoint",
+                    f"127.0.0.1:{self.http_port}",
+                    "--otlp-grpc-endpoint",
+                    f"127.0.0.1:{self.grpc_port}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "NO_COLOR": "1"},
+            )
+        deadline = time.monotonic() + 10
+        while not _listening_here(self.http_port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"rotel-agent did not start (rc={self.proc.poll()})")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def records(self) -> list[dict[str, str]]:
+        """Each LogRecord printed so far: its attributes plus `body` and the resource's."""
+        import re
+
+        text = re.sub(r"\x1b\[[0-9;]*m", "", self.out.read_text(errors="replace"))
+        out: list[dict[str, str]] = []
+        resource: dict[str, str] = {}
+        current: dict[str, str] | None = None
+        section = ""
+        for line in text.splitlines():
+            if line.startswith("Resource attributes:"):
+                resource, section = {}, "resource"
+            elif line.startswith("LogRecord #"):
+                current = dict(resource)
+                out.append(current)
+                section = "record"
+            elif line.startswith("Body: ") and current is not None:
+                current["body"] = line[len("Body: ") :]
+            elif line.startswith("Attributes:"):
+                section = "attributes"
+            elif line.strip().startswith("-> "):
+                key, _, value = line.strip()[3:].partition(": ")
+                if section == "resource":
+                    resource[key] = value
+                elif section == "attributes" and current is not None:
+                    current[key] = value
+        return out

@@ -5,6 +5,7 @@
 //! worker writes every event to the spool first and removes it only once the
 //! far end has taken it (at least once, in order).
 
+pub mod otlp;
 pub mod remote;
 pub mod spool;
 pub mod syslog;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use crate::audit::records::{json, Event};
 use crate::error::{Error, Result};
 
+pub use otlp::OtlpConfig;
 pub use remote::RemoteConfig;
 pub use spool::FullAction;
 pub use syslog::SyslogConfig;
@@ -191,6 +193,7 @@ fn default_spool_max_bytes() -> u64 {
 pub enum SinkConfig {
     Remote(RemoteConfig),
     Syslog(SyslogConfig),
+    Otlp(OtlpConfig),
 }
 
 impl SinkConfig {
@@ -203,6 +206,16 @@ impl SinkConfig {
         match self {
             SinkConfig::Remote(c) => c.name.clone().unwrap_or_else(|| "remote".into()),
             SinkConfig::Syslog(c) => c.name.clone().unwrap_or_else(|| "syslog".into()),
+            SinkConfig::Otlp(c) => c.name.clone().unwrap_or_else(|| "otlp".into()),
+        }
+    }
+
+    /// Whether this sink sends the events' JSON (the pipeline must make it).
+    pub fn wants_json(&self) -> bool {
+        match self {
+            SinkConfig::Syslog(c) => c.format == syslog::SyslogFormat::Json,
+            SinkConfig::Otlp(_) => true,
+            SinkConfig::Remote(_) => false,
         }
     }
 
@@ -214,6 +227,9 @@ impl SinkConfig {
                 worker::start(name, &c.spool, c.queue_depth, c.retry(), c.transport()?)
             }
             SinkConfig::Syslog(c) => {
+                worker::start(name, &c.spool, c.queue_depth, c.retry(), c.transport()?)
+            }
+            SinkConfig::Otlp(c) => {
                 worker::start(name, &c.spool, c.queue_depth, c.retry(), c.transport()?)
             }
         }
@@ -231,6 +247,7 @@ pub fn forward_log(
     timeout: Duration,
 ) -> Result<SinkStats> {
     let sink = config.start()?;
+    let with_json = with_json || config.wants_json();
     let mut stream = crate::audit::records::LogStream::new(1024, 2000);
     let mut events = Vec::new();
     let mut chunk = vec![0u8; 256 << 10];

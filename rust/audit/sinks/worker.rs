@@ -24,6 +24,9 @@ pub(crate) struct Delivery {
     pub acked: usize,
     /// Events written to the wire.
     pub sent: usize,
+    /// Leading events (after the acked ones) the far end refused for good:
+    /// removed from the spool and counted as dropped.
+    pub rejected: usize,
     /// Set when the connection is unusable; the rest is retried after a reconnect.
     pub error: Option<String>,
     /// A warning from the far end (delivery still succeeded).
@@ -384,7 +387,8 @@ impl<T: Transport> Worker<T> {
         self.last_activity = Instant::now();
         self.shared.sent.fetch_add(d.sent as u64, Relaxed);
         self.shared.acked.fetch_add(d.acked as u64, Relaxed);
-        if let Err(e) = self.spool.ack(d.acked) {
+        self.shared.dropped.fetch_add(d.rejected as u64, Relaxed);
+        if let Err(e) = self.spool.ack(d.acked + d.rejected) {
             set(&self.shared.last_error, &format!("spool cursor: {e}"));
         }
         self.spool.rewind();
@@ -399,6 +403,11 @@ impl<T: Transport> Worker<T> {
             }
             None => {
                 self.backoff = self.retry.base;
+                if d.rejected > 0 {
+                    if let Some(w) = &d.warning {
+                        set(&self.shared.last_error, w);
+                    }
+                }
                 true
             }
         }
