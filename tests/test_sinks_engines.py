@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,7 +164,9 @@ overflow_action = ignore
         if not self.log.exists():
             return []
         prefix = f"node={node} type={record_type} "
-        return [ln for ln in self.log.read_text(errors="replace").splitlines() if ln.startswith(prefix)]
+        return [
+            ln for ln in self.log.read_text(errors="replace").splitlines() if ln.startswith(prefix)
+        ]
 
     def wait_for(self, count: int, timeout: float, node: str = NODE) -> float:
         """Seconds until `count` SYSCALL records of `node` are in the log (or the timeout)."""
@@ -193,10 +196,10 @@ def run_sender(
     )
 
 
-def sender_stats(p: subprocess.Popen[bytes], timeout: float = 120.0) -> dict[str, object]:
+def sender_stats(p: subprocess.Popen[bytes], timeout: float = 120.0) -> dict[str, Any]:
     out, _ = p.communicate(timeout=timeout)
     assert p.returncode == 0, out
-    stats: dict[str, object] = json.loads(out)
+    stats: dict[str, Any] = json.loads(out)
     return stats
 
 
@@ -311,15 +314,14 @@ def free_port() -> int:
         return port
 
 
-
-
 def rotel_agent() -> str | None:
     """The rotel-agent binary of the `rotel` PyPI package, if installed."""
-    try:
-        import rotel  # type: ignore[import-not-found]
-    except ImportError:
+    import importlib.util
+
+    spec = importlib.util.find_spec("rotel")
+    if spec is None or spec.origin is None:
         return None
-    path = Path(rotel.__file__).parent / "rotel-agent"
+    path = Path(spec.origin).parent / "rotel-agent"
     return str(path) if path.exists() else None
 
 

@@ -1,4 +1,4 @@
-"""The otlp sink: a real collector (rotel-agent from PyPI) and the OTLP retry rules against a scripted HTTP server."""
+"""The otlp sink: a real collector (rotel-agent, PyPI) and the OTLP retry rules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -59,10 +60,10 @@ def test_collector_receives_every_event_with_attributes(rotel: Rotel, tmp_path: 
 class Scripted(BaseHTTPRequestHandler):
     """Answers each POST with the next (status, headers) of `script`, then 200."""
 
-    script: list[tuple[int, dict[str, str]]] = []
-    bodies: list[bytes] = []
+    script: ClassVar[list[tuple[int, dict[str, str]]]] = []
+    bodies: ClassVar[list[bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         status, headers = self.script.pop(0) if self.script else (200, {})
         if status == 200:
@@ -73,7 +74,7 @@ class Scripted(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from auditlink.forward import RemoteSink, forward
+
 from .test_sinks_engines import (
     NODE,
     CentralAuditd,
@@ -151,3 +152,22 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown variant"):
         forward(b"", f'type = "kafka"\nspool_dir = "{tmp_path}"\n')
     assert json.loads(json.dumps(RemoteSink("h", "/s").to_toml()))
+
+
+def test_fleet_of_50_senders_into_one_central_auditd(
+    netns: NetNs, central: CentralAuditd, tmp_path: Path
+) -> None:
+    per_node, nodes = 200, 50
+    log = tmp_path / "in.log"
+    log.write_bytes(make_log(per_node))
+    t0 = time.monotonic()
+    senders = [
+        run_sender(netns, config(central, tmp_path / f"spool{i}"), log, node=f"fleet-{i:02d}")
+        for i in range(nodes)
+    ]
+    for p in senders:
+        assert sender_stats(p)["acked"] == per_node
+    elapsed = time.monotonic() - t0
+    for i in range(nodes):
+        assert sorted(serials(central.lines(f"fleet-{i:02d}"))) == list(range(1, per_node + 1))
+    print(f"fleet: {nodes * per_node / elapsed:.0f} events/s ingested ({nodes} senders)")

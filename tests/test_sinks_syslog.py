@@ -1,4 +1,4 @@
-"""The syslog sink against a real rsyslogd: RFC 5424 over TCP (octet counting), UDP and a local socket."""
+"""The syslog sink against a real rsyslogd: RFC 5424 over TCP (octet counting), UDP, unix socket."""
 
 from __future__ import annotations
 

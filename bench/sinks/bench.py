@@ -20,8 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from auditlink.forward import RemoteSink  # noqa: E402
-from tests.test_sinks_engines import (  # noqa: E402
+from tests.test_sinks_engines import (
     CentralAuditd,
     NetNs,
     make_log,
@@ -30,6 +29,8 @@ from tests.test_sinks_engines import (  # noqa: E402
     sender_stats,
     stop,
 )
+
+from auditlink.forward import RemoteSink
 
 
 def main() -> None:
@@ -52,7 +53,15 @@ def main() -> None:
             node = f"al{r}"
             spool = work / f"spool{r}"
             t0 = time.monotonic()
-            stats = sender_stats(run_sender(ns, RemoteSink("127.0.0.1", str(spool), port=central.port).to_toml(), log, node=node, timeout=300))
+            stats = sender_stats(
+                run_sender(
+                    ns,
+                    RemoteSink("127.0.0.1", str(spool), port=central.port).to_toml(),
+                    log,
+                    node=node,
+                    timeout=300,
+                )
+            )
             central.wait_for(n, 300, node=node)
             dt = time.monotonic() - t0
             assert stats["acked"] == n, stats
@@ -67,9 +76,14 @@ def main() -> None:
             stop(ref)
             got = len(central.lines(node))
             best["audisp-remote"] = max(best["audisp-remote"], got / dt)
-            print(f"round {r}: audisp-remote {got / dt:9.0f} events/s ({dt:.2f} s, {got}/{n} arrived)")
+            print(
+                f"round {r}: audisp-remote {got / dt:9.0f} events/s ({dt:.2f} s, {got}/{n} arrived)"
+            )
         ratio = best["auditlink"] / max(best["audisp-remote"], 1e-9)
-        print(f"best: auditlink {best['auditlink']:.0f}/s, audisp-remote {best['audisp-remote']:.0f}/s, ratio {ratio:.1f}x (target >= 2x)")
+        print(
+            f"best: auditlink {best['auditlink']:.0f}/s, "
+            f"audisp-remote {best['audisp-remote']:.0f}/s, ratio {ratio:.1f}x (target >= 2x)"
+        )
     finally:
         central.stop()
         ns.close()

@@ -36,6 +36,7 @@ from auditlink.events import (
     read_events,
     set_id_resolution,
 )
+from auditlink.forward import OtlpSink, RemoteSink, SinkStats, SyslogSink, forward
 from auditlink.rules import (
     AuditFeature,
     AuditFeatures,
@@ -76,10 +77,12 @@ __all__ = [
     "NetlinkClient",
     "NetlinkErrno",
     "NetlinkMessage",
+    "OtlpSink",
     "RawAuditMessage",
     "Reassembler",
     "RecordFields",
     "RecordParseError",
+    "RemoteSink",
     "RuleAction",
     "RuleField",
     "RuleFileCommand",
@@ -88,9 +91,12 @@ __all__ = [
     "RuleLoadError",
     "RuleSyntaxError",
     "SignalInfo",
+    "SinkStats",
+    "SyslogSink",
     "TtyStatus",
     "WaitMode",
     "__version__",
+    "forward",
     "parse_log_line",
     "parse_netlink_error",
     "parse_record",

@@ -1,4 +1,4 @@
-"""Forward audit events to the collectors a site already runs (central auditd, syslog).
+"""Forward audit events to the collectors a site already runs (central auditd, syslog, OTLP).
 
 Each sink runs in Rust on its own thread, with a bounded queue and an on-disk
 spool; see docs/fleet.md for the guarantees. The config objects here render to
@@ -20,6 +20,9 @@ FullAction = Literal["drop_oldest", "drop_newest", "suspend"]
 
 
 def _toml_value(value: object) -> str:
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -85,7 +88,24 @@ class SyslogSink(_SinkTable):
     type = "syslog"
 
 
-SinkConfig = Union[RemoteSink, SyslogSink]
+@dataclass(frozen=True)
+class OtlpSink(_SinkTable):
+    """An OpenTelemetry collector's OTLP/HTTP logs endpoint (protobuf), one log record per event."""
+
+    spool_dir: str
+    endpoint: str = "http://127.0.0.1:4318/v1/logs"
+    headers: dict[str, str] | None = None
+    service_name: str = "auditlink"
+    timeout: int = 10
+    queue_depth: int = 2048
+    network_retry_time: int = 1
+    spool_max_bytes: int = 256 << 20
+    spool_full_action: FullAction = "drop_oldest"
+    name: str | None = None
+    type = "otlp"
+
+
+SinkConfig = Union[RemoteSink, SyslogSink, OtlpSink]
 
 
 @dataclass(frozen=True)
@@ -126,7 +146,7 @@ def forward(
     Arguments:
         events_or_source: a log file path, the log's bytes, or an iterable of
             log lines (``str`` or ``bytes``, with or without line ends).
-        sink: a ``RemoteSink``/``SyslogSink`` or a ``[[sink]]`` table as TOML text.
+        sink: a ``RemoteSink``/``SyslogSink``/``OtlpSink`` or a ``[[sink]]`` table as TOML text.
         node: the host name receivers see for records without ``node=``
             (default: this machine's).
         json: also build each event's JSON (used by ``format = "json"``).
@@ -158,4 +178,4 @@ def forward(
     return SinkStats(**raw)  # type: ignore[arg-type]
 
 
-__all__ = ["RemoteSink", "SinkConfig", "SinkStats", "SyslogSink", "forward"]
+__all__ = ["OtlpSink", "RemoteSink", "SinkConfig", "SinkStats", "SyslogSink", "forward"]

@@ -45,7 +45,9 @@ fn sink_forward_log<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let cfg = SinkConfig::from_toml(config)?;
     if !(timeout.is_finite() && timeout >= 0.0) {
-        return Err(PyValueError::new_err("timeout must be a non-negative number"));
+        return Err(PyValueError::new_err(
+            "timeout must be a non-negative number",
+        ));
     }
     let timeout = Duration::from_secs_f64(timeout);
     let node = node.unwrap_or_else(sinks::local_hostname);

@@ -325,7 +325,11 @@ impl Transport for OtlpLink {
         };
         d.sent = events.len();
         let status = resp.status().as_u16();
-        let wait = retry_after(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()));
+        let wait = retry_after(
+            resp.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+        );
         let reply = resp.body_mut().read_to_vec().unwrap_or_default();
         match status {
             200..=299 => {

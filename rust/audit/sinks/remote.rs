@@ -153,14 +153,15 @@ impl RemoteConfig {
         Retry {
             base,
             max: base * 8,
-            idle: (self.heartbeat_timeout > 0)
-                .then(|| Duration::from_secs(self.heartbeat_timeout)),
+            idle: (self.heartbeat_timeout > 0).then(|| Duration::from_secs(self.heartbeat_timeout)),
         }
     }
 
     pub(crate) fn transport(&self) -> Result<RemoteLink> {
         if self.remote_server.is_empty() {
-            return Err(Error::InvalidArgument("remote sink: remote_server is empty".into()));
+            return Err(Error::InvalidArgument(
+                "remote sink: remote_server is empty".into(),
+            ));
         }
         Ok(RemoteLink {
             server: self.remote_server.clone(),
@@ -225,7 +226,9 @@ pub fn classify(h: &Header, text: &str) -> Reply {
         TYPE_DISKFULL => Reply::NotWritten(what("remote disk full")),
         TYPE_DISKERROR => Reply::NotWritten(what("remote disk error")),
         t if t & FATAL_MASK != 0 => Reply::NotWritten(what(&format!("remote error {t:#x}"))),
-        t if t & WARN_MASK != 0 => Reply::WrittenWithWarning(what(&format!("remote warning {t:#x}"))),
+        t if t & WARN_MASK != 0 => {
+            Reply::WrittenWithWarning(what(&format!("remote warning {t:#x}")))
+        }
         t => Reply::NotWritten(format!("unexpected reply type {t:#x}")),
     }
 }

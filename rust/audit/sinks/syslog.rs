@@ -93,9 +93,30 @@ fn default_retry_time() -> u64 {
 }
 
 const FACILITIES: [&str; 24] = [
-    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-    "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1",
-    "local2", "local3", "local4", "local5", "local6", "local7",
+    "kern",
+    "user",
+    "mail",
+    "daemon",
+    "auth",
+    "syslog",
+    "lpr",
+    "news",
+    "uucp",
+    "cron",
+    "authpriv",
+    "ftp",
+    "ntp",
+    "security",
+    "console",
+    "solaris-cron",
+    "local0",
+    "local1",
+    "local2",
+    "local3",
+    "local4",
+    "local5",
+    "local6",
+    "local7",
 ];
 const SEVERITIES: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
@@ -142,7 +163,11 @@ impl SyslogConfig {
         Ok(SyslogLink {
             cfg: self.clone(),
             pri: self.priority()?,
-            app_name: if app_name.is_empty() { "-".into() } else { app_name },
+            app_name: if app_name.is_empty() {
+                "-".into()
+            } else {
+                app_name
+            },
             procid: std::process::id().to_string(),
             conn: None,
             buf: Vec::new(),
@@ -189,7 +214,11 @@ pub fn rfc3339(sec: u64, msec: u32) -> String {
 
 /// RFC 5424 header field: printable ASCII, at most `max` chars, `-` when empty.
 fn header_field(s: &str, max: usize) -> String {
-    let v: String = s.chars().filter(|c| c.is_ascii_graphic()).take(max).collect();
+    let v: String = s
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(max)
+        .collect();
     if v.is_empty() {
         "-".into()
     } else {
@@ -241,9 +270,14 @@ impl Transport for SyslogLink {
                     let _ = s.set_write_timeout(Some(timeout));
                     Conn::Tcp(s)
                 } else {
-                    let local = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+                    let local = if addr.is_ipv4() {
+                        "0.0.0.0:0"
+                    } else {
+                        "[::]:0"
+                    };
                     let s = UdpSocket::bind(local).map_err(|e| e.to_string())?;
-                    s.connect(addr).map_err(|e| format!("connect {target}: {e}"))?;
+                    s.connect(addr)
+                        .map_err(|e| format!("connect {target}: {e}"))?;
                     Conn::Udp(s)
                 }
             }

@@ -44,7 +44,11 @@ fn payload(serial: u64) -> Vec<u8> {
 fn serials(batch: &[Vec<u8>]) -> Vec<u64> {
     batch
         .iter()
-        .map(|p| ForwardEvent::decode(p).map(|e| e.serial).unwrap_or(u64::MAX))
+        .map(|p| {
+            ForwardEvent::decode(p)
+                .map(|e| e.serial)
+                .unwrap_or(u64::MAX)
+        })
         .collect()
 }
 
@@ -65,7 +69,10 @@ fn spool_keeps_order_across_acks_rewinds_and_segments() {
     // 64 KiB segments: 2000 events span many of them.
     let mut sp = Spool::open(&dir, 512 << 10).unwrap();
     for s in 0..2000 {
-        assert!(matches!(sp.append(&payload(s), FullAction::DropNewest).unwrap(), Appended::Stored { .. }));
+        assert!(matches!(
+            sp.append(&payload(s), FullAction::DropNewest).unwrap(),
+            Appended::Stored { .. }
+        ));
     }
     assert_eq!(sp.events(), 2000);
     let mut got = Vec::new();
@@ -80,7 +87,10 @@ fn spool_keeps_order_across_acks_rewinds_and_segments() {
     assert_eq!(got, (0..2000).collect::<Vec<_>>());
     assert_eq!(sp.bytes(), 0);
     let segments = std::fs::read_dir(&dir).unwrap().count();
-    assert!(segments <= 3, "acknowledged segments are removed ({segments} files left)");
+    assert!(
+        segments <= 3,
+        "acknowledged segments are removed ({segments} files left)"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -119,7 +129,11 @@ fn spool_survives_restart_and_a_torn_tail() {
 #[test]
 fn full_spool_applies_its_action() {
     let one = 8 + payload(0).len() as u64;
-    for action in [FullAction::DropOldest, FullAction::DropNewest, FullAction::Suspend] {
+    for action in [
+        FullAction::DropOldest,
+        FullAction::DropNewest,
+        FullAction::Suspend,
+    ] {
         let dir = tempdir("full");
         let mut sp = Spool::open(&dir, one * 10).unwrap();
         let mut dropped = 0;
@@ -261,7 +275,11 @@ fn fake_receiver(fail_at: usize) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
                 if h.msg_type == remote::TYPE_MESSAGE {
                     g.lock().unwrap().push(String::from_utf8(text).unwrap());
                 }
-                let reply_type = if n % 7 == 0 { remote::TYPE_DISKLOW } else { remote::TYPE_ACK };
+                let reply_type = if n % 7 == 0 {
+                    remote::TYPE_DISKLOW
+                } else {
+                    remote::TYPE_ACK
+                };
                 let mut r = Vec::new();
                 remote::push_message(&mut r, reply_type, h.sequence, b"");
                 s.write_all(&r).unwrap();
@@ -299,7 +317,14 @@ fn remote_sink_delivers_everything_in_order_through_a_refusal() {
         .filter(|l| l.contains("type=SYSCALL"))
         .map(|l| {
             assert!(l.starts_with("node=host1 type="), "{l}");
-            l.split(':').nth(1).unwrap().split(')').next().unwrap().parse().unwrap()
+            l.split(':')
+                .nth(1)
+                .unwrap()
+                .split(')')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         })
         .collect();
     assert_eq!(ids.len(), 301);
@@ -312,7 +337,11 @@ fn remote_sink_delivers_everything_in_order_through_a_refusal() {
 #[test]
 fn sink_spools_while_the_far_end_is_down_and_resumes_after_restart() {
     // Reserve a port with nothing listening on it.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = tempdir("down");
     let cfg = SinkConfig::from_toml(&format!(
         "type = \"remote\"\nremote_server = \"127.0.0.1\"\nport = {port}\nspool_dir = {:?}\n",
@@ -357,7 +386,10 @@ fn sink_spools_while_the_far_end_is_down_and_resumes_after_restart() {
 #[test]
 fn syslog_message_is_rfc5424() {
     assert_eq!(syslog::rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
-    assert_eq!(syslog::rfc3339(1_700_000_000, 123), "2023-11-14T22:13:20.123Z");
+    assert_eq!(
+        syslog::rfc3339(1_700_000_000, 123),
+        "2023-11-14T22:13:20.123Z"
+    );
     assert_eq!(syslog::rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
     let cfg = SinkConfig::from_toml("type = \"syslog\"\nspool_dir = \"/nonexistent\"\n").unwrap();
     let SinkConfig::Syslog(c) = cfg else { panic!() };
