@@ -176,12 +176,7 @@ fn default_retry_time() -> u64 {
 
 impl OtlpConfig {
     pub(crate) fn retry(&self) -> Retry {
-        let base = Duration::from_secs(self.network_retry_time.max(1));
-        Retry {
-            base,
-            max: base * 8,
-            idle: None,
-        }
+        Retry::from_secs(self.network_retry_time, 0)
     }
 
     pub(crate) fn transport(&self) -> Result<OtlpLink> {

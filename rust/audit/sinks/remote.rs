@@ -149,12 +149,7 @@ fn default_max_time() -> u64 {
 
 impl RemoteConfig {
     pub(crate) fn retry(&self) -> Retry {
-        let base = Duration::from_secs(self.network_retry_time.max(1));
-        Retry {
-            base,
-            max: base * 8,
-            idle: (self.heartbeat_timeout > 0).then(|| Duration::from_secs(self.heartbeat_timeout)),
-        }
+        Retry::from_secs(self.network_retry_time, self.heartbeat_timeout)
     }
 
     pub(crate) fn transport(&self) -> Result<RemoteLink> {

@@ -138,12 +138,7 @@ fn code(value: &str, names: &[&str], what: &str) -> Result<u8> {
 
 impl SyslogConfig {
     pub(crate) fn retry(&self) -> Retry {
-        let base = Duration::from_secs(self.network_retry_time.max(1));
-        Retry {
-            base,
-            max: base * 8,
-            idle: None,
-        }
+        Retry::from_secs(self.network_retry_time, 0)
     }
 
     /// PRI = facility * 8 + severity.

@@ -55,6 +55,19 @@ pub(crate) struct Retry {
     pub idle: Option<Duration>,
 }
 
+impl Retry {
+    /// From a `network_retry_time` in seconds (at least 1, doubling up to 8x)
+    /// and an idle time in seconds (0: never idle).
+    pub fn from_secs(network_retry_time: u64, idle: u64) -> Retry {
+        let base = Duration::from_secs(network_retry_time.max(1));
+        Retry {
+            base,
+            max: base * 8,
+            idle: (idle > 0).then(|| Duration::from_secs(idle)),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Shared {
     submitted: AtomicU64,
