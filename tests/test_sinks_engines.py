@@ -72,17 +72,7 @@ class NetNs:
 
     def listening(self, port: int) -> bool:
         """Whether a TCP socket listens on `port` in this namespace."""
-        want = f":{port:04X} "
-        for name in ("tcp", "tcp6"):
-            try:
-                text = Path(f"/proc/{self.holder.pid}/net/{name}").read_text()
-            except OSError:
-                continue
-            for line in text.splitlines()[1:]:
-                cols = line.split()
-                if len(cols) > 3 and (cols[1] + " ").endswith(want) and cols[3] == "0A":
-                    return True
-        return False
+        return _listening(Path(f"/proc/{self.holder.pid}/net"), port)
 
     def close(self) -> None:
         stop(self.holder)
@@ -291,11 +281,12 @@ template(name="line" type="string"
             time.sleep(0.05)
 
 
-def _listening_here(port: int) -> bool:
+def _listening(proc_net: Path, port: int) -> bool:
+    """Whether a TCP socket listens on `port` in the namespace of `proc_net` (/proc/<pid>/net)."""
     want = f":{port:04X}"
     for name in ("tcp", "tcp6"):
         try:
-            text = Path(f"/proc/net/{name}").read_text()
+            text = (proc_net / name).read_text()
         except OSError:
             continue
         for line in text.splitlines()[1:]:
@@ -303,6 +294,10 @@ def _listening_here(port: int) -> bool:
             if len(cols) > 3 and cols[1].endswith(want) and cols[3] == "0A":
                 return True
     return False
+
+
+def _listening_here(port: int) -> bool:
+    return _listening(Path("/proc/self/net"), port)
 
 
 def free_port() -> int:

@@ -187,6 +187,16 @@ fn default_spool_max_bytes() -> u64 {
     256 << 20
 }
 
+/// Events held in memory between the caller and a sink's spool.
+fn default_queue_depth() -> usize {
+    2048
+}
+
+/// Seconds before a sink's first reconnect attempt.
+fn default_retry_time() -> u64 {
+    1
+}
+
 /// One `[[sink]]` table of auditlink.toml.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "lowercase")]

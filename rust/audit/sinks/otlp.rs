@@ -149,10 +149,10 @@ pub struct OtlpConfig {
     /// Seconds one export may take.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
-    #[serde(default = "default_queue_depth")]
+    #[serde(default = "super::default_queue_depth")]
     pub queue_depth: usize,
     /// Seconds before the first retry (doubling up to 8x, unless `Retry-After` says otherwise).
-    #[serde(default = "default_retry_time")]
+    #[serde(default = "super::default_retry_time")]
     pub network_retry_time: u64,
     #[serde(flatten)]
     pub spool: SpoolConfig,
@@ -166,12 +166,6 @@ fn default_service_name() -> String {
 }
 fn default_timeout() -> u64 {
     10
-}
-fn default_queue_depth() -> usize {
-    2048
-}
-fn default_retry_time() -> u64 {
-    1
 }
 
 impl OtlpConfig {

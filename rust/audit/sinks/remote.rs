@@ -105,10 +105,10 @@ pub struct RemoteConfig {
     #[serde(default)]
     pub mode: RemoteMode,
     /// Events held in memory between the caller and the spool.
-    #[serde(default = "default_queue_depth")]
+    #[serde(default = "super::default_queue_depth")]
     pub queue_depth: usize,
     /// Seconds before the first reconnect attempt (doubling up to 8x).
-    #[serde(default = "default_retry_time")]
+    #[serde(default = "super::default_retry_time")]
     pub network_retry_time: u64,
     /// Seconds to wait for acknowledgements before the link counts as dead.
     #[serde(default = "default_max_time")]
@@ -136,12 +136,6 @@ pub struct RemoteConfig {
 
 fn default_port() -> u16 {
     60
-}
-fn default_queue_depth() -> usize {
-    2048
-}
-fn default_retry_time() -> u64 {
-    1
 }
 fn default_max_time() -> u64 {
     5

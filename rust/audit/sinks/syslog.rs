@@ -58,10 +58,10 @@ pub struct SyslogConfig {
     pub app_name: String,
     #[serde(default)]
     pub format: SyslogFormat,
-    #[serde(default = "default_queue_depth")]
+    #[serde(default = "super::default_queue_depth")]
     pub queue_depth: usize,
     /// Seconds before the first reconnect attempt (doubling up to 8x).
-    #[serde(default = "default_retry_time")]
+    #[serde(default = "super::default_retry_time")]
     pub network_retry_time: u64,
     #[serde(flatten)]
     pub spool: SpoolConfig,
@@ -84,12 +84,6 @@ fn default_severity() -> String {
 }
 fn default_app_name() -> String {
     "auditlink".into()
-}
-fn default_queue_depth() -> usize {
-    2048
-}
-fn default_retry_time() -> u64 {
-    1
 }
 
 const FACILITIES: [&str; 24] = [
