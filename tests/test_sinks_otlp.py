@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -11,7 +14,7 @@ from typing import ClassVar
 
 import pytest
 
-from auditlink.forward import forward
+from auditlink.forward import OtlpSink, forward
 
 from .test_sinks_engines import Rotel, make_log, rotel_agent
 
@@ -114,6 +117,66 @@ def test_non_retryable_code_drops_the_batch_counted(
     assert "HTTP 400" in stats.last_error
 
 
-def test_https_is_refused_clearly(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="https"):
-        forward(b"", otlp(tmp_path, "https://collector.example/v1/logs"))
+def make_ca(d: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for 127.0.0.1 it signed: (ca, cert, key)."""
+    d.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = d / "ca.pem", d / "ca.key"
+    cert, key, csr = d / "server.pem", d / "server.key", d / "server.csr"
+    ext = d / "ext.cnf"
+    ext.write_text("subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+        "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+        "-keyout", str(key), "-out", str(csr))  # fmt: skip
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(cert))  # fmt: skip
+    return ca, cert, key
+
+
+@pytest.fixture
+def https(tmp_path: Path) -> Iterator[tuple[str, Path, type[Scripted]]]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    ca, cert, key = make_ca(tmp_path / "pki", "auditlink test CA")
+    handler = type("Handler", (Scripted,), {"script": [], "bodies": []})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/v1/logs", ca, handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_with_the_right_ca(https: tuple[str, Path, type[Scripted]], tmp_path: Path) -> None:
+    url, ca, handler = https
+    stats = forward(make_log(10), OtlpSink(str(tmp_path / "spool"), endpoint=url, ca_file=str(ca)))
+    assert stats.acked == 10, stats
+    assert handler.bodies
+
+
+def test_https_with_another_ca_is_refused(
+    https: tuple[str, Path, type[Scripted]], tmp_path: Path
+) -> None:
+    url, _, handler = https
+    other, _, _ = make_ca(tmp_path / "other", "some other CA")
+    sink = OtlpSink(str(tmp_path / "spool"), endpoint=url, ca_file=str(other))
+    stats = forward(make_log(10), sink, timeout=1)
+    assert stats.acked == 0 and stats.spooled == 10, stats
+    assert "UnknownIssuer" in stats.last_error or "certificate" in stats.last_error.lower()
+    assert not handler.bodies
+
+
+def test_bad_ca_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    with pytest.raises(ValueError, match="no certificate"):
+        forward(b"", OtlpSink(str(tmp_path / "spool"), endpoint="https://h/", ca_file=str(bad)))

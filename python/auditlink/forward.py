@@ -96,6 +96,7 @@ class OtlpSink(_SinkTable):
     endpoint: str = "http://127.0.0.1:4318/v1/logs"
     headers: dict[str, str] | None = None
     service_name: str = "auditlink"
+    ca_file: str | None = None
     timeout: int = 10
     queue_depth: int = 2048
     network_retry_time: int = 1

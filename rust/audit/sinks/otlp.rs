@@ -146,6 +146,10 @@ pub struct OtlpConfig {
     pub headers: BTreeMap<String, String>,
     #[serde(default = "default_service_name")]
     pub service_name: String,
+    /// PEM file of the CA(s) that may sign the collector's certificate
+    /// (`https://` endpoints; default: the Mozilla root set).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Seconds one export may take.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
@@ -180,14 +184,34 @@ impl OtlpConfig {
                 self.endpoint
             )));
         }
-        if self.endpoint.starts_with("https://") {
-            return Err(Error::InvalidArgument(
-                "otlp sink: https endpoints are not supported yet (no TLS in this build)".into(),
-            ));
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(path) = &self.ca_file {
+            let pem = std::fs::read(path).map_err(|e| Error::io("read otlp ca_file", e))?;
+            let mut certs = Vec::new();
+            for item in ureq::tls::parse_pem(&pem) {
+                match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Err(Error::InvalidArgument(format!(
+                            "otlp sink: ca_file {}: {e}",
+                            path.display()
+                        )))
+                    }
+                }
+            }
+            if certs.is_empty() {
+                return Err(Error::InvalidArgument(format!(
+                    "otlp sink: ca_file {} holds no certificate",
+                    path.display()
+                )));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(self.timeout.max(1))))
             .http_status_as_error(false)
+            .tls_config(tls.build())
             .build()
             .into();
         Ok(OtlpLink {
