@@ -171,9 +171,8 @@ pub trait Sink: Send + Sync {
     fn flush(&self, timeout: Duration) -> bool;
 }
 
-/// Settings every sink type shares (keys of the same `[[sink]]` table).
+/// Settings every sink type shares: spool, queue, retry (keys of the same `[[sink]]` table).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct SpoolConfig {
     /// Directory of this sink's spool; each sink needs its own.
     pub spool_dir: PathBuf,
@@ -181,6 +180,13 @@ pub struct SpoolConfig {
     pub spool_max_bytes: u64,
     #[serde(default)]
     pub spool_full_action: FullAction,
+    /// Events held in memory between the caller and the spool.
+    #[serde(default = "default_queue_depth")]
+    pub queue_depth: usize,
+    /// Seconds before the first reconnect or retry (doubling up to 8x; an
+    /// OTLP `Retry-After` overrides it).
+    #[serde(default = "default_retry_time")]
+    pub network_retry_time: u64,
 }
 
 fn default_spool_max_bytes() -> u64 {
@@ -233,15 +239,9 @@ impl SinkConfig {
     pub fn start(&self) -> Result<SinkHandle> {
         let name = self.name();
         match self {
-            SinkConfig::Remote(c) => {
-                worker::start(name, &c.spool, c.queue_depth, c.retry(), c.transport()?)
-            }
-            SinkConfig::Syslog(c) => {
-                worker::start(name, &c.spool, c.queue_depth, c.retry(), c.transport()?)
-            }
-            SinkConfig::Otlp(c) => {
-                worker::start(name, &c.spool, c.queue_depth, c.retry(), c.transport()?)
-            }
+            SinkConfig::Remote(c) => worker::start(name, &c.spool, c.retry(), c.transport()?),
+            SinkConfig::Syslog(c) => worker::start(name, &c.spool, c.retry(), c.transport()?),
+            SinkConfig::Otlp(c) => worker::start(name, &c.spool, c.retry(), c.transport()?),
         }
     }
 }

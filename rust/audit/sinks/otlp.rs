@@ -153,11 +153,6 @@ pub struct OtlpConfig {
     /// Seconds one export may take.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
-    #[serde(default = "super::default_queue_depth")]
-    pub queue_depth: usize,
-    /// Seconds before the first retry (doubling up to 8x, unless `Retry-After` says otherwise).
-    #[serde(default = "super::default_retry_time")]
-    pub network_retry_time: u64,
     #[serde(flatten)]
     pub spool: SpoolConfig,
 }
@@ -174,7 +169,7 @@ fn default_timeout() -> u64 {
 
 impl OtlpConfig {
     pub(crate) fn retry(&self) -> Retry {
-        Retry::from_secs(self.network_retry_time, 0)
+        Retry::from_secs(self.spool.network_retry_time, 0)
     }
 
     pub(crate) fn transport(&self) -> Result<OtlpLink> {

@@ -104,12 +104,6 @@ pub struct RemoteConfig {
     pub transport: RemoteTransportKind,
     #[serde(default)]
     pub mode: RemoteMode,
-    /// Events held in memory between the caller and the spool.
-    #[serde(default = "super::default_queue_depth")]
-    pub queue_depth: usize,
-    /// Seconds before the first reconnect attempt (doubling up to 8x).
-    #[serde(default = "super::default_retry_time")]
-    pub network_retry_time: u64,
     /// Seconds to wait for acknowledgements before the link counts as dead.
     #[serde(default = "default_max_time")]
     pub max_time_per_record: u64,
@@ -143,7 +137,7 @@ fn default_max_time() -> u64 {
 
 impl RemoteConfig {
     pub(crate) fn retry(&self) -> Retry {
-        Retry::from_secs(self.network_retry_time, self.heartbeat_timeout)
+        Retry::from_secs(self.spool.network_retry_time, self.heartbeat_timeout)
     }
 
     pub(crate) fn transport(&self) -> Result<RemoteLink> {

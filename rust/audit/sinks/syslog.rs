@@ -58,11 +58,6 @@ pub struct SyslogConfig {
     pub app_name: String,
     #[serde(default)]
     pub format: SyslogFormat,
-    #[serde(default = "super::default_queue_depth")]
-    pub queue_depth: usize,
-    /// Seconds before the first reconnect attempt (doubling up to 8x).
-    #[serde(default = "super::default_retry_time")]
-    pub network_retry_time: u64,
     #[serde(flatten)]
     pub spool: SpoolConfig,
 }
@@ -132,7 +127,7 @@ fn code(value: &str, names: &[&str], what: &str) -> Result<u8> {
 
 impl SyslogConfig {
     pub(crate) fn retry(&self) -> Retry {
-        Retry::from_secs(self.network_retry_time, 0)
+        Retry::from_secs(self.spool.network_retry_time, 0)
     }
 
     /// PRI = facility * 8 + severity.

@@ -178,7 +178,7 @@ fn sink_tables_deserialize() {
             assert_eq!(r.port, 6000);
             assert_eq!(r.mode, remote::RemoteMode::Forward);
             assert_eq!(r.spool.spool_full_action, FullAction::Suspend);
-            assert_eq!(r.queue_depth, 2048);
+            assert_eq!(r.spool.queue_depth, 2048);
         }
         other => panic!("{other:?}"),
     }

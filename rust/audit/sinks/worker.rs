@@ -101,7 +101,6 @@ pub struct SinkHandle {
 pub(crate) fn start<T: Transport>(
     name: String,
     spool_cfg: &SpoolConfig,
-    queue_depth: usize,
     retry: Retry,
     transport: T,
 ) -> Result<SinkHandle> {
@@ -110,7 +109,7 @@ pub(crate) fn start<T: Transport>(
     let shared = Arc::new(Shared::default());
     shared.spooled.store(spool.events(), Relaxed);
     shared.spool_bytes.store(spool.bytes(), Relaxed);
-    let (tx, rx) = sync_channel(queue_depth.max(1));
+    let (tx, rx) = sync_channel(spool_cfg.queue_depth.max(1));
     let mut worker = Worker {
         rx,
         spool,
