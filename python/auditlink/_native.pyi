@@ -1298,3 +1298,27 @@ def check_auditlink_toml(text: str) -> None:
 
 def daemon_messages_to_stderr(on: bool) -> None:
     """Also print the daemon's syslog messages on stderr (``auditlink daemon -f``)."""
+# --- sinks: forwarding to central auditd / syslog (auditlink.forward wraps these) ---
+
+def sink_check_config(config: str) -> str:
+    """Parse one ``[[sink]]`` table (TOML text); returns the sink's name.
+
+    Raises:
+        ValueError: the table is not a valid sink configuration.
+    """
+
+def sink_forward_log(
+    config: str,
+    *,
+    path: str | None = None,
+    data: bytes | None = None,
+    node: str | None = None,
+    json: bool = False,
+    timeout: float = 30.0,
+) -> dict[str, str | int | bool]:
+    """Replay an auditd log (``path`` or ``data``) through a new sink; returns its stats.
+
+    Raises:
+        ValueError: bad configuration or arguments.
+        OSError: the log or the spool directory cannot be opened.
+    """

@@ -1,12 +1,13 @@
 //! The audit protocol on top of netlink.
 
 pub mod client;
-pub mod enrich;
 pub mod daemon;
+pub mod enrich;
 pub mod errno;
 pub mod normalize;
 pub mod records;
 pub mod rules;
 pub mod search;
+pub mod sinks;
 pub mod status;
 pub mod tables;

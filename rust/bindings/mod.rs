@@ -11,12 +11,13 @@ use crate::error::Error;
 
 pub(crate) mod client;
 pub(crate) mod common;
-pub(crate) mod normalize;
-pub(crate) mod enrich;
 pub(crate) mod daemon;
+pub(crate) mod enrich;
+pub(crate) mod normalize;
 pub(crate) mod records;
 pub(crate) mod rules;
 pub(crate) mod search;
+pub(crate) mod sinks;
 pub(crate) mod types;
 
 /// `auditlink.errors._from_errno`, looked up once. The exception classes are
@@ -88,5 +89,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     search::register(m)?;
     normalize::register(m)?;
     enrich::register(m)?;
+    sinks::register(m)?;
     Ok(())
 }

@@ -332,8 +332,11 @@ impl PyFormatReader {
         };
         let mut stream = LogStream::new(1024, common::millis(timeout, "timeout")?);
         stream.reassembler_mut().set_split_login(split_login);
-        let reader =
-            EventReader::spawn_stream(std::fs::File::from(common::dup_fd(fd)?), stream, chunk_size)?;
+        let reader = EventReader::spawn_stream(
+            std::fs::File::from(common::dup_fd(fd)?),
+            stream,
+            chunk_size,
+        )?;
         Ok(PyFormatReader {
             reader: Mutex::new(reader),
             format: fmt,

@@ -1,0 +1,295 @@
+//! Forwarding sinks: the event type they carry, their config (`[[sink]]` tables), stats, and start-up.
+//!
+//! Each sink runs on its own thread behind a bounded in-memory queue and a
+//! bounded on-disk [`spool`]: [`Sink::submit`] never blocks the caller, the
+//! worker writes every event to the spool first and removes it only once the
+//! far end has taken it (at least once, in order).
+
+pub mod otlp;
+pub mod remote;
+pub mod spool;
+pub mod syslog;
+mod worker;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::audit::records::{json, Event};
+use crate::error::{Error, Result};
+
+pub use otlp::OtlpConfig;
+pub use remote::RemoteConfig;
+pub use spool::FullAction;
+pub use syslog::SyslogConfig;
+pub use worker::SinkHandle;
+
+/// One audit event as it is forwarded. `(node, sec, msec, serial)` is its
+/// stable id: a receiver that sees it twice (only possible at a reconnect)
+/// can drop the copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardEvent {
+    /// This host's name as receivers should see it (auditd's `node=`).
+    pub node: String,
+    pub sec: u64,
+    pub msec: u32,
+    pub serial: u64,
+    /// The records in auditd log format, one line each, `\n`-separated, with
+    /// or without a leading `node=` (the remote sink adds one when missing).
+    pub text: String,
+    /// The event as JSON, when the pipeline made it.
+    pub json: Option<String>,
+}
+
+impl ForwardEvent {
+    /// Build from a reassembled event; `node` is used when the records carry none.
+    pub fn from_event(ev: &Event, node: &str, with_json: bool) -> ForwardEvent {
+        let mut text = String::new();
+        for (i, r) in ev.records.iter().enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str(&String::from_utf8_lossy(r.text()));
+        }
+        let json = with_json.then(|| {
+            let mut out = Vec::new();
+            json::event_to_json(ev, &mut out);
+            String::from_utf8_lossy(&out).into_owned()
+        });
+        let node = ev
+            .node()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_else(|| node.to_owned());
+        ForwardEvent {
+            node,
+            sec: ev.timestamp.sec,
+            msec: ev.timestamp.msec,
+            serial: ev.serial,
+            text,
+            json,
+        }
+    }
+
+    /// `sec.msec:serial`, as in `msg=audit(...)`.
+    pub fn id(&self) -> String {
+        format!("{}.{:03}:{}", self.sec, self.msec, self.serial)
+    }
+
+    /// The spool's frame payload.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let node = &self.node.as_bytes()[..self.node.len().min(u16::MAX as usize)];
+        out.extend_from_slice(&(node.len() as u16).to_le_bytes());
+        out.extend_from_slice(node);
+        out.extend_from_slice(&self.sec.to_le_bytes());
+        out.extend_from_slice(&self.msec.to_le_bytes());
+        out.extend_from_slice(&self.serial.to_le_bytes());
+        put_str(out, &self.text);
+        match &self.json {
+            Some(j) => {
+                out.push(1);
+                put_str(out, j);
+            }
+            None => out.push(0),
+        }
+    }
+
+    /// Inverse of [`encode`](Self::encode); `None` on a truncated or corrupt payload.
+    pub fn decode(mut b: &[u8]) -> Option<ForwardEvent> {
+        let node_len = u16::from_le_bytes(take(&mut b, 2)?.try_into().ok()?) as usize;
+        let node = String::from_utf8(take(&mut b, node_len)?.to_vec()).ok()?;
+        let sec = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
+        let msec = u32::from_le_bytes(take(&mut b, 4)?.try_into().ok()?);
+        let serial = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
+        let text = get_str(&mut b)?;
+        let json = match take(&mut b, 1)?[0] {
+            0 => None,
+            1 => Some(get_str(&mut b)?),
+            _ => return None,
+        };
+        b.is_empty().then_some(ForwardEvent {
+            node,
+            sec,
+            msec,
+            serial,
+            text,
+            json,
+        })
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if b.len() < n {
+        return None;
+    }
+    let (head, rest) = b.split_at(n);
+    *b = rest;
+    Some(head)
+}
+
+fn get_str(b: &mut &[u8]) -> Option<String> {
+    let n = u32::from_le_bytes(take(b, 4)?.try_into().ok()?) as usize;
+    String::from_utf8(take(b, n)?.to_vec()).ok()
+}
+
+/// Counters of one sink. `sent` counts transmissions (a resend after a
+/// reconnect counts again); `acked` counts events the far end took (an
+/// application ack for `remote`, a completed write for `syslog`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    pub name: String,
+    pub submitted: u64,
+    pub sent: u64,
+    pub acked: u64,
+    /// Events waiting in the spool now.
+    pub spooled: u64,
+    pub spool_bytes: u64,
+    /// Events in the in-memory queue, not yet in the spool.
+    pub queued: u64,
+    /// Events lost: in-memory queue full, or spool full (per `spool_full_action`).
+    pub dropped: u64,
+    pub reconnects: u64,
+    pub connected: bool,
+    pub last_error: String,
+    /// The receiver's last warning (for `remote`: disk low / disk full / error replies).
+    pub last_warning: String,
+}
+
+/// What the daemon calls. Implementations never block in `submit`.
+pub trait Sink: Send + Sync {
+    fn name(&self) -> &str;
+    /// Queue one event; `false` when it was dropped (queue or spool full).
+    fn submit(&self, event: &ForwardEvent) -> bool;
+    fn stats(&self) -> SinkStats;
+    /// Wait until everything submitted has been acknowledged, up to `timeout`;
+    /// `true` when it was.
+    fn flush(&self, timeout: Duration) -> bool;
+}
+
+/// Settings every sink type shares: spool, queue, retry (keys of the same `[[sink]]` table).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SpoolConfig {
+    /// Directory of this sink's spool; each sink needs its own.
+    pub spool_dir: PathBuf,
+    #[serde(default = "default_spool_max_bytes")]
+    pub spool_max_bytes: u64,
+    #[serde(default)]
+    pub spool_full_action: FullAction,
+    /// Events held in memory between the caller and the spool.
+    #[serde(default = "default_queue_depth")]
+    pub queue_depth: usize,
+    /// Seconds before the first reconnect or retry (doubling up to 8x; an
+    /// OTLP `Retry-After` overrides it).
+    #[serde(default = "default_retry_time")]
+    pub network_retry_time: u64,
+}
+
+fn default_spool_max_bytes() -> u64 {
+    256 << 20
+}
+
+/// Events held in memory between the caller and a sink's spool.
+fn default_queue_depth() -> usize {
+    2048
+}
+
+/// Seconds before a sink's first reconnect attempt.
+fn default_retry_time() -> u64 {
+    1
+}
+
+/// One `[[sink]]` table of auditlink.toml.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum SinkConfig {
+    Remote(RemoteConfig),
+    Syslog(SyslogConfig),
+    Otlp(OtlpConfig),
+}
+
+impl SinkConfig {
+    /// Parse one `[[sink]]` table given as TOML text (the table's body).
+    pub fn from_toml(text: &str) -> Result<SinkConfig> {
+        toml::from_str(text).map_err(|e| Error::InvalidArgument(format!("sink config: {e}")))
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            SinkConfig::Remote(c) => c.name.clone().unwrap_or_else(|| "remote".into()),
+            SinkConfig::Syslog(c) => c.name.clone().unwrap_or_else(|| "syslog".into()),
+            SinkConfig::Otlp(c) => c.name.clone().unwrap_or_else(|| "otlp".into()),
+        }
+    }
+
+    /// Whether this sink sends the events' JSON (the pipeline must make it).
+    pub fn wants_json(&self) -> bool {
+        match self {
+            SinkConfig::Syslog(c) => c.format == syslog::SyslogFormat::Json,
+            SinkConfig::Otlp(_) => true,
+            SinkConfig::Remote(_) => false,
+        }
+    }
+
+    /// Start the sink's worker thread (opening or recovering its spool).
+    pub fn start(&self) -> Result<SinkHandle> {
+        let name = self.name();
+        match self {
+            SinkConfig::Remote(c) => worker::start(name, &c.spool, c.retry(), c.transport()?),
+            SinkConfig::Syslog(c) => worker::start(name, &c.spool, c.retry(), c.transport()?),
+            SinkConfig::Otlp(c) => worker::start(name, &c.spool, c.retry(), c.transport()?),
+        }
+    }
+}
+
+/// Replay an auditd log (any `Read`) through a freshly started sink: every
+/// event is queued (waiting for room, unlike [`Sink::submit`]), then delivery
+/// is awaited up to `timeout`. What is not delivered by then stays spooled.
+pub fn forward_log(
+    mut input: impl std::io::Read,
+    config: &SinkConfig,
+    node: &str,
+    with_json: bool,
+    timeout: Duration,
+) -> Result<SinkStats> {
+    let sink = config.start()?;
+    let with_json = with_json || config.wants_json();
+    let mut stream = crate::audit::records::LogStream::new(1024, 2000);
+    let mut events = Vec::new();
+    let mut chunk = vec![0u8; 256 << 10];
+    let submit = |events: &mut Vec<Event>| {
+        for ev in events.drain(..) {
+            sink.submit_waiting(&ForwardEvent::from_event(&ev, node, with_json));
+        }
+    };
+    loop {
+        let n = input
+            .read(&mut chunk)
+            .map_err(|e| Error::io("read events to forward", e))?;
+        if n == 0 {
+            break;
+        }
+        stream.feed(&chunk[..n], &mut events);
+        submit(&mut events);
+    }
+    stream.finish(&mut events);
+    submit(&mut events);
+    sink.flush(timeout);
+    let stats = sink.stats();
+    sink.close();
+    Ok(stats)
+}
+
+/// This machine's host name, the default `node`.
+pub fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,318 @@
+//! The on-disk spool of one sink: a size-bounded FIFO of frames in segment files, with a persisted read cursor, that survives a restart.
+//!
+//! Layout of the directory: `NNNNNNNNNNNNNNNNNNNN.spool` segments (appended
+//! to, oldest first) and `cursor` (`<segment> <offset>` of the first frame not
+//! yet acknowledged, replaced atomically). A frame is a little-endian `u32`
+//! length, a `u32` FNV-1a checksum of the payload, then the payload. A torn
+//! frame at the end (crash in the middle of a write) is cut off on open.
+//! Writes are not fsync'ed: the spool survives a crash of the process, not a
+//! power loss of the host.
+
+use std::collections::VecDeque;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+const FRAME_HEADER: u64 = 8;
+/// Segments are rotated at this size (or at an eighth of the limit, if smaller)
+/// so that acknowledged data is given back to the file system in steps.
+const SEGMENT_MAX: u64 = 8 << 20;
+
+/// What a full spool does with a new event.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FullAction {
+    /// Make room by discarding the oldest waiting events.
+    #[default]
+    DropOldest,
+    /// Discard the new event.
+    DropNewest,
+    /// Discard new events until the spool has drained to half its limit.
+    Suspend,
+}
+
+/// Result of [`Spool::append`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored; this many older events were discarded to make room.
+    Stored { dropped_oldest: u64 },
+    /// Not stored: the spool is full (or the event alone exceeds the limit).
+    Full,
+}
+
+fn checksum(b: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &c in b {
+        h = (h ^ c as u32).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+#[derive(Debug)]
+pub struct Spool {
+    dir: PathBuf,
+    max_bytes: u64,
+    segment_bytes: u64,
+    /// Segment ids on disk, oldest first; the last one is written to.
+    segments: VecDeque<u64>,
+    write: File,
+    write_len: u64,
+    /// First unacknowledged frame (persisted in `cursor`).
+    cursor: (u64, u64),
+    /// Where the next `peek` reads: after the frames handed out, not yet acked.
+    peek_pos: (u64, u64),
+    /// End position and size of each frame handed out and not yet acked.
+    in_flight: VecDeque<((u64, u64), u64)>,
+    events: u64,
+    bytes: u64,
+    reader: Option<(u64, File)>,
+}
+
+fn segment_path(dir: &Path, id: u64) -> PathBuf {
+    dir.join(format!("{id:020}.spool"))
+}
+
+fn bad(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+impl Spool {
+    /// Open (or create) the spool in `dir`, recovering what a previous run left.
+    pub fn open(dir: &Path, max_bytes: u64) -> io::Result<Spool> {
+        fs::create_dir_all(dir)?;
+        let mut ids: Vec<u64> = fs::read_dir(dir)?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                name.strip_suffix(".spool")?.parse().ok()
+            })
+            .collect();
+        ids.sort_unstable();
+        let saved = fs::read_to_string(dir.join("cursor")).ok().and_then(|s| {
+            let mut it = s.split_whitespace().map(|w| w.parse::<u64>());
+            Some((it.next()?.ok()?, it.next()?.ok()?))
+        });
+        let mut cursor = match (saved, ids.first()) {
+            (Some(c), _) if ids.contains(&c.0) => c,
+            (_, Some(&first)) => (first, 0),
+            (_, None) => (1, 0),
+        };
+        for &id in ids.iter().filter(|&&id| id < cursor.0) {
+            fs::remove_file(segment_path(dir, id))?;
+        }
+        ids.retain(|&id| id >= cursor.0);
+        if ids.is_empty() {
+            ids.push(cursor.0);
+            cursor.1 = 0;
+        }
+        // Count what waits and cut each segment at its first damaged frame.
+        let (mut events, mut bytes) = (0u64, 0u64);
+        for &id in &ids {
+            let path = segment_path(dir, id);
+            let mut f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)?;
+            let len = f.metadata()?.len();
+            let mut pos = if id == cursor.0 { cursor.1.min(len) } else { 0 };
+            if id == cursor.0 {
+                cursor.1 = pos;
+            }
+            while let Some(payload_len) = read_frame(&mut f, pos, len)? {
+                pos += FRAME_HEADER + payload_len;
+                events += 1;
+                bytes += FRAME_HEADER + payload_len;
+            }
+            if pos < len {
+                f.set_len(pos)?;
+            }
+        }
+        let last = ids.last().copied().unwrap_or(1);
+        let mut write = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(segment_path(dir, last))?;
+        let write_len = write.seek(SeekFrom::End(0))?;
+        let spool = Spool {
+            dir: dir.to_owned(),
+            max_bytes: max_bytes.max(FRAME_HEADER + 1),
+            segment_bytes: (max_bytes / 8).clamp(64 << 10, SEGMENT_MAX),
+            segments: ids.into(),
+            write,
+            write_len,
+            cursor,
+            peek_pos: cursor,
+            in_flight: VecDeque::new(),
+            events,
+            bytes,
+            reader: None,
+        };
+        spool.save_cursor()?;
+        Ok(spool)
+    }
+
+    /// Events waiting (handed out but unacknowledged ones included).
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Bytes those events take on disk.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// Append one payload; when full, `DropOldest` discards from the front
+    /// (including frames handed out by `peek`, which are then rewound).
+    pub fn append(&mut self, payload: &[u8], action: FullAction) -> io::Result<Appended> {
+        let need = FRAME_HEADER + payload.len() as u64;
+        if need > self.max_bytes || payload.len() > u32::MAX as usize {
+            return Ok(Appended::Full);
+        }
+        let mut dropped_oldest = 0;
+        if self.bytes + need > self.max_bytes {
+            if action != FullAction::DropOldest {
+                return Ok(Appended::Full);
+            }
+            self.rewind();
+            while self.bytes + need > self.max_bytes && self.events > 0 {
+                self.peek(1, u64::MAX)?;
+                self.ack(1)?;
+                dropped_oldest += 1;
+            }
+        }
+        if self.write_len > 0 && self.write_len + need > self.segment_bytes {
+            let id = self.segments.back().copied().unwrap_or(0) + 1;
+            self.write = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(segment_path(&self.dir, id))?;
+            self.segments.push_back(id);
+            self.write_len = 0;
+        }
+        let mut frame = Vec::with_capacity(need as usize);
+        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&checksum(payload).to_le_bytes());
+        frame.extend_from_slice(payload);
+        self.write.write_all(&frame)?;
+        self.write_len += need;
+        self.events += 1;
+        self.bytes += need;
+        Ok(Appended::Stored { dropped_oldest })
+    }
+
+    /// Hand out up to `max_events` payloads (and about `max_bytes`) after the
+    /// ones already handed out, oldest first.
+    pub fn peek(&mut self, max_events: usize, max_bytes: u64) -> io::Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        let mut total = 0u64;
+        while out.len() < max_events && total < max_bytes {
+            let (id, off) = self.peek_pos;
+            let len = if Some(&id) == self.segments.back() {
+                self.write_len
+            } else {
+                self.segment_reader(id)?.metadata()?.len()
+            };
+            if off >= len {
+                match self.segments.iter().find(|&&s| s > id) {
+                    Some(&next) => {
+                        self.peek_pos = (next, 0);
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            let f = self.segment_reader(id)?;
+            let mut header = [0u8; FRAME_HEADER as usize];
+            f.read_exact_at(&mut header, off)?;
+            let n = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as u64;
+            let sum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+            let mut payload = vec![0u8; n as usize];
+            f.read_exact_at(&mut payload, off + FRAME_HEADER)?;
+            if checksum(&payload) != sum {
+                return Err(bad(format!(
+                    "spool {}: bad checksum at segment {id} offset {off}",
+                    self.dir.display()
+                )));
+            }
+            let end = (id, off + FRAME_HEADER + n);
+            self.peek_pos = end;
+            self.in_flight.push_back((end, FRAME_HEADER + n));
+            total += FRAME_HEADER + n;
+            out.push(payload);
+        }
+        Ok(out)
+    }
+
+    /// The first `n` handed-out payloads were delivered: forget them.
+    pub fn ack(&mut self, n: usize) -> io::Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        for _ in 0..n.min(self.in_flight.len()) {
+            if let Some((end, size)) = self.in_flight.pop_front() {
+                self.cursor = end;
+                self.events -= 1;
+                self.bytes -= size;
+            }
+        }
+        // Segments wholly before the cursor go; the write segment stays.
+        while self.segments.len() > 1 && self.segments[0] < self.cursor.0 {
+            let id = self.segments.pop_front().unwrap_or_default();
+            if self.reader.as_ref().is_some_and(|r| r.0 == id) {
+                self.reader = None;
+            }
+            fs::remove_file(segment_path(&self.dir, id))?;
+        }
+        self.save_cursor()
+    }
+
+    /// Undo every `peek` not acked: they will be handed out again.
+    pub fn rewind(&mut self) {
+        self.in_flight.clear();
+        self.peek_pos = self.cursor;
+    }
+
+    fn segment_reader(&mut self, id: u64) -> io::Result<&File> {
+        if self.reader.as_ref().is_none_or(|r| r.0 != id) {
+            self.reader = Some((id, File::open(segment_path(&self.dir, id))?));
+        }
+        match &self.reader {
+            Some((_, f)) => Ok(f),
+            None => Err(bad("spool reader".into())),
+        }
+    }
+
+    fn save_cursor(&self) -> io::Result<()> {
+        let tmp = self.dir.join("cursor.tmp");
+        fs::write(&tmp, format!("{} {}\n", self.cursor.0, self.cursor.1))?;
+        fs::rename(tmp, self.dir.join("cursor"))
+    }
+}
+
+/// The payload length of a whole, intact frame at `pos`, or `None` (end of
+/// data, a torn frame or a bad checksum).
+fn read_frame(f: &mut File, pos: u64, len: u64) -> io::Result<Option<u64>> {
+    if pos + FRAME_HEADER > len {
+        return Ok(None);
+    }
+    let mut header = [0u8; FRAME_HEADER as usize];
+    f.read_exact_at(&mut header, pos)?;
+    let n = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as u64;
+    let sum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+    if pos + FRAME_HEADER + n > len {
+        return Ok(None);
+    }
+    let mut payload = vec![0u8; n as usize];
+    f.seek(SeekFrom::Start(pos + FRAME_HEADER))?;
+    f.read_exact(&mut payload)?;
+    Ok((checksum(&payload) == sum).then_some(n))
+}

@@ -1,0 +1,405 @@
+//! Unit tests of the sinks: spool (order, restart, full actions), config tables, the remote wire codec against a fake receiver, syslog formatting.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::remote::{self, Header};
+use super::spool::{Appended, FullAction, Spool};
+use super::*;
+
+fn tempdir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "auditlink-sinks-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn event(serial: u64) -> ForwardEvent {
+    ForwardEvent {
+        node: "host1".into(),
+        sec: 1_700_000_000,
+        msec: 123,
+        serial,
+        text: format!(
+            "type=SYSCALL msg=audit(1700000000.123:{serial}): arch=c000003e syscall=110 success=yes\ntype=EOE msg=audit(1700000000.123:{serial}): "
+        ),
+        json: (serial % 2 == 0).then(|| format!("{{\"serial\":{serial}}}")),
+    }
+}
+
+fn payload(serial: u64) -> Vec<u8> {
+    let mut p = Vec::new();
+    event(serial).encode(&mut p);
+    p
+}
+
+fn serials(batch: &[Vec<u8>]) -> Vec<u64> {
+    batch
+        .iter()
+        .map(|p| {
+            ForwardEvent::decode(p)
+                .map(|e| e.serial)
+                .unwrap_or(u64::MAX)
+        })
+        .collect()
+}
+
+#[test]
+fn event_encoding_round_trips_and_rejects_garbage() {
+    for s in 0..4 {
+        assert_eq!(ForwardEvent::decode(&payload(s)), Some(event(s)));
+    }
+    let p = payload(2);
+    for cut in 0..p.len() {
+        assert_eq!(ForwardEvent::decode(&p[..cut]), None);
+    }
+}
+
+#[test]
+fn spool_keeps_order_across_acks_rewinds_and_segments() {
+    let dir = tempdir("order");
+    // 64 KiB segments: 2000 events span many of them.
+    let mut sp = Spool::open(&dir, 512 << 10).unwrap();
+    for s in 0..2000 {
+        assert!(matches!(
+            sp.append(&payload(s), FullAction::DropNewest).unwrap(),
+            Appended::Stored { .. }
+        ));
+    }
+    assert_eq!(sp.events(), 2000);
+    let mut got = Vec::new();
+    while sp.events() > 0 {
+        let b = sp.peek(100, u64::MAX).unwrap();
+        // Only part of a batch is acknowledged; the rest comes again.
+        let take = b.len().div_ceil(2);
+        got.extend(serials(&b[..take]));
+        sp.ack(take).unwrap();
+        sp.rewind();
+    }
+    assert_eq!(got, (0..2000).collect::<Vec<_>>());
+    assert_eq!(sp.bytes(), 0);
+    let segments = std::fs::read_dir(&dir).unwrap().count();
+    assert!(
+        segments <= 3,
+        "acknowledged segments are removed ({segments} files left)"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn spool_survives_restart_and_a_torn_tail() {
+    let dir = tempdir("restart");
+    {
+        let mut sp = Spool::open(&dir, 1 << 20).unwrap();
+        for s in 0..50 {
+            sp.append(&payload(s), FullAction::DropNewest).unwrap();
+        }
+        let b = sp.peek(10, u64::MAX).unwrap();
+        assert_eq!(serials(&b), (0..10).collect::<Vec<_>>());
+        sp.ack(10).unwrap();
+        // Handed out but not acknowledged when the process dies.
+        sp.peek(5, u64::MAX).unwrap();
+    }
+    // A crash in the middle of a write leaves half a frame.
+    let seg = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "spool"))
+        .unwrap();
+    let mut f = std::fs::OpenOptions::new().append(true).open(&seg).unwrap();
+    f.write_all(&[200, 0, 0, 0, 1, 2]).unwrap();
+    drop(f);
+    let mut sp = Spool::open(&dir, 1 << 20).unwrap();
+    assert_eq!(sp.events(), 40);
+    sp.append(&payload(50), FullAction::DropNewest).unwrap();
+    let b = sp.peek(1000, u64::MAX).unwrap();
+    assert_eq!(serials(&b), (10..51).collect::<Vec<_>>());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn full_spool_applies_its_action() {
+    let one = 8 + payload(0).len() as u64;
+    for action in [
+        FullAction::DropOldest,
+        FullAction::DropNewest,
+        FullAction::Suspend,
+    ] {
+        let dir = tempdir("full");
+        let mut sp = Spool::open(&dir, one * 10).unwrap();
+        let mut dropped = 0;
+        for s in 0..15 {
+            match sp.append(&payload(s), action).unwrap() {
+                Appended::Stored { dropped_oldest } => dropped += dropped_oldest,
+                Appended::Full => dropped += 1,
+            }
+        }
+        assert_eq!(dropped, 5, "{action:?}");
+        assert_eq!(sp.events(), 10);
+        let got = serials(&sp.peek(100, u64::MAX).unwrap());
+        let want: Vec<u64> = match action {
+            FullAction::DropOldest => (5..15).collect(),
+            _ => (0..10).collect(),
+        };
+        assert_eq!(got, want, "{action:?}");
+        // An event bigger than the whole spool is refused, not a crash.
+        assert_eq!(sp.append(&vec![0u8; 4096], action).unwrap(), Appended::Full);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn sink_tables_deserialize() {
+    let c = SinkConfig::from_toml(
+        r#"
+        type = "remote"
+        remote_server = "central.example"
+        port = 6000
+        mode = "forward"
+        heartbeat_timeout = 30
+        network_failure_action = "syslog"
+        spool_dir = "/var/spool/auditlink/remote"
+        spool_max_bytes = 1048576
+        spool_full_action = "suspend"
+        "#,
+    )
+    .unwrap();
+    match &c {
+        SinkConfig::Remote(r) => {
+            assert_eq!(r.port, 6000);
+            assert_eq!(r.mode, remote::RemoteMode::Forward);
+            assert_eq!(r.spool.spool_full_action, FullAction::Suspend);
+            assert_eq!(r.spool.queue_depth, 2048);
+        }
+        other => panic!("{other:?}"),
+    }
+    let c = SinkConfig::from_toml(
+        "type = \"syslog\"\ntransport = \"tcp\"\nport = 6514\nfacility = \"local3\"\nseverity = \"notice\"\nspool_dir = \"/tmp/x\"\n",
+    )
+    .unwrap();
+    match &c {
+        SinkConfig::Syslog(s) => assert_eq!(s.priority().unwrap(), 19 * 8 + 5),
+        other => panic!("{other:?}"),
+    }
+    for bad in [
+        "type = \"kafka\"\nspool_dir = \"/x\"",
+        "type = \"remote\"\nspool_dir = \"/x\"",
+        "type = \"remote\"\nremote_server = \"h\"",
+        "type = \"syslog\"\nspool_dir = \"/x\"\ntransport = \"carrier-pigeon\"",
+    ] {
+        assert!(SinkConfig::from_toml(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn remote_header_golden_bytes() {
+    let h = Header {
+        msg_version: 0,
+        msg_type: remote::TYPE_DISKLOW,
+        length: 0x0102,
+        sequence: 0x0a0b0c0d,
+    };
+    let b = h.encode();
+    assert_eq!(
+        b,
+        [
+            0xfe, 0x00, 0x00, 0xff, // magic 0xff0000fe, little-endian
+            0x00, // header version
+            0x00, // message version
+            0x01, 0x00, 0x00, 0x50, // type DISKLOW
+            0x02, 0x01, // length
+            0x0d, 0x0c, 0x0b, 0x0a, // sequence
+        ]
+    );
+    assert_eq!(Header::decode(&b), Ok(h));
+    assert!(Header::decode(&b[..15]).is_err());
+    let mut wrong = b;
+    wrong[0] = 0;
+    assert!(Header::decode(&wrong).unwrap_err().contains("magic"));
+}
+
+proptest::proptest! {
+    #[test]
+    fn header_decode_never_panics(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20)) {
+        let _ = Header::decode(&b);
+    }
+
+    #[test]
+    fn event_decode_never_panics(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+        let _ = ForwardEvent::decode(&b);
+    }
+}
+
+/// A receiver that speaks the server side: acks each message, answers
+/// DISKFULL to the `fail_at`-th message of the first connection, then hangs up.
+fn fake_receiver(fail_at: usize) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        let mut conn_no = 0;
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            conn_no += 1;
+            let mut n = 0;
+            loop {
+                let mut h = [0u8; 16];
+                if s.read_exact(&mut h).is_err() {
+                    break;
+                }
+                let h = Header::decode(&h).unwrap();
+                let mut text = vec![0u8; h.length as usize];
+                s.read_exact(&mut text).unwrap();
+                n += 1;
+                if conn_no == 1 && n == fail_at {
+                    let msg = b"disk full";
+                    let mut r = Vec::new();
+                    remote::push_message(&mut r, remote::TYPE_DISKFULL, h.sequence, msg);
+                    let _ = s.write_all(&r);
+                    // Drain (closing with unread data would reset the
+                    // connection and lose the reply) until the sender hangs up.
+                    let _ = s.shutdown(std::net::Shutdown::Write);
+                    let _ = std::io::copy(&mut s, &mut std::io::sink());
+                    break;
+                }
+                if h.msg_type == remote::TYPE_MESSAGE {
+                    g.lock().unwrap().push(String::from_utf8(text).unwrap());
+                }
+                let reply_type = if n % 7 == 0 {
+                    remote::TYPE_DISKLOW
+                } else {
+                    remote::TYPE_ACK
+                };
+                let mut r = Vec::new();
+                remote::push_message(&mut r, reply_type, h.sequence, b"");
+                s.write_all(&r).unwrap();
+            }
+        }
+    });
+    (port, got)
+}
+
+#[test]
+fn remote_sink_delivers_everything_in_order_through_a_refusal() {
+    let (port, got) = fake_receiver(52);
+    let dir = tempdir("remote");
+    let cfg = SinkConfig::from_toml(&format!(
+        "type = \"remote\"\nremote_server = \"127.0.0.1\"\nport = {port}\nspool_dir = {:?}\n",
+        dir.display().to_string()
+    ))
+    .unwrap();
+    let sink = cfg.start().unwrap();
+    for s in 0..300 {
+        assert!(sink.submit(&event(s)));
+    }
+    assert!(sink.flush(Duration::from_secs(20)), "{:?}", sink.stats());
+    let st = sink.stats();
+    assert_eq!(st.acked, 300);
+    assert_eq!(st.dropped, 0);
+    assert_eq!(st.reconnects, 1);
+    assert!(st.last_error.contains("disk full"), "{st:?}");
+    assert!(st.last_warning.contains("disk low"), "{st:?}");
+    let got = got.lock().unwrap();
+    // Message 52 (event 25's second record) was refused: the event was resent
+    // whole, so its first record arrived twice; the rest once, in order.
+    let mut ids: Vec<u64> = got
+        .iter()
+        .filter(|l| l.contains("type=SYSCALL"))
+        .map(|l| {
+            assert!(l.starts_with("node=host1 type="), "{l}");
+            l.split(':')
+                .nth(1)
+                .unwrap()
+                .split(')')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 301);
+    ids.dedup();
+    assert_eq!(ids, (0..300).collect::<Vec<_>>());
+    drop(sink);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sink_spools_while_the_far_end_is_down_and_resumes_after_restart() {
+    // Reserve a port with nothing listening on it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempdir("down");
+    let cfg = SinkConfig::from_toml(&format!(
+        "type = \"remote\"\nremote_server = \"127.0.0.1\"\nport = {port}\nspool_dir = {:?}\n",
+        dir.display().to_string()
+    ))
+    .unwrap();
+    let sink = cfg.start().unwrap();
+    for s in 0..100 {
+        sink.submit(&event(s));
+    }
+    assert!(!sink.flush(Duration::from_millis(300)));
+    let st = sink.stats();
+    assert_eq!(st.spooled, 100, "{st:?}");
+    assert!(st.last_error.contains("connect"), "{st:?}");
+    drop(sink);
+    // Started again, now with a receiver on that port.
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let got = Arc::new(AtomicUsize::new(0));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        if let Some(Ok(mut s)) = l.incoming().next() {
+            let mut h = [0u8; 16];
+            while s.read_exact(&mut h).is_ok() {
+                let hd = Header::decode(&h).unwrap();
+                let mut t = vec![0u8; hd.length as usize];
+                s.read_exact(&mut t).unwrap();
+                g.fetch_add(1, Ordering::Relaxed);
+                let mut r = Vec::new();
+                remote::push_message(&mut r, remote::TYPE_ACK, hd.sequence, b"");
+                s.write_all(&r).unwrap();
+            }
+        }
+    });
+    let sink = cfg.start().unwrap();
+    assert_eq!(sink.stats().spooled, 100);
+    assert!(sink.flush(Duration::from_secs(10)), "{:?}", sink.stats());
+    assert_eq!(got.load(Ordering::Relaxed), 200);
+    drop(sink);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn syslog_message_is_rfc5424() {
+    assert_eq!(syslog::rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(
+        syslog::rfc3339(1_700_000_000, 123),
+        "2023-11-14T22:13:20.123Z"
+    );
+    assert_eq!(syslog::rfc3339(951_782_400, 5), "2000-02-29T00:00:00.005Z");
+    let cfg = SinkConfig::from_toml("type = \"syslog\"\nspool_dir = \"/nonexistent\"\n").unwrap();
+    let SinkConfig::Syslog(c) = cfg else { panic!() };
+    let link = c.transport().unwrap();
+    let mut out = Vec::new();
+    link.format(&event(7), &mut out);
+    let text = String::from_utf8(out).unwrap();
+    let want = format!(
+        "<86>1 2023-11-14T22:13:20.123Z host1 auditlink {} 1700000000.123:7 - type=SYSCALL",
+        std::process::id()
+    );
+    assert!(text.starts_with(&want), "{text}");
+}

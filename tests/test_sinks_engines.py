@@ -1,0 +1,391 @@
+"""Real receivers for the sink tests and bench: a central Debian auditd, rsyslogd, audisp-remote.
+
+Every server here runs inside a private network namespace that has only a
+loopback interface (auditd 3.0.9 has no listen-address option and would
+otherwise bind the wildcard address), and inside a private mount namespace
+where /run (and, for audisp-remote, /etc/audit) are temp directories, so no
+system file is touched. Each is started and stopped by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+AUDITD = shutil.which("auditd") or "/usr/sbin/auditd"
+AUDISP_REMOTE = shutil.which("audisp-remote") or "/usr/sbin/audisp-remote"
+RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
+NODE = "sinktest-host"
+
+
+def need_root_tools(*tools: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network and mount namespaces)")
+    for t in ("unshare", "nsenter", "ip", *tools):
+        if not (shutil.which(t) or os.path.exists(t)):
+            pytest.skip(f"{t} is not installed")
+
+
+def make_log(events: int, first_serial: int = 1, sec: int = 1_700_000_000) -> bytes:
+    """`events` events of three records each, in auditd RAW log format (no node=)."""
+    out = []
+    for i in range(events):
+        s = first_serial + i
+        stamp = f"{sec + i // 1000}.{i % 1000:03d}:{s}"
+        out.append(
+            f"type=SYSCALL msg=audit({stamp}): arch=c000003e syscall=257 success=yes exit=3 "
+            f"a0=ffffff9c a1=55d0 a2=0 a3=0 items=1 ppid=100 pid={1000 + i % 30000} auid=1000 "
+            f'uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm="cat" '
+            f'exe="/usr/bin/cat" subj=unconfined key="sinktest"\n'
+            f'type=PATH msg=audit({stamp}): item=0 name="/etc/shadow" inode={s} dev=fd:01 '
+            f"mode=0100640 ouid=0 ogid=42 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 "
+            f"cap_fe=0 cap_fver=0 cap_frootid=0\n"
+            f"type=PROCTITLE msg=audit({stamp}): proctitle=636174002F6574632F736861646F77\n"
+        )
+    return "".join(out).encode()
+
+
+class NetNs:
+    """A network namespace with only `lo`, kept alive by a sleeping holder process."""
+
+    def __init__(self) -> None:
+        self.holder = subprocess.Popen(
+            ["unshare", "--net", "sh", "-c", "ip link set lo up && exec sleep 3600"]
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if os.readlink(f"/proc/{self.holder.pid}/exe").endswith("sleep"):
+                break
+            time.sleep(0.02)
+
+    def prefix(self) -> list[str]:
+        return ["nsenter", f"--net=/proc/{self.holder.pid}/ns/net"]
+
+    def listening(self, port: int) -> bool:
+        """Whether a TCP socket listens on `port` in this namespace."""
+        return _listening(Path(f"/proc/{self.holder.pid}/net"), port)
+
+    def close(self) -> None:
+        stop(self.holder)
+
+
+def stop(p: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
+class CentralAuditd:
+    """auditd with local_events = no (it never opens the audit netlink socket),
+    receiving on tcp_listen_port and writing its own log file."""
+
+    def __init__(self, ns: NetNs, workdir: Path, port: int = 60123) -> None:
+        self.ns, self.dir, self.port = ns, workdir, port
+        self.log = workdir / "central.log"
+        (workdir / "plugins").mkdir(parents=True, exist_ok=True)
+        (workdir / "auditd.conf").write_text(
+            f"""local_events = no
+write_logs = yes
+log_file = {self.log}
+log_format = RAW
+log_group = root
+flush = none
+freq = 50
+max_log_file = 10000
+num_logs = 2
+max_log_file_action = ignore
+space_left = 2
+space_left_action = ignore
+admin_space_left = 1
+admin_space_left_action = ignore
+disk_full_action = ignore
+disk_error_action = ignore
+name_format = none
+tcp_listen_port = {port}
+tcp_listen_queue = 128
+tcp_max_per_addr = 1024
+use_libwrap = no
+distribute_network = no
+plugin_dir = {workdir / "plugins"}
+q_depth = 2000
+overflow_action = ignore
+"""
+        )
+        os.chmod(workdir / "auditd.conf", 0o640)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                *self.ns.prefix(),
+                "unshare",
+                "--mount",
+                "sh",
+                "-c",
+                f"mount -t tmpfs tmpfs /run && exec {AUDITD} -n -c {self.dir}",
+            ],
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.ns.listening(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"central auditd did not start (rc={self.proc.poll()})")
+            time.sleep(0.05)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None:
+            stop(self.proc, sig)
+            self.proc = None
+
+    def lines(self, node: str = NODE, record_type: str = "SYSCALL") -> list[str]:
+        if not self.log.exists():
+            return []
+        prefix = f"node={node} type={record_type} "
+        return [
+            ln for ln in self.log.read_text(errors="replace").splitlines() if ln.startswith(prefix)
+        ]
+
+    def wait_for(self, count: int, timeout: float, node: str = NODE) -> float:
+        """Seconds until `count` SYSCALL records of `node` are in the log (or the timeout)."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if len(self.lines(node)) >= count:
+                break
+            time.sleep(0.05)
+        return time.monotonic() - start
+
+
+SENDER = """
+import json, sys
+from auditlink.forward import forward
+st = forward(sys.argv[2], sys.argv[1], node=sys.argv[3], timeout=float(sys.argv[4]))
+print(json.dumps(st.__dict__))
+"""
+
+
+def run_sender(
+    ns: NetNs, config: str, log: Path, node: str = NODE, timeout: float = 60.0
+) -> subprocess.Popen[bytes]:
+    """auditlink.forward in a subprocess inside the namespace (stdout: stats JSON)."""
+    return subprocess.Popen(
+        [*ns.prefix(), sys.executable, "-c", SENDER, config, str(log), node, str(timeout)],
+        stdout=subprocess.PIPE,
+    )
+
+
+def sender_stats(p: subprocess.Popen[bytes], timeout: float = 120.0) -> dict[str, Any]:
+    out, _ = p.communicate(timeout=timeout)
+    assert p.returncode == 0, out
+    stats: dict[str, Any] = json.loads(out)
+    return stats
+
+
+def run_audisp_remote(ns: NetNs, workdir: Path, port: int, lines: bytes) -> subprocess.Popen[bytes]:
+    """Debian's audisp-remote fed `lines` (records with node=) on stdin, with its
+    fixed-path config replaced inside a private mount namespace."""
+    etc = workdir / "etc-audit"
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "audisp-remote.conf").write_text(
+        f"remote_server = 127.0.0.1\nport = {port}\ntransport = tcp\nmode = immediate\n"
+        "queue_depth = 200000\nformat = managed\nnetwork_retry_time = 1\n"
+        "max_tries_per_record = 3\nmax_time_per_record = 5\nheartbeat_timeout = 0\n"
+        "network_failure_action = syslog\ndisk_low_action = ignore\n"
+        "disk_full_action = ignore\ndisk_error_action = ignore\n"
+        "remote_ending_action = reconnect\ngeneric_error_action = syslog\n"
+        "generic_warning_action = syslog\noverflow_action = syslog\n"
+        "startup_failure_action = warn_once_continue\n"
+    )
+    os.chmod(etc / "audisp-remote.conf", 0o640)
+    p = subprocess.Popen(
+        [
+            *ns.prefix(),
+            "unshare",
+            "--mount",
+            "sh",
+            "-c",
+            f"mount -t tmpfs tmpfs /run && mount --bind {etc} /etc/audit && exec {AUDISP_REMOTE}",
+        ],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert p.stdin is not None
+    p.stdin.write(lines)
+    p.stdin.flush()
+    return p
+
+
+class Rsyslog:
+    """rsyslogd (-n, own config, pid file and work dir in a temp dir) receiving
+    on 127.0.0.1 (imtcp, imudp) and a private unix socket, writing one line per
+    message: HOSTNAME MSGID FACILITY.SEVERITY APP-NAME MSG."""
+
+    def __init__(self, workdir: Path, tcp_port: int, udp_port: int) -> None:
+        self.dir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.out = workdir / "received.log"
+        self.socket = workdir / "log.sock"
+        self.tcp_port, self.udp_port = tcp_port, udp_port
+        (workdir / "rsyslog.conf").write_text(
+            f"""global(workDirectory="{workdir}" maxMessageSize="64k")
+module(load="imuxsock" SysSock.Use="off")
+module(load="imtcp")
+module(load="imudp")
+input(type="imuxsock" Socket="{self.socket}" UseSpecialParser="off")
+input(type="imtcp" port="{tcp_port}" address="127.0.0.1")
+input(type="imudp" port="{udp_port}" address="127.0.0.1" rcvbufSize="16m")
+template(name="line" type="string"
+  string="%hostname% %msgid% %syslogfacility-text%.%syslogseverity-text% %app-name% %msg%\\n")
+*.* action(type="omfile" file="{self.out}" template="line")
+"""
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [RSYSLOGD, "-n", "-f", str(self.dir / "rsyslog.conf"), "-i", str(self.dir / "pid")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not self.socket.exists() or not _listening_here(self.tcp_port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"rsyslogd did not start (rc={self.proc.poll()})")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def lines(self) -> list[str]:
+        if not self.out.exists():
+            return []
+        return self.out.read_text(errors="replace").splitlines()
+
+    def wait_for(self, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.lines()) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _listening(proc_net: Path, port: int) -> bool:
+    """Whether a TCP socket listens on `port` in the namespace of `proc_net` (/proc/<pid>/net)."""
+    want = f":{port:04X}"
+    for name in ("tcp", "tcp6"):
+        try:
+            text = (proc_net / name).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines()[1:]:
+            cols = line.split()
+            if len(cols) > 3 and cols[1].endswith(want) and cols[3] == "0A":
+                return True
+    return False
+
+
+def _listening_here(port: int) -> bool:
+    return _listening(Path("/proc/self/net"), port)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def rotel_agent() -> str | None:
+    """The rotel-agent binary of the `rotel` PyPI package, if installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rotel")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "rotel-agent"
+    return str(path) if path.exists() else None
+
+
+class Rotel:
+    """rotel-agent, an OpenTelemetry collector, with its OTLP receivers on
+    127.0.0.1 and a debug exporter printing every log record to a file."""
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.out = workdir / "rotel.out"
+        self.http_port, self.grpc_port = free_port(), free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, binary: str) -> None:
+        with self.out.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [
+                    binary,
+                    "start",
+                    "--exporter",
+                    "blackhole",
+                    "--debug-log",
+                    "logs",
+                    "--debug-log-verbosity",
+                    "detailed",
+                    "--otlp-http-endpoint",
+                    f"127.0.0.1:{self.http_port}",
+                    "--otlp-grpc-endpoint",
+                    f"127.0.0.1:{self.grpc_port}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "NO_COLOR": "1"},
+            )
+        deadline = time.monotonic() + 10
+        while not _listening_here(self.http_port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"rotel-agent did not start (rc={self.proc.poll()})")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def records(self) -> list[dict[str, str]]:
+        """Each LogRecord printed so far: its attributes plus `body` and the resource's."""
+        import re
+
+        text = re.sub(r"\x1b\[[0-9;]*m", "", self.out.read_text(errors="replace"))
+        out: list[dict[str, str]] = []
+        resource: dict[str, str] = {}
+        current: dict[str, str] | None = None
+        section = ""
+        for line in text.splitlines():
+            if line.startswith("Resource attributes:"):
+                resource, section = {}, "resource"
+            elif line.startswith("LogRecord #"):
+                current = dict(resource)
+                out.append(current)
+                section = "record"
+            elif line.startswith("Body: ") and current is not None:
+                current["body"] = line[len("Body: ") :]
+            elif line.startswith("Attributes:"):
+                section = "attributes"
+            elif line.strip().startswith("-> "):
+                key, _, value = line.strip()[3:].partition(": ")
+                if section == "resource":
+                    resource[key] = value
+                elif section == "attributes" and current is not None:
+                    current[key] = value
+        return out
