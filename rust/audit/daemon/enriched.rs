@@ -314,6 +314,9 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
     let resolve = resolve_ids();
     for (i, t) in s.toks.iter().enumerate() {
         let name = &b[t.name.0..t.name.1];
+        if !may_be_enriched(name) {
+            continue;
+        }
         let value = &b[t.value.0..t.value.1];
         let kind = field_kind(rtype, name, value, t.quoted);
         let Some(encode) = enriched_kind(kind) else {
@@ -394,6 +397,13 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
         em.push(out, &s.buf[n.0..n.1], encode, &s.buf[v.0..v.1]);
     }
     true
+}
+
+/// A cheap necessary condition for [`enriched_kind`]: every uid and gid
+/// field name auparse knows ends in "id" (`field_kind`'s name table), the
+/// others are arch, syscall and saddr.
+fn may_be_enriched(name: &[u8]) -> bool {
+    name.ends_with(b"id") || matches!(name, b"arch" | b"syscall" | b"saddr")
 }
 
 fn kind_tag(kind: FieldKind) -> u8 {
