@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
 import signal
 import statistics
@@ -47,9 +46,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import stream_bench
+from kernel_lock import with_kernel
 
 from auditlink import AuditClient
-from auditlink.testing import restore_kernel_state, save_kernel_state
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -269,14 +268,7 @@ def main() -> int:
     ap.add_argument("--kill9", action="store_true", help="also measure kill -9 + restart")
     args = ap.parse_args()
     gen, recv_c = stream_bench.build()
-    with open("/tmp/auditlink-kernel.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with AuditClient() as control:
-            saved = save_kernel_state(control)
-            try:
-                return run_all(control, gen, recv_c, args)
-            finally:
-                restore_kernel_state(control, saved)
+    return with_kernel(lambda control: run_all(control, gen, recv_c, args))
 
 
 RECEIVERS = ("c", "auditd-raw", "auditd-enriched", "auditlink-raw", "auditlink-enriched")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -34,8 +33,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernel_lock import with_kernel
+
 from auditlink import AuditClient
-from auditlink.testing import restore_kernel_state, save_kernel_state
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "stream"
@@ -176,14 +176,7 @@ def main() -> int:
     if args.quick:
         args.rounds = 1
     gen, recv_c = build()
-    with open("/tmp/auditlink-kernel.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with AuditClient() as control:
-            saved = save_kernel_state(control)
-            try:
-                return run_all(control, gen, recv_c, args)
-            finally:
-                restore_kernel_state(control, saved)
+    return with_kernel(lambda control: run_all(control, gen, recv_c, args))
 
 
 def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namespace) -> int:
