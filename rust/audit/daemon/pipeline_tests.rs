@@ -46,7 +46,7 @@ fn rss_over_ten_million_records() {
     let cfg = DaemonConfig::parse(&format!(
         "log_file = {}/audit.log\nlog_format = ENRICHED\nflush = INCREMENTAL_ASYNC\nfreq = 50\n\
          max_log_file = 100\nmax_log_file_action = ROTATE\nnum_logs = 2\n\
-         space_left = 1\nadmin_space_left = 1\n",
+         space_left = 2\nadmin_space_left = 1\n",
         dir.display()
     ))
     .unwrap();
