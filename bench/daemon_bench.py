@@ -129,6 +129,7 @@ def cpu_seconds(pid: int) -> float:
 
 def thread_cpu_seconds(pid: int, name: str) -> float:
     """CPU of the threads of ``pid`` called ``name`` (0 if it has none)."""
+    name = name[:15]  # comm holds 15 bytes of a thread's name
     total = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):

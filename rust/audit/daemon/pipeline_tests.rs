@@ -36,7 +36,8 @@ fn batch(first: u64, events: u64) -> Batch {
 
 /// `cargo test --release rss_over_ten_million -- --ignored --nocapture`:
 /// the writer thread's pipeline (ENRICHED log, rotation keeping two 100 MB
-/// files) fed 10 million records; RSS after 100k and after 10M.
+/// files) fed 10 million records (`AUDITLINK_RSS_RECORDS` for another
+/// count); RSS after 100k and at the end.
 #[test]
 #[ignore]
 fn rss_over_ten_million_records() {
@@ -71,11 +72,15 @@ fn rss_over_ten_million_records() {
         tx.send(Item::Barrier(done_tx)).unwrap();
         done_rx.recv().unwrap();
     };
+    let total: u64 = std::env::var("AUDITLINK_RSS_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
     let mut records = 0u64;
     let mut early = 0;
     let mut peak = 0;
     let mut next = 0;
-    while records < 10_000_000 {
+    while records < total {
         // Recycle batches as the reader does.
         let mut b = free_rx.try_recv().unwrap_or_default();
         let fresh = batch(next, per_batch);
