@@ -149,11 +149,19 @@ struct Tok {
     quoted: bool,
 }
 
+/// A field to print: its name and interpretation as ranges of `Scratch::buf`.
+#[derive(Clone, Copy)]
+struct Item {
+    name: (usize, usize),
+    value: (usize, usize),
+    encode: bool,
+}
+
 #[derive(Default)]
 struct Scratch {
     toks: Vec<Tok>,
-    /// (name, value, encode) ranges into `buf`, in field order.
-    items: Vec<((usize, usize), (usize, usize), bool)>,
+    /// The fields to print, in field order.
+    items: Vec<Item>,
     buf: Vec<u8>,
     key: Vec<u8>,
     synthetic: Vec<u8>,
@@ -385,16 +393,21 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
                 }
             }
         }
-        s.items.push(((n0, v0), (v0, s.buf.len()), encode));
+        s.items.push(Item {
+            name: (n0, v0),
+            value: (v0, s.buf.len()),
+            encode,
+        });
     }
     let Some(mut em) = Emitter::new(line_len) else {
         return true;
     };
-    for &(n, v, encode) in &s.items {
+    for it in &s.items {
         if em.full() {
             break;
         }
-        em.push(out, &s.buf[n.0..n.1], encode, &s.buf[v.0..v.1]);
+        let (n, v) = (it.name, it.value);
+        em.push(out, &s.buf[n.0..n.1], it.encode, &s.buf[v.0..v.1]);
     }
     true
 }
