@@ -76,13 +76,21 @@ fn rss_over_ten_million_records() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
+    const POOL: usize = 8;
+    let mut made = 0;
     let mut records = 0u64;
     let mut early = 0;
     let mut peak = 0;
     let mut next = 0;
     while records < total {
-        // Recycle batches as the reader does.
-        let mut b = free_rx.try_recv().unwrap_or_default();
+        // Recycle batches as the reader does, with a pool of at most POOL
+        // (the queue's depth is memory in use, not growth; see docs).
+        let mut b = if made < POOL {
+            made += 1;
+            free_rx.try_recv().unwrap_or_default()
+        } else {
+            free_rx.recv().unwrap()
+        };
         let fresh = batch(next, per_batch);
         b.clear();
         b.data.extend_from_slice(&fresh.data);
@@ -94,9 +102,11 @@ fn rss_over_ten_million_records() {
             barrier(&tx);
             early = rss_kb();
         }
-        if records % 1_000_000 < per_batch * 3 {
+        if records % 500_000 < per_batch * 3 {
             barrier(&tx);
-            peak = peak.max(rss_kb());
+            let now = rss_kb();
+            println!("RSS after {records} records: {now} kB");
+            peak = peak.max(now);
         }
     }
     barrier(&tx);
