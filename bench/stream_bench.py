@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -33,6 +32,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from kernel_lock import with_kernel
 
 from auditlink import AuditClient
 
@@ -179,14 +180,7 @@ def main() -> int:
     if args.quick:
         args.rounds = 1
     gen, recv_c = build()
-    with open("/tmp/auditlink-kernel.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with AuditClient() as control:
-            saved = save_kernel_state(control)
-            try:
-                return run_all(control, gen, recv_c, args)
-            finally:
-                restore_kernel_state(control, saved)
+    return with_kernel(lambda control: run_all(control, gen, recv_c, args))
 
 
 def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namespace) -> int:

@@ -149,11 +149,19 @@ struct Tok {
     quoted: bool,
 }
 
+/// A field to print: its name and interpretation as ranges of `Scratch::buf`.
+#[derive(Clone, Copy)]
+struct Item {
+    name: (usize, usize),
+    value: (usize, usize),
+    encode: bool,
+}
+
 #[derive(Default)]
 struct Scratch {
     toks: Vec<Tok>,
-    /// (name, value, encode) ranges into `buf`, in field order.
-    items: Vec<((usize, usize), (usize, usize), bool)>,
+    /// The fields to print, in field order.
+    items: Vec<Item>,
     buf: Vec<u8>,
     key: Vec<u8>,
     synthetic: Vec<u8>,
@@ -314,6 +322,9 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
     let resolve = resolve_ids();
     for (i, t) in s.toks.iter().enumerate() {
         let name = &b[t.name.0..t.name.1];
+        if !may_be_enriched(name) {
+            continue;
+        }
         let value = &b[t.value.0..t.value.1];
         let kind = field_kind(rtype, name, value, t.quoted);
         let Some(encode) = enriched_kind(kind) else {
@@ -382,18 +393,30 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
                 }
             }
         }
-        s.items.push(((n0, v0), (v0, s.buf.len()), encode));
+        s.items.push(Item {
+            name: (n0, v0),
+            value: (v0, s.buf.len()),
+            encode,
+        });
     }
     let Some(mut em) = Emitter::new(line_len) else {
         return true;
     };
-    for &(n, v, encode) in &s.items {
+    for it in &s.items {
         if em.full() {
             break;
         }
-        em.push(out, &s.buf[n.0..n.1], encode, &s.buf[v.0..v.1]);
+        let (n, v) = (it.name, it.value);
+        em.push(out, &s.buf[n.0..n.1], it.encode, &s.buf[v.0..v.1]);
     }
     true
+}
+
+/// A cheap necessary condition for [`enriched_kind`]: every uid and gid
+/// field name auparse knows ends in "id" (`field_kind`'s name table), the
+/// others are arch, syscall and saddr.
+fn may_be_enriched(name: &[u8]) -> bool {
+    name.ends_with(b"id") || matches!(name, b"arch" | b"syscall" | b"saddr")
 }
 
 fn kind_tag(kind: FieldKind) -> u8 {

@@ -155,3 +155,87 @@ proptest! {
         prop_assert_eq!(full, fast);
     }
 }
+
+/// `cargo test --release enriched_cost -- --ignored --nocapture`: ns per
+/// record of both paths over the corpus, and how many lines take the fast one.
+#[test]
+#[ignore]
+fn enriched_cost() {
+    let raw = std::fs::read_to_string(format!(
+        "{}/tests/data/corpus_raw.log",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let lines: Vec<&[u8]> = raw.lines().map(str::as_bytes).collect();
+    let fast_lines = lines.iter().filter(|l| both(l).2).count();
+    println!("{fast_lines} of {} lines take the fast path", lines.len());
+    for (name, f) in [
+        ("full", enrich_full as fn(&mut Vec<u8>, usize)),
+        ("fast", enrich),
+    ] {
+        let mut out = Vec::with_capacity(1 << 16);
+        let t = std::time::Instant::now();
+        let rounds = 200;
+        for _ in 0..rounds {
+            for l in &lines {
+                out.clear();
+                out.extend_from_slice(l);
+                f(&mut out, 0);
+            }
+        }
+        let ns = t.elapsed().as_nanos() as f64 / (rounds * lines.len()) as f64;
+        println!("{name}: {ns:.0} ns/record");
+    }
+}
+
+proptest! {
+    #[test]
+    fn the_name_filter_keeps_every_enriched_kind(
+        t in 0u16..3000,
+        name in "[a-z_(-]{0,12}",
+        quoted in proptest::bool::ANY,
+    ) {
+        for value in [&b"0"[..], b"c000003e", b"\"x\"", b""] {
+            if enriched_kind(field_kind(t, name.as_bytes(), value, quoted)).is_some() {
+                prop_assert!(may_be_enriched(name.as_bytes()), "{}", name);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_name_filter_keeps_every_known_enriched_name() {
+    for name in [
+        "auid",
+        "uid",
+        "euid",
+        "suid",
+        "fsuid",
+        "ouid",
+        "oauid",
+        "old-auid",
+        "iuid",
+        "id",
+        "inode_uid",
+        "sauid",
+        "obj_uid",
+        "obj_gid",
+        "gid",
+        "egid",
+        "sgid",
+        "fsgid",
+        "ogid",
+        "igid",
+        "inode_gid",
+        "new_gid",
+        "syscall",
+        "arch",
+        "saddr",
+    ] {
+        assert!(may_be_enriched(name.as_bytes()), "{name}");
+        assert!(
+            (0..3000).any(|t| enriched_kind(field_kind(t, name.as_bytes(), b"0", false)).is_some()),
+            "{name}"
+        );
+    }
+}

@@ -437,3 +437,7 @@ impl Writer {
         self.hand_out_events();
     }
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;
