@@ -4,11 +4,16 @@ state saved before and restored after, also on failure."""
 from __future__ import annotations
 
 import fcntl
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from auditlink import AuditClient
-from auditlink.testing import restore_kernel_state, save_kernel_state
+
+# The real kernel's save/restore helpers live with the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers import restore_kernel_state, save_kernel_state
 
 LOCK_PATH = "/tmp/auditlink-kernel.lock"
 

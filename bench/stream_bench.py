@@ -38,9 +38,6 @@ from kernel_lock import with_kernel
 from auditlink import AuditClient
 
 HERE = Path(__file__).resolve().parent
-# The real kernel's save/restore helpers live with the tests.
-sys.path.insert(0, str(HERE.parent))
-from tests.helpers import restore_kernel_state, save_kernel_state  # noqa: E402
 
 SRC = HERE / "stream"
 BUILD = HERE / "build"

@@ -1298,6 +1298,7 @@ def check_auditlink_toml(text: str) -> None:
 
 def daemon_messages_to_stderr(on: bool) -> None:
     """Also print the daemon's syslog messages on stderr (``auditlink daemon -f``)."""
+
 # --- sinks: forwarding to central auditd / syslog (auditlink.forward wraps these) ---
 
 def sink_check_config(config: str) -> str:
