@@ -80,16 +80,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     assert proc.wait(timeout=30) == 0
 
 
+def lines_of(log_dir: Path) -> list[bytes]:
+    return [line for f in sorted(log_dir.iterdir()) for line in f.read_bytes().split(b"\n")]
+
+
 def syscall_lines(log_dir: Path, pid: int) -> list[bytes]:
     needle = f" pid={pid} ".encode()
-    out: list[bytes] = []
-    for f in sorted(log_dir.iterdir()):
-        out.extend(
-            line
-            for line in f.read_bytes().split(b"\n")
-            if b"type=SYSCALL" in line and needle in line
-        )
-    return out
+    return [line for line in lines_of(log_dir) if b"type=SYSCALL" in line and needle in line]
 
 
 def burst(client: AuditClient, n: int, during: object = None) -> int:
@@ -141,8 +138,14 @@ def test_a_burst_is_in_the_log_exactly(kernel_state: KernelState, tmp_path: Path
         for parts in (line.split() for line in report.splitlines())
         if len(parts) == 2 and parts[0].isdigit()
     }
-    # The rule matches only the child, which calls only getppid.
-    assert counts["getppid"] == n
+    # The rule matches only the child, but a newly registered daemon is also handed
+    # what the kernel held from an earlier daemon (its hold queue): earlier tests'
+    # getppid records can lead the log. aureport must count every one of them.
+    in_log = sum(
+        1 for line in lines_of(log.parent) if b"type=SYSCALL" in line and b" syscall=110 " in line
+    )
+    assert in_log >= n
+    assert counts["getppid"] == in_log
     lines = log.read_text().split("\n")
     assert lines[0].split(" msg=")[0] == "type=DAEMON_START"
     assert f"format=enriched kernel={os.uname().release}" in lines[0]
