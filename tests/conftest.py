@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -91,3 +92,14 @@ def fake() -> Iterator[FakeKernel]:
 def fake_client(fake: FakeKernel) -> Iterator[AuditClient]:
     with fake.client() as c:
         yield c
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Python's own SIGINT handler for the test: a shell starts background jobs with
+    SIGINT ignored, and Python then installs none, so Ctrl-C would do nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

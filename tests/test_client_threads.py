@@ -95,7 +95,7 @@ def test_close_from_another_thread_wakes_receive(fake: FakeKernel) -> None:
         c.get_status()
 
 
-def test_ctrl_c_interrupts_receive(fake_client: AuditClient) -> None:
+def test_ctrl_c_interrupts_receive(fake_client: AuditClient, ctrl_c: None) -> None:
     timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     t0 = time.monotonic()
