@@ -85,8 +85,10 @@ def lines_of(log_dir: Path) -> list[bytes]:
 
 
 def syscall_lines(log_dir: Path, pid: int) -> list[bytes]:
-    needle = f" pid={pid} ".encode()
-    return [line for line in lines_of(log_dir) if b"type=SYSCALL" in line and needle in line]
+    """The test child's getppid SYSCALL lines. The pid alone is not enough: a new daemon
+    is also handed records the kernel held, possibly of an older process with that pid."""
+    needles = (b"type=SYSCALL", b" syscall=110 ", f" pid={pid} ".encode(), KEY.encode())
+    return [line for line in lines_of(log_dir) if all(n in line for n in needles)]
 
 
 def burst(client: AuditClient, n: int, during: object = None) -> int:
