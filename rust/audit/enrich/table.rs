@@ -33,15 +33,78 @@ impl Origin {
     }
     /// laurel's `EVENT_ID` / `START_TIME` key and value.
     pub fn key_value(&self) -> (&'static str, String) {
+        (
+            self.key(),
+            String::from_utf8_lossy(self.text().as_bytes()).into_owned(),
+        )
+    }
+
+    /// `EVENT_ID` (the event named the process) or `START_TIME` (/proc did).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Origin::Event { .. } => "EVENT_ID",
+            Origin::Observed { .. } => "START_TIME",
+        }
+    }
+
+    /// The value of [`Origin::key`]: `sec.msec:serial` or `sec.msec`,
+    /// formatted without allocating (it is written for every process named in
+    /// every event).
+    pub fn text(&self) -> OriginText {
+        let mut t = OriginText {
+            buf: [0; 64],
+            len: 0,
+        };
         match *self {
             Origin::Event { sec, msec, serial } => {
-                ("EVENT_ID", format!("{sec}.{msec:03}:{serial}"))
+                t.decimal(sec, 1);
+                t.byte(b'.');
+                t.decimal(msec.into(), 3);
+                t.byte(b':');
+                t.decimal(serial, 1);
             }
-            Origin::Observed { start_ms } => (
-                "START_TIME",
-                format!("{}.{:03}", start_ms / 1000, start_ms % 1000),
-            ),
+            Origin::Observed { start_ms } => {
+                t.decimal(start_ms / 1000, 1);
+                t.byte(b'.');
+                t.decimal(start_ms % 1000, 3);
+            }
         }
+        t
+    }
+}
+
+/// [`Origin::text`]: at most three 20-digit numbers and two separators.
+pub struct OriginText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl OriginText {
+    fn byte(&mut self, c: u8) {
+        self.buf[self.len] = c;
+        self.len += 1;
+    }
+
+    /// `n` in decimal, zero-padded to `width` digits (at most 20).
+    fn decimal(&mut self, mut n: u64, width: usize) {
+        let mut digits = [b'0'; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let start = i.min(digits.len() - width.min(digits.len()));
+        for &c in &digits[start..] {
+            self.byte(c);
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -216,6 +279,13 @@ impl ProcessTable {
     /// (possible only through reused ids in a loaded state file).
     pub fn ancestors(&self, id: ProcId, max: usize) -> Vec<ProcId> {
         let mut out = Vec::new();
+        self.ancestors_into(id, max, &mut out);
+        out
+    }
+
+    /// [`ProcessTable::ancestors`] into a reused buffer (cleared first).
+    pub fn ancestors_into(&self, id: ProcId, max: usize, out: &mut Vec<ProcId>) {
+        out.clear();
         let mut at = self.procs.get(&id).and_then(|p| p.parent);
         while let Some(a) = at {
             if out.len() >= max || a == id || out.contains(&a) {
@@ -228,7 +298,6 @@ impl ProcessTable {
             }
             at = p.parent;
         }
-        out
     }
 
     /// Re-link parents by pid after a bulk load (seeding from /proc).

@@ -60,6 +60,20 @@ impl Labeler {
         })
     }
 
+    /// `label-keys`: the event's keys that are labels.
+    fn label_keys(&self, f: &Facts, labels: &mut BTreeSet<String>) {
+        if self.keys.is_empty() {
+            return;
+        }
+        for k in f.keys() {
+            if let Ok(k) = std::str::from_utf8(k) {
+                if self.keys.contains(k) && !labels.contains(k) {
+                    labels.insert(k.to_string());
+                }
+            }
+        }
+    }
+
     fn inherit(&self, from: Option<&Process>, labels: &mut BTreeSet<String>) {
         if let Some(p) = from {
             labels.extend(p.labels.intersection(&self.propagate).cloned());
@@ -256,22 +270,16 @@ impl Tracker {
             .table
             .current(pid)
             .filter(|&id| self.same_process(id, ppid, parent_is_init, is_exec));
-        let exe_changed = same
-            .and_then(|id| self.table.get(id))
-            .is_some_and(|p| p.exe.is_some() && f.exe.is_some() && p.exe != f.exe);
+        let exe_changed = same.and_then(|id| self.table.get(id)).is_some_and(|p| {
+            p.exe.is_some() && f.exe.is_some() && p.exe.as_deref() != f.exe.as_deref()
+        });
         let id = if is_exec || same.is_none() || exe_changed {
             seen.first = true;
             self.new_process(ev, f, same, parent_now, args, &mut seen)
         } else {
             let id = same.unwrap_or_default();
             if let Some(p) = self.table.get_mut(id) {
-                for k in &f.keys {
-                    if let Ok(k) = std::str::from_utf8(k) {
-                        if self.labeler.keys.contains(k) {
-                            p.labels.insert(k.to_string());
-                        }
-                    }
-                }
+                self.labeler.label_keys(f, &mut p.labels);
             }
             id
         };
@@ -305,21 +313,15 @@ impl Tracker {
         );
         p.parent = parent;
         p.previous_self = previous;
-        p.comm = f.comm.clone();
-        p.exe = f.exe.clone();
+        p.comm = f.comm.as_deref().map(<[u8]>::to_vec);
+        p.exe = f.exe.as_deref().map(<[u8]>::to_vec);
         if parent_proc.is_some_and(|pp| pp.pid != 1) {
             self.labeler.inherit(parent_proc, &mut p.labels);
         }
         if is_exec {
             self.labeler.inherit(prev, &mut p.labels);
         }
-        for k in &f.keys {
-            if let Ok(k) = std::str::from_utf8(k) {
-                if self.labeler.keys.contains(k) {
-                    p.labels.insert(k.to_string());
-                }
-            }
-        }
+        self.labeler.label_keys(f, &mut p.labels);
         if is_exec {
             if let Some(exe) = &f.exe {
                 apply(&self.labeler.exe, &self.labeler.unexe, exe, &mut p.labels);
@@ -415,7 +417,7 @@ impl Tracker {
         let (name, id) = f.path0.as_ref()?;
         let exe = f.exe.as_ref()?;
         let name = normalize(f.cwd.as_deref().unwrap_or(b"/"), name);
-        if &name == exe {
+        if name == **exe {
             return None;
         }
         use std::os::unix::ffi::OsStrExt;
