@@ -204,7 +204,9 @@ def memory(args: argparse.Namespace) -> None:
     done = 0
     for mark in marks:
         while done < mark:
-            n = min(20_000, mark - done)
+            # About 1 MB of log per call, as `parse --enrich` reads it (the JSON
+            # of a call is several times that, with the ancestor chains).
+            n = min(4_000, mark - done)
             e.enrich_log(synthetic(done, n, args.distinct))
             done += n
         samples.append((done * per_event, rss_kb()))

@@ -86,6 +86,9 @@ impl PyTrackedProcess {
     }
 }
 
+/// Output buffers larger than this are not kept for the next log chunk.
+const RETAINED_OUTPUT: usize = 16 << 20;
+
 /// The enricher, shared by threads through a lock.
 #[pyclass(module = "auditlink._native", name = "Enricher", frozen)]
 pub struct PyEnricher {
@@ -125,7 +128,15 @@ impl PyEnricher {
             bufs
         });
         let lines = (PyBytes::new(py, &kept), PyBytes::new(py, &diverted));
-        *self.out.lock().unwrap_or_else(|p| p.into_inner()) = (kept, diverted);
+        // Keep ordinary buffers for the next chunk, not a huge one.
+        let keep = |b: Vec<u8>| {
+            if b.capacity() > RETAINED_OUTPUT {
+                Vec::new()
+            } else {
+                b
+            }
+        };
+        *self.out.lock().unwrap_or_else(|p| p.into_inner()) = (keep(kept), keep(diverted));
         lines
     }
 
