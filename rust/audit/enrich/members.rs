@@ -123,7 +123,9 @@ impl super::Enricher {
             if let (true, Some(uid)) = (e.uid_groups, f.uid) {
                 plan.uid = self.users.groups(uid).is_some().then_some(uid);
             }
-            if let (Some(h), Some(exe)) = (self.hasher.as_mut(), &f.exe) {
+            if let (Some(h), Some(exe), false) =
+                (self.hasher.as_mut(), &f.exe, self.tracker.is_gone(f.pid))
+            {
                 plan.exe_hash = h.hash_pid(f.pid, exe);
             }
             if a.ancestors {
@@ -133,7 +135,11 @@ impl super::Enricher {
             }
         }
         if f.execve_index.is_some() {
-            if self.tracker.procfs && f.is_exec() && !self.env.is_empty() {
+            if self.tracker.procfs
+                && f.is_exec()
+                && !self.env.is_empty()
+                && !self.tracker.is_gone(f.pid)
+            {
                 plan.environ = super::procfs::environ(f.pid);
             }
             plan.args = args;

@@ -120,6 +120,7 @@ impl Enricher {
             track_forks: a.track_forks,
             want_script: config.enrich.script,
             want_cgroup: config.enrich.container || config.enrich.systemd,
+            gone: Default::default(),
         };
         if procfs {
             tracker.seed();
@@ -157,12 +158,14 @@ impl Enricher {
 
     /// The entry now holding `pid` (from /proc if unknown and live).
     pub fn process(&mut self, pid: u32) -> Option<&Process> {
+        self.tracker.new_event();
         let id = self.tracker.lookup(pid)?;
         self.tracker.table.get(id)
     }
 
     /// Ancestors of the process now holding `pid`, nearest first.
     pub fn ancestors(&mut self, pid: u32) -> Vec<&Process> {
+        self.tracker.new_event();
         let Some(id) = self.tracker.lookup(pid) else {
             return Vec::new();
         };
@@ -209,6 +212,7 @@ impl Enricher {
     /// is dropped) plan its members in `self.plan`.
     fn track(&mut self, ev: &Event) -> Verdict {
         self.stats.events += 1;
+        self.tracker.new_event();
         let f = Facts::of(ev);
         let args = f.execve_index.map(|_| execve_args(ev));
         let seen = self.tracker.observe(ev, &f, args.as_deref());

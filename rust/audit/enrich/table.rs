@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::cgroup::CgroupInfo;
+use crate::audit::records::json::decimal_digits;
 use crate::audit::records::Timestamp;
 
 pub type ProcId = u64;
@@ -85,20 +86,14 @@ impl OriginText {
         self.len += 1;
     }
 
-    /// `n` in decimal, zero-padded to `width` digits (at most 20).
-    fn decimal(&mut self, mut n: u64, width: usize) {
-        let mut digits = [b'0'; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+    /// `n` in decimal, zero-padded to `width` digits.
+    fn decimal(&mut self, n: u64, width: usize) {
+        let mut buf = [0u8; 20];
+        let digits = decimal_digits(n, &mut buf);
+        for _ in digits.len()..width {
+            self.byte(b'0');
         }
-        let start = i.min(digits.len() - width.min(digits.len()));
-        for &c in &digits[start..] {
+        for &c in digits {
             self.byte(c);
         }
     }

@@ -559,8 +559,13 @@ impl<'a> JsonWriter<'a> {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Append the decimal digits of `v` (no allocation).
-pub(crate) fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn push_decimal(out: &mut Vec<u8>, v: u64) {
     let mut buf = [0u8; 20];
+    out.extend_from_slice(decimal_digits(v, &mut buf));
+}
+
+/// The decimal digits of `v`, at the end of `buf`.
+pub(crate) fn decimal_digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -570,7 +575,7 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    &buf[i..]
 }
 
 /// Append `s` as a JSON string literal.
