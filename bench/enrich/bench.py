@@ -221,7 +221,7 @@ def memory(args: argparse.Namespace) -> None:
             print(f"  stopped at the time limit ({args.time_limit:.0f} s)")
             break
     e.finish_log()
-    first_m = next((kb for recs, kb in samples if recs >= 1e6), samples[0][1])
+    first_m = next((kb for recs, kb in samples if recs >= 0.999e6), samples[0][1])
     print(
         f"  RSS after {samples[0][0] / 1e6:.1f}M records: {samples[0][1] / 1024:.1f} MiB; "
         f"after {samples[-1][0] / 1e6:.1f}M: {samples[-1][1] / 1024:.1f} MiB "
