@@ -1,7 +1,7 @@
 """Enriched JSON lines from an auditd log: auditlink against laurel, same run, same
 input; and the enricher's memory over many records of many distinct processes.
 
-    python bench/enrich/bench.py [--mb 50] [--rounds 3] [--records 2000000]
+    python bench/enrich/bench.py [--mb 50] [--rounds 3] [--records 10000000]
 
 Throughput: the log is bench/records/seed.log.xz (a real-kernel workload) repeated
 to ``--mb`` by bench/records/make_big_log.py. Every row reads the whole log and
@@ -17,10 +17,11 @@ Records/s = log lines / CPU seconds (user + system) of the process, best of
 ``--rounds``: on a shared machine wall time mostly measures the other users (each
 run's wall time is printed too). Ratio against laurel in the same run.
 
-Memory: a synthetic log streamed into one Enricher (Rust parses, tracks, writes
-JSON): ``--records`` records of events by 100,000 distinct processes (exec, clone,
-open, exit); RSS sampled every 10%. The process table's limit is
-``[auditlink] max-processes`` (32,768 by default).
+Memory: a synthetic log generated in chunks and streamed into one Enricher (Rust
+parses, tracks, writes JSON; nothing is stored): ``--records`` records of events by
+``--distinct`` processes (exec, clone, open, exit); RSS after 100k records and then
+every million. The process table's limit is ``[auditlink] max-processes`` (32,768
+by default); the run stops at ``--time-limit`` seconds.
 """
 
 from __future__ import annotations
@@ -146,10 +147,12 @@ def throughput(args: argparse.Namespace, tmp: Path) -> None:
             print(f"  {name}: {base / secs:.1f}x laurel [target >= 5x]")
 
 
-def synthetic(n_events: int, distinct: int) -> bytes:
-    """Events of ``distinct`` processes in turn: exec, clone, open, exit_group."""
+def synthetic(first: int, n_events: int, distinct: int) -> bytes:
+    """Events ``first`` .. ``first + n_events`` of ``distinct`` processes in
+    turn (each block of ``distinct`` events one kind: exec, clone, open,
+    exit_group), so every process is seen again after all the others."""
     out = []
-    for i in range(n_events):
+    for i in range(first, first + n_events):
         pid = 100_000 + i % distinct
         ppid = 100_000 + (i // 7) % distinct
         ts = f"audit({1_700_000_000 + i // 1000}.{i % 1000:03d}:{i + 1})"
@@ -180,44 +183,68 @@ def rss_kb() -> int:
 
 
 def memory(args: argparse.Namespace) -> None:
+    """RSS after 100k records, then every million, up to ``--records``: the
+    table fills (its limit) within the first ~150k records, so what RSS does
+    after that is what the limits do."""
     from auditlink import Enricher
 
     e = Enricher({"auditlink": {"procfs": False}}, logs=True)
     per_event = 4.5  # records per synthetic event on average
     n_events = int(args.records / per_event)
-    step = max(n_events // 10, 1)
-    print(f"memory: {args.records:,} records, 100,000 distinct processes")
-    samples = []
+    marks = [int(100_000 / per_event)] + [
+        int(m * 1_000_000 / per_event) for m in range(1, int(args.records / 1_000_000) + 1)
+    ]
+    marks = sorted({m for m in marks if m <= n_events} | {n_events})
+    print(
+        f"memory: {args.records:,} records, {args.distinct:,} distinct processes "
+        f"(limit {args.time_limit:.0f} s)"
+    )
+    samples: list[tuple[float, int]] = []
     t = time.perf_counter()
     done = 0
-    while done < n_events:
-        chunk_events = min(step, n_events - done)
-        for start in range(0, chunk_events, 20_000):
-            text = synthetic(min(20_000, chunk_events - start), 100_000)
-            e.enrich_log(text)
-        done += chunk_events
-        samples.append(rss_kb())
+    for mark in marks:
+        while done < mark:
+            # About 1 MB of log per call, as `parse --enrich` reads it (the JSON
+            # of a call is several times that, with the ancestor chains).
+            n = min(4_000, mark - done)
+            e.enrich_log(synthetic(done, n, args.distinct))
+            done += n
+        samples.append((done * per_event, rss_kb()))
         st = e.stats
         print(
-            f"  {done * per_event / 1e6:5.2f}M records: RSS {samples[-1] / 1024:7.1f} MiB, "
-            f"table {st['processes']:,}, evicted {st['evicted']:,}"
+            f"  {done * per_event / 1e6:6.2f}M records: RSS {samples[-1][1] / 1024:7.1f} MiB, "
+            f"table {st['processes']:,}, evicted {st['evicted']:,} "
+            f"({time.perf_counter() - t:.0f} s, load {loadavg()})",
+            flush=True,
         )
+        if time.perf_counter() - t > args.time_limit:
+            print(f"  stopped at the time limit ({args.time_limit:.0f} s)")
+            break
     e.finish_log()
-    secs = time.perf_counter() - t
-    growth = (samples[-1] - samples[len(samples) // 2]) / 1024
-    print(f"  RSS growth over the second half: {growth:+.1f} MiB ({secs:.0f} s incl. generating)")
+    first_m = next((kb for recs, kb in samples if recs >= 0.999e6), samples[0][1])
+    print(
+        f"  RSS after {samples[0][0] / 1e6:.1f}M records: {samples[0][1] / 1024:.1f} MiB; "
+        f"after {samples[-1][0] / 1e6:.1f}M: {samples[-1][1] / 1024:.1f} MiB "
+        f"(from 1M on: {(samples[-1][1] - first_m) / 1024:+.1f} MiB)"
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, default=50.0)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--records", type=int, default=2_000_000)
+    ap.add_argument("--records", type=int, default=10_000_000)
+    ap.add_argument("--distinct", type=int, default=100_000, help="distinct processes")
+    ap.add_argument(
+        "--time-limit", type=float, default=900.0, help="stop the memory run after this many s"
+    )
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args()
     print(f"load average at start: {loadavg()}")
-    with tempfile.TemporaryDirectory(prefix="auditlink-enrich-bench-") as tmp:
-        throughput(args, Path(tmp))
+    if not args.skip_throughput:
+        with tempfile.TemporaryDirectory(prefix="auditlink-enrich-bench-") as tmp:
+            throughput(args, Path(tmp))
     if not args.skip_memory:
         memory(args)
     return 0

@@ -86,11 +86,18 @@ impl PyTrackedProcess {
     }
 }
 
+/// Output buffers larger than this are not kept for the next log chunk.
+const RETAINED_OUTPUT: usize = 16 << 20;
+
 /// The enricher, shared by threads through a lock.
 #[pyclass(module = "auditlink._native", name = "Enricher", frozen)]
 pub struct PyEnricher {
     inner: Mutex<Enricher>,
     log: Mutex<LogStream>,
+    /// Kept and diverted JSON lines of a log chunk, reused between chunks (a
+    /// fresh multi-megabyte buffer per chunk costs page faults and copies as
+    /// it grows).
+    out: Mutex<(Vec<u8>, Vec<u8>)>,
 }
 
 impl PyEnricher {
@@ -98,13 +105,49 @@ impl PyEnricher {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The log chunk's events (`feed`: completed by `chunk`, else the ones
+    /// still in flight) as kept and diverted JSON lines.
+    fn log_lines<'py>(
+        &self,
+        py: Python<'py>,
+        chunk: Option<&[u8]>,
+    ) -> (Bound<'py, PyBytes>, Bound<'py, PyBytes>) {
+        // The buffers are taken out while in use (a lock held while waiting for
+        // the GIL could deadlock with a thread holding the GIL); a concurrent
+        // call meanwhile gets fresh ones.
+        let (kept, diverted) = py.detach(|| {
+            let mut evs = Vec::new();
+            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            match chunk {
+                Some(c) => log.feed(c, &mut evs),
+                None => log.finish(&mut evs),
+            }
+            drop(log);
+            let mut bufs = std::mem::take(&mut *self.out.lock().unwrap_or_else(|p| p.into_inner()));
+            self.lines(&evs, &mut bufs.0, &mut bufs.1);
+            bufs
+        });
+        let lines = (PyBytes::new(py, &kept), PyBytes::new(py, &diverted));
+        // Keep ordinary buffers for the next chunk, not a huge one.
+        let keep = |b: Vec<u8>| {
+            if b.capacity() > RETAINED_OUTPUT {
+                Vec::new()
+            } else {
+                b
+            }
+        };
+        *self.out.lock().unwrap_or_else(|p| p.into_inner()) = (keep(kept), keep(diverted));
+        lines
+    }
+
     /// Kept and diverted events as JSON lines.
-    fn lines(&self, events: &[Event]) -> (Vec<u8>, Vec<u8>) {
+    fn lines(&self, events: &[Event], kept: &mut Vec<u8>, diverted: &mut Vec<u8>) {
+        kept.clear();
+        diverted.clear();
         let mut e = self.lock();
-        let (mut kept, mut diverted) = (Vec::with_capacity(events.len() * 1024), Vec::new());
         for ev in events {
             let start = kept.len();
-            match e.write_json(ev, &mut kept) {
+            match e.write_json(ev, kept) {
                 Verdict::Keep => kept.push(b'\n'),
                 Verdict::Divert => {
                     diverted.extend_from_slice(&kept[start..]);
@@ -114,7 +157,6 @@ impl PyEnricher {
                 Verdict::Drop => {}
             }
         }
-        (kept, diverted)
     }
 }
 
@@ -144,6 +186,7 @@ impl PyEnricher {
         Ok(PyEnricher {
             inner: Mutex::new(enricher),
             log: Mutex::new(LogStream::new(1024, 2000)),
+            out: Mutex::new((Vec::new(), Vec::new())),
         })
     }
 
@@ -166,28 +209,12 @@ impl PyEnricher {
         py: Python<'py>,
         chunk: &[u8],
     ) -> (Bound<'py, PyBytes>, Bound<'py, PyBytes>) {
-        let (k, d) = py.detach(|| {
-            let mut evs = Vec::new();
-            self.log
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .feed(chunk, &mut evs);
-            self.lines(&evs)
-        });
-        (PyBytes::new(py, &k), PyBytes::new(py, &d))
+        self.log_lines(py, Some(chunk))
     }
 
     /// End of the log: the events still in flight, as `feed_log`.
     fn finish_log<'py>(&self, py: Python<'py>) -> (Bound<'py, PyBytes>, Bound<'py, PyBytes>) {
-        let (k, d) = py.detach(|| {
-            let mut evs = Vec::new();
-            self.log
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .finish(&mut evs);
-            self.lines(&evs)
-        });
-        (PyBytes::new(py, &k), PyBytes::new(py, &d))
+        self.log_lines(py, None)
     }
 
     fn process(&self, py: Python<'_>, pid: u32) -> PyResult<Option<PyTrackedProcess>> {

@@ -2,15 +2,19 @@
 //! ppid, syscall, result, comm, exe, keys and uid; its EXECVE arguments; the
 //! first PATH item and the CWD of an exec; its socket addresses.
 
+use std::borrow::Cow;
+
 use crate::audit::records::interpret::decode_string;
-use crate::audit::records::{Event, Record};
+use crate::audit::records::{Event, Field, Record};
 use crate::audit::tables::msg;
 
 /// A PATH record's name and, when given, its (device, inode).
-pub type PathItem = (Vec<u8>, Option<(u64, u64)>);
+pub type PathItem<'a> = (Cow<'a, [u8]>, Option<(u64, u64)>);
 
+/// Borrowed from the event where the log's text is the value (quoted strings),
+/// decoded where it is hex.
 #[derive(Debug, Default)]
-pub struct Facts {
+pub struct Facts<'a> {
     /// Index of the SYSCALL record in the event.
     pub syscall_index: Option<usize>,
     pub execve_index: Option<usize>,
@@ -21,27 +25,41 @@ pub struct Facts {
     pub success: Option<bool>,
     pub exit: Option<i64>,
     pub a0: u64,
-    pub comm: Option<Vec<u8>>,
-    pub exe: Option<Vec<u8>>,
-    pub keys: Vec<Vec<u8>>,
-    pub cwd: Option<Vec<u8>>,
+    pub comm: Option<Cow<'a, [u8]>>,
+    pub exe: Option<Cow<'a, [u8]>>,
+    /// The `key` field, keys separated by 0x01; None for `(null)`.
+    pub key: Option<Cow<'a, [u8]>>,
+    pub cwd: Option<Cow<'a, [u8]>>,
     /// PATH item 0.
-    pub path0: Option<PathItem>,
+    pub path0: Option<PathItem<'a>>,
 }
 
 fn number<T: std::str::FromStr>(v: &[u8]) -> Option<T> {
     std::str::from_utf8(v).ok()?.parse().ok()
 }
 
-fn text(rec: &Record, name: &[u8]) -> Option<Vec<u8>> {
-    let (_, f) = rec.find(name)?;
+/// A string field's value: as written when quoted, decoded when hex; None for
+/// an unquoted `(null)`.
+fn text<'a>(rec: &'a Record, f: &Field) -> Option<Cow<'a, [u8]>> {
     let v = rec.field_value(f);
-    if !f.quoted && v == b"(null)" {
+    if f.quoted {
+        return Some(Cow::Borrowed(v));
+    }
+    if v == b"(null)" {
         return None;
     }
     let mut out = Vec::with_capacity(v.len());
-    decode_string(v, f.quoted, &mut out);
-    Some(out)
+    decode_string(v, false, &mut out);
+    Some(if out == v {
+        Cow::Borrowed(v)
+    } else {
+        Cow::Owned(out)
+    })
+}
+
+fn named<'a>(rec: &'a Record, name: &[u8]) -> Option<Cow<'a, [u8]>> {
+    let (_, f) = rec.find(name)?;
+    text(rec, f)
 }
 
 /// `dev=fd:01` (hex major:minor) as the kernel's dev_t.
@@ -55,8 +73,8 @@ fn dev(v: &[u8]) -> Option<u64> {
     Some(libc::makedev(maj as u32, min as u32))
 }
 
-impl Facts {
-    pub fn of(ev: &Event) -> Facts {
+impl<'a> Facts<'a> {
+    pub fn of(ev: &'a Event) -> Facts<'a> {
         let mut f = Facts::default();
         for (i, rec) in ev.records.iter().enumerate() {
             match rec.msg_type {
@@ -64,21 +82,12 @@ impl Facts {
                     f.syscall_index = Some(i);
                     f.syscall = rec.syscall_name;
                     f.a0 = rec.a0;
-                    f.pid = rec.get(b"pid").and_then(number).unwrap_or(0);
-                    f.ppid = rec.get(b"ppid").and_then(number).unwrap_or(0);
-                    f.uid = rec.get(b"uid").and_then(number);
-                    f.success = rec.get(b"success").map(|v| v == b"yes");
-                    f.exit = rec.get(b"exit").and_then(number);
-                    f.comm = text(rec, b"comm");
-                    f.exe = text(rec, b"exe");
-                    if let Some(k) = text(rec, b"key") {
-                        f.keys = k.split(|&c| c == 1).map(<[u8]>::to_vec).collect();
-                    }
+                    f.syscall_fields(rec);
                 }
                 msg::EXECVE if f.execve_index.is_none() => f.execve_index = Some(i),
-                msg::CWD => f.cwd = text(rec, b"cwd"),
+                msg::CWD => f.cwd = named(rec, b"cwd"),
                 msg::PATH if f.path0.is_none() && rec.get(b"item") == Some(b"0") => {
-                    if let Some(name) = text(rec, b"name") {
+                    if let Some(name) = named(rec, b"name") {
                         let id = rec
                             .get(b"dev")
                             .and_then(dev)
@@ -90,6 +99,43 @@ impl Facts {
             }
         }
         f
+    }
+
+    /// One pass over the SYSCALL record's fields (the first of each name
+    /// counts, as with `Record::get`).
+    fn syscall_fields(&mut self, rec: &'a Record) {
+        let mut first: [Option<&Field>; 8] = [None; 8];
+        for fld in rec.fields() {
+            let slot = match rec.field_name(fld) {
+                b"pid" => 0,
+                b"ppid" => 1,
+                b"uid" => 2,
+                b"success" => 3,
+                b"exit" => 4,
+                b"comm" => 5,
+                b"exe" => 6,
+                b"key" => 7,
+                _ => continue,
+            };
+            first[slot].get_or_insert(fld);
+        }
+        let value = |i: usize| first[i].map(|f| rec.field_value(f));
+        self.pid = value(0).and_then(number).unwrap_or(0);
+        self.ppid = value(1).and_then(number).unwrap_or(0);
+        self.uid = value(2).and_then(number);
+        self.success = value(3).map(|v| v == b"yes");
+        self.exit = value(4).and_then(number);
+        self.comm = first[5].and_then(|f| text(rec, f));
+        self.exe = first[6].and_then(|f| text(rec, f));
+        self.key = first[7].and_then(|f| text(rec, f));
+    }
+
+    /// The event's keys (none for `key=(null)`).
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.key
+            .as_deref()
+            .into_iter()
+            .flat_map(|k| k.split(|&c| c == 1))
     }
 
     pub fn is_exec(&self) -> bool {

@@ -3,6 +3,8 @@
 //! ANCESTORS; EXECVE.ARGV, ARGV_STR, ENV; `PID`-like keys in other records),
 //! written into the records writer through its `Extra` hook.
 
+use std::borrow::Cow;
+
 use crate::audit::records::json::{Extra, Sink};
 use crate::audit::records::Record;
 
@@ -12,6 +14,9 @@ use crate::audit::records::Record;
 pub enum Value {
     Str(Vec<u8>),
     Int(i64),
+    UInt(u64),
+    Bool(bool),
+    Null,
     List(Vec<Value>),
     Map(Vec<(String, Value)>),
 }
@@ -39,6 +44,9 @@ impl Value {
         match self {
             Value::Str(s) => sink.string(s),
             Value::Int(i) => sink.int(*i),
+            Value::UInt(u) => sink.uint(*u),
+            Value::Bool(b) => sink.boolean(*b),
+            Value::Null => sink.null(),
             Value::List(l) => {
                 sink.begin_list();
                 for v in l {
@@ -55,6 +63,82 @@ impl Value {
                 sink.end_map();
             }
         }
+    }
+}
+
+/// A [`Sink`] that builds [`Value`]s: the members of one record, written by
+/// the same code as the JSON, as a list of (key, value).
+#[derive(Debug, Default)]
+pub(crate) struct ValueSink {
+    /// Open containers; the first is the record's member list.
+    stack: Vec<(Option<String>, Value)>,
+}
+
+impl ValueSink {
+    pub(crate) fn new() -> ValueSink {
+        ValueSink {
+            stack: vec![(None, Value::Map(Vec::new()))],
+        }
+    }
+
+    pub(crate) fn into_members(mut self) -> Vec<(String, Value)> {
+        match self.stack.pop() {
+            Some((_, Value::Map(m))) if self.stack.is_empty() => m,
+            _ => Vec::new(),
+        }
+    }
+
+    fn value(&mut self, v: Value) {
+        if let Some((key, top)) = self.stack.last_mut() {
+            match top {
+                Value::Map(m) => m.push((key.take().unwrap_or_default(), v)),
+                Value::List(l) => l.push(v),
+                _ => {}
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if self.stack.len() > 1 {
+            if let Some((_, v)) = self.stack.pop() {
+                self.value(v);
+            }
+        }
+    }
+}
+
+impl Sink for ValueSink {
+    fn begin_map(&mut self) {
+        self.stack.push((None, Value::Map(Vec::new())));
+    }
+    fn end_map(&mut self) {
+        self.close();
+    }
+    fn begin_list(&mut self) {
+        self.stack.push((None, Value::List(Vec::new())));
+    }
+    fn end_list(&mut self) {
+        self.close();
+    }
+    fn key(&mut self, k: &[u8]) {
+        if let Some((key, _)) = self.stack.last_mut() {
+            *key = Some(String::from_utf8_lossy(k).into_owned());
+        }
+    }
+    fn string(&mut self, s: &[u8]) {
+        self.value(Value::Str(s.to_vec()));
+    }
+    fn int(&mut self, v: i64) {
+        self.value(Value::Int(v));
+    }
+    fn uint(&mut self, v: u64) {
+        self.value(Value::UInt(v));
+    }
+    fn boolean(&mut self, b: bool) {
+        self.value(Value::Bool(b));
+    }
+    fn null(&mut self) {
+        self.value(Value::Null);
     }
 }
 
@@ -112,10 +196,10 @@ impl Extra for Enrichment {
 /// laurel's `execve-argv-limit-bytes`: cut whole arguments out of the middle
 /// until the list (each argument counted with one separator byte) fits, and
 /// put one `<<< Skipped: args=N, bytes=M >>>` marker where they were.
-pub fn limit_argv(args: &[Vec<u8>], limit: usize) -> Vec<Vec<u8>> {
+pub fn limit_argv(args: &[Vec<u8>], limit: usize) -> Cow<'_, [Vec<u8>]> {
     let size: usize = args.iter().map(|a| a.len() + 1).sum();
     if size <= limit {
-        return args.to_vec();
+        return Cow::Borrowed(args);
     }
     let diff = size - limit;
     let skip = (size - diff) / 2..(size + diff) / 2;
@@ -140,7 +224,7 @@ pub fn limit_argv(args: &[Vec<u8>], limit: usize) -> Vec<Vec<u8>> {
     if let Some((n, b)) = skipped {
         out.push(format!("<<< Skipped: args={n}, bytes={b} >>>").into_bytes());
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

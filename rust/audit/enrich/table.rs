@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::cgroup::CgroupInfo;
+use crate::audit::records::json::decimal_digits;
 use crate::audit::records::Timestamp;
 
 pub type ProcId = u64;
@@ -33,15 +34,72 @@ impl Origin {
     }
     /// laurel's `EVENT_ID` / `START_TIME` key and value.
     pub fn key_value(&self) -> (&'static str, String) {
+        (
+            self.key(),
+            String::from_utf8_lossy(self.text().as_bytes()).into_owned(),
+        )
+    }
+
+    /// `EVENT_ID` (the event named the process) or `START_TIME` (/proc did).
+    pub fn key(&self) -> &'static str {
+        match self {
+            Origin::Event { .. } => "EVENT_ID",
+            Origin::Observed { .. } => "START_TIME",
+        }
+    }
+
+    /// The value of [`Origin::key`]: `sec.msec:serial` or `sec.msec`,
+    /// formatted without allocating (it is written for every process named in
+    /// every event).
+    pub fn text(&self) -> OriginText {
+        let mut t = OriginText {
+            buf: [0; 64],
+            len: 0,
+        };
         match *self {
             Origin::Event { sec, msec, serial } => {
-                ("EVENT_ID", format!("{sec}.{msec:03}:{serial}"))
+                t.decimal(sec, 1);
+                t.byte(b'.');
+                t.decimal(msec.into(), 3);
+                t.byte(b':');
+                t.decimal(serial, 1);
             }
-            Origin::Observed { start_ms } => (
-                "START_TIME",
-                format!("{}.{:03}", start_ms / 1000, start_ms % 1000),
-            ),
+            Origin::Observed { start_ms } => {
+                t.decimal(start_ms / 1000, 1);
+                t.byte(b'.');
+                t.decimal(start_ms % 1000, 3);
+            }
         }
+        t
+    }
+}
+
+/// [`Origin::text`]: at most three 20-digit numbers and two separators.
+pub struct OriginText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl OriginText {
+    fn byte(&mut self, c: u8) {
+        self.buf[self.len] = c;
+        self.len += 1;
+    }
+
+    /// `n` in decimal, zero-padded to `width` digits.
+    fn decimal(&mut self, n: u64, width: usize) {
+        let mut buf = [0u8; 20];
+        let digits = decimal_digits(n, &mut buf);
+        for _ in digits.len()..width {
+            self.byte(b'0');
+        }
+        for &c in digits {
+            self.byte(c);
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -216,6 +274,13 @@ impl ProcessTable {
     /// (possible only through reused ids in a loaded state file).
     pub fn ancestors(&self, id: ProcId, max: usize) -> Vec<ProcId> {
         let mut out = Vec::new();
+        self.ancestors_into(id, max, &mut out);
+        out
+    }
+
+    /// [`ProcessTable::ancestors`] into a reused buffer (cleared first).
+    pub fn ancestors_into(&self, id: ProcId, max: usize, out: &mut Vec<ProcId>) {
+        out.clear();
         let mut at = self.procs.get(&id).and_then(|p| p.parent);
         while let Some(a) = at {
             if out.len() >= max || a == id || out.contains(&a) {
@@ -228,7 +293,6 @@ impl ProcessTable {
             }
             at = p.parent;
         }
-        out
     }
 
     /// Re-link parents by pid after a bulk load (seeding from /proc).

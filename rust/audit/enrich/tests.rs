@@ -401,3 +401,44 @@ fn child_exec_recorded_before_the_parents_clone() {
     assert_eq!(last["PID"]["EVENT_ID"], id(91));
     assert_eq!(last["SPAWNED_BY"]["EVENT_ID"], id(90));
 }
+
+/// `enrich()` (the members as values, for any sink) and `write_json` (written
+/// straight into the JSON) give the same event, through two enrichers fed
+/// the same log.
+#[test]
+fn value_tree_and_json_agree() {
+    let conf = "[transform]\nexecve-argv = ['array', 'string']\nexecve-argv-limit-bytes = 12\n\
+                [enrich]\nppid-verbose = true\n[label-process]\nlabel-exe.'dash$' = 'sh'\n\
+                propagate-labels = ['sh']\n";
+    let log = [
+        exec(10, 100, 1, "bash", "/usr/bin/bash", &["bash"]),
+        clone(11, 100, 1, 101, "bash", "/usr/bin/bash"),
+        exec(12, 101, 100, "x.sh", "/usr/bin/dash", &["/bin/sh", "/tmp/x.sh", "more args"]),
+        exec(13, 102, 101, "id", "/usr/bin/id", &["id", "-u"]),
+        "type=USER_LOGIN msg=audit(1700000000.014:14): pid=102 uid=0 auid=0 ses=1 msg='op=login acct=\"root\" exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=ssh res=success'\n".to_string(),
+        exit(15, 102, 101, "id", "/usr/bin/id"),
+    ]
+    .concat();
+    let mut s = LogStream::new(64, 1000);
+    let mut evs = Vec::new();
+    s.feed(log.as_bytes(), &mut evs);
+    s.finish(&mut evs);
+    evs.sort_by_key(|e| e.serial);
+    let (mut direct, mut tree) = (cfg(conf), cfg(conf));
+    let mut members = 0;
+    for ev in &evs {
+        let mut a = Vec::new();
+        direct.write_json(ev, &mut a);
+        let en = tree.enrich(ev);
+        members += en.members.iter().map(|(_, m)| m.len()).sum::<usize>();
+        let mut b = Vec::new();
+        emit_event_with(&mut JsonWriter::new(&mut b), ev, &en);
+        assert_eq!(
+            String::from_utf8_lossy(&a),
+            String::from_utf8_lossy(&b),
+            "event {}",
+            ev.serial
+        );
+    }
+    assert!(members > 20, "{members}");
+}

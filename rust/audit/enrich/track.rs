@@ -2,6 +2,7 @@
 //! (execs, forks, exits, first sightings, pid reuse), seeds the table from
 //! /proc, and applies process labels (by key, exe, argv, script; propagation).
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -60,6 +61,20 @@ impl Labeler {
         })
     }
 
+    /// `label-keys`: the event's keys that are labels.
+    fn label_keys(&self, f: &Facts, labels: &mut BTreeSet<String>) {
+        if self.keys.is_empty() {
+            return;
+        }
+        for k in f.keys() {
+            if let Ok(k) = std::str::from_utf8(k) {
+                if self.keys.contains(k) && !labels.contains(k) {
+                    labels.insert(k.to_string());
+                }
+            }
+        }
+    }
+
     fn inherit(&self, from: Option<&Process>, labels: &mut BTreeSet<String>) {
         if let Some(p) = from {
             labels.extend(p.labels.intersection(&self.propagate).cloned());
@@ -103,11 +118,47 @@ pub struct Tracker {
     pub track_forks: bool,
     pub want_script: bool,
     pub want_cgroup: bool,
+    /// Pids whose /proc/PID/stat was missing during the current event: the
+    /// process is gone, and a new holder of its pid would not be the event's,
+    /// so the other /proc files of that pid are not tried again (an event of a
+    /// process that has exited asks several times).
+    pub(crate) gone: RefCell<Vec<u32>>,
 }
 
 impl Tracker {
+    /// A new event (or question): /proc may have changed.
+    pub(crate) fn new_event(&mut self) {
+        self.gone.get_mut().clear();
+    }
+
+    /// /proc/PID/stat told us, during this event, that `pid` has gone.
+    pub(crate) fn is_gone(&self, pid: u32) -> bool {
+        self.gone.borrow().contains(&pid)
+    }
+
+    fn note_gone<T>(&self, pid: u32, found: Option<T>) -> Option<T> {
+        if found.is_none() {
+            self.gone.borrow_mut().push(pid);
+        }
+        found
+    }
+
+    fn proc_info(&self, pid: u32) -> Option<procfs::ProcInfo> {
+        if self.is_gone(pid) {
+            return None;
+        }
+        self.note_gone(pid, procfs::info(pid))
+    }
+
+    fn proc_start_ms(&self, pid: u32) -> Option<u64> {
+        if self.is_gone(pid) {
+            return None;
+        }
+        self.note_gone(pid, procfs::start_ms(pid))
+    }
+
     fn cgroup_of(&self, pid: u32) -> Option<Arc<CgroupInfo>> {
-        if !(self.procfs && self.want_cgroup) {
+        if !(self.procfs && self.want_cgroup) || self.is_gone(pid) {
             return None;
         }
         let info = cgroup::parse_file(&procfs::cgroup(pid)?);
@@ -195,7 +246,9 @@ impl Tracker {
         let mut at = pid;
         let mut parent = None;
         while chain.len() < 64 {
-            let Some(info) = procfs::info(at) else { break };
+            let Some(info) = self.proc_info(at) else {
+                break;
+            };
             let ppid = info.ppid;
             chain.push(info);
             if ppid == 0 {
@@ -233,7 +286,7 @@ impl Tracker {
             // children) looks the same by ppid: compare start times on execs and
             // when the parent changed.
             (true, Some(start)) if is_exec || !ppid_ok => {
-                procfs::start_ms(p.pid).is_none_or(|now| now == start)
+                self.proc_start_ms(p.pid).is_none_or(|now| now == start)
             }
             _ => ppid_ok,
         }
@@ -256,22 +309,16 @@ impl Tracker {
             .table
             .current(pid)
             .filter(|&id| self.same_process(id, ppid, parent_is_init, is_exec));
-        let exe_changed = same
-            .and_then(|id| self.table.get(id))
-            .is_some_and(|p| p.exe.is_some() && f.exe.is_some() && p.exe != f.exe);
+        let exe_changed = same.and_then(|id| self.table.get(id)).is_some_and(|p| {
+            p.exe.is_some() && f.exe.is_some() && p.exe.as_deref() != f.exe.as_deref()
+        });
         let id = if is_exec || same.is_none() || exe_changed {
             seen.first = true;
             self.new_process(ev, f, same, parent_now, args, &mut seen)
         } else {
             let id = same.unwrap_or_default();
             if let Some(p) = self.table.get_mut(id) {
-                for k in &f.keys {
-                    if let Ok(k) = std::str::from_utf8(k) {
-                        if self.labeler.keys.contains(k) {
-                            p.labels.insert(k.to_string());
-                        }
-                    }
-                }
+                self.labeler.label_keys(f, &mut p.labels);
             }
             id
         };
@@ -305,21 +352,15 @@ impl Tracker {
         );
         p.parent = parent;
         p.previous_self = previous;
-        p.comm = f.comm.clone();
-        p.exe = f.exe.clone();
+        p.comm = f.comm.as_deref().map(<[u8]>::to_vec);
+        p.exe = f.exe.as_deref().map(<[u8]>::to_vec);
         if parent_proc.is_some_and(|pp| pp.pid != 1) {
             self.labeler.inherit(parent_proc, &mut p.labels);
         }
         if is_exec {
             self.labeler.inherit(prev, &mut p.labels);
         }
-        for k in &f.keys {
-            if let Ok(k) = std::str::from_utf8(k) {
-                if self.labeler.keys.contains(k) {
-                    p.labels.insert(k.to_string());
-                }
-            }
-        }
+        self.labeler.label_keys(f, &mut p.labels);
         if is_exec {
             if let Some(exe) = &f.exe {
                 apply(&self.labeler.exe, &self.labeler.unexe, exe, &mut p.labels);
@@ -350,7 +391,7 @@ impl Tracker {
         }
         p.start_ms = prev.and_then(|p| p.start_ms).or_else(|| {
             if self.procfs {
-                procfs::start_ms(f.pid)
+                self.proc_start_ms(f.pid)
             } else {
                 None
             }
@@ -399,7 +440,7 @@ impl Tracker {
             self.labeler.inherit(Some(pp), &mut p.labels);
         }
         p.start_ms = if self.procfs {
-            procfs::start_ms(child)
+            self.proc_start_ms(child)
         } else {
             None
         };
@@ -415,7 +456,7 @@ impl Tracker {
         let (name, id) = f.path0.as_ref()?;
         let exe = f.exe.as_ref()?;
         let name = normalize(f.cwd.as_deref().unwrap_or(b"/"), name);
-        if &name == exe {
+        if name == **exe {
             return None;
         }
         use std::os::unix::ffi::OsStrExt;
@@ -423,9 +464,12 @@ impl Tracker {
         let here = || std::fs::metadata(std::ffi::OsStr::from_bytes(exe)).ok();
         let meta = if self.procfs {
             // Both may have exited by now: then this machine's view.
-            procfs::metadata_in(f.pid, exe)
-                .or_else(|| procfs::metadata_in(f.ppid, exe))
-                .or_else(here)
+            let within = |pid: u32| {
+                (!self.is_gone(pid))
+                    .then(|| procfs::metadata_in(pid, exe))
+                    .flatten()
+            };
+            within(f.pid).or_else(|| within(f.ppid)).or_else(here)
         } else {
             here()
         }?;

@@ -108,6 +108,11 @@ impl UserDb {
 
     pub fn groups(&mut self, uid: u32) -> Option<&[String]> {
         self.refresh();
+        self.cached(uid)
+    }
+
+    /// The groups as last read (no check of the files).
+    pub fn cached(&self, uid: u32) -> Option<&[String]> {
         self.groups.get(&uid).map(Vec::as_slice)
     }
 }

@@ -171,10 +171,23 @@ impl Default for Keys {
     }
 }
 
+/// FNV-1a over 8-byte words (then the tail bytes), with a final mix so the
+/// top six bits (the bloom filter's index) depend on every byte.
 fn key_hash(k: &[u8]) -> u64 {
-    k.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| {
-        (h ^ u64::from(c)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut words = k.chunks_exact(8);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(PRIME);
+    }
+    for &c in words.remainder() {
+        h = (h ^ u64::from(c)).wrapping_mul(PRIME);
+    }
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
 }
 
 impl Keys {
@@ -264,8 +277,21 @@ fn emit_field<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, f: &Field, b
                         FieldKind::A0 | FieldKind::A1 | FieldKind::A2 | FieldKind::A3
                     ) && buf.strip_prefix(b"0x") == Some(value));
                 if !same {
-                    let upper: Vec<u8> = name.to_ascii_uppercase();
-                    keys.emit(sink, &upper);
+                    // Field names are short: upper-cased on the stack.
+                    let mut small = [0u8; 32];
+                    let heap;
+                    let upper: &[u8] = match small.get_mut(..name.len()) {
+                        Some(u) => {
+                            u.copy_from_slice(name);
+                            u.make_ascii_uppercase();
+                            u
+                        }
+                        None => {
+                            heap = name.to_ascii_uppercase();
+                            &heap
+                        }
+                    };
+                    keys.emit(sink, upper);
                     sink.string(buf);
                 }
             }
@@ -533,8 +559,13 @@ impl<'a> JsonWriter<'a> {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Append the decimal digits of `v` (no allocation).
-pub(crate) fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn push_decimal(out: &mut Vec<u8>, v: u64) {
     let mut buf = [0u8; 20];
+    out.extend_from_slice(decimal_digits(v, &mut buf));
+}
+
+/// The decimal digits of `v`, at the end of `buf`.
+pub(crate) fn decimal_digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -544,7 +575,7 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, mut v: u64) {
             break;
         }
     }
-    out.extend_from_slice(&buf[i..]);
+    &buf[i..]
 }
 
 /// Append `s` as a JSON string literal.

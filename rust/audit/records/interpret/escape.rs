@@ -31,11 +31,11 @@ pub(super) fn unhex_into(v: &[u8], out: &mut Vec<u8>) -> bool {
     }
     let digits = &v[..n];
     out.reserve(n / 2 + 1);
-    let mut pairs = digits.chunks_exact(2);
-    for p in &mut pairs {
-        out.push((hexval(p[0]) << 4) | hexval(p[1]));
-    }
-    if let [last] = pairs.remainder() {
+    let pairs = digits.chunks_exact(2);
+    let rest = pairs.remainder();
+    // One reservation, no capacity check per byte (proctitles are long).
+    out.extend(pairs.map(|p| (hexval(p[0]) << 4) | hexval(p[1])));
+    if let [last] = rest {
         out.push(hexval(*last) << 4);
     }
     true
