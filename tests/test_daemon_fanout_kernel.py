@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +34,16 @@ from .test_daemon_kernel import burst, wait_registered, write_conf
 from .test_enrich_kernel import DOUBLE_FORK, FORKS
 from .test_enrich_laurel import LABELS, compare, explained, laurel_binary
 from .test_enrich_support import KEY, add_rules, as_group, event_id
-from .test_sinks_engines import Rotel, Rsyslog, free_port, rotel_agent
+from .test_sinks_engines import (
+    NODE,
+    CentralAuditd,
+    NetNs,
+    Rotel,
+    Rsyslog,
+    free_port,
+    need_root_tools,
+    rotel_agent,
+)
 
 pytestmark = pytest.mark.kernel
 
@@ -187,8 +198,8 @@ def test_filtered_events_are_diverted_and_rotation_keeps_every_line(
 # ------------------------------------------------------------ sinks
 
 
-def sink_conf(tmp_path: Path, body: str, enrich: str = "") -> None:
-    write_conf(tmp_path)
+def sink_conf(tmp_path: Path, body: str, enrich: str = "", **conf: str | int) -> None:
+    write_conf(tmp_path, **conf)
     spool = tmp_path / "spool"
     (tmp_path / "auditlink.toml").write_text(
         f'{enrich}[[sink]]\n{body}spool_dir = "{spool}"\nnetwork_retry_time = 1\n'
@@ -270,7 +281,7 @@ def test_otlp_sink_gets_enriched_events_through_an_outage(
     sink_conf(tmp_path, f'type = "otlp"\nendpoint = "{url}"\n', enrich="[enrich]\npid = true\n")
 
     def records(pid: int) -> list[dict[str, str]]:
-        want = f"Int({pid})"
+        want = f"Str({pid})"
         return [
             r
             for r in rotel.records()
@@ -289,3 +300,83 @@ def test_otlp_sink_gets_enriched_events_through_an_outage(
     body = json.loads(first["body"][len("Str(") : -1])
     assert body["SYSCALL"]["SPAWNED_BY"]["pid"] == os.getpid()
     assert first["host.name"].startswith("Str(")
+
+
+# The audit netlink socket exists only in the first network namespace, while the
+# central auditd runs in a private one (it binds every address): a relay
+# listening on 127.0.0.1 here connects to it from inside, one process per
+# connection, so stopping the central auditd breaks the daemon's connection.
+RELAY = """
+import selectors, socket, sys
+inner = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+outer = socket.socket(fileno=0)
+sel = selectors.DefaultSelector()
+sel.register(outer, selectors.EVENT_READ, inner)
+sel.register(inner, selectors.EVENT_READ, outer)
+while True:
+    for key, _ in sel.select():
+        data = key.fileobj.recv(65536)
+        if not data:
+            sys.exit(0)
+        key.data.sendall(data)
+"""
+
+
+class Relay:
+    def __init__(self, ns: NetNs, inner_port: int) -> None:
+        self.ns, self.inner_port = ns, inner_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                self.procs.append(
+                    subprocess.Popen(
+                        [*self.ns.prefix(), sys.executable, "-c", RELAY, str(self.inner_port)],
+                        stdin=conn.fileno(),
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+
+    def close(self) -> None:
+        self.listener.close()
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+def test_remote_sink_into_a_central_auditd_through_an_outage(
+    kernel_state: KernelState, tmp_path: Path
+) -> None:
+    need_root_tools("auditd")
+    ns = NetNs()
+    central = CentralAuditd(ns, tmp_path / "central")
+    relay = Relay(ns, central.port)
+    try:
+        central.start()
+        sink_conf(
+            tmp_path,
+            f'type = "remote"\nremote_server = "127.0.0.1"\nport = {relay.port}\n',
+            name_format="user",
+            name=NODE,
+        )
+
+        def arrived(pid: int) -> int:
+            needle = f" pid={pid} "
+            return sum(1 for ln in central.lines() if needle in ln)
+
+        outage_run(tmp_path, arrived, central.stop, central.start)
+    finally:
+        central.stop()
+        relay.close()
+        ns.close()
