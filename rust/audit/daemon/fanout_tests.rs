@@ -292,3 +292,19 @@ fn laurel_sections_turn_enrichment_on() {
     assert_eq!(c.state_path(), Some(dir.join("enrich.state")));
     assert_eq!(e.sinks.len(), 1);
 }
+
+/// contrib/auditlink.toml with every commented-out setting turned on parses.
+#[test]
+fn the_contrib_example_parses_with_everything_on() {
+    let text: String = include_str!("../../../contrib/auditlink.toml")
+        .lines()
+        .map(|l| match l.strip_prefix('#') {
+            Some(rest) if !rest.starts_with(' ') => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let e = Extras::parse(&text).unwrap();
+    assert_eq!(e.sinks.len(), 3);
+    assert!(e.enrichment.is_some() && e.json.unwrap().filter_log.is_some());
+}
