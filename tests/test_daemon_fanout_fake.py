@@ -35,9 +35,7 @@ def syslog_sink(port: int, spool: Path) -> str:
     return f'[[sink]]\ntype = "syslog"\ntransport = "udp"\nport = {port}\nspool_dir = "{spool}"\n'
 
 
-def test_enriched_json_and_filters_through_the_python_api(
-    fake: FakeKernel, tmp_path: Path
-) -> None:
+def test_enriched_json_and_filters_through_the_python_api(fake: FakeKernel, tmp_path: Path) -> None:
     out, filtered = tmp_path / "log" / "out.jsonl", tmp_path / "log" / "filtered.jsonl"
     (tmp_path / "log").mkdir()
     extras = (
@@ -45,10 +43,9 @@ def test_enriched_json_and_filters_through_the_python_api(
         '[filter]\nfilter-null-keys = true\nfilter-action = "log"\n'
         "keep-first-per-process = false\n[auditlink]\nprocfs = false\n"
     )
-    with fake.client() as client:
-        with Daemon(conf(tmp_path), client=client, extras=extras) as d:
-            send_events(fake, 1, 20)
-            wait_for(lambda: d.stats["records_received"] == 40)
+    with fake.client() as client, Daemon(conf(tmp_path), client=client, extras=extras) as d:
+        send_events(fake, 1, 20)
+        wait_for(lambda: d.stats["records_received"] == 40)
     # The test's SYSCALL records have no key: all 20 diverted; DAEMON_START/END kept.
     kept = [json.loads(ln) for ln in out.read_text().splitlines()]
     assert [k for e in kept for k in e if k.isupper()] == ["DAEMON_START", "DAEMON_END"]

@@ -30,9 +30,9 @@ import pytest
 from auditlink import AuditClient
 
 from .helpers import KernelState
-from .test_daemon_kernel import burst, wait_registered, write_conf
+from .test_daemon_kernel import burst, daemon_process, write_conf
 from .test_enrich_kernel import DOUBLE_FORK, FORKS
-from .test_enrich_laurel import LABELS, compare, explained, laurel_binary
+from .test_enrich_laurel import LABELS, assert_same_as_laurel, laurel_binary
 from .test_enrich_support import KEY, add_rules, as_group, event_id
 from .test_sinks_engines import (
     NODE,
@@ -40,32 +40,23 @@ from .test_sinks_engines import (
     NetNs,
     Rotel,
     Rsyslog,
-    free_port,
     need_root_tools,
     rotel_agent,
 )
+from .test_sinks_otlp import rotel  # noqa: F401  (fixture)
+from .test_sinks_syslog import rsyslog  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.kernel
 
 
 @contextmanager
 def daemon(conf_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``auditlink daemon -f -c DIR`` (stderr to ``DIR/daemon.err``: its final
-    stats), registered; stopped by PID."""
-    with (conf_dir / "daemon.err").open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "auditlink", "daemon", "-f", "-c", str(conf_dir)],
-            stderr=err,
-        )
-    with AuditClient() as client:
-        try:
-            wait_registered(client, proc.pid)
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=60)
-            assert client.get_status().pid in (0, os.getpid())
+    """``auditlink daemon -f`` (its final stats on stderr, in ``DIR/daemon.err``)."""
+    with (
+        AuditClient() as client,
+        daemon_process(client, conf_dir, "-f", stderr=conf_dir / "daemon.err") as proc,
+    ):
+        yield proc
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -150,22 +141,7 @@ def test_enriched_json_one_line_per_call_and_same_as_laurel(
         assert "UID_GROUPS" in s
     # Field by field against laurel (a plugin of the same daemon, same stream).
     ours = {event_id(d): d for d in events if KEY in (d.get("SYSCALL", {}).get("key") or [])}
-    theirs: dict[str, Any] = {}
-    for line in (tmp_path / "laurel" / "audit.log").read_text().splitlines():
-        ev = json.loads(line)
-        if KEY in str(ev.get("SYSCALL", {}).get("key", "")):
-            theirs[ev["ID"]] = ev
-    common = sorted(set(ours) & set(theirs))
-    print(f"\nauditlink daemon {len(ours)} events, laurel {len(theirs)}, both {len(common)}")
-    assert len(common) >= 6, (sorted(ours), sorted(theirs))
-    unexplained = []
-    for eid in common:
-        for what, a, b in compare(ours[eid], theirs[eid]):
-            why = explained(what, a, b, ours[eid], ours)
-            print(f"  {eid} {what}: auditlink {a!r:.80} laurel {b!r:.80} -> {why or 'NOT LISTED'}")
-            if not why:
-                unexplained.append((eid, what, a, b))
-    assert not unexplained
+    assert_same_as_laurel(ours, tmp_path / "laurel" / "audit.log")
 
 
 def test_filtered_events_are_diverted_and_rotation_keeps_every_line(
@@ -232,18 +208,10 @@ def outage_run(
     assert " dropped=0 " in final_sink_line(tmp_path), final_sink_line(tmp_path)
 
 
-@pytest.fixture
-def rsyslog(tmp_path: Path) -> Iterator[Rsyslog]:
-    r = Rsyslog(tmp_path / "rsyslog", free_port(), free_port())
-    r.start()
-    try:
-        yield r
-    finally:
-        r.stop()
-
-
 def test_syslog_sink_every_event_arrives_through_an_outage(
-    kernel_state: KernelState, rsyslog: Rsyslog, tmp_path: Path
+    kernel_state: KernelState,
+    rsyslog: Rsyslog,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     sink_conf(
         tmp_path,
@@ -257,21 +225,10 @@ def test_syslog_sink_every_event_arrives_through_an_outage(
     outage_run(tmp_path, arrived, rsyslog.stop, rsyslog.start)
 
 
-@pytest.fixture
-def rotel(tmp_path: Path) -> Iterator[Rotel]:
-    binary = rotel_agent()
-    if binary is None:
-        pytest.skip("rotel (PyPI) is not installed")
-    r = Rotel(tmp_path / "rotel")
-    r.start(binary)
-    try:
-        yield r
-    finally:
-        r.stop()
-
-
 def test_otlp_sink_gets_enriched_events_through_an_outage(
-    kernel_state: KernelState, rotel: Rotel, tmp_path: Path
+    kernel_state: KernelState,
+    rotel: Rotel,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     """With enrichment on, the sink gets the kept events with the enriched JSON
     as the log record's body."""
