@@ -32,7 +32,7 @@ from auditlink import AuditClient
 from .helpers import KernelState
 from .test_daemon_kernel import burst, daemon_process, write_conf
 from .test_enrich_kernel import DOUBLE_FORK, FORKS
-from .test_enrich_laurel import LABELS, assert_same_as_laurel, laurel_binary
+from .test_enrich_laurel import LABELS, assert_same_as_laurel, laurel_binary, laurel_plugin
 from .test_enrich_support import KEY, add_rules, as_group, event_id
 from .test_sinks_engines import (
     NODE,
@@ -95,23 +95,14 @@ def wait_until(check: Callable[[], bool], limit: float) -> bool:
 def test_enriched_json_one_line_per_call_and_same_as_laurel(
     kernel_state: KernelState, tmp_path: Path
 ) -> None:
-    laurel = laurel_binary()
     tmp_path.chmod(0o755)
     plugins = tmp_path / "plugins.d"
     plugins.mkdir()
-    (tmp_path / "laurel").mkdir()
+    laurel_log = laurel_plugin(laurel_binary(), tmp_path, plugins)
     write_conf(tmp_path, end_of_event_timeout=2, q_depth=20000)
     out = tmp_path / "log" / "audit.jsonl"
     (tmp_path / "auditlink.toml").write_text(
         f'[json]\npath = "{out}"\n[enrich]\nexecve-env = ["LD_PRELOAD"]\n{LABELS}'
-    )
-    (tmp_path / "laurel.toml").write_text(
-        f'directory = "{tmp_path / "laurel"}"\n[auditlog]\nfile = "audit.log"\n'
-        f'[state]\nfile = ""\n[enrich]\nexecve-env = ["LD_PRELOAD"]\n{LABELS}'
-    )
-    (plugins / "laurel.conf").write_text(
-        "active = yes\ndirection = out\ntype = always\nformat = string\n"
-        f"path = {laurel}\nargs = --config {tmp_path / 'laurel.toml'}\n"
     )
     script = tmp_path / "enrich-l.sh"
     script.write_text("#!/bin/sh\n/usr/bin/id -u\nexit 0\n")
@@ -141,7 +132,7 @@ def test_enriched_json_one_line_per_call_and_same_as_laurel(
         assert "UID_GROUPS" in s
     # Field by field against laurel (a plugin of the same daemon, same stream).
     ours = {event_id(d): d for d in events if KEY in (d.get("SYSCALL", {}).get("key") or [])}
-    assert_same_as_laurel(ours, tmp_path / "laurel" / "audit.log")
+    assert_same_as_laurel(ours, laurel_log)
 
 
 def test_filtered_events_are_diverted_and_rotation_keeps_every_line(
