@@ -267,7 +267,7 @@ def test_close_unregisters_while_flooded(fake: FakeKernel) -> None:
     assert c.closed
 
 
-def test_ctrl_c_stops_messages(fake: FakeKernel, fake_client: AuditClient, ctrl_c: None) -> None:
+def test_ctrl_c_stops_messages(fake: FakeKernel, fake_client: AuditClient) -> None:
     import signal
 
     fake.send_record(1300, b"before")
