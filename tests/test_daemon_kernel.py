@@ -59,12 +59,15 @@ def wait_registered(client: AuditClient, pid: int, limit: float = 15.0) -> None:
 
 @contextmanager
 def daemon_process(
-    client: AuditClient, conf_dir: Path, *extra: str
+    client: AuditClient, conf_dir: Path, *extra: str, stderr: Path | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``auditlink daemon -n -c DIR`` in a child, registered; SIGTERM'd by PID at the end."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(conf_dir), *extra]
-    )
+    """``auditlink daemon -n -c DIR`` in a child (its stderr to the file ``stderr``),
+    registered; SIGTERM'd by PID at the end."""
+    with open(os.devnull if stderr is None else stderr, "wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(conf_dir), *extra],
+            stderr=None if stderr is None else err,
+        )
     try:
         wait_registered(client, proc.pid)
         yield proc

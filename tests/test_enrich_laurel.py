@@ -60,6 +60,21 @@ def laurel_binary() -> str:
     return str(LAUREL_ROOT / "bin" / "laurel")
 
 
+def laurel_plugin(laurel: str, tmp_path: Path, plugins: Path) -> Path:
+    """laurel as a plugin in ``plugins`` (its config and log under ``tmp_path``),
+    with the enrichments and labels the comparison uses; returns its log's path."""
+    (tmp_path / "laurel").mkdir()
+    (tmp_path / "laurel.toml").write_text(
+        f'directory = "{tmp_path / "laurel"}"\n[auditlog]\nfile = "audit.log"\n'
+        f'[state]\nfile = ""\n[enrich]\nexecve-env = ["LD_PRELOAD"]\n{LABELS}'
+    )
+    (plugins / "laurel.conf").write_text(
+        "active = yes\ndirection = out\ntype = always\nformat = string\n"
+        f"path = {laurel}\nargs = --config {tmp_path / 'laurel.toml'}\n"
+    )
+    return tmp_path / "laurel" / "audit.log"
+
+
 @pytest.fixture
 def auditd_with_laurel(kernel_state: KernelState, tmp_path: Path) -> Iterator[Path]:
     """auditd (by PID) with laurel as its only plugin; yields laurel's log path."""
@@ -69,7 +84,6 @@ def auditd_with_laurel(kernel_state: KernelState, tmp_path: Path) -> Iterator[Pa
     conf = tmp_path / "etc"
     plugins = conf / "plugins.d"
     plugins.mkdir(parents=True)
-    (tmp_path / "laurel").mkdir()
     (conf / "auditd.conf").write_text(
         f"log_file = {tmp_path / 'audit.log'}\nlog_format = RAW\nflush = INCREMENTAL_ASYNC\n"
         f"freq = 50\nwrite_logs = yes\nplugin_dir = {plugins}\nq_depth = 2000\n"
@@ -77,14 +91,7 @@ def auditd_with_laurel(kernel_state: KernelState, tmp_path: Path) -> Iterator[Pa
         "disk_full_action = IGNORE\ndisk_error_action = IGNORE\n"
         "space_left_action = IGNORE\nadmin_space_left_action = IGNORE\n"
     )
-    (tmp_path / "laurel.toml").write_text(
-        f'directory = "{tmp_path / "laurel"}"\n[auditlog]\nfile = "audit.log"\n'
-        f'[state]\nfile = ""\n[enrich]\nexecve-env = ["LD_PRELOAD"]\n{LABELS}'
-    )
-    (plugins / "laurel.conf").write_text(
-        "active = yes\ndirection = out\ntype = always\nformat = string\n"
-        f"path = {laurel}\nargs = --config {tmp_path / 'laurel.toml'}\n"
-    )
+    laurel_plugin(laurel, tmp_path, plugins)
     for p in (conf / "auditd.conf", plugins / "laurel.conf"):
         p.chmod(0o640)
     proc = subprocess.Popen(
@@ -204,6 +211,12 @@ def test_same_enrichments_as_laurel(auditd_with_laurel: Path, tmp_path: Path) ->
     deadline = time.monotonic() + 10
     while not log.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert_same_as_laurel(mine, log)
+
+
+def assert_same_as_laurel(mine: dict[str, Any], log: Path) -> None:
+    """For every event id both wrote (auditlink's events by id, laurel's JSON
+    log), the enrichments agree but for the differences docs/enrich.md lists."""
     theirs: dict[str, Any] = {}
     for line in log.read_text().splitlines():
         ev = json.loads(line)

@@ -68,4 +68,14 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         os.write(w, b"1")
         os.close(w)
     daemon.run()
+    if args.f:
+        # What was counted over the run, as the last messages of -f.
+        counters = " ".join(f"{k}={v}" for k, v in sorted(daemon.stats.items()))
+        print(f"auditlink daemon: stats: {counters}", file=sys.stderr)
+        for s in daemon.sink_stats:
+            print(
+                f"auditlink daemon: sink {s.name}: acked={s.acked} spooled={s.spooled} "
+                f"dropped={s.dropped} last_error={s.last_error!r}",
+                file=sys.stderr,
+            )
     return 0

@@ -20,6 +20,7 @@ from typing import Union
 from auditlink import _native
 from auditlink._native import AuditEvent
 from auditlink.client import AuditClient
+from auditlink.forward import SinkStats
 
 __all__ = ["Daemon", "render_auditd_conf", "sd_notify"]
 
@@ -244,6 +245,14 @@ class Daemon:
         s["callback_calls"] = self._callback_calls
         s["callback_errors"] = self._callback_errors
         return s
+
+    @property
+    def sink_stats(self) -> list[SinkStats]:
+        """Each ``[[sink]]`` of auditlink.toml now running, in the order of the
+        ``sinkN_*`` counters of :attr:`stats` (empty when not started)."""
+        if self._native is None:
+            return []
+        return [SinkStats(**d) for d in self._native.sink_stats()]
 
     @property
     def running(self) -> bool:

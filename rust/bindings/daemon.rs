@@ -154,6 +154,14 @@ impl PyDaemon {
         Ok(dict)
     }
 
+    fn sink_stats<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        self.daemon()?
+            .sink_stats()
+            .iter()
+            .map(|s| crate::bindings::sinks::stats_dict(py, s))
+            .collect()
+    }
+
     fn plugin_paths(&self) -> PyResult<Vec<String>> {
         Ok(self.daemon()?.plugin_paths())
     }

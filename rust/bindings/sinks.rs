@@ -9,7 +9,7 @@ use pyo3::types::PyDict;
 use crate::audit::sinks::{self, SinkConfig, SinkStats};
 use crate::error::Error;
 
-fn stats_dict<'py>(py: Python<'py>, s: &SinkStats) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn stats_dict<'py>(py: Python<'py>, s: &SinkStats) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("name", &s.name)?;
     d.set_item("submitted", s.submitted)?;

@@ -1,4 +1,4 @@
-//! auditd.conf (auditd 3.0.9's keys, syntax and checks) and auditlink.toml (auditlink's additions).
+//! auditd.conf: auditd 3.0.9's keys, syntax and checks (auditlink.toml is in `extras.rs`).
 //!
 //! The syntax is auditd's (src/auditd-config.c `nv_split`): blank-separated
 //! `name = value [option]`, `#` comments, one setting per line. Every key
@@ -7,8 +7,6 @@
 //! `=` is an error naming its line, as auditd refuses to start on them.
 
 use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
@@ -318,7 +316,16 @@ impl DaemonConfig {
             source,
         })?;
         let text = String::from_utf8_lossy(&text);
-        DaemonConfig::parse(&text)
+        // Name the file itself, not just "auditd.conf", in the error.
+        DaemonConfig::parse(&text).map_err(|e| match e {
+            Error::InvalidArgument(m) => {
+                Error::InvalidArgument(match m.strip_prefix("auditd.conf") {
+                    Some(rest) => format!("{}{rest}", path.display()),
+                    None => m,
+                })
+            }
+            e => e,
+        })
     }
 
     /// Parse auditd.conf text.
@@ -592,141 +599,6 @@ impl DaemonConfig {
             ));
         }
         Ok(())
-    }
-}
-
-/// auditlink.toml: auditlink's additions, next to auditd.conf.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Extras {
-    /// JSON lines output of whole events.
-    #[serde(default)]
-    pub json: Option<JsonOutput>,
-    #[serde(default)]
-    pub python: PythonHandOff,
-    #[serde(default)]
-    pub pipeline: PipelineSettings,
-    #[serde(default)]
-    pub kernel: KernelSettings,
-}
-
-/// `[json]`: one JSON object per event (the records module's event shape),
-/// appended to `path`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JsonOutput {
-    pub path: PathBuf,
-}
-
-/// `[kernel]`: status settings applied at start (a rules file's -b/-r/-f
-/// lines do the same).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KernelSettings {
-    pub backlog_limit: Option<u32>,
-    pub backlog_wait_time: Option<u32>,
-    pub rate_limit: Option<u32>,
-    pub failure: Option<u32>,
-}
-
-/// `[python]`: the queue between the pipeline and `Daemon(on_event=...)`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PythonHandOff {
-    /// Events held for the callback; beyond this they are dropped and counted.
-    #[serde(default = "default_python_queue")]
-    pub queue_events: usize,
-}
-
-fn default_python_queue() -> usize {
-    10_000
-}
-
-impl Default for PythonHandOff {
-    fn default() -> Self {
-        PythonHandOff {
-            queue_events: default_python_queue(),
-        }
-    }
-}
-
-/// `[pipeline]`: sizes of the reader-to-writer queue.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PipelineSettings {
-    /// Records the reader hands over per batch at most.
-    #[serde(default = "default_batch_records")]
-    pub batch_records: usize,
-    /// Batches queued between the reader and the writer.
-    #[serde(default = "default_queue_batches")]
-    pub queue_batches: usize,
-    /// After the socket runs dry, wait this long once and read again (fewer,
-    /// larger batches; see `AuditClient::receive_batch`).
-    #[serde(default = "default_linger_us")]
-    pub linger_us: u64,
-    /// The socket's receive buffer (SO_RCVBUFFORCE): room for bursts while
-    /// the reader is between reads, so kauditd's backlog does not fill.
-    #[serde(default = "default_receive_buffer")]
-    pub receive_buffer_bytes: usize,
-}
-
-fn default_receive_buffer() -> usize {
-    16 << 20
-}
-
-fn default_linger_us() -> u64 {
-    500
-}
-
-fn default_batch_records() -> usize {
-    4096
-}
-
-fn default_queue_batches() -> usize {
-    64
-}
-
-impl Default for PipelineSettings {
-    fn default() -> Self {
-        PipelineSettings {
-            batch_records: default_batch_records(),
-            queue_batches: default_queue_batches(),
-            linger_us: default_linger_us(),
-            receive_buffer_bytes: default_receive_buffer(),
-        }
-    }
-}
-
-impl Extras {
-    pub fn parse(text: &str) -> Result<Extras> {
-        let e: Extras = toml::from_str(text)
-            .map_err(|e| Error::InvalidArgument(format!("auditlink.toml: {e}")))?;
-        if let Some(f) = e.kernel.failure {
-            if f > 2 {
-                return Err(Error::InvalidArgument(
-                    "auditlink.toml: kernel.failure must be 0, 1 or 2".into(),
-                ));
-            }
-        }
-        if e.pipeline.batch_records == 0 || e.pipeline.queue_batches == 0 {
-            return Err(Error::InvalidArgument(
-                "auditlink.toml: pipeline sizes must be at least 1".into(),
-            ));
-        }
-        Ok(e)
-    }
-
-    /// `auditlink.toml` beside `auditd_conf`, or the defaults when there is none.
-    pub fn load_beside(auditd_conf: &Path) -> Result<Extras> {
-        let path = auditd_conf.with_file_name("auditlink.toml");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Extras::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Extras::default()),
-            Err(source) => Err(Error::Io {
-                op: "read auditlink.toml",
-                source,
-            }),
-        }
     }
 }
 

@@ -135,23 +135,6 @@ fn every_auditd_3_0_9_key_is_accepted() {
     assert_eq!(c.tcp_client_ports, (1024, 65535));
 }
 
-#[test]
-fn auditlink_toml() {
-    let e = Extras::parse(
-        "[json]\npath = \"/tmp/x.jsonl\"\n[python]\nqueue_events = 5\n[kernel]\nbacklog_limit = 8192\n",
-    )
-    .unwrap();
-    assert_eq!(e.json.unwrap().path, PathBuf::from("/tmp/x.jsonl"));
-    assert_eq!(e.python.queue_events, 5);
-    assert_eq!(e.kernel.backlog_limit, Some(8192));
-    assert!(Extras::parse("[json]\npaht = \"x\"\n")
-        .unwrap_err()
-        .to_string()
-        .contains("paht"));
-    assert!(Extras::parse("[kernel]\nfailure = 3\n").is_err());
-    assert_eq!(Extras::parse("").unwrap(), Extras::default());
-}
-
 proptest::proptest! {
     #[test]
     fn any_text_parses_or_errors(text in "[a-z_ =%0-9#\n/]{0,200}") {

@@ -8,6 +8,8 @@
 
 pub mod config;
 pub mod enriched;
+pub mod extras;
+pub mod fanout;
 pub mod format;
 pub mod pipeline;
 pub mod plugins;
@@ -15,8 +17,6 @@ pub mod syslog;
 pub mod writer;
 
 use std::collections::HashSet;
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -28,10 +28,13 @@ use crate::audit::client::{AuditClient, WaitMode};
 use crate::audit::rules::control::get_signal_info;
 use crate::audit::rules::lookup::SystemResolver;
 use crate::audit::rules::ops::load_rules;
+use crate::audit::sinks::SinkStats;
 use crate::audit::tables::msg;
 use crate::error::{Error, Result};
 
-pub use config::{DaemonConfig, Extras, LogFormat, NameFormat};
+pub use config::{DaemonConfig, LogFormat, NameFormat};
+pub use extras::Extras;
+use fanout::{Fanout, Stage};
 pub use format::{LineFormat, Origin};
 pub use pipeline::{EventQueue, PipelineCounters};
 use pipeline::{Item, Outputs, Writer};
@@ -187,20 +190,11 @@ fn build_outputs(
         op: "open the audit log",
         source,
     })?;
-    let json = match &settings.extras.json {
-        Some(j) => Some(
-            OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(0o600)
-                .open(&j.path)
-                .map_err(|source| Error::Io {
-                    op: "open the JSON lines output",
-                    source,
-                })?,
-        ),
-        None => None,
+    let format = LineFormat {
+        node: node_name(cfg)?,
+        enriched: cfg.log_format == LogFormat::Enriched,
     };
+    let stage = Stage::prepare(&settings.extras, cfg, &format)?;
     let mut plugins = Vec::new();
     let mut plugin_counters = Vec::new();
     for p in PluginConfig::load_dir(&cfg.plugin_dir)? {
@@ -226,11 +220,9 @@ fn build_outputs(
     Ok((
         Outputs {
             log,
-            format: LineFormat {
-                node: node_name(cfg)?,
-                enriched: cfg.log_format == LogFormat::Enriched,
-            },
-            json,
+            format,
+            fans_out: stage.is_active(),
+            stage: Some(Box::new(stage)),
             plugins,
             end_of_event_timeout_ms: u64::from(cfg.end_of_event_timeout) * 1000,
         },
@@ -249,6 +241,7 @@ pub struct Daemon {
     pub counters: Arc<PipelineCounters>,
     pub writer_counters: Arc<WriterCounters>,
     plugin_counters: Mutex<Vec<(String, Arc<PluginCounters>)>>,
+    fanout: Fanout,
     pub events: Option<Arc<EventQueue>>,
     stopped: AtomicBool,
 }
@@ -263,7 +256,17 @@ impl Daemon {
         }
         let writer_counters = Arc::new(WriterCounters::default());
         let counters = Arc::new(PipelineCounters::default());
-        let (outputs, pcs) = build_outputs(&settings, &writer_counters)?;
+        let (mut outputs, pcs) = build_outputs(&settings, &writer_counters)?;
+        let mut stage = outputs.stage.take().map_or_else(
+            || Stage::prepare(&Extras::default(), &settings.config, &outputs.format),
+            |s| Ok(*s),
+        )?;
+        stage.start_sinks()?;
+        let fanout = Fanout::start(
+            stage,
+            settings.extras.pipeline.fanout_events,
+            counters.clone(),
+        )?;
         let plugin_counters = pcs
             .into_iter()
             .zip(outputs.plugins.iter())
@@ -276,7 +279,13 @@ impl Daemon {
         let pipe = &settings.extras.pipeline;
         let (tx, rx) = sync_channel::<Item>(pipe.queue_batches);
         let (free_tx, free_rx) = sync_channel(pipe.queue_batches);
-        let mut writer = Writer::new(outputs, counters.clone(), events.clone(), free_tx);
+        let mut writer = Writer::new(
+            outputs,
+            counters.clone(),
+            events.clone(),
+            free_tx,
+            Some(fanout.sender()),
+        );
         let fmt = match settings.config.log_format {
             LogFormat::Raw => "raw",
             LogFormat::Enriched => "enriched",
@@ -385,6 +394,7 @@ impl Daemon {
             counters,
             writer_counters,
             plugin_counters: Mutex::new(plugin_counters),
+            fanout,
             events,
             stopped: AtomicBool::new(false),
         })
@@ -450,6 +460,8 @@ impl Daemon {
                 Ok((c, x)) => {
                     settings.config = c;
                     settings.extras.json = x.json;
+                    settings.extras.sinks = x.sinks;
+                    settings.extras.enrichment = x.enrichment;
                 }
                 Err(e) => {
                     syslog::err(&format!("reload: {e}; keeping the running configuration"));
@@ -510,6 +522,8 @@ impl Daemon {
         if let Some(t) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
         }
+        // After the writer: it hands the last events to the fan-out.
+        self.fanout.stop();
         unregistered
     }
 
@@ -536,6 +550,12 @@ impl Daemon {
             ("python_dropped", g(&c.python_dropped)),
             ("json_events", g(&c.json_events)),
             ("json_errors", g(&c.json_errors)),
+            ("json_rotations", g(&c.json_rotations)),
+            ("fanout_dropped", g(&c.fanout_dropped)),
+            ("events_filtered", g(&c.events_filtered)),
+            ("events_diverted", g(&c.events_diverted)),
+            ("events_forwarded", g(&c.events_forwarded)),
+            ("sink_start_errors", g(&c.sink_start_errors)),
             ("socket_overruns", self.client.overruns()),
         ]
         .into_iter()
@@ -554,7 +574,28 @@ impl Daemon {
             v.push((format!("plugin{i}_dead_dropped"), g(&pc.dead_dropped)));
             v.push((format!("plugin{i}_restarts"), g(&pc.restarts)));
         }
+        for (i, s) in self.sink_stats().into_iter().enumerate() {
+            for (k, n) in [
+                ("submitted", s.submitted),
+                ("sent", s.sent),
+                ("acked", s.acked),
+                ("spooled", s.spooled),
+                ("spool_bytes", s.spool_bytes),
+                ("queued", s.queued),
+                ("dropped", s.dropped),
+                ("reconnects", s.reconnects),
+                ("connected", u64::from(s.connected)),
+            ] {
+                v.push((format!("sink{i}_{k}"), n));
+            }
+        }
         v
+    }
+
+    /// Each running sink's stats (name, counters, last error), in the order
+    /// of their `sinkN_` counters.
+    pub fn sink_stats(&self) -> Vec<SinkStats> {
+        self.fanout.sink_stats()
     }
 
     /// The paths of the running plugins, in the order of their `pluginN_` stats.

@@ -1,22 +1,20 @@
-//! The daemon's two threads: the reader (socket -> bounded queue) and the writer (format, log, JSON, plugins, Python queue).
+//! The daemon's reader (socket -> bounded queue) and writer (format, log, plugins, Python queue, hand-off to the fan-out) threads.
 //!
 //! The reader only calls `AuditClient::receive_batch` and hands the batch on:
 //! no parsing, no formatting, no allocation per record. Everything else runs
 //! on the writer thread, in order, so the log's lines keep the kernel's order.
 
 use std::collections::{HashSet, VecDeque};
-use std::fs::File;
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use super::fanout::{FanoutSender, Msg, Stage};
 use super::format::{DaemonSerial, LineFormat};
 use super::plugins::{Plugin, PluginChunk};
 use super::writer::LogWriter;
 use crate::audit::client::{AuditClient, Batch};
-use crate::audit::records::json::event_to_json;
 use crate::audit::records::{parse_payload_lenient, Event, Reassembler};
 use crate::audit::tables::msg;
 use crate::error::Error;
@@ -47,8 +45,20 @@ pub struct PipelineCounters {
     pub events_to_python: AtomicU64,
     /// Events the Python queue had no room for.
     pub python_dropped: AtomicU64,
+    /// Lines written to the JSON files (events kept, and diverted ones to the filter log).
     pub json_events: AtomicU64,
+    /// Lines whose write to a JSON file failed.
     pub json_errors: AtomicU64,
+    pub json_rotations: AtomicU64,
+    /// Events the fan-out queue had no room for (not in JSON, not forwarded).
+    pub fanout_dropped: AtomicU64,
+    /// Events the enricher's filters dropped / diverted to the filter log.
+    pub events_filtered: AtomicU64,
+    pub events_diverted: AtomicU64,
+    /// Events handed to the sinks (each sink counts its own fate).
+    pub events_forwarded: AtomicU64,
+    /// Sinks a reload could not start (the reason went to syslog).
+    pub sink_start_errors: AtomicU64,
 }
 
 /// Events waiting for the Python callback: bounded, never blocks the writer.
@@ -133,7 +143,10 @@ impl EventQueue {
 pub struct Outputs {
     pub log: LogWriter,
     pub format: LineFormat,
-    pub json: Option<File>,
+    /// A new fan-out stage to install (on reload), handed to the fan-out thread.
+    pub stage: Option<Box<Stage>>,
+    /// Whether the fan-out thread's stage needs events.
+    pub fans_out: bool,
     pub plugins: Vec<Plugin>,
     pub end_of_event_timeout_ms: u64,
 }
@@ -243,10 +256,10 @@ pub struct Writer {
     pub counters: Arc<PipelineCounters>,
     pub events: Option<Arc<EventQueue>>,
     pub free: SyncSender<Batch>,
+    fanout: Option<FanoutSender>,
     lines: Vec<u8>,
     reassembler: Option<Reassembler>,
     completed: Vec<Event>,
-    json_buf: Vec<u8>,
 }
 
 impl Writer {
@@ -255,6 +268,7 @@ impl Writer {
         counters: Arc<PipelineCounters>,
         events: Option<Arc<EventQueue>>,
         free: SyncSender<Batch>,
+        fanout: Option<FanoutSender>,
     ) -> Writer {
         let mut w = Writer {
             out,
@@ -262,17 +276,17 @@ impl Writer {
             counters,
             events,
             free,
+            fanout,
             lines: Vec::with_capacity(1 << 20),
             reassembler: None,
             completed: Vec::new(),
-            json_buf: Vec::new(),
         };
         w.reset_reassembler();
         w
     }
 
     fn wants_events(&self) -> bool {
-        self.events.is_some() || self.out.json.is_some()
+        self.events.is_some() || (self.out.fans_out && self.fanout.is_some())
     }
 
     fn reset_reassembler(&mut self) {
@@ -326,23 +340,11 @@ impl Writer {
         if self.completed.is_empty() {
             return;
         }
-        if let Some(f) = self.out.json.as_mut() {
-            self.json_buf.clear();
-            for ev in &self.completed {
-                event_to_json(ev, &mut self.json_buf);
-                self.json_buf.push(b'\n');
-            }
-            match f.write_all(&self.json_buf) {
-                Ok(()) => {
-                    self.counters
-                        .json_events
-                        .fetch_add(self.completed.len() as u64, Ordering::Relaxed);
-                }
-                Err(_) => {
-                    self.counters
-                        .json_errors
-                        .fetch_add(self.completed.len() as u64, Ordering::Relaxed);
-                }
+        if let (true, Some(f)) = (self.out.fans_out, &self.fanout) {
+            if self.events.is_some() {
+                f.offer(self.completed.clone());
+            } else {
+                f.offer(std::mem::take(&mut self.completed));
             }
         }
         match &self.events {
@@ -385,6 +387,9 @@ impl Writer {
                 }
                 Item::Rotate(text) => {
                     self.out.log.rotate_now();
+                    if let Some(f) = &self.fanout {
+                        f.control(Msg::Rotate);
+                    }
                     self.daemon_record(msg::DAEMON_ROTATE, &text);
                 }
                 Item::Resume(text) => {
@@ -394,6 +399,9 @@ impl Writer {
                 Item::Reconfigure(outputs, text) => {
                     self.flush_events();
                     self.out = *outputs;
+                    if let (Some(stage), Some(f)) = (self.out.stage.take(), &self.fanout) {
+                        f.control(Msg::Replace(stage));
+                    }
                     self.reset_reassembler();
                     self.daemon_record(msg::DAEMON_CONFIG, &text);
                 }
@@ -404,14 +412,17 @@ impl Writer {
                 }
                 Item::Barrier(done) => {
                     self.out.log.sync();
-                    let _ = done.send(());
+                    // The fan-out answers once it has written what came before.
+                    match &self.fanout {
+                        Some(f) => f.control(Msg::Barrier(done)),
+                        None => {
+                            let _ = done.send(());
+                        }
+                    }
                 }
             }
         }
         self.out.log.sync();
-        if let Some(f) = &self.out.json {
-            let _ = f.sync_data();
-        }
         for p in &mut self.out.plugins {
             p.stop();
         }

@@ -58,14 +58,16 @@ fn rss_over_ten_million_records() {
             node: None,
             enriched: true,
         },
-        json: None,
+        stage: None,
+        fans_out: false,
         plugins: Vec::new(),
         end_of_event_timeout_ms: 2000,
     };
     let counters = Arc::new(PipelineCounters::default());
     let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(64);
     let (free_tx, free_rx) = std::sync::mpsc::sync_channel(64);
-    let writer = std::thread::spawn(move || Writer::new(out, counters, None, free_tx).run(&rx));
+    let writer =
+        std::thread::spawn(move || Writer::new(out, counters, None, free_tx, None).run(&rx));
     let per_batch = 1000u64; // events, 3 records each
     let barrier = |tx: &SyncSender<Item>| {
         let (done_tx, done_rx) = std::sync::mpsc::channel();

@@ -61,7 +61,7 @@ fn mode(cfg: &DaemonConfig, current: bool) -> u32 {
     }
 }
 
-fn numbered(path: &Path, n: u32) -> PathBuf {
+pub(super) fn numbered(path: &Path, n: u32) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(format!(".{n}"));
     PathBuf::from(s)
