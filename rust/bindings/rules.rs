@@ -580,9 +580,10 @@ fn feature_set(
     feature: u32,
     value: bool,
     lock: bool,
+    wait: bool,
 ) -> PyResult<()> {
     call(py, client, |c| {
-        control::set_feature(c, feature, value, lock)
+        control::set_feature(c, feature, value, lock, wait_mode(wait))
     })
 }
 
@@ -612,12 +613,15 @@ fn tty_set(
     client: &Bound<'_, PyAuditClient>,
     enabled: u32,
     log_passwd: u32,
+    wait: bool,
 ) -> PyResult<()> {
     let status = control::TtyStatus {
         enabled,
         log_passwd,
     };
-    call(py, client, |c| control::set_tty_status(c, status))
+    call(py, client, |c| {
+        control::set_tty_status(c, status, wait_mode(wait))
+    })
 }
 
 #[pyfunction]
