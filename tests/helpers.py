@@ -85,6 +85,21 @@ def auditctl_status(text: str | None = None) -> dict[str, int]:
     return result
 
 
+def add_syscall_rule(syscalls: str, field: str, key: str) -> None:
+    """``auditctl -a always,exit -F arch=b64 -S syscalls -F field -k key`` (the
+    reference peer adds it; the caller's fixture restores the rules).
+
+    Arguments:
+        syscalls: auditctl's ``-S`` list (``"execve,openat"``).
+        field: one ``-F`` condition that limits the rule to the test's processes
+            (``"gid=4251"``, ``"pid=123"``).
+        key: the rule's key.
+    """
+    argv = ["auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", syscalls]
+    argv += ["-F", field, "-k", key]
+    subprocess.run(argv, check=True, capture_output=True)
+
+
 def as_nobody(body: Callable[[], str]) -> str:
     """Run ``body`` in a forked child that dropped to uid/gid 65534 (no capabilities)
     and return the text it returned, or a description of what it raised."""
