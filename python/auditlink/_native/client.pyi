@@ -6,10 +6,15 @@ from typing import Any, BinaryIO, final
 from auditlink._message_type import MessageType
 
 AUDIT_GET: int
+"""1000: the message type that asks for the kernel's audit status."""
 AUDIT_SET: int
+"""1001: the message type that changes the kernel's audit status."""
 NETLINK_AUDIT: int
+"""9: the netlink protocol number of the audit subsystem."""
 AUDIT_MESSAGE_MAX_LENGTH: int
+"""8970: the longest audit message payload (libaudit's MAX_AUDIT_MESSAGE_LENGTH)."""
 AUDIT_NLGRP_READLOG: int
+"""1: the multicast group that receives a copy of every event record."""
 
 _StatusTuple = tuple[int, int, int, int, int, int, int, int, int, int, int]
 
