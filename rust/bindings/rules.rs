@@ -110,7 +110,7 @@ fn rule_text(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<String> {
 
 // -------------------------------------------------------------------- fields
 
-/// `RuleField` (documented in `_native.pyi`).
+/// `RuleField` (documented in `_native/rules.pyi`).
 #[pyclass(module = "auditlink", name = "RuleField", frozen)]
 pub struct PyRuleField {
     field: u32,
@@ -169,7 +169,7 @@ impl PyRuleField {
 
 // --------------------------------------------------------------------- rules
 
-/// `AuditRule` (documented in `_native.pyi`).
+/// `AuditRule` (documented in `_native/rules.pyi`).
 #[pyclass(module = "auditlink", name = "AuditRule", frozen)]
 pub struct PyAuditRule {
     pub(crate) rule: AuditRule,
