@@ -114,7 +114,7 @@ class RulesClientMixin:
                 take, ENOENT for a watch below a missing directory, EPERM when the
                 configuration is locked...).
         """
-        _native.rules_add(self._native, _rule(rule), _wait(wait))
+        _native.rules_change(self._native, _rule(rule), False, _wait(wait))
 
     def delete_rule(self, rule: AuditRule | str, wait: bool | WaitMode = True) -> None:
         """Delete a rule (``auditctl -d``/``-W``): the kernel's rule equal to ``rule``.
@@ -128,7 +128,7 @@ class RulesClientMixin:
             AuditError: ``FileNotFoundError`` if the kernel has no such rule, else the
                 kernel's errno.
         """
-        _native.rules_delete(self._native, _rule(rule), _wait(wait))
+        _native.rules_change(self._native, _rule(rule), True, _wait(wait))
 
     def delete_all_rules(self) -> int:
         """Delete every rule (``auditctl -D``).

@@ -174,11 +174,8 @@ class LoadReport:
 def rules_get(client: AuditClient) -> list[AuditRule]:
     """AUDIT_LIST_RULES: every rule in the kernel."""
 
-def rules_add(client: AuditClient, rule: AuditRule, wait: bool) -> None:
-    """AUDIT_ADD_RULE."""
-
-def rules_delete(client: AuditClient, rule: AuditRule, wait: bool) -> None:
-    """AUDIT_DEL_RULE."""
+def rules_change(client: AuditClient, rule: AuditRule, delete: bool, wait: bool) -> None:
+    """AUDIT_ADD_RULE, or AUDIT_DEL_RULE when ``delete``."""
 
 def rules_delete_all(client: AuditClient) -> int:
     """Delete every rule; returns the count."""
