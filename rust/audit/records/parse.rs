@@ -630,60 +630,56 @@ fn avc_word(
     // auparse labels them only where the kernel's AVC puts them: before any field.
     if *seen == 0 && word != b"{" && fields.is_empty() {
         *seen = 1;
-        let s = side.len();
-        side.extend_from_slice(b"seresult");
-        let n = side.len();
-        side.extend_from_slice(word);
-        let e = side.len();
-        fields.push(Field {
-            name: Span::new(s, n),
-            value: Span::new(n, e),
-            quoted: false,
-            synthetic: true,
-            nested: false,
-            enrich: NO_ENRICHMENT,
-        });
-        // The name lives in `side` too: mark with a name span into side via synthetic.
+        fields.push(side_field(side, b"seresult", |side| {
+            side.extend_from_slice(word)
+        }));
         return j;
     }
     if word == b"{" && *seen == 1 && fields.len() == 1 {
         *seen = 2;
-        let s = side.len();
-        side.extend_from_slice(b"seperms");
-        let n = side.len();
         let mut k = j;
-        let mut first = true;
-        loop {
-            while k < end && b[k] == b' ' {
-                k += 1;
+        fields.push(side_field(side, b"seperms", |side| {
+            let mut first = true;
+            loop {
+                while k < end && b[k] == b' ' {
+                    k += 1;
+                }
+                if k >= end {
+                    break;
+                }
+                let w_end = next_space(&b[..end], k);
+                let w = &b[k..w_end];
+                k = w_end;
+                if w == b"}" {
+                    break;
+                }
+                if !first {
+                    side.push(b',');
+                }
+                first = false;
+                side.extend_from_slice(w);
             }
-            if k >= end {
-                break;
-            }
-            let w_end = next_space(&b[..end], k);
-            let w = &b[k..w_end];
-            k = w_end;
-            if w == b"}" {
-                break;
-            }
-            if !first {
-                side.push(b',');
-            }
-            first = false;
-            side.extend_from_slice(w);
-        }
-        let e = side.len();
-        fields.push(Field {
-            name: Span::new(s, n),
-            value: Span::new(n, e),
-            quoted: false,
-            synthetic: true,
-            nested: false,
-            enrich: NO_ENRICHMENT,
-        });
+        }));
         return k;
     }
     j
+}
+
+/// A field the parser makes (AVC's `seresult`, `seperms`): its name, and the
+/// value `write_value` appends, live in the side buffer.
+fn side_field(side: &mut Vec<u8>, name: &[u8], write_value: impl FnOnce(&mut Vec<u8>)) -> Field {
+    let s = side.len();
+    side.extend_from_slice(name);
+    let n = side.len();
+    write_value(side);
+    Field {
+        name: Span::new(s, n),
+        value: Span::new(n, side.len()),
+        quoted: false,
+        synthetic: true,
+        nested: false,
+        enrich: NO_ENRICHMENT,
+    }
 }
 
 /// The ENRICHED part: `NAME=value` pairs; values may be quoted or, for SADDR,
