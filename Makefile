@@ -52,7 +52,7 @@ test-rust:
 test-python: build
 	$(PY) -m pytest tests
 
-lint: build $(VENV)/.docs-ready ## rustfmt, clippy, ruff, mypy --strict, stubtest, generated-file checks
+lint: build $(VENV)/.docs-ready ## rustfmt, clippy, ruff, mypy --strict, stubtest, stub docs, generated-file checks
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
@@ -60,6 +60,7 @@ lint: build $(VENV)/.docs-ready ## rustfmt, clippy, ruff, mypy --strict, stubtes
 	$(VENV)/bin/ruff format --check python tests tools bench examples
 	$(VENV)/bin/mypy python/auditlink tests tools examples
 	$(PY) -m mypy.stubtest auditlink._native --allowlist $(ALLOWLIST)
+	$(PY) tools/check_stub_docs.py
 	$(PY) tools/gen_message_type.py --check
 	$(PY) tools/gen_man.py --check
 

@@ -3,10 +3,11 @@ and restored, ``auditctl -s`` read as the reference, unprivileged children."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from auditlink import AuditClient, AuditStatus, FailureMode, MessageType
@@ -83,6 +84,39 @@ def auditctl_status(text: str | None = None) -> dict[str, int]:
             if parts[0] == "loginuid_immutable" and len(parts) >= 3:
                 result["loginuid_immutable_locked"] = int(parts[2] == "locked")
     return result
+
+
+async def cancel_iteration(stream: AsyncIterator[object]) -> None:
+    """Iterate ``stream`` in a task, cancel the task after 0.1 s and check it ended
+    cancelled (the caller then checks its client still works)."""
+
+    async def consume() -> None:
+        async for _ in stream:
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.1)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return
+    raise AssertionError("the iteration ended without being cancelled")
+
+
+def add_syscall_rule(syscalls: str, field: str, key: str) -> None:
+    """``auditctl -a always,exit -F arch=b64 -S syscalls -F field -k key`` (the
+    reference peer adds it; the caller's fixture restores the rules).
+
+    Arguments:
+        syscalls: auditctl's ``-S`` list (``"execve,openat"``).
+        field: one ``-F`` condition that limits the rule to the test's processes
+            (``"gid=4251"``, ``"pid=123"``).
+        key: the rule's key.
+    """
+    argv = ["auditctl", "-a", "always,exit", "-F", "arch=b64", "-S", syscalls]
+    argv += ["-F", field, "-k", key]
+    subprocess.run(argv, check=True, capture_output=True)
 
 
 def as_nobody(body: Callable[[], str]) -> str:

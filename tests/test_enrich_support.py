@@ -11,29 +11,15 @@ from typing import Any
 
 from auditlink import AuditClient, Enricher, Reassembler
 
+from .helpers import add_syscall_rule
+
 # A group no real user has: rules match only the test's processes (setpriv --regid).
 GID = 4251
 KEY = "auditlink-enrich"
 
 
 def add_rules(syscalls: str, gid: int = GID) -> None:
-    subprocess.run(
-        [
-            "auditctl",
-            "-a",
-            "always,exit",
-            "-F",
-            "arch=b64",
-            "-S",
-            syscalls,
-            "-F",
-            f"gid={gid}",
-            "-k",
-            KEY,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    add_syscall_rule(syscalls, f"gid={gid}", KEY)
 
 
 def as_group(argv: list[str], gid: int = GID) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from auditlink import AuditClient, AuditEvent, MessageType, Reassembler
 
-from .helpers import KernelState
+from .helpers import KernelState, add_syscall_rule
 
 pytestmark = pytest.mark.kernel
 
@@ -29,23 +29,7 @@ def wait_for(events: object, pred: object, limit: float = 10.0) -> AuditEvent:
 
 def test_events_as_daemon_and_multicast(kernel_state: KernelState) -> None:
     with AuditClient.daemon() as daemon, AuditClient.multicast() as listener:
-        subprocess.run(
-            [
-                "auditctl",
-                "-a",
-                "always,exit",
-                "-F",
-                "arch=b64",
-                "-S",
-                "execve",
-                "-F",
-                f"gid={GID}",
-                "-k",
-                "auditlink-events",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        add_syscall_rule("execve", f"gid={GID}", "auditlink-events")
         subprocess.run(["auditctl", "-m", "auditlink events test"], check=True)
         subprocess.run(
             ["setpriv", "--regid", str(GID), "--clear-groups", "/bin/echo", "a b", "c"],

@@ -11,6 +11,8 @@ import pytest
 from auditlink import AuditClient, AuditEvent, Reassembler
 from auditlink.testing import FakeKernel
 
+from .helpers import cancel_iteration
+
 SYSCALL = b"audit(1700000000.001:%d): arch=c000003e syscall=59 exit=0"
 PROCTITLE = b"audit(1700000000.001:%d): proctitle=6C73"
 
@@ -124,15 +126,7 @@ def test_events_async_cancellation_leaves_the_client_usable(
     fake: FakeKernel, fake_client: AuditClient
 ) -> None:
     async def main() -> None:
-        async def consume() -> None:
-            async for _ in fake_client.events_async():
-                pass
-
-        task = asyncio.create_task(consume())
-        await asyncio.sleep(0.1)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_iteration(fake_client.events_async())
         send_event(fake, 11)
         assert [e.serial for e in fake_client.events(timeout=1)] == [11]
 

@@ -27,7 +27,7 @@ from auditlink import (
 )
 from auditlink.testing import NLMSG_ERROR
 
-from .helpers import as_nobody, auditctl_status, auditctl_status_text
+from .helpers import add_syscall_rule, as_nobody, auditctl_status, auditctl_status_text
 
 pytestmark = pytest.mark.kernel
 
@@ -160,23 +160,7 @@ def test_receive_real_records_from_own_child(kernel_client: AuditClient) -> None
     c.set_enabled(True)  # enable BEFORE forking: children forked earlier never audit
     child = _spawn_waiting_child(5)
     try:
-        subprocess.run(
-            [
-                "auditctl",
-                "-a",
-                "always,exit",
-                "-F",
-                "arch=b64",
-                "-S",
-                "getppid",
-                "-F",
-                f"pid={child.pid}",
-                "-k",
-                "auditlink-test",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        add_syscall_rule("getppid", f"pid={child.pid}", "auditlink-test")
         c.set_pid()
         assert child.stdin is not None
         child.stdin.write(b"go\n")

@@ -9,6 +9,7 @@ come from site-packages, not from the source tree.
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.metadata
 import os
 import shutil
@@ -49,6 +50,26 @@ def test_one_version_everywhere() -> None:
         check=True,
     ).stdout
     assert out == f"auditlink {auditlink.__version__}\n"
+
+
+def test_each_stub_describes_an_importable_area_of_the_extension() -> None:
+    """``_native/<area>.pyi`` describes ``auditlink._native.<area>``: the stub folder
+    does not shadow the extension module, and every area's names are the
+    extension's own objects."""
+    from auditlink import _native
+
+    assert Path(_native.__file__).name.startswith("_native.")  # the .so, not the folder
+    areas = sorted(p.stem for p in (PACKAGE_DIR / "_native").glob("*.pyi"))
+    areas.remove("__init__")
+    exported = {"__version__", "message_types"}
+    for area in areas:
+        module = importlib.import_module(f"auditlink._native.{area}")
+        assert getattr(_native, area) is module
+        assert module.__all__, area
+        for name in module.__all__:
+            assert getattr(_native, name) is getattr(module, name)
+        exported |= set(module.__all__)
+    assert set(vars(_native)["__all__"]) == exported  # PyO3 makes it; the stub has none
 
 
 def test_import_pulls_in_no_heavy_module() -> None:

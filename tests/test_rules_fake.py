@@ -321,6 +321,27 @@ def test_features(client: AuditClient, fake: FakeKernel) -> None:
         client.set_feature(7, True)  # type: ignore[arg-type]
 
 
+def test_feature_and_tty_calls_take_wait(client: AuditClient, fake: FakeKernel) -> None:
+    client.set_feature(AuditFeature.ONLY_UNSET_LOGINUID, True, wait=False)
+    client.set_tty_status(True, wait=WaitMode.NO_WAIT)
+    client.set_loginuid_immutable(lock=False, wait=False)
+    client.wait_for_pending_acks()
+    assert client.get_features().only_unset_loginuid
+    assert client.get_tty_status() == TtyStatus(True, False)
+    client.set_tty_status(False, wait=True)
+    client.set_feature(AuditFeature.ONLY_UNSET_LOGINUID, False, wait=WaitMode.WAIT_FOR_REPLY)
+    assert client.get_tty_status() == TtyStatus(False, False)
+    assert not client.get_features().only_unset_loginuid
+    # A refusal sent without waiting is reported by wait_for_pending_acks.
+    client.set_loginuid_immutable(wait=WaitMode.NO_WAIT)  # locks (fake kernel only!)
+    client.set_feature(AuditFeature.LOGINUID_IMMUTABLE, False, wait=False)
+    with pytest.raises(PermissionError):
+        client.wait_for_pending_acks()
+    assert client.get_features().loginuid_immutable_locked
+    with pytest.raises(TypeError):
+        client.set_tty_status(True, wait="yes")  # type: ignore[arg-type]
+
+
 def test_signal_info(client: AuditClient, fake: FakeKernel) -> None:
     info = client.get_signal_info()
     assert (info.uid, info.pid, info.context) == (0xFFFFFFFF, 0, None)

@@ -15,6 +15,8 @@ import pytest
 from auditlink import AuditClient, AuditStatusMask, MessageType, RawAuditMessage
 from auditlink.testing import FakeKernel, Request, encode_message
 
+from .helpers import cancel_iteration
+
 
 def _records(n: int, start: int = 0) -> list[tuple[int, bytes]]:
     rng = random.Random(n + start)
@@ -162,15 +164,7 @@ def test_messages_async(fake: FakeKernel, fake_client: AuditClient) -> None:
 
 def test_messages_async_cancellation(fake: FakeKernel, fake_client: AuditClient) -> None:
     async def main() -> None:
-        async def consume() -> None:
-            async for _ in fake_client.messages_async():
-                pass
-
-        task = asyncio.create_task(consume())
-        await asyncio.sleep(0.1)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_iteration(fake_client.messages_async())
         # The fd is no longer watched by the loop, and the client still works.
         fake.send_record(1300, b"after cancel")
         assert [m.data for m in fake_client.receive_batch(5, timeout=1)] == [b"after cancel"]

@@ -21,6 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMED_TAG = "manylinux_2_17_x86_64"
+STUBS = sorted(
+    str(p.relative_to(ROOT / "python"))
+    for p in (ROOT / "python" / "auditlink" / "_native").glob("*.pyi")
+)
 
 
 def cargo_version() -> str:
@@ -60,7 +64,7 @@ def check_wheel(wheel: Path, version: str) -> list[str]:
     elif consistent.group(1) != CLAIMED_TAG:
         errors.append(f"auditwheel: consistent with {consistent.group(1)}, not {CLAIMED_TAG}")
     names = set(zipfile.ZipFile(wheel).namelist())
-    wanted = ["auditlink/_native.abi3.so", "auditlink/_native.pyi", "auditlink/py.typed"]
+    wanted = ["auditlink/_native.abi3.so", *STUBS, "auditlink/py.typed"]
     wanted += man_pages()
     errors += [f"{wheel.name}: missing {w}" for w in wanted if w not in names]
     if not man_pages():
@@ -74,7 +78,7 @@ def check_sdist(sdist: Path, version: str) -> list[str]:
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
     wanted = ["pyproject.toml", "Cargo.toml", "Cargo.lock", "rust/lib.rs"]
-    wanted += ["python/auditlink/__init__.py", "python/auditlink/_native.pyi"]
+    wanted += ["python/auditlink/__init__.py", *(f"python/{s}" for s in STUBS)]
     wanted += [f"python/{page}" for page in man_pages()]
     return [f"{sdist.name}: missing {w}" for w in wanted if w not in names]
 

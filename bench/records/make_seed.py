@@ -23,11 +23,9 @@ mode, enabled=2 or loginuid immutability (login uids are set per process only).
 from __future__ import annotations
 
 import argparse
-import fcntl
 import lzma
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,40 +33,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-LOCK = "/tmp/auditlink-kernel.lock"
-SYSPY = "/usr/bin/python3"
+sys.path.insert(0, ROOT)
+
+from tests.data.auditd_session import (  # noqa: E402
+    SYSPY,
+    auditd_session,
+    build_int80,
+    sh,
+    write_conf,
+)
+
 GID = 60  # games
 SEED = os.path.join(HERE, "seed.log.xz")
 # (uid, login uid or None): root after sudo, a logged-in user, a service.
 WORKERS = [(0, 1000), (1000, 1000), (33, None)]
-
-AUDITD_CONF = """\
-local_events = yes
-write_logs = yes
-log_file = {log}
-log_group = root
-log_format = ENRICHED
-flush = INCREMENTAL_ASYNC
-freq = 100
-max_log_file = 1000
-num_logs = 2
-priority_boost = 0
-name_format = HOSTNAME
-max_log_file_action = IGNORE
-space_left = 10
-space_left_action = IGNORE
-admin_space_left = 5
-admin_space_left_action = IGNORE
-disk_full_action = IGNORE
-disk_error_action = IGNORE
-use_libwrap = no
-distribute_network = no
-q_depth = 8000
-overflow_action = IGNORE
-max_restarts = 10
-plugin_dir = {plugins}
-end_of_event_timeout = 2
-"""
 
 
 def rules(work: str) -> list[list[str]]:
@@ -93,28 +71,6 @@ def rules(work: str) -> list[list[str]]:
     ]  # fmt: skip
 
 
-def sh(*args: str, check: bool = True) -> str:
-    return subprocess.run(list(args), check=check, capture_output=True, text=True).stdout
-
-
-def status() -> dict[str, int]:
-    out: dict[str, int] = {}
-    for line in sh("auditctl", "-s").splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[1].lstrip("-").isdigit():
-            out[parts[0]] = int(parts[1])
-    return out
-
-
-def unregister_dead_daemon() -> None:
-    sys.path.insert(0, os.path.join(ROOT, "python"))
-    from auditlink import AuditClient
-
-    with AuditClient() as c:
-        if c.get_status().pid != 0:
-            c.unregister()
-
-
 def worker_cmd(work: str, int80: str, n: int, iterations: int, deadline: float) -> list[str]:
     uid, loginuid = WORKERS[n]
     drop = ["setpriv", f"--reuid={uid}", f"--regid={GID}", "--clear-groups"]
@@ -135,85 +91,39 @@ def main() -> int:
     os.chmod(work, 0o777)
     os.makedirs(os.path.join(work, "watched"), mode=0o777)
     os.chmod(os.path.join(work, "watched"), 0o777)
-    conf, plugins = os.path.join(work, "conf"), os.path.join(work, "plugins")
-    os.makedirs(conf)
-    os.makedirs(plugins)
     # auditd makes its log's directory 0700: keep it apart from the workers' files.
     os.makedirs(os.path.join(work, "log"))
     log = os.path.join(work, "log", "audit.log")
-    with open(os.path.join(conf, "auditd.conf"), "w") as f:
-        f.write(AUDITD_CONF.format(log=log, plugins=plugins))
-    os.chmod(os.path.join(conf, "auditd.conf"), 0o640)
-    int80 = os.path.join(work, "int80")
-    subprocess.run(
-        ["gcc", "-O0", "-no-pie", "-o", int80, os.path.join(ROOT, "tests", "data", "int80.c")],
-        check=True,
-    )
-    os.chmod(int80, 0o755)
-
-    lock = open(LOCK, "a")  # noqa: SIM115
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    started = time.monotonic()
-    saved = status()
-    if "No rules" not in sh("auditctl", "-l") or saved.get("pid", 0) != 0:
-        print("kernel audit is in use (rules or a daemon): not touching it", file=sys.stderr)
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        return 1
-    daemon = None
+    name_lines = "name_format = HOSTNAME"
+    conf = write_conf(work, log, freq=100, max_log_file=1000, name_lines=name_lines, q_depth=8000)
+    int80 = build_int80(work)
     workers: list[subprocess.Popen[bytes]] = []
-    try:
-        sh("auditctl", "-b", "8192")
-        daemon = subprocess.Popen(
-            ["auditd", "-n", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(50):
-            if status().get("pid") == daemon.pid:
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("auditd did not register")
-        sh("auditctl", "-e", "1")
-        for r in rules(work):
-            sh("auditctl", *r)
-        time.sleep(0.5)
-        deadline = time.monotonic() + args.seconds
-        workers = [
-            subprocess.Popen(worker_cmd(work, int80, n, args.iterations, deadline))
-            for n in range(len(WORKERS))
-        ]
-        temp = ["-F", "arch=b64", "-S", "fchmod", "-F", f"gid={GID}", "-k", "temporary"]
-        tick = 0
-        while any(w.poll() is None for w in workers):
+    with auditd_session(conf):
+        try:
+            for r in rules(work):
+                sh("auditctl", *r)
             time.sleep(0.5)
-            tick += 1
-            if tick % 6 == 0:  # configuration changes, as an admin or a tool makes them
-                sh("auditctl", "-a", "always,exit", *temp, check=False)
-                sh("auditctl", "-d", "always,exit", *temp, check=False)
-                sh("auditctl", "-b", "8192", check=False)
-            if time.monotonic() > deadline + 30:
-                break
-        time.sleep(2.5)  # let auditd write what is queued
-    finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
-                w.wait()
-        sh("auditctl", "-D", check=False)
-        if daemon is not None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(10)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        unregister_dead_daemon()
-        sh("auditctl", "-e", str(saved.get("enabled", 0)), check=False)
-        sh("auditctl", "-b", str(saved.get("backlog_limit", 64)), check=False)
-        sh("auditctl", "-r", str(saved.get("rate_limit", 0)), check=False)
-        after = status()
-        rules_after = sh("auditctl", "-l", check=False).strip()
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        print(f"kernel held {time.monotonic() - started:.1f} s; state now {after}; {rules_after}")
+            deadline = time.monotonic() + args.seconds
+            workers = [
+                subprocess.Popen(worker_cmd(work, int80, n, args.iterations, deadline))
+                for n in range(len(WORKERS))
+            ]
+            temp = ["-F", "arch=b64", "-S", "fchmod", "-F", f"gid={GID}", "-k", "temporary"]
+            tick = 0
+            while any(w.poll() is None for w in workers):
+                time.sleep(0.5)
+                tick += 1
+                if tick % 6 == 0:  # configuration changes, as an admin or a tool makes them
+                    sh("auditctl", "-a", "always,exit", *temp, check=False)
+                    sh("auditctl", "-d", "always,exit", *temp, check=False)
+                    sh("auditctl", "-b", "8192", check=False)
+                if time.monotonic() > deadline + 30:
+                    break
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    w.kill()
+                    w.wait()
     with open(log, "rb") as f:
         data = f.read()
     with lzma.open(SEED, "wb", preset=9) as out:

@@ -114,7 +114,7 @@ class RulesClientMixin:
                 take, ENOENT for a watch below a missing directory, EPERM when the
                 configuration is locked...).
         """
-        _native.rules_add(self._native, _rule(rule), _wait(wait))
+        _native.rules_change(self._native, _rule(rule), False, _wait(wait))
 
     def delete_rule(self, rule: AuditRule | str, wait: bool | WaitMode = True) -> None:
         """Delete a rule (``auditctl -d``/``-W``): the kernel's rule equal to ``rule``.
@@ -128,7 +128,7 @@ class RulesClientMixin:
             AuditError: ``FileNotFoundError`` if the kernel has no such rule, else the
                 kernel's errno.
         """
-        _native.rules_delete(self._native, _rule(rule), _wait(wait))
+        _native.rules_change(self._native, _rule(rule), True, _wait(wait))
 
     def delete_all_rules(self) -> int:
         """Delete every rule (``auditctl -D``).
@@ -215,13 +215,20 @@ class RulesClientMixin:
         vers, mask, features, lock = _native.features_get(self._native)
         return AuditFeatures(version=vers, mask=mask, features=features, lock=lock)
 
-    def set_feature(self, feature: AuditFeature, enabled: bool, lock: bool = False) -> None:
+    def set_feature(
+        self,
+        feature: AuditFeature,
+        enabled: bool,
+        lock: bool = False,
+        wait: bool | WaitMode = True,
+    ) -> None:
         """Turn a feature on or off (AUDIT_SET_FEATURE).
 
         Arguments:
             feature: the :class:`AuditFeature`.
             enabled: on or off.
             lock: make the setting permanent until reboot.
+            wait: wait for the kernel's ack (False: return once sent).
 
         Raises:
             ValueError: ``feature`` is not an AuditFeature, or a flag not a bool.
@@ -233,19 +240,21 @@ class RulesClientMixin:
             int(AuditFeature(feature)),
             bool(_bool_flag("enabled", enabled)),
             bool(_bool_flag("lock", lock)),
+            _wait(wait),
         )
 
-    def set_loginuid_immutable(self, lock: bool = True) -> None:
+    def set_loginuid_immutable(self, lock: bool = True, wait: bool | WaitMode = True) -> None:
         """Make loginuids unchangeable once set (``auditctl --loginuid-immutable``).
 
         Arguments:
             lock: also lock the feature, as auditctl does (irreversible until reboot);
                 ``False`` turns it on without locking it.
+            wait: wait for the kernel's ack (False: return once sent).
 
         Raises:
             AuditError: ``PermissionError`` when the feature is locked.
         """
-        self.set_feature(AuditFeature.LOGINUID_IMMUTABLE, True, lock=lock)
+        self.set_feature(AuditFeature.LOGINUID_IMMUTABLE, True, lock=lock, wait=wait)
 
     # ------------------------------------------------------ signal info / tty
 
@@ -274,20 +283,26 @@ class RulesClientMixin:
         enabled, log_passwd = _native.tty_get(self._native)
         return TtyStatus(enabled=bool(enabled), log_passwd=bool(log_passwd))
 
-    def set_tty_status(self, enabled: bool, log_passwd: bool = False) -> None:
+    def set_tty_status(
+        self, enabled: bool, log_passwd: bool = False, wait: bool | WaitMode = True
+    ) -> None:
         """Turn TTY input auditing of the calling process (and the children it starts
         afterwards) on or off (AUDIT_TTY_SET), as pam_tty_audit does.
 
         Arguments:
             enabled: audit TTY input.
             log_passwd: also log input typed with echo off (passwords).
+            wait: wait for the kernel's ack (False: return once sent).
 
         Raises:
             ValueError: a flag is not a bool.
             AuditError: the kernel refused.
         """
         _native.tty_set(
-            self._native, _bool_flag("enabled", enabled), _bool_flag("log_passwd", log_passwd)
+            self._native,
+            _bool_flag("enabled", enabled),
+            _bool_flag("log_passwd", log_passwd),
+            _wait(wait),
         )
 
     # ------------------------------------------------------------ user messages

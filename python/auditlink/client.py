@@ -264,14 +264,14 @@ class AuditClient(RulesClientMixin, _Closing):
         self._native.set_pid(_wait(wait))
 
     def set_rate_limit(self, limit: int, wait: bool | WaitMode = True) -> None:
-        """Records per second the kernel may emit; 0 = unlimited (``auditctl -r``).
+        """Records per second the kernel may emit (``auditctl -r``).
 
         Arguments:
-            limit: 0..2**32-1.
+            limit: records per second, 0..2**32-1; 0 is no limit.
             wait: wait for the kernel's ack.
 
         Raises:
-            TypeError, ValueError: ``limit`` is not an int in range.
+            TypeError, ValueError: ``limit`` is not an int in that range.
             PermissionError: no CAP_AUDIT_CONTROL, or the configuration is locked.
         """
         self._native.set_rate_limit(_u32("limit", limit), _wait(wait))
@@ -280,11 +280,11 @@ class AuditClient(RulesClientMixin, _Closing):
         """Records that may queue in the kernel for the daemon (``auditctl -b``).
 
         Arguments:
-            limit: 0..2**32-1.
+            limit: records queued at most, 0..2**32-1 (the kernel boots with 64).
             wait: wait for the kernel's ack.
 
         Raises:
-            TypeError, ValueError: ``limit`` is not an int in range.
+            TypeError, ValueError: ``limit`` is not an int in 0..2**32-1.
             PermissionError: no CAP_AUDIT_CONTROL, or the configuration is locked.
         """
         self._native.set_backlog_limit(_u32("limit", limit), _wait(wait))

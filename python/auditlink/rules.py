@@ -18,12 +18,15 @@ The client methods that use these (``get_rules``, ``add_rule``, ``load_rules``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union, cast
+from typing import TYPE_CHECKING, Literal, Union, cast
 
 from auditlink import _native
 from auditlink._native import AuditRule, RuleField, is_user_message
 from auditlink.enums import AuditFeature, RuleAction, RuleList
 from auditlink.errors import RuleLoadError, RuleSyntaxError
+
+if TYPE_CHECKING:
+    from auditlink._native.rules import _LoadLine
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ class LoadResult:
         )
 
 
-def _line(raw: _native._LoadLine) -> RuleFileLine:
+def _line(raw: _LoadLine) -> RuleFileLine:
     lineno, text, commands, warnings, status, message, errno, position, executed = raw
     return RuleFileLine(
         lineno=lineno,

@@ -5,6 +5,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyString;
 
 use crate::audit::errno::strerror;
 use crate::error::Error;
@@ -78,17 +79,42 @@ impl From<Error> for PyErr {
     }
 }
 
+/// Registers one area (one file of this folder) as `auditlink._native.<name>`,
+/// importable through `sys.modules`, and every name it registers on
+/// `auditlink._native` itself too. The stubs follow the same split
+/// (`python/auditlink/_native/<name>.pyi`), so no stub file grows past what
+/// a person can read.
+fn add_area(
+    parent: &Bound<'_, PyModule>,
+    name: &str,
+    register: fn(&Bound<'_, PyModule>) -> PyResult<()>,
+) -> PyResult<()> {
+    let py = parent.py();
+    let full_name = format!("{}.{name}", parent.name()?);
+    let area = PyModule::new(py, &full_name)?;
+    register(&area)?;
+    for item in area.index()?.iter() {
+        let item = item.cast_into::<PyString>()?;
+        parent.add(&item, area.getattr(&item)?)?;
+    }
+    // An attribute, not `add_submodule`: `__all__` lists the API, not the areas.
+    parent.setattr(name, &area)?;
+    py.import("sys")?
+        .getattr("modules")?
+        .set_item(full_name, area)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     types::register(m)?;
-    client::register(m)?;
-    daemon::register(m)?;
-    records::register(m)?;
-    rules::register(m)?;
-    search::register(m)?;
-    normalize::register(m)?;
-    enrich::register(m)?;
-    sinks::register(m)?;
+    add_area(m, "client", client::register)?;
+    add_area(m, "daemon", daemon::register)?;
+    add_area(m, "records", records::register)?;
+    add_area(m, "rules", rules::register)?;
+    add_area(m, "search", search::register)?;
+    add_area(m, "normalize", normalize::register)?;
+    add_area(m, "enrich", enrich::register)?;
+    add_area(m, "sinks", sinks::register)?;
     Ok(())
 }

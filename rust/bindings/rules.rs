@@ -110,7 +110,7 @@ fn rule_text(py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<String> {
 
 // -------------------------------------------------------------------- fields
 
-/// `RuleField` (documented in `_native.pyi`).
+/// `RuleField` (documented in `_native/rules.pyi`).
 #[pyclass(module = "auditlink", name = "RuleField", frozen)]
 pub struct PyRuleField {
     field: u32,
@@ -169,7 +169,7 @@ impl PyRuleField {
 
 // --------------------------------------------------------------------- rules
 
-/// `AuditRule` (documented in `_native.pyi`).
+/// `AuditRule` (documented in `_native/rules.pyi`).
 #[pyclass(module = "auditlink", name = "AuditRule", frozen)]
 pub struct PyAuditRule {
     pub(crate) rule: AuditRule,
@@ -361,26 +361,22 @@ fn rules_get(py: Python<'_>, client: &Bound<'_, PyAuditClient>) -> PyResult<Vec<
     Ok(rules.into_iter().map(PyAuditRule::wrap).collect())
 }
 
+/// AUDIT_ADD_RULE, or AUDIT_DEL_RULE when `delete`.
 #[pyfunction]
-fn rules_add(
+fn rules_change(
     py: Python<'_>,
     client: &Bound<'_, PyAuditClient>,
     rule: &Bound<'_, PyAny>,
+    delete: bool,
     wait: bool,
 ) -> PyResult<()> {
     let rule = rule_ref(rule)?;
-    call(py, client, |c| ops::add_rule(c, &rule, wait_mode(wait)))
-}
-
-#[pyfunction]
-fn rules_delete(
-    py: Python<'_>,
-    client: &Bound<'_, PyAuditClient>,
-    rule: &Bound<'_, PyAny>,
-    wait: bool,
-) -> PyResult<()> {
-    let rule = rule_ref(rule)?;
-    call(py, client, |c| ops::delete_rule(c, &rule, wait_mode(wait)))
+    let op = if delete {
+        ops::delete_rule
+    } else {
+        ops::add_rule
+    };
+    call(py, client, |c| op(c, &rule, wait_mode(wait)))
 }
 
 #[pyfunction]
@@ -580,9 +576,10 @@ fn feature_set(
     feature: u32,
     value: bool,
     lock: bool,
+    wait: bool,
 ) -> PyResult<()> {
     call(py, client, |c| {
-        control::set_feature(c, feature, value, lock)
+        control::set_feature(c, feature, value, lock, wait_mode(wait))
     })
 }
 
@@ -612,12 +609,15 @@ fn tty_set(
     client: &Bound<'_, PyAuditClient>,
     enabled: u32,
     log_passwd: u32,
+    wait: bool,
 ) -> PyResult<()> {
     let status = control::TtyStatus {
         enabled,
         log_passwd,
     };
-    call(py, client, |c| control::set_tty_status(c, status))
+    call(py, client, |c| {
+        control::set_tty_status(c, status, wait_mode(wait))
+    })
 }
 
 #[pyfunction]
@@ -642,8 +642,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRuleField>()?;
     m.add_class::<PyLoadReport>()?;
     m.add_function(wrap_pyfunction!(rules_get, m)?)?;
-    m.add_function(wrap_pyfunction!(rules_add, m)?)?;
-    m.add_function(wrap_pyfunction!(rules_delete, m)?)?;
+    m.add_function(wrap_pyfunction!(rules_change, m)?)?;
     m.add_function(wrap_pyfunction!(rules_delete_all, m)?)?;
     m.add_function(wrap_pyfunction!(rules_delete_by_key, m)?)?;
     m.add_function(wrap_pyfunction!(rules_load, m)?)?;

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 use crate::audit::records::interpret::{field_kind, interpret_field, resolve_ids};
 use crate::audit::records::parse::{find_byte, type_from_name};
+use crate::audit::records::tokens::{BodyToken, BodyTokens};
 use crate::audit::records::{parse_log_line_lenient, FieldKind};
 use crate::audit::tables::msg;
 
@@ -212,78 +213,25 @@ fn header(line: &[u8]) -> Option<(u16, usize)> {
     Some((t, end))
 }
 
-fn next_space(b: &[u8], from: usize) -> usize {
-    let from = from.min(b.len());
-    find_byte(&b[from..], b' ').map_or(b.len(), |p| from + p)
-}
-
-/// The records parser's tokenizer for lines without AVC words or a nested
+/// The records parser's tokens, for lines without AVC words or a nested
 /// message (`false`: the line has one; take the full path).
 fn tokenize(b: &[u8], start: usize, toks: &mut Vec<Tok>) -> bool {
-    let end = b.len();
-    let mut i = start;
-    while i < end {
-        i += b[i..].iter().take_while(|&&c| c == b' ').count();
-        if i >= end {
-            break;
+    for token in BodyTokens::new(b, start, b.len()) {
+        match token {
+            BodyToken::Word { .. } => {}
+            BodyToken::NestedMessage => return false,
+            BodyToken::Field {
+                raw,
+                name,
+                value,
+                quoted,
+            } => toks.push(Tok {
+                raw,
+                name,
+                value,
+                quoted,
+            }),
         }
-        let tok = i;
-        let j = tok
-            + b[tok..]
-                .iter()
-                .position(|&c| c == b' ' || c == b'=')
-                .unwrap_or(end - tok);
-        if j >= end || b[j] == b' ' {
-            i = j;
-            continue;
-        }
-        let mut name_start = tok;
-        let v = j + 1;
-        if &b[tok..j] == b"msg" {
-            if b.get(v) == Some(&b'\'') {
-                return false;
-            }
-            if b[v..].starts_with(b"audit(") {
-                i = next_space(b, v);
-                continue;
-            }
-        }
-        if b[name_start] == b'(' {
-            name_start += 1;
-        }
-        if b.get(v) == Some(&b'"') {
-            if let Some(q) = find_byte(&b[v + 1..], b'"') {
-                let close = v + 1 + q;
-                let vend = next_space(b, close + 1);
-                toks.push(Tok {
-                    raw: (tok, vend),
-                    name: (name_start, j),
-                    value: (v + 1, close),
-                    quoted: true,
-                });
-                i = vend;
-                continue;
-            }
-        }
-        let vend = next_space(b, v);
-        let mut e = vend;
-        for strip in [b':', b',', b'\''] {
-            if e > v && b[e - 1] == strip {
-                e -= 1;
-            }
-        }
-        if e > v && b[e - 1] == b')' && &b[v..e] != b"(none)" && &b[v..e] != b"(null)" {
-            e -= 1;
-        }
-        if e > v && j > name_start {
-            toks.push(Tok {
-                raw: (tok, vend),
-                name: (name_start, j),
-                value: (v, e),
-                quoted: false,
-            });
-        }
-        i = vend;
     }
     true
 }

@@ -12,6 +12,7 @@ pub mod names;
 pub mod parse;
 pub mod pipeline;
 pub mod reassemble;
+pub mod tokens;
 
 pub use interpret::{interpret, interpret_field, FieldKind};
 pub use parse::{parse_log_line, parse_payload, Field, ParseError, Record, Timestamp};

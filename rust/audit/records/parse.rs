@@ -14,6 +14,7 @@
 //! closing quote even if it holds a space (auparse would cut it; the kernel never
 //! writes such a value, user-space senders may).
 
+use super::tokens::{next_space, BodyToken, BodyTokens};
 use crate::audit::tables::{self, msg};
 use std::fmt;
 
@@ -584,84 +585,32 @@ fn tokenize(
     side: &mut Vec<u8>,
 ) {
     let b = &b[..end];
-    let mut i = start;
+    let mut tokens = BodyTokens::new(b, start, end);
     let mut avc_words = 0u8;
     let mut nested = false;
-    while i < end {
-        i += b[i..].iter().take_while(|&&c| c == b' ').count();
-        if i >= end {
-            break;
-        }
-        let tok = i;
-        // Name: up to '=' or a space.
-        let j = tok
-            + b[tok..]
-                .iter()
-                .position(|&c| c == b' ' || c == b'=')
-                .unwrap_or(end - tok);
-        if j >= end || b[j] == b' ' {
-            // A bare word. SELinux AVC records label two of them (auparse: seresult, seperms).
-            if is_avc {
-                i = avc_word(b, tok, j, end, fields, side, &mut avc_words);
-            } else {
-                i = j;
+    while let Some(token) = tokens.next() {
+        match token {
+            // SELinux AVC records label two bare words (auparse: seresult, seperms).
+            BodyToken::Word { start, end: j } if is_avc => {
+                tokens.resume_at(avc_word(b, start, j, end, fields, side, &mut avc_words));
             }
-            continue;
-        }
-        let mut name_start = tok;
-        let name_end = j;
-        let v = j + 1;
-        if &b[name_start..name_end] == b"msg" {
-            if b.get(v) == Some(&b'\'') {
-                // The nested message of a user record: parse what is inside as fields.
-                nested = true;
-                i = v + 1;
-                continue;
-            }
-            if b[v..end].starts_with(b"audit(") {
-                i = next_space(b, v, end);
-                continue;
-            }
-        }
-        if b[name_start] == b'(' {
-            name_start += 1;
-        }
-        if v < end && b[v] == b'"' {
-            if let Some(q) = b[v + 1..end].iter().position(|&c| c == b'"') {
-                let close = v + 1 + q;
-                fields.push(Field {
-                    name: Span::new(name_start, name_end),
-                    value: Span::new(v + 1, close),
-                    quoted: true,
-                    synthetic: false,
-                    nested,
-                    enrich: NO_ENRICHMENT,
-                });
-                i = next_space(b, close + 1, end);
-                continue;
-            }
-        }
-        let vend = next_space(b, v, end);
-        let mut e = vend;
-        for strip in [b':', b',', b'\''] {
-            if e > v && b[e - 1] == strip {
-                e -= 1;
-            }
-        }
-        if e > v && b[e - 1] == b')' && &b[v..e] != b"(none)" && &b[v..e] != b"(null)" {
-            e -= 1;
-        }
-        if e > v && name_end > name_start {
-            fields.push(Field {
-                name: Span::new(name_start, name_end),
-                value: Span::new(v, e),
-                quoted: false,
+            BodyToken::Word { .. } => {}
+            // The nested message of a user record: what is inside is fields.
+            BodyToken::NestedMessage => nested = true,
+            BodyToken::Field {
+                name,
+                value,
+                quoted,
+                ..
+            } => fields.push(Field {
+                name: Span::new(name.0, name.1),
+                value: Span::new(value.0, value.1),
+                quoted,
                 synthetic: false,
                 nested,
                 enrich: NO_ENRICHMENT,
-            });
+            }),
         }
-        i = vend;
     }
 }
 
@@ -681,66 +630,56 @@ fn avc_word(
     // auparse labels them only where the kernel's AVC puts them: before any field.
     if *seen == 0 && word != b"{" && fields.is_empty() {
         *seen = 1;
-        let s = side.len();
-        side.extend_from_slice(b"seresult");
-        let n = side.len();
-        side.extend_from_slice(word);
-        let e = side.len();
-        fields.push(Field {
-            name: Span::new(s, n),
-            value: Span::new(n, e),
-            quoted: false,
-            synthetic: true,
-            nested: false,
-            enrich: NO_ENRICHMENT,
-        });
-        // The name lives in `side` too: mark with a name span into side via synthetic.
+        fields.push(side_field(side, b"seresult", |side| {
+            side.extend_from_slice(word)
+        }));
         return j;
     }
     if word == b"{" && *seen == 1 && fields.len() == 1 {
         *seen = 2;
-        let s = side.len();
-        side.extend_from_slice(b"seperms");
-        let n = side.len();
         let mut k = j;
-        let mut first = true;
-        loop {
-            while k < end && b[k] == b' ' {
-                k += 1;
+        fields.push(side_field(side, b"seperms", |side| {
+            let mut first = true;
+            loop {
+                while k < end && b[k] == b' ' {
+                    k += 1;
+                }
+                if k >= end {
+                    break;
+                }
+                let w_end = next_space(&b[..end], k);
+                let w = &b[k..w_end];
+                k = w_end;
+                if w == b"}" {
+                    break;
+                }
+                if !first {
+                    side.push(b',');
+                }
+                first = false;
+                side.extend_from_slice(w);
             }
-            if k >= end {
-                break;
-            }
-            let w_end = next_space(b, k, end);
-            let w = &b[k..w_end];
-            k = w_end;
-            if w == b"}" {
-                break;
-            }
-            if !first {
-                side.push(b',');
-            }
-            first = false;
-            side.extend_from_slice(w);
-        }
-        let e = side.len();
-        fields.push(Field {
-            name: Span::new(s, n),
-            value: Span::new(n, e),
-            quoted: false,
-            synthetic: true,
-            nested: false,
-            enrich: NO_ENRICHMENT,
-        });
+        }));
         return k;
     }
     j
 }
 
-#[inline]
-fn next_space(b: &[u8], from: usize, end: usize) -> usize {
-    let from = from.min(end);
-    find_byte(&b[from..end], b' ').map_or(end, |p| from + p)
+/// A field the parser makes (AVC's `seresult`, `seperms`): its name, and the
+/// value `write_value` appends, live in the side buffer.
+fn side_field(side: &mut Vec<u8>, name: &[u8], write_value: impl FnOnce(&mut Vec<u8>)) -> Field {
+    let s = side.len();
+    side.extend_from_slice(name);
+    let n = side.len();
+    write_value(side);
+    Field {
+        name: Span::new(s, n),
+        value: Span::new(n, side.len()),
+        quoted: false,
+        synthetic: true,
+        nested: false,
+        enrich: NO_ENRICHMENT,
+    }
 }
 
 /// The ENRICHED part: `NAME=value` pairs; values may be quoted or, for SADDR,
@@ -776,7 +715,7 @@ fn tokenize_enrichment(b: &[u8], start: usize, end: usize, out: &mut Vec<Field>)
                 .position(|&c| c == b'"')
                 .map_or(end, |p| v + 1 + p + 1)
         } else {
-            next_space(b, v, end)
+            next_space(&b[..end], v)
         };
         if vend > v {
             out.push(Field {

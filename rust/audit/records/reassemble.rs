@@ -422,32 +422,25 @@ mod tests {
     }
 
     #[test]
-    fn eoe_completes_and_late_eoe_is_eaten() {
-        let mut r = Reassembler::new(100, 2000);
-        let mut out = Vec::new();
-        r.push(rec(msg::SYSCALL, 10, 1), &mut out);
-        r.push(rec(msg::PATH, 10, 1), &mut out);
-        assert!(out.is_empty());
-        r.push(rec(msg::EOE, 10, 1), &mut out);
-        assert_eq!(out.len(), 1);
-        assert!(out[0].complete);
-        assert_eq!(out[0].records.len(), 2);
-        r.push(rec(msg::EOE, 10, 1), &mut out);
-        assert_eq!(out.len(), 1);
-    }
-
-    #[test]
-    fn proctitle_completes_as_in_auditd_logs() {
-        let mut r = Reassembler::new(100, 2000);
-        let mut out = Vec::new();
-        r.push(rec(msg::SYSCALL, 10, 1), &mut out);
-        r.push(rec(msg::PROCTITLE, 10, 1), &mut out);
-        assert_eq!(out.len(), 1);
-        assert!(out[0].complete);
-        assert_eq!(out[0].records.len(), 2);
-        // The EOE behind it (live stream) is not a new event.
-        r.push(rec(msg::EOE, 10, 1), &mut out);
-        assert_eq!(out.len(), 1);
+    fn eoe_or_proctitle_completes_and_a_late_eoe_is_eaten() {
+        // A live stream ends an event with EOE; auditd's log has no EOE, and
+        // PROCTITLE, the last record of a syscall event, ends it there.
+        for (second, end) in [(msg::PATH, Some(msg::EOE)), (msg::PROCTITLE, None)] {
+            let mut r = Reassembler::new(100, 2000);
+            let mut out = Vec::new();
+            r.push(rec(msg::SYSCALL, 10, 1), &mut out);
+            r.push(rec(second, 10, 1), &mut out);
+            if let Some(end) = end {
+                assert!(out.is_empty());
+                r.push(rec(end, 10, 1), &mut out);
+            }
+            assert_eq!(out.len(), 1);
+            assert!(out[0].complete);
+            assert_eq!(out[0].records.len(), 2);
+            // An EOE behind the end is not a new event.
+            r.push(rec(msg::EOE, 10, 1), &mut out);
+            assert_eq!(out.len(), 1);
+        }
     }
 
     #[test]

@@ -221,22 +221,19 @@ pub fn field_name(field: u32) -> Option<&'static str> {
 /// Fields whose value lives in `buf` (the value slot holds the length).
 /// Same set as the kernel's `audit_data_to_entry` string cases.
 pub fn is_string_field(field: u32) -> bool {
+    is_object_string_field(field)
+        || matches!(
+            field,
+            F_SUBJ_USER | F_SUBJ_ROLE | F_SUBJ_TYPE | F_SUBJ_SEN | F_SUBJ_CLR | F_FILTERKEY | F_EXE
+        )
+}
+
+/// The string fields about the object of a syscall (its labels, a watched path
+/// or directory): auditctl takes them on the exit list only.
+pub fn is_object_string_field(field: u32) -> bool {
     matches!(
         field,
-        F_SUBJ_USER
-            | F_SUBJ_ROLE
-            | F_SUBJ_TYPE
-            | F_SUBJ_SEN
-            | F_SUBJ_CLR
-            | F_OBJ_USER
-            | F_OBJ_ROLE
-            | F_OBJ_TYPE
-            | F_OBJ_LEV_LOW
-            | F_OBJ_LEV_HIGH
-            | F_WATCH
-            | F_DIR
-            | F_FILTERKEY
-            | F_EXE
+        F_OBJ_USER | F_OBJ_ROLE | F_OBJ_TYPE | F_OBJ_LEV_LOW | F_OBJ_LEV_HIGH | F_WATCH | F_DIR
     )
 }
 

@@ -85,15 +85,16 @@ pub fn get_features(client: &AuditClient) -> Result<AuditFeatures> {
     AuditFeatures::from_bytes(&reply)
 }
 
-pub fn set_feature(client: &AuditClient, feature: u32, value: bool, lock: bool) -> Result<()> {
+pub fn set_feature(
+    client: &AuditClient,
+    feature: u32,
+    value: bool,
+    lock: bool,
+    wait: WaitMode,
+) -> Result<()> {
     let f = AuditFeatures::set(feature, value, lock)?;
     client
-        .request_ack(
-            "set_feature",
-            msg::SET_FEATURE,
-            &f.to_bytes(),
-            WaitMode::WaitForReply,
-        )
+        .request_ack("set_feature", msg::SET_FEATURE, &f.to_bytes(), wait)
         .map(drop)
 }
 
@@ -166,14 +167,9 @@ pub fn get_tty_status(client: &AuditClient) -> Result<TtyStatus> {
     TtyStatus::from_bytes(&reply)
 }
 
-pub fn set_tty_status(client: &AuditClient, status: TtyStatus) -> Result<()> {
+pub fn set_tty_status(client: &AuditClient, status: TtyStatus, wait: WaitMode) -> Result<()> {
     client
-        .request_ack(
-            "set_tty_status",
-            msg::TTY_SET,
-            &status.to_bytes(),
-            WaitMode::WaitForReply,
-        )
+        .request_ack("set_tty_status", msg::TTY_SET, &status.to_bytes(), wait)
         .map(drop)
 }
 

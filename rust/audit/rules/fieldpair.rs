@@ -223,16 +223,7 @@ impl LineParser<'_> {
                 }
             }
             _ if is_string_field(field) => {
-                if matches!(
-                    field,
-                    F_OBJ_USER
-                        | F_OBJ_ROLE
-                        | F_OBJ_TYPE
-                        | F_OBJ_LEV_LOW
-                        | F_OBJ_LEV_HIGH
-                        | F_WATCH
-                        | F_DIR
-                ) {
+                if is_object_string_field(field) {
                     exit_only()?;
                     if field == F_WATCH || field == F_DIR {
                         self.perm_added = true;

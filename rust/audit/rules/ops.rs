@@ -446,10 +446,14 @@ fn execute(
         Command::SetRateLimit(v) => client.set_rate_limit(*v, wait).map_err(fail)?,
         Command::SetBacklogLimit(v) => client.set_backlog_limit(*v, wait).map_err(fail)?,
         Command::SetBacklogWaitTime(v) => client.set_backlog_wait_time(*v, wait).map_err(fail)?,
-        Command::LoginuidImmutable => {
-            control::set_feature(client, control::FEATURE_LOGINUID_IMMUTABLE, true, true)
-                .map_err(fail)?
-        }
+        Command::LoginuidImmutable => control::set_feature(
+            client,
+            control::FEATURE_LOGINUID_IMMUTABLE,
+            true,
+            true,
+            WaitMode::WaitForReply,
+        )
+        .map_err(fail)?,
         Command::ResetLost => client.reset_lost().map(drop).map_err(fail)?,
         Command::ResetBacklogWaitTimeActual => client
             .reset_backlog_wait_time_actual()

@@ -51,7 +51,7 @@ impl PyEvent {
     }
 }
 
-/// The events one call completed, made into `AuditEvent`s as iterated (docs: _native.pyi).
+/// The events one call completed, made into `AuditEvent`s as iterated (docs: the stubs, python/auditlink/_native/).
 #[pyclass(module = "auditlink._native", name = "EventBatch", frozen)]
 pub struct PyEventBatch {
     pub(super) events: Mutex<std::vec::IntoIter<Event>>,

@@ -114,7 +114,7 @@ impl PyLogParser {
 
 // -------------------------------------------------------- log file reader
 
-/// A log file read and grouped on a second thread (docs: _native.pyi).
+/// A log file read and grouped on a second thread (docs: the stubs, python/auditlink/_native/).
 #[pyclass(module = "auditlink._native", name = "LogReader", frozen)]
 pub struct PyLogReader {
     pub(super) inner: Mutex<ReaderState>,

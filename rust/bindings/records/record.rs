@@ -4,7 +4,7 @@ use super::*;
 
 // ---------------------------------------------------------------- timestamp
 
-/// A record's time stamp as the kernel wrote it (docs: _native.pyi).
+/// A record's time stamp as the kernel wrote it (docs: the stubs, python/auditlink/_native/).
 #[pyclass(module = "auditlink", name = "AuditTimestamp", frozen, eq, ord, hash)]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PyTimestamp {
@@ -234,7 +234,7 @@ impl PyRecord {
     }
 }
 
-/// The fields of a record as a read-only mapping (docs: _native.pyi).
+/// The fields of a record as a read-only mapping (docs: the stubs, python/auditlink/_native/).
 #[pyclass(module = "auditlink", name = "RecordFields", frozen, mapping)]
 pub struct PyFields {
     pub(super) src: Src,

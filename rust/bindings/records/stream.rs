@@ -4,7 +4,7 @@ use super::*;
 
 // -------------------------------------------------------------- reassembler
 
-/// Groups records into events (docs: _native.pyi).
+/// Groups records into events (docs: the stubs, python/auditlink/_native/).
 #[pyclass(module = "auditlink", name = "Reassembler", frozen)]
 pub struct PyReassembler {
     pub(super) inner: Mutex<core::Reassembler>,
@@ -115,7 +115,7 @@ impl PyReassembler {
 
 // ------------------------------------------------------------ live stream
 
-/// The live stream received, parsed and grouped in Rust (docs: _native.pyi).
+/// The live stream received, parsed and grouped in Rust (docs: the stubs, python/auditlink/_native/).
 #[pyfunction]
 #[pyo3(
     signature = (client, reassembler, max_messages=1024, timeout=None, *, linger=common::DEFAULT_LINGER),

@@ -52,18 +52,26 @@ pub(super) fn cut_at_nul(out: &mut Vec<u8>, start: usize) {
 /// decoded (a leading "00" — abstract unix socket names — skipped), anything
 /// else as written.
 pub(super) fn print_escaped(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
+    if let Some(start) = unhex_or_as_written(v, quoted, out) {
+        cut_at_nul(out, start);
+    }
+}
+
+/// A quoted value, or one that is not hex, appended as written (None); else
+/// the decoded bytes, less a leading NUL (hex "00": an abstract unix socket
+/// name, which auparse skips), appended and where they start returned.
+fn unhex_or_as_written(v: &[u8], quoted: bool, out: &mut Vec<u8>) -> Option<usize> {
     if quoted {
         out.extend_from_slice(v);
-        return;
+        return None;
     }
     let start = out.len();
-    // A leading NUL (hex "00"): an abstract unix socket name; auparse skips it.
-    let src = v.strip_prefix(b"00").unwrap_or(v);
-    if unhex_into(src, out) {
-        cut_at_nul(out, start);
+    if unhex_into(v.strip_prefix(b"00").unwrap_or(v), out) {
+        Some(start)
     } else {
         out.truncate(start);
         out.extend_from_slice(v);
+        None
     }
 }
 
@@ -77,18 +85,9 @@ pub(crate) fn decode_string(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
 }
 
 pub(super) fn print_proctitle(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
-    if quoted {
-        out.extend_from_slice(v);
+    let Some(start) = unhex_or_as_written(v, quoted, out) else {
         return;
-    }
-    let start = out.len();
-    // A leading NUL (hex "00"): an abstract unix socket name; auparse skips it.
-    let src = v.strip_prefix(b"00").unwrap_or(v);
-    if !unhex_into(src, out) {
-        out.truncate(start);
-        out.extend_from_slice(v);
-        return;
-    }
+    };
     // Arguments are NUL separated: auparse turns every NUL within strlen(val)/2
     // bytes into a space (the decoded buffer is zero padded), then cuts at the next NUL.
     let span = v.len() / 2;

@@ -31,15 +31,7 @@ pub(super) fn strerror_uncached(errno: i64) -> Vec<u8> {
 /// digits of `base` up to the first other byte; no digits gives 0; overflow is
 /// an error (ERANGE, auparse prints "conversion error(...)"); a minus negates.
 pub(super) fn c_strtoul(v: &[u8], base: u32) -> Result<u64, ()> {
-    let mut i = 0;
-    while i < v.len() && (v[i] == b' ' || (9..=13).contains(&v[i])) {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < v.len() && (v[i] == b'+' || v[i] == b'-') {
-        neg = v[i] == b'-';
-        i += 1;
-    }
+    let (mut i, neg) = c_blanks_and_sign(v);
     if base == 16
         && v.len() >= i + 2
         && v[i] == b'0'
@@ -69,17 +61,24 @@ pub(super) fn c_strtoul(v: &[u8], base: u32) -> Result<u64, ()> {
     Ok(if neg { acc.wrapping_neg() } else { acc })
 }
 
-/// C `strtoll` base 10.
-pub(super) fn c_strtoll(v: &[u8]) -> Result<i64, ()> {
+/// What the C string-to-number functions skip before the digits: blanks
+/// (`isspace`), then one optional sign. Returns where the digits start and
+/// whether the sign was a minus.
+fn c_blanks_and_sign(v: &[u8]) -> (usize, bool) {
     let mut i = 0;
     while i < v.len() && (v[i] == b' ' || (9..=13).contains(&v[i])) {
         i += 1;
     }
-    let mut neg = false;
-    if i < v.len() && (v[i] == b'+' || v[i] == b'-') {
-        neg = v[i] == b'-';
-        i += 1;
+    match v.get(i) {
+        Some(b'-') => (i + 1, true),
+        Some(b'+') => (i + 1, false),
+        _ => (i, false),
     }
+}
+
+/// C `strtoll` base 10.
+pub(super) fn c_strtoll(v: &[u8]) -> Result<i64, ()> {
+    let (mut i, neg) = c_blanks_and_sign(v);
     let mut acc: i128 = 0;
     while i < v.len() && v[i].is_ascii_digit() {
         acc = acc * 10 + i128::from(v[i] - b'0');
