@@ -1,6 +1,6 @@
 """The audit daemon (rust/bindings/daemon.rs)."""
 
-from typing import final
+from typing import Any, final
 
 from auditlink._native.client import AuditClient
 from auditlink._native.records import EventBatch
@@ -93,7 +93,12 @@ class Daemon:
         """True once :meth:`stop` ran."""
     def stats(self) -> dict[str, int]:
         """Counters by name (records received, lines written, suspended or
-        failed, rotations, disk events, Python queue drops, per-plugin counts)."""
+        failed, rotations, disk events, Python queue drops, per-plugin counts,
+        the fan-out's JSON / filter / forwarding counts, per-sink ``sinkN_*``)."""
+    def sink_stats(self) -> list[dict[str, Any]]:
+        """Each running ``[[sink]]``'s counters, ``name``, ``connected``,
+        ``last_error`` and ``last_warning`` (the fields of
+        :class:`auditlink.SinkStats`), in the order of the ``sinkN_*`` counters."""
     def plugin_paths(self) -> list[str]:
         """The running plugins, in the order of their ``pluginN_*`` counters."""
     def next_events(self, max: int, timeout: float) -> EventBatch | None:
