@@ -92,15 +92,21 @@ impl FramedSocket {
     /// nonblocking, EAGAIN if nothing is queued, and a socket error after the
     /// first datagram left for the next call.
     pub fn recv_many(&self, into: &mut Datagrams) -> io::Result<()> {
-        into.clear();
+        let (first, slots) = into.clear();
+        if slots == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no free receive slot",
+            ));
+        }
         let mut deferred = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = deferred.take() {
             return Err(e);
         }
-        for i in 0..into.slots() {
+        for i in first..first + slots {
             match self.recv(into.slot_mut(i), true) {
                 Ok(r) => into.push(i, r),
-                Err(e) if i == 0 => return Err(e),
+                Err(e) if i == first => return Err(e),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
                     *deferred = Some(e);

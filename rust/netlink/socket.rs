@@ -25,27 +25,81 @@ pub const MAX_SLOTS: usize = 32;
 
 /// Receive slots for `recv_many`: `slots` buffers of `slot_size` bytes in one
 /// allocation, reused for every read, and what the last read put in them.
+///
+/// A read fills the slots from the first free one: every slot, unless
+/// [`Datagrams::keep`] set aside the datagrams of earlier reads (a block of
+/// slots handed on whole, so a record is never copied out of its slot).
 #[derive(Debug)]
 pub struct Datagrams {
     arena: Vec<u8>,
     slot_size: usize,
     /// (slot, what it received), in arrival order.
     got: Vec<(usize, Received)>,
+    /// The first slot a read may fill (slots before it are kept).
+    first_free: usize,
+    /// One past the last slot the last read filled.
+    read_end: usize,
 }
 
 impl Datagrams {
     /// `slot_size` bounds one datagram (a longer one is reported truncated).
     pub fn new(slot_size: usize, slots: usize) -> Self {
-        let slots = slots.clamp(1, MAX_SLOTS);
+        Self::block(slot_size, slots.clamp(1, MAX_SLOTS))
+    }
+
+    /// Any number of slots (a read still fills at most [`MAX_SLOTS`]).
+    pub fn block(slot_size: usize, slots: usize) -> Self {
+        let slots = slots.max(1);
         Datagrams {
+            // Zeroed by the allocator (calloc): pages no datagram reaches
+            // are never touched, so a slot costs the memory its datagrams use.
             arena: vec![0; slot_size * slots],
             slot_size,
-            got: Vec::with_capacity(slots),
+            got: Vec::with_capacity(slots.min(MAX_SLOTS)),
+            first_free: 0,
+            read_end: 0,
         }
     }
 
     pub fn slots(&self) -> usize {
         self.arena.len() / self.slot_size.max(1)
+    }
+
+    /// Slots the next read may fill.
+    pub fn free_slots(&self) -> usize {
+        self.slots() - self.first_free
+    }
+
+    /// Keep what the last read got: the next read fills the slots after it.
+    pub fn keep(&mut self) {
+        self.first_free = self.first_free.max(self.read_end);
+        self.got.clear();
+    }
+
+    /// Keep `len` bytes copied into the free slots (as many as they take);
+    /// their offset in [`Datagrams::arena`], or None if they do not fit.
+    pub fn keep_copy(&mut self, bytes: &[u8]) -> Option<usize> {
+        let slots = bytes.len().div_ceil(self.slot_size.max(1)).max(1);
+        if slots > self.free_slots() {
+            return None;
+        }
+        let start = self.first_free * self.slot_size;
+        self.arena[start..start + bytes.len()].copy_from_slice(bytes);
+        self.first_free += slots;
+        self.read_end = self.first_free;
+        Some(start)
+    }
+
+    /// Free every slot (kept ones too).
+    pub fn reset(&mut self) {
+        self.got.clear();
+        self.first_free = 0;
+        self.read_end = 0;
+    }
+
+    /// All the slots' bytes: datagrams lie at `slot * slot_size`.
+    pub fn arena(&self) -> &[u8] {
+        &self.arena
     }
 
     pub fn slot_size(&self) -> usize {
@@ -77,9 +131,12 @@ impl Datagrams {
         });
     }
 
-    /// Forget what the last read got (before the next read).
-    pub(crate) fn clear(&mut self) {
+    /// Forget what the last read got (before the next read); the slots a
+    /// read may fill: `first..first + count`.
+    pub(crate) fn clear(&mut self) -> (usize, usize) {
         self.got.clear();
+        self.read_end = self.first_free;
+        (self.first_free, self.free_slots().min(MAX_SLOTS))
     }
 
     /// Slot `i`, to receive into; record the result with [`Datagrams::push`].
@@ -91,6 +148,7 @@ impl Datagrams {
     /// Record that slot `slot` received `r`.
     pub(crate) fn push(&mut self, slot: usize, r: Received) {
         self.got.push((slot, r));
+        self.read_end = self.read_end.max(slot + 1);
     }
 }
 
@@ -147,10 +205,16 @@ impl NetlinkSocket {
     /// and exit (and, with audit on, its audit bookkeeping) per record.
     /// Returns EAGAIN when nothing is queued.
     pub fn recv_many(&self, into: &mut Datagrams) -> io::Result<()> {
-        into.clear();
-        let slots = into.slots();
+        let (first, slots) = into.clear();
+        if slots == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "no free receive slot",
+            ));
+        }
         let slot_size = into.slot_size;
-        let base = into.arena.as_mut_ptr();
+        // SAFETY: a slot is free, so `first` < slots(): inside the arena.
+        let base = unsafe { into.arena.as_mut_ptr().add(first * slot_size) };
         // On the stack: no allocation per call.
         // SAFETY: sockaddr_nl, iovec and mmsghdr are plain C structs for which
         // all-zero bytes are a valid value.
@@ -158,7 +222,7 @@ impl NetlinkSocket {
         let mut iovs: [libc::iovec; MAX_SLOTS] = unsafe { std::mem::zeroed() };
         let mut msgs: [libc::mmsghdr; MAX_SLOTS] = unsafe { std::mem::zeroed() };
         for i in 0..slots {
-            // SAFETY: slot i lies inside the arena: i * slot_size + slot_size <= len.
+            // SAFETY: slot first + i lies inside the arena: slots <= free_slots().
             iovs[i].iov_base = unsafe { base.add(i * slot_size) }.cast();
             iovs[i].iov_len = slot_size;
             let hdr = &mut msgs[i].msg_hdr;
@@ -182,11 +246,11 @@ impl NetlinkSocket {
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
-        for (slot, (m, a)) in msgs.iter().zip(&addrs).take(n as usize).enumerate() {
+        for (i, (m, a)) in msgs.iter().zip(&addrs).take(n as usize).enumerate() {
             let full = m.msg_len as usize;
             let from_netlink = a.nl_family as i32 == libc::AF_NETLINK;
             into.push(
-                slot,
+                first + i,
                 Received {
                     len: full.min(slot_size),
                     truncated: full > slot_size || m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,

@@ -44,7 +44,7 @@ mod status_calls;
 mod tests;
 
 pub use crate::netlink::connection::Tee;
-pub use queue::{Batch, EventRecord};
+pub use queue::{Batch, EventRecord, SLOT_BYTES};
 pub use stats::{Stats, StatsSnapshot};
 
 use requests::Pending;

@@ -1,5 +1,6 @@
 //! Event records: the queue `receive()` pops, and `receive_batch`, the fast
-//! path that drains the socket straight into one packed buffer.
+//! path that drains the socket straight into a batch: packed into one buffer,
+//! or left in the receive slots the kernel copied them into (a slot batch).
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -17,18 +18,47 @@ pub struct EventRecord {
     pub payload: Vec<u8>,
 }
 
-/// Records packed into one buffer: the fast path's output, so a batch costs
-/// no allocation per record. `entries[i]` = (type, start, end) into `data`.
+/// Records of the fast path, with no allocation per record: packed into
+/// `data`, or (a slot batch, [`Batch::with_slots`]) where the kernel's copy
+/// put them, in receive slots that travel with the batch. `entries[i]` =
+/// (type, start, end) into `data`, or into the slots.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub data: Vec<u8>,
     pub entries: Vec<(u16, u32, u32)>,
+    slots: Option<Datagrams>,
 }
 
+/// A record's payload is at most MAX_AUDIT_MESSAGE_LENGTH after its 16-byte
+/// header: libaudit reads the kernel with a buffer of that size too.
+pub const SLOT_BYTES: usize = 9216;
+
 impl Batch {
+    /// A slot batch: up to `records` records received straight into slots of
+    /// `slot_size` bytes (a longer datagram is dropped and counted as
+    /// truncated), so the reader never copies a record. Reuse it: the
+    /// slots' pages stay allocated.
+    pub fn with_slots(records: usize, slot_size: usize) -> Batch {
+        Batch {
+            slots: Some(Datagrams::block(slot_size, records)),
+            ..Batch::default()
+        }
+    }
+
     pub fn clear(&mut self) {
         self.data.clear();
         self.entries.clear();
+        if let Some(dg) = self.slots.as_mut() {
+            dg.reset();
+        }
+    }
+
+    /// No room for another record.
+    fn is_full(&self, max: usize) -> bool {
+        match &self.slots {
+            Some(dg) => dg.free_slots() == 0,
+            None => self.len() >= max,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -39,18 +69,39 @@ impl Batch {
         self.entries.is_empty()
     }
 
-    fn push(&mut self, msg_type: u16, payload: &[u8]) {
-        let start = self.data.len();
-        self.data.extend_from_slice(payload);
+    /// The slots of a slot batch.
+    #[cfg(test)]
+    pub(super) fn slot_bytes(&self) -> Option<&[u8]> {
+        self.slots.as_ref().map(|dg| dg.arena())
+    }
+
+    /// Copy a record in; false if a slot batch has no room left for it.
+    pub(super) fn push(&mut self, msg_type: u16, payload: &[u8]) -> bool {
+        let start = match self.slots.as_mut() {
+            Some(dg) => match dg.keep_copy(payload) {
+                Some(start) => start,
+                None => return false,
+            },
+            None => {
+                let start = self.data.len();
+                self.data.extend_from_slice(payload);
+                start
+            }
+        };
         // A batch holds at most a few MiB; u32 offsets are ample.
         self.entries
-            .push((msg_type, start as u32, self.data.len() as u32));
+            .push((msg_type, start as u32, (start + payload.len()) as u32));
+        true
     }
 
     /// The i-th record's type and payload.
     pub fn get(&self, i: usize) -> Option<(u16, &[u8])> {
         let &(t, s, e) = self.entries.get(i)?;
-        Some((t, self.data.get(s as usize..e as usize)?))
+        let bytes = match &self.slots {
+            Some(dg) => dg.arena(),
+            None => &self.data,
+        };
+        Some((t, bytes.get(s as usize..e as usize)?))
     }
 }
 
@@ -88,14 +139,17 @@ impl AuditClient {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut st = self.lock();
         loop {
-            while out.len() < max {
-                let Some(rec) = st.events.pop_front() else {
+            while !out.is_full(max) {
+                let Some(rec) = st.events.front() else {
                     break;
                 };
+                if !out.push(rec.msg_type, &rec.payload) {
+                    break;
+                }
                 st.queued_bytes -= rec.payload.len();
-                out.push(rec.msg_type, &rec.payload);
+                st.events.pop_front();
             }
-            if out.len() >= max || self.is_closed() {
+            if out.is_full(max) || !st.events.is_empty() || self.is_closed() {
                 break;
             }
             if st.reader_active {
@@ -113,7 +167,18 @@ impl AuditClient {
             };
             let (guard, res) = self.take_turn(
                 st,
-                |dg| self.read_into_batch(dg, out, max, first_deadline, linger),
+                |dg| match out.slots.as_mut() {
+                    Some(slots) => {
+                        let mut sink = InPlace {
+                            entries: &mut out.entries,
+                        };
+                        self.drain_socket(slots, &mut sink, first_deadline, linger)
+                    }
+                    None => {
+                        let mut sink = Packed { out, max };
+                        self.drain_socket(dg, &mut sink, first_deadline, linger)
+                    }
+                },
                 |_, _, _| {},
             );
             st = guard;
@@ -132,13 +197,13 @@ impl AuditClient {
         Ok(())
     }
 
-    /// Reader side of `receive_batch`. Returns Ok(true) if it should look at
+    /// Reader side of `receive_batch`: read until `sink` is full or the
+    /// socket is dry (after `linger`). Returns Ok(true) if it should look at
     /// the queue again (it dispatched non-event messages), Ok(false) when done.
-    fn read_into_batch(
+    fn drain_socket<S: RecordSink>(
         &self,
         dg: &mut Datagrams,
-        out: &mut Batch,
-        max: usize,
+        sink: &mut S,
         deadline: Option<Instant>,
         mut linger: Duration,
     ) -> Result<bool> {
@@ -149,7 +214,7 @@ impl AuditClient {
         // when the socket is empty).
         let already = Some(Instant::now());
         let (mut records, mut bytes) = (0u64, 0u64);
-        while out.len() < max {
+        while sink.has_room(dg) {
             match self.read_datagrams(dg, if first { deadline } else { already }) {
                 Ok(Read::Datagrams) => {}
                 Ok(Read::Nothing) if !first && !linger.is_zero() => {
@@ -163,23 +228,26 @@ impl AuditClient {
                 }
             }
             first = false;
-            // Messages that are not records for `out`: replies, and records
-            // beyond `max` (they go to the queue, in order, for the next call).
+            let arena = dg.arena().as_ptr() as usize;
+            // Messages that are not records for `sink`: replies, and records
+            // it has no room for (they go to the queue, in order, for the
+            // next call).
             let mut others: Vec<MessageRef<'_>> = Vec::new();
+            let mut full = false;
             for i in 0..dg.len() {
                 let Some((_, datagram)) = dg.get(i) else {
                     continue;
                 };
                 for m in message::messages(datagram) {
                     match m {
-                        Ok(m)
-                            if m.header.seq == 0
-                                && m.header.msg_type != NLMSG_NOOP
-                                && out.len() < max =>
-                        {
-                            records += 1;
-                            bytes += m.payload.len() as u64;
-                            out.push(m.header.msg_type, m.payload);
+                        Ok(m) if m.header.seq == 0 && m.header.msg_type != NLMSG_NOOP && !full => {
+                            if sink.take(m.payload.as_ptr() as usize - arena, &m) {
+                                records += 1;
+                                bytes += m.payload.len() as u64;
+                            } else {
+                                full = true;
+                                others.push(m);
+                            }
                         }
                         Ok(m) => others.push(m),
                         Err(_) => {
@@ -197,8 +265,55 @@ impl AuditClient {
                 }
                 self.cond.notify_all();
             }
+            if S::KEEPS_SLOTS {
+                dg.keep();
+            }
         }
         self.stats.count_records(records, bytes);
         Ok(dispatched_other)
+    }
+}
+
+/// Where [`AuditClient::drain_socket`] puts the records it reads.
+trait RecordSink {
+    /// Records stay in their slots: reads go on into the free slots after them.
+    const KEEPS_SLOTS: bool;
+    fn has_room(&self, dg: &Datagrams) -> bool;
+    /// Take the record whose payload starts `offset` bytes into the slots;
+    /// false if there is no room for it.
+    fn take(&mut self, offset: usize, m: &MessageRef<'_>) -> bool;
+}
+
+/// Copies records into a packed batch, up to `max`.
+struct Packed<'a> {
+    out: &'a mut Batch,
+    max: usize,
+}
+
+impl RecordSink for Packed<'_> {
+    const KEEPS_SLOTS: bool = false;
+    fn has_room(&self, _: &Datagrams) -> bool {
+        self.out.len() < self.max
+    }
+    fn take(&mut self, _: usize, m: &MessageRef<'_>) -> bool {
+        self.out.len() < self.max && self.out.push(m.header.msg_type, m.payload)
+    }
+}
+
+/// Indexes records where they are, in a slot batch's slots.
+struct InPlace<'a> {
+    entries: &'a mut Vec<(u16, u32, u32)>,
+}
+
+impl RecordSink for InPlace<'_> {
+    const KEEPS_SLOTS: bool = true;
+    fn has_room(&self, dg: &Datagrams) -> bool {
+        dg.free_slots() > 0
+    }
+    fn take(&mut self, offset: usize, m: &MessageRef<'_>) -> bool {
+        let end = offset + m.payload.len();
+        self.entries
+            .push((m.header.msg_type, offset as u32, end as u32));
+        true
     }
 }

@@ -233,3 +233,64 @@ fn foreign_and_truncated_datagrams_are_counted_and_dropped() {
     let s = client.stats();
     assert_eq!((s.foreign_dropped, s.truncated, s.datagrams), (1, 1, 3));
 }
+
+fn payloads(batch: &Batch) -> Vec<Vec<u8>> {
+    (0..batch.len())
+        .map(|i| batch.get(i).unwrap().1.to_vec())
+        .collect()
+}
+
+#[test]
+fn a_slot_batch_keeps_records_in_their_slots_until_full() {
+    let (client, fake) = pair(Duration::from_secs(5));
+    for p in [b"a", b"b", b"c", b"d", b"e", b"f"] {
+        fake.send(&[record(p)]);
+    }
+    let mut batch = Batch::with_slots(4, 64);
+    let five = Some(Duration::from_secs(5));
+    client
+        .receive_batch(&mut batch, 100, five, Duration::ZERO)
+        .unwrap();
+    assert_eq!(payloads(&batch), [b"a", b"b", b"c", b"d"]);
+    // Not copied: each payload is in the slot the socket read it into.
+    let slots = batch.slot_bytes().unwrap().as_ptr_range();
+    assert!((0..4).all(|i| slots.contains(&batch.get(i).unwrap().1.as_ptr())));
+    batch.clear();
+    client
+        .receive_batch(&mut batch, 100, five, Duration::ZERO)
+        .unwrap();
+    assert_eq!(payloads(&batch), [b"e", b"f"]);
+}
+
+#[test]
+fn a_slot_batch_takes_queued_records_first_and_leaves_replies_to_their_requests() {
+    let (client, fake) = pair(Duration::from_secs(5));
+    // A request's turn as the reader queues the record it reads.
+    let asker = ask(&client, b"first");
+    let req = fake.request();
+    fake.send(&[record(b"queued")]);
+    fake.send(&[ack(&req), echo(&req)]);
+    assert_eq!(asker.join().unwrap().unwrap(), b"first");
+    let asker = ask(&client, b"second");
+    let req = fake.request();
+    fake.send(&[record(b"r1"), ack(&req), echo(&req), record(b"r2")]);
+    let mut batch = Batch::with_slots(8, 128);
+    let five = Some(Duration::from_secs(5));
+    while batch.len() < 3 {
+        let mut more = Batch::with_slots(8, 128);
+        client
+            .receive_batch(&mut more, 100, five, Duration::ZERO)
+            .unwrap();
+        for i in 0..more.len() {
+            let (t, p) = more.get(i).unwrap();
+            assert!(batch.push(t, p));
+        }
+    }
+    assert_eq!(asker.join().unwrap().unwrap(), b"second");
+    assert_eq!(payloads(&batch), [&b"queued"[..], &b"r1"[..], &b"r2"[..]]);
+    // A record longer than a slot takes several when copied in.
+    let mut small = Batch::with_slots(3, 4);
+    assert!(small.push(msg::USER, b"0123456789"));
+    assert!(!small.push(msg::USER, b"x"));
+    assert_eq!(payloads(&small), [b"0123456789"]);
+}

@@ -678,12 +678,15 @@ fn default_linger_us() -> u64 {
     500
 }
 
+/// A batch is a block of receive slots (`SLOT_BYTES` each): 256 of them,
+/// and a pool of 8 + 2 batches, keep at most 2,560 records (and ~24 MB of
+/// slots, touched only as far as records reach) between the kernel and the log.
 fn default_batch_records() -> usize {
-    4096
+    256
 }
 
 fn default_queue_batches() -> usize {
-    64
+    8
 }
 
 impl Default for PipelineSettings {

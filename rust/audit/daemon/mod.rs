@@ -275,7 +275,9 @@ impl Daemon {
             .map(|filter| Arc::new(EventQueue::new(settings.extras.python.queue_events, filter)));
         let pipe = &settings.extras.pipeline;
         let (tx, rx) = sync_channel::<Item>(pipe.queue_batches);
-        let (free_tx, free_rx) = sync_channel(pipe.queue_batches);
+        // Every batch fits in the free list: the writer never drops one.
+        let pool = pipe.queue_batches + 2;
+        let (free_tx, free_rx) = sync_channel(pool);
         let mut writer = Writer::new(outputs, counters.clone(), events.clone(), free_tx);
         let fmt = match settings.config.log_format {
             LogFormat::Raw => "raw",
@@ -365,6 +367,7 @@ impl Daemon {
         );
         let reading = pipeline::ReaderSettings {
             batch_records: pipe.batch_records,
+            pool,
             linger: Duration::from_micros(pipe.linger_us),
             priority_boost: settings.config.priority_boost,
         };

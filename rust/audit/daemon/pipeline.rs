@@ -1,7 +1,8 @@
 //! The daemon's two threads: the reader (socket -> bounded queue) and the writer (format, log, JSON, plugins, Python queue).
 //!
 //! The reader only calls `AuditClient::receive_batch` and hands the batch on:
-//! no parsing, no formatting, no allocation per record. Everything else runs
+//! no parsing, no formatting, no allocation per record, and no copy: a batch
+//! carries the receive slots the kernel copied its records into. Everything else runs
 //! on the writer thread, in order, so the log's lines keep the kernel's order.
 
 use std::collections::{HashSet, VecDeque};
@@ -15,7 +16,7 @@ use std::time::Duration;
 use super::format::{DaemonSerial, LineFormat};
 use super::plugins::{Plugin, PluginChunk};
 use super::writer::LogWriter;
-use crate::audit::client::{AuditClient, Batch};
+use crate::audit::client::{AuditClient, Batch, SLOT_BYTES};
 use crate::audit::records::json::event_to_json;
 use crate::audit::records::{parse_payload_lenient, Event, Reassembler};
 use crate::audit::tables::msg;
@@ -142,6 +143,8 @@ pub struct Outputs {
 #[derive(Debug, Clone, Copy)]
 pub struct ReaderSettings {
     pub batch_records: usize,
+    /// Batches in existence at most (queued, being filled, being written).
+    pub pool: usize,
     pub linger: Duration,
     pub priority_boost: u32,
 }
@@ -158,12 +161,28 @@ pub fn reader_main(
 ) {
     let ReaderSettings {
         batch_records,
+        pool,
         linger,
         priority_boost,
     } = settings;
     boost_this_thread(priority_boost);
-    let mut batch = Batch::default();
-    let pass = |batch: &mut Batch, wait: Option<Duration>, linger: Duration| -> bool {
+    // Slot batches (records stay where the kernel copied them), from a pool
+    // of at most `pool` batches that the writer hands back.
+    let new_batch = || Batch::with_slots(batch_records, SLOT_BYTES);
+    let mut made = 1;
+    let mut next_batch = || match free.try_recv() {
+        Ok(b) => b,
+        Err(_) if made < pool => {
+            made += 1;
+            new_batch()
+        }
+        Err(_) => {
+            counters.reader_waits.fetch_add(1, Ordering::Relaxed);
+            free.recv().unwrap_or_else(|_| new_batch())
+        }
+    };
+    let mut batch = new_batch();
+    let mut pass = |batch: &mut Batch, wait: Option<Duration>, linger: Duration| -> bool {
         match client.receive_batch(batch, batch_records, wait, linger) {
             Ok(()) if batch.is_empty() => false,
             Ok(()) => {
@@ -171,8 +190,7 @@ pub fn reader_main(
                     .records_received
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 counters.batches.fetch_add(1, Ordering::Relaxed);
-                let full = std::mem::replace(batch, free.try_recv().unwrap_or_default());
-                match tx.try_send(Item::Records(full)) {
+                match tx.try_send(Item::Records(std::mem::take(batch))) {
                     Ok(()) => {}
                     Err(TrySendError::Full(item)) => {
                         counters.reader_waits.fetch_add(1, Ordering::Relaxed);
@@ -180,6 +198,7 @@ pub fn reader_main(
                     }
                     Err(TrySendError::Disconnected(_)) => {}
                 }
+                *batch = next_batch();
                 true
             }
             Err(Error::Closed) => false,
