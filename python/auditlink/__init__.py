@@ -178,6 +178,20 @@ if not TYPE_CHECKING:
     def __dir__() -> list[str]:
         return sorted(set(globals()) | set(__all__))
 
+    import sys as _sys
+
+    class _Package(type(_sys)):
+        """Keeps ``auditlink.search`` (``.report``, ``.forward``) the function
+        when its submodule is first imported: the import system then sets the
+        package attribute of that name to the submodule."""
+
+        def __setattr__(self, name: str, value: object) -> None:
+            if isinstance(value, type(_sys)) and name in _MODULE_OF:
+                value = getattr(value, name)
+            super().__setattr__(name, value)
+
+    _sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "AUDIT_GET",

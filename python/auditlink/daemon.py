@@ -8,7 +8,6 @@ receives events through a bounded queue of its own (see ``on_event``).
 from __future__ import annotations
 
 import os
-import signal
 import threading
 
 from auditlink import _native
@@ -192,6 +191,8 @@ class Daemon:
 
     def run(self, *, handle_signals: bool = True, notify: bool = True) -> None:
         self.start()
+        import signal  # after registering: it costs the enum module
+
         previous: dict[int, object] = {}
         if handle_signals and threading.current_thread() is threading.main_thread():
             actions: dict[int, Callable[[], None]] = {
