@@ -93,6 +93,10 @@ def write_conf(directory: Path, fmt: str, **extra: str | int) -> Path:
         "plugin_dir": str(directory / "plugins.d"),
     }
     settings.update(extra)
+    # auditlink.toml to try other settings, e.g. "[pipeline]\nbatch_records = 64"
+    toml = os.environ.get("AUDITLINK_BENCH_TOML")
+    if toml:
+        (directory / "auditlink.toml").write_text(toml.replace("\\n", "\n") + "\n")
     conf = directory / "auditd.conf"
     conf.write_text("".join(f"{k} = {v}\n" for k, v in settings.items()))
     conf.chmod(0o640)

@@ -23,6 +23,9 @@ pub struct Received {
 /// The most datagrams one `recv_many` call reads.
 pub const MAX_SLOTS: usize = 32;
 
+/// x86-64's transparent huge page.
+const HUGE_PAGE: usize = 2 << 20;
+
 /// Receive slots for `recv_many`: `slots` buffers of `slot_size` bytes in one
 /// allocation, reused for every read, and what the last read put in them.
 ///
@@ -31,7 +34,10 @@ pub const MAX_SLOTS: usize = 32;
 /// slots handed on whole, so a record is never copied out of its slot).
 #[derive(Debug)]
 pub struct Datagrams {
-    arena: Vec<u8>,
+    /// The slots are `buf[start..start + len]`.
+    buf: Vec<u8>,
+    start: usize,
+    len: usize,
     slot_size: usize,
     /// (slot, what it received), in arrival order.
     got: Vec<(usize, Received)>,
@@ -48,12 +54,38 @@ impl Datagrams {
     }
 
     /// Any number of slots (a read still fills at most [`MAX_SLOTS`]).
+    ///
+    /// Blocks of 2 MiB or more lie on transparent huge pages where the
+    /// kernel grants them: one record per slot would otherwise touch a 4 KiB
+    /// page per record, and the TLB misses of writing and then reading
+    /// records scattered over many pages cost more than copying them.
     pub fn block(slot_size: usize, slots: usize) -> Self {
         let slots = slots.max(1);
+        let len = slot_size * slots;
+        let huge = len >= HUGE_PAGE / 2;
+        let pages = len.div_ceil(HUGE_PAGE);
+        // Zeroed by the allocator (calloc, i.e. fresh pages): nothing is
+        // touched before a datagram lands.
+        let buf = vec![0u8; if huge { (pages + 1) * HUGE_PAGE } else { len }];
+        let start = if huge {
+            let start = buf.as_ptr().align_offset(HUGE_PAGE);
+            // SAFETY: madvise on `pages` whole huge pages inside `buf`: start
+            // is aligned and start + pages * HUGE_PAGE <= buf.len(); advice only.
+            unsafe {
+                libc::madvise(
+                    buf.as_ptr().add(start) as *mut libc::c_void,
+                    pages * HUGE_PAGE,
+                    libc::MADV_HUGEPAGE,
+                )
+            };
+            start
+        } else {
+            0
+        };
         Datagrams {
-            // Zeroed by the allocator (calloc): pages no datagram reaches
-            // are never touched, so a slot costs the memory its datagrams use.
-            arena: vec![0; slot_size * slots],
+            buf,
+            start,
+            len,
             slot_size,
             got: Vec::with_capacity(slots.min(MAX_SLOTS)),
             first_free: 0,
@@ -62,7 +94,7 @@ impl Datagrams {
     }
 
     pub fn slots(&self) -> usize {
-        self.arena.len() / self.slot_size.max(1)
+        self.len / self.slot_size.max(1)
     }
 
     /// Slots the next read may fill.
@@ -84,7 +116,7 @@ impl Datagrams {
             return None;
         }
         let start = self.first_free * self.slot_size;
-        self.arena[start..start + bytes.len()].copy_from_slice(bytes);
+        self.arena_mut()[start..start + bytes.len()].copy_from_slice(bytes);
         self.first_free += slots;
         self.read_end = self.first_free;
         Some(start)
@@ -99,7 +131,11 @@ impl Datagrams {
 
     /// All the slots' bytes: datagrams lie at `slot * slot_size`.
     pub fn arena(&self) -> &[u8] {
-        &self.arena
+        &self.buf[self.start..self.start + self.len]
+    }
+
+    fn arena_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..self.start + self.len]
     }
 
     pub fn slot_size(&self) -> usize {
@@ -119,12 +155,12 @@ impl Datagrams {
     pub fn get(&self, i: usize) -> Option<(Received, &[u8])> {
         let (slot, r) = *self.got.get(i)?;
         let start = slot * self.slot_size;
-        Some((r, self.arena.get(start..start + r.len)?))
+        Some((r, self.arena().get(start..start + r.len)?))
     }
 
     /// Keep only the datagrams `keep` accepts (it sees each one once, in order).
     pub fn retain(&mut self, mut keep: impl FnMut(Received, &[u8]) -> bool) {
-        let (arena, slot_size) = (&self.arena, self.slot_size);
+        let (arena, slot_size) = (&self.buf[self.start..self.start + self.len], self.slot_size);
         self.got.retain(|&(slot, r)| {
             let start = slot * slot_size;
             keep(r, arena.get(start..start + r.len).unwrap_or(&[]))
@@ -142,7 +178,8 @@ impl Datagrams {
     /// Slot `i`, to receive into; record the result with [`Datagrams::push`].
     pub(crate) fn slot_mut(&mut self, i: usize) -> &mut [u8] {
         let start = i * self.slot_size;
-        &mut self.arena[start..start + self.slot_size]
+        let slot_size = self.slot_size;
+        &mut self.arena_mut()[start..start + slot_size]
     }
 
     /// Record that slot `slot` received `r`.
@@ -214,7 +251,7 @@ impl NetlinkSocket {
         }
         let slot_size = into.slot_size;
         // SAFETY: a slot is free, so `first` < slots(): inside the arena.
-        let base = unsafe { into.arena.as_mut_ptr().add(first * slot_size) };
+        let base = unsafe { into.arena_mut().as_mut_ptr().add(first * slot_size) };
         // On the stack: no allocation per call.
         // SAFETY: sockaddr_nl, iovec and mmsghdr are plain C structs for which
         // all-zero bytes are a valid value.

@@ -294,3 +294,15 @@ fn a_slot_batch_takes_queued_records_first_and_leaves_replies_to_their_requests(
     assert!(!small.push(msg::USER, b"x"));
     assert_eq!(payloads(&small), [b"0123456789"]);
 }
+
+#[test]
+fn a_daemon_sized_slot_batch_lies_in_its_huge_page_block() {
+    let mut batch = Batch::with_slots(224, SLOT_BYTES);
+    let slots = batch.slot_bytes().unwrap();
+    assert_eq!(slots.len(), 224 * SLOT_BYTES);
+    assert_eq!(slots.as_ptr() as usize % (2 << 20), 0);
+    let big = vec![b'x'; SLOT_BYTES + 1];
+    assert!(batch.push(msg::USER, b"first"));
+    assert!(batch.push(msg::USER, &big));
+    assert_eq!(payloads(&batch), [b"first".to_vec(), big]);
+}

@@ -678,15 +678,15 @@ fn default_linger_us() -> u64 {
     500
 }
 
-/// A batch is a block of receive slots (`SLOT_BYTES` each): 256 of them,
-/// and a pool of 8 + 2 batches, keep at most 2,560 records (and ~24 MB of
-/// slots, touched only as far as records reach) between the kernel and the log.
+/// A batch is a block of receive slots (`SLOT_BYTES` = 9 KiB each): 224 of
+/// them fill one 2 MiB huge page. With a pool of 6 + 2 batches, at most 1,792
+/// records (16 MiB of slots) are between the kernel and the log.
 fn default_batch_records() -> usize {
-    256
+    224
 }
 
 fn default_queue_batches() -> usize {
-    8
+    6
 }
 
 impl Default for PipelineSettings {
