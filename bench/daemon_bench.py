@@ -403,6 +403,8 @@ def costs(
 def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namespace) -> int:
     control.set_enabled(True)
     control.set_backlog_limit(8192)
+    # auditd's default; the state found may say otherwise (it is restored at the end).
+    control.set_backlog_wait_time(60000)
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine)")
     checks = []
