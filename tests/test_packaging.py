@@ -82,6 +82,64 @@ def test_import_pulls_in_no_heavy_module() -> None:
     assert out.strip() == ""
 
 
+def _modules_after(code: str) -> set[str]:
+    run = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(run.stdout.split())
+
+
+def test_import_loads_no_submodule() -> None:
+    loaded = _modules_after("import auditlink")
+    assert sorted(m for m in loaded if m.startswith("auditlink")) == ["auditlink"]
+    assert "typing" not in loaded
+
+
+def test_every_public_name_is_importable_from_the_package() -> None:
+    for name in auditlink.__all__:
+        module = importlib.import_module(auditlink._MODULE_OF[name], "auditlink")
+        assert getattr(auditlink, name) is getattr(module, name), name
+    assert set(auditlink.__all__) <= set(dir(auditlink))
+    assert set(auditlink._MODULE_OF) == set(auditlink.__all__)
+    star: dict[str, object] = {}
+    exec("from auditlink import *", star)
+    assert set(auditlink.__all__) <= set(star)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        auditlink.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_daemon_command_registers_before_other_imports(tmp_path: Path) -> None:
+    """What ``auditlink daemon`` has imported when it starts the native daemon
+    (which registers): after a restart, every module imported before that is
+    time in which the kernel has no daemon to hand records to."""
+    (tmp_path / "auditd.conf").write_text("")
+    code = f"""
+import sys
+from auditlink import _native
+def started(*args, **kwargs):
+    print(" ".join(sys.modules))
+    raise SystemExit(0)
+_native.AuditClient = lambda *a, **k: None
+_native.Daemon = started
+from auditlink.__main__ import main
+main(["daemon", "-n", "-c", {str(tmp_path)!r}])
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(run.stdout.split())
+    ours = {m for m in loaded if m.startswith("auditlink")}
+    assert ours == {
+        "auditlink",
+        "auditlink._native",
+        "auditlink.__main__",
+        "auditlink._cli_daemon",
+        "auditlink.daemon",
+    }
+    assert not loaded & {"logging", "pathlib", "socket", "signal", "json", *HEAVY_MODULES}
+
+
 def test_asyncio_api_still_works_after_lazy_import() -> None:
     import asyncio
 

@@ -15,27 +15,30 @@ Commands:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
 
-from auditlink import __version__
-from auditlink._cli_daemon import add_daemon_command
-from auditlink._cli_events import add_subcommands
-from auditlink._cli_search import add_search_commands
-from auditlink._rules_cli import add_rules_commands
-from auditlink.client import AuditClient
-from auditlink.rules import AuditFeatures
-from auditlink.status import STATUS_FIELDS, AuditStatus
+# The commands' modules are imported when the parser is built, except for
+# ``daemon``: it parses its own arguments so that, after a restart, it registers
+# without waiting for every other command's imports.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-# auditctl -s prints every field but the mask and the feature bitmap.
-_STATUS_FIELDS = tuple(f for f in STATUS_FIELDS if f not in ("mask", "feature_bitmap"))
+    from auditlink.rules import AuditFeatures
+    from auditlink.status import AuditStatus
+
+
+def _status_fields() -> tuple[str, ...]:
+    from auditlink.status import STATUS_FIELDS
+
+    # auditctl -s prints every field but the mask and the feature bitmap.
+    return tuple(f for f in STATUS_FIELDS if f not in ("mask", "feature_bitmap"))
 
 
 def format_status(status: AuditStatus, features: AuditFeatures | None = None) -> str:
     """``auditctl -s`` style text for ``status`` (and the loginuid lock line, as
     auditctl prints it, when ``features`` is given)."""
-    lines = [f"{name} {int(getattr(status, name))}" for name in _STATUS_FIELDS]
+    lines = [f"{name} {int(getattr(status, name))}" for name in _status_fields()]
     if features is not None:
         lock = "locked" if features.loginuid_immutable_locked else "unlocked"
         lines.append(f"loginuid_immutable {int(features.loginuid_immutable)} {lock}")
@@ -43,11 +46,15 @@ def format_status(status: AuditStatus, features: AuditFeatures | None = None) ->
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from auditlink.client import AuditClient
+
     with AuditClient() as client:
         status = client.get_status()
         features = client.get_features()
     if args.json:
-        data: dict[str, object] = {name: int(getattr(status, name)) for name in _STATUS_FIELDS}
+        data: dict[str, object] = {name: int(getattr(status, name)) for name in _status_fields()}
         data["feature_bitmap"] = int(status.feature_bitmap)
         data["loginuid_immutable"] = features.loginuid_immutable
         data["loginuid_immutable_locked"] = features.loginuid_immutable_locked
@@ -58,6 +65,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from auditlink import __version__
+    from auditlink._cli_daemon import add_daemon_command
+    from auditlink._cli_events import add_subcommands
+    from auditlink._cli_search import add_search_commands
+    from auditlink._rules_cli import add_rules_commands
+
     parser = argparse.ArgumentParser(
         prog="auditlink", description="Talk to the Linux kernel audit subsystem."
     )
@@ -74,8 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
     try:
+        if words[:1] == ["daemon"]:
+            from auditlink._cli_daemon import daemon_main
+
+            return daemon_main(words[1:])
+        args = build_parser().parse_args(words)
         return int(args.func(args))
     except PermissionError as e:
         print(f"auditlink: {e} (root or CAP_AUDIT_CONTROL needed)", file=sys.stderr)

@@ -11,22 +11,36 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
-from typing import Any
 
-from auditlink.daemon import Daemon
+# Only what registering needs: after a restart every module imported before the
+# registration is time in which the kernel has no daemon to hand records to.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-__all__ = ["add_daemon_command"]
+__all__ = ["add_daemon_command", "daemon_main"]
+
+_HELP = "run as the audit daemon, writing auditd's log (like auditd)"
+_DESCRIPTION = (
+    "Register as the kernel's audit daemon and write the log as auditd "
+    "does, configured by auditd.conf (and auditlink.toml beside it)."
+)
 
 
 def add_daemon_command(subparsers: argparse._SubParsersAction[Any]) -> None:
     """Add ``daemon`` to the ``python -m auditlink`` parser."""
-    p = subparsers.add_parser(
-        "daemon",
-        help="run as the audit daemon, writing auditd's log (like auditd)",
-        description="Register as the kernel's audit daemon and write the log as auditd "
-        "does, configured by auditd.conf (and auditlink.toml beside it).",
-    )
+    _add_arguments(subparsers.add_parser("daemon", help=_HELP, description=_DESCRIPTION))
+
+
+def daemon_main(argv: list[str]) -> int:
+    """``auditlink daemon ARGS``, parsed without building the other commands'
+    parsers (or importing their modules)."""
+    parser = argparse.ArgumentParser(prog="auditlink daemon", description=_DESCRIPTION)
+    _add_arguments(parser)
+    return cmd_daemon(parser.parse_args(argv))
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", action="store_true", help="foreground, messages on stderr")
     p.add_argument("-n", action="store_true", help="foreground (no fork)")
     p.add_argument("-c", metavar="DIR", default="/etc/audit", help="config directory")
@@ -40,8 +54,10 @@ def add_daemon_command(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
-    conf = Path(args.c) / "auditd.conf"
-    if not conf.exists():
+    from auditlink.daemon import Daemon
+
+    conf = os.path.join(args.c, "auditd.conf")
+    if not os.path.exists(conf):
         print(f"auditlink daemon: {conf} does not exist", file=sys.stderr)
         return 1
     if args.f:

@@ -7,27 +7,34 @@ receives events through a bounded queue of its own (see ``on_event``).
 
 from __future__ import annotations
 
-import logging
 import os
-import signal
-import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
-from types import FrameType, TracebackType
-from typing import Union
 
 from auditlink import _native
-from auditlink._native import AuditEvent
-from auditlink.client import AuditClient
-from auditlink.forward import SinkStats
+
+# Imported where used, or only for type checkers: ``auditlink daemon`` registers
+# after a restart as soon as this module and the native one are loaded, so each
+# module imported here delays the first record the new daemon can take.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from types import FrameType, TracebackType
+    from typing import Union
+
+    from auditlink._native import AuditEvent
+    from auditlink.client import AuditClient
+    from auditlink.forward import SinkStats
+
+    ConfigValue = Union[str, int, bool]
+    StrPath = Union[str, os.PathLike[str]]
 
 __all__ = ["Daemon", "render_auditd_conf", "sd_notify"]
 
-_log = logging.getLogger("auditlink")
 
-ConfigValue = Union[str, int, bool]
-StrPath = Union[str, "os.PathLike[str]"]
+def _log_exception(message: str, *args: object) -> None:
+    import logging
+
+    logging.getLogger("auditlink").exception(message, *args)
 
 
 def render_auditd_conf(settings: Mapping[str, ConfigValue]) -> str:
@@ -50,6 +57,8 @@ def sd_notify(state: str) -> bool:
     addr = os.environ.get("NOTIFY_SOCKET")
     if not addr:
         return False
+    import socket
+
     if addr.startswith("@"):
         addr = "\0" + addr[1:]
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
@@ -99,18 +108,19 @@ class Daemon:
         extras: str | None = None,
         client: AuditClient | None = None,
     ) -> None:
-        self._config_path: Path | None = None
+        self._config_path: str | None = None
         self._config_text: str | None = None
-        if isinstance(config, Mapping):
-            self._config_text = render_auditd_conf(config)
+        if isinstance(config, (str, os.PathLike)):
+            self._config_path = os.fspath(config)
         elif config is not None:
-            self._config_path = Path(config)
-        self._rules = None if rules is None else Path(rules)
+            self._config_text = render_auditd_conf(config)
+        self._rules = None if rules is None else os.fspath(rules)
         self._take_over = take_over
         self._on_event = on_event
         self._event_types = None if event_filter is None else [int(t) for t in event_filter]
         self._extras = extras
-        self._client = client
+        # The native client: the one given, or (on start) one of our own.
+        self._client: _native.AuditClient | None = None if client is None else client._native
         self._own_client = False
         self._native: _native.Daemon | None = None
         self._dispatcher: threading.Thread | None = None
@@ -124,15 +134,15 @@ class Daemon:
         if self._native is not None:
             return
         if self._client is None:
-            self._client = AuditClient()
+            self._client = _native.AuditClient(None)
             self._own_client = True
         try:
             self._native = _native.Daemon(
-                self._client._native,
-                config_path=None if self._config_path is None else str(self._config_path),
+                self._client,
+                config_path=self._config_path,
                 config_text=self._config_text,
                 extras_text=self._extras,
-                rules=None if self._rules is None else str(self._rules),
+                rules=self._rules,
                 take_over=self._take_over,
                 python_events=self._on_event is not None,
                 event_types=self._event_types,
@@ -162,7 +172,7 @@ class Daemon:
                 except Exception:
                     self._callback_errors += 1
                     if self._callback_errors == 1:
-                        _log.exception("Daemon on_event callback failed (further errors counted)")
+                        _log_exception("Daemon on_event callback failed (further errors counted)")
 
     def _close_client(self) -> None:
         if self._own_client and self._client is not None:
@@ -182,6 +192,8 @@ class Daemon:
 
     def run(self, *, handle_signals: bool = True, notify: bool = True) -> None:
         self.start()
+        import signal  # after registering: it costs the enum module
+
         previous: dict[int, object] = {}
         if handle_signals and threading.current_thread() is threading.main_thread():
             actions: dict[int, Callable[[], None]] = {
@@ -216,7 +228,7 @@ class Daemon:
         try:
             getattr(native, what)(from_signal=True)
         except Exception:
-            _log.exception("audit daemon: %s failed", what)
+            _log_exception("audit daemon: %s failed", what)
 
     # -------------------------------------------------------------- control
 
@@ -252,6 +264,8 @@ class Daemon:
         ``sinkN_*`` counters of :attr:`stats` (empty when not started)."""
         if self._native is None:
             return []
+        from auditlink.forward import SinkStats
+
         return [SinkStats(**d) for d in self._native.sink_stats()]
 
     @property
