@@ -9,6 +9,7 @@ pub mod otlp;
 pub mod remote;
 pub mod spool;
 pub mod syslog;
+pub mod tls;
 mod worker;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use otlp::OtlpConfig;
 pub use remote::RemoteConfig;
 pub use spool::FullAction;
 pub use syslog::SyslogConfig;
+pub use tls::TlsFiles;
 pub use worker::SinkHandle;
 
 /// One audit event as it is forwarded. `(node, sec, msec, serial)` is its
