@@ -133,7 +133,7 @@ pub fn server_name(sink: &str, host: &str) -> Result<ServerName<'static>> {
 
 /// A rustls error in words a site administrator acts on.
 pub fn describe(e: &rustls::Error) -> String {
-    use rustls::{CertificateError, Error as E};
+    use rustls::{AlertDescription, CertificateError, Error as E};
     match e {
         E::InvalidCertificate(CertificateError::UnknownIssuer) => {
             "server certificate not signed by a trusted CA (check ca_file)".into()
@@ -147,11 +147,18 @@ pub fn describe(e: &rustls::Error) -> String {
             format!("server certificate has expired ({e})")
         }
         E::InvalidCertificate(_) => format!("server certificate refused: {e}"),
-        E::AlertReceived(alert) => format!(
+        E::AlertReceived(
+            alert @ (AlertDescription::CertificateRequired
+            | AlertDescription::BadCertificate
+            | AlertDescription::UnknownCA
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::AccessDenied),
+        ) => format!(
             "the server refused the handshake with alert {alert:?} \
              (a server that requires a client certificate answers so when cert_file/key_file \
              are missing or not signed by a CA it trusts)"
         ),
+        E::AlertReceived(alert) => format!("the server refused the handshake with alert {alert:?}"),
         E::InconsistentKeys(_) => {
             format!("the private key does not belong to the certificate ({e})")
         }
