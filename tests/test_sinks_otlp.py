@@ -200,11 +200,17 @@ def test_mtls_without_an_accepted_client_certificate_keeps_events_spooled(
     mtls: tuple[str, type[Scripted]], pki: Pki, tmp_path: Path, client: str
 ) -> None:
     url, handler = mtls
-    kw: dict[str, str] = {}
+    cert_file = key_file = None
     if client == "other-ca":
         cert, key = Pki(tmp_path / "other", "some other CA").issue("c", "web-2", "DNS:web-2")
-        kw = {"cert_file": str(cert), "key_file": str(key)}
-    sink = OtlpSink(str(tmp_path / "spool"), endpoint=url, ca_file=str(pki.ca), **kw)
+        cert_file, key_file = str(cert), str(key)
+    sink = OtlpSink(
+        str(tmp_path / "spool"),
+        endpoint=url,
+        ca_file=str(pki.ca),
+        cert_file=cert_file,
+        key_file=key_file,
+    )
     stats = forward(make_log(10), sink, timeout=1.5)
     # The collector never answered, so nothing counts as delivered or refused.
     assert stats.acked == 0 and stats.dropped == 0 and stats.spooled == 10, stats
