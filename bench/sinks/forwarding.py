@@ -115,7 +115,7 @@ def main() -> None:
                 port = receiver.tcp_port if transport == "tcp" else tls.port
                 sink = SyslogSink(
                     str(work / f"spool-{transport}-{r}"),
-                    transport=transport,  # type: ignore[arg-type]
+                    transport=transport,
                     port=port,
                     ca_file=str(pki.ca) if transport == "tls" else None,
                 )
