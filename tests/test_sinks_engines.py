@@ -227,40 +227,119 @@ def run_audisp_remote(ns: NetNs, workdir: Path, port: int, lines: bytes) -> subp
     return p
 
 
+class Pki:
+    """A test CA made with the openssl CLI, and certificates it signs."""
+
+    def __init__(self, d: Path, name: str) -> None:
+        d.mkdir(parents=True, exist_ok=True)
+        self.dir = d
+        self.ca, self.ca_key = d / "ca.pem", d / "ca.key"
+        _openssl("req", "-x509", *_EC_KEY, "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                 "-keyout", str(self.ca_key), "-out", str(self.ca))  # fmt: skip
+
+    def issue(self, tag: str, cn: str, san: str = "IP:127.0.0.1") -> tuple[Path, Path]:
+        """A leaf certificate (server and client use) for `san`: (cert, key)."""
+        cert, key, csr = self.dir / f"{tag}.pem", self.dir / f"{tag}.key", self.dir / f"{tag}.csr"
+        ext = self.dir / f"{tag}.cnf"
+        ext.write_text(
+            f"subjectAltName = {san}\nbasicConstraints = CA:FALSE\n"
+            "keyUsage = digitalSignature, keyEncipherment\n"
+            "extendedKeyUsage = serverAuth, clientAuth\n"
+        )
+        _openssl("req", *_EC_KEY, "-nodes", "-subj", f"/CN={cn}",
+                 "-keyout", str(key), "-out", str(csr))  # fmt: skip
+        _openssl("x509", "-req", "-in", str(csr), "-CA", str(self.ca),
+                 "-CAkey", str(self.ca_key), "-CAcreateserial", "-days", "2",
+                 "-extfile", str(ext), "-out", str(cert))  # fmt: skip
+        return cert, key
+
+
+# P-256 keys: made in milliseconds, where RSA keys take seconds on a loaded machine.
+_EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1")
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def need_openssl() -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+
+
+class RsyslogTls:
+    """The TLS input of an rsyslogd (gnutls driver): CA, server cert and key,
+    and whether it requires a client certificate signed by that CA."""
+
+    def __init__(self, pki: Pki, port: int, require_client_cert: bool = False) -> None:
+        self.ca = pki.ca
+        self.cert, self.key = pki.issue("rsyslog", "127.0.0.1")
+        self.port = port
+        self.auth_mode = "x509/certvalid" if require_client_cert else "anon"
+
+
+GTLS = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so"
+
+
 class Rsyslog:
     """rsyslogd (-n, own config, pid file and work dir in a temp dir) receiving
-    on 127.0.0.1 (imtcp, imudp) and a private unix socket, writing one line per
-    message: HOSTNAME MSGID FACILITY.SEVERITY APP-NAME MSG."""
+    on 127.0.0.1 (imtcp, imudp, optionally imtcp over TLS) and a private unix
+    socket, writing one line per message: HOSTNAME MSGID FACILITY.SEVERITY
+    APP-NAME MSG, and each message's raw bytes (`%rawmsg%`) to raw.log."""
 
-    def __init__(self, workdir: Path, tcp_port: int, udp_port: int) -> None:
+    def __init__(
+        self, workdir: Path, tcp_port: int, udp_port: int, tls: RsyslogTls | None = None
+    ) -> None:
         self.dir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.out = workdir / "received.log"
+        self.raw = workdir / "raw.log"
         self.socket = workdir / "log.sock"
         self.tcp_port, self.udp_port = tcp_port, udp_port
+        self.tls = tls
+        tls_global = tls_input = ""
+        if tls is not None:
+            tls_global = (
+                f' DefaultNetstreamDriverCAFile="{tls.ca}"'
+                f' DefaultNetstreamDriverCertFile="{tls.cert}"'
+                f' DefaultNetstreamDriverKeyFile="{tls.key}"'
+            )
+            tls_input = (
+                f'input(type="imtcp" port="{tls.port}" address="127.0.0.1" '
+                f'streamDriver.name="gtls" streamDriver.mode="1" '
+                f'streamDriver.authMode="{tls.auth_mode}")\n'
+            )
         (workdir / "rsyslog.conf").write_text(
-            f"""global(workDirectory="{workdir}" maxMessageSize="64k")
+            f"""global(workDirectory="{workdir}" maxMessageSize="64k"{tls_global})
 module(load="imuxsock" SysSock.Use="off")
 module(load="imtcp")
 module(load="imudp")
 input(type="imuxsock" Socket="{self.socket}" UseSpecialParser="off")
 input(type="imtcp" port="{tcp_port}" address="127.0.0.1")
-input(type="imudp" port="{udp_port}" address="127.0.0.1" rcvbufSize="16m")
+{tls_input}input(type="imudp" port="{udp_port}" address="127.0.0.1" rcvbufSize="16m")
 template(name="line" type="string"
   string="%hostname% %msgid% %syslogfacility-text%.%syslogseverity-text% %app-name% %msg%\\n")
+template(name="raw" type="string" string="%rawmsg%\\n")
 *.* action(type="omfile" file="{self.out}" template="line")
+*.* action(type="omfile" file="{self.raw}" template="raw")
 """
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # A socket file left by an earlier run would pass for the new one.
+        self.socket.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
             [RSYSLOGD, "-n", "-f", str(self.dir / "rsyslog.conf"), "-i", str(self.dir / "pid")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while not self.socket.exists() or not _listening_here(self.tcp_port):
+        while (
+            not self.socket.exists()
+            or not _listening_here(self.tcp_port)
+            or (self.tls is not None and not _listening_here(self.tls.port))
+        ):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"rsyslogd did not start (rc={self.proc.poll()})")
             time.sleep(0.05)
@@ -274,6 +353,11 @@ template(name="line" type="string"
         if not self.out.exists():
             return []
         return self.out.read_text(errors="replace").splitlines()
+
+    def raw_lines(self) -> list[str]:
+        if not self.raw.exists():
+            return []
+        return self.raw.read_text(errors="replace").splitlines()
 
     def wait_for(self, count: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout

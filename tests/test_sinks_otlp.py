@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -16,7 +14,7 @@ import pytest
 
 from auditlink.forward import OtlpSink, forward
 
-from .test_sinks_engines import Rotel, make_log, rotel_agent
+from .test_sinks_engines import Pki, Rotel, make_log, need_openssl, rotel_agent
 
 
 def otlp(tmp_path: Path, endpoint: str) -> str:
@@ -117,40 +115,45 @@ def test_non_retryable_code_drops_the_batch_counted(
     assert "HTTP 400" in stats.last_error
 
 
-def make_ca(d: Path, name: str) -> tuple[Path, Path, Path]:
-    """A CA and a server certificate for 127.0.0.1 it signed: (ca, cert, key)."""
-    d.mkdir(parents=True, exist_ok=True)
-    ca, ca_key = d / "ca.pem", d / "ca.key"
-    cert, key, csr = d / "server.pem", d / "server.key", d / "server.csr"
-    ext = d / "ext.cnf"
-    ext.write_text("subjectAltName = IP:127.0.0.1\nbasicConstraints = CA:FALSE\n")
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
-        "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-        "-keyout", str(key), "-out", str(csr))  # fmt: skip
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key),
-        "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(cert))  # fmt: skip
-    return ca, cert, key
-
-
-@pytest.fixture
-def https(tmp_path: Path) -> Iterator[tuple[str, Path, type[Scripted]]]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    ca, cert, key = make_ca(tmp_path / "pki", "auditlink test CA")
+def https_server(pki: Pki, client_ca: Path | None = None) -> tuple[HTTPServer, str, type[Scripted]]:
+    """A Scripted OTLP receiver over HTTPS with a certificate from `pki`; with
+    `client_ca` it requires a client certificate signed by that CA (mTLS)."""
+    cert, key = pki.issue("server", "127.0.0.1")
     handler = type("Handler", (Scripted,), {"script": [], "bodies": []})
     server = HTTPServer(("127.0.0.1", 0), handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    if client_ca is not None:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(client_ca)
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
+    # A refused handshake is the test's point, not noise for stderr.
+    server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"https://127.0.0.1:{server.server_address[1]}/v1/logs", handler
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    need_openssl()
+    return Pki(tmp_path_factory.mktemp("pki"), "auditlink test CA")
+
+
+@pytest.fixture
+def https(pki: Pki) -> Iterator[tuple[str, Path, type[Scripted]]]:
+    server, url, handler = https_server(pki)
     try:
-        yield f"https://127.0.0.1:{server.server_address[1]}/v1/logs", ca, handler
+        yield url, pki.ca, handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def mtls(pki: Pki) -> Iterator[tuple[str, type[Scripted]]]:
+    server, url, handler = https_server(pki, client_ca=pki.ca)
+    try:
+        yield url, handler
     finally:
         server.shutdown()
         server.server_close()
@@ -167,12 +170,65 @@ def test_https_with_another_ca_is_refused(
     https: tuple[str, Path, type[Scripted]], tmp_path: Path
 ) -> None:
     url, _, handler = https
-    other, _, _ = make_ca(tmp_path / "other", "some other CA")
-    sink = OtlpSink(str(tmp_path / "spool"), endpoint=url, ca_file=str(other))
+    other = Pki(tmp_path / "other", "some other CA")
+    sink = OtlpSink(str(tmp_path / "spool"), endpoint=url, ca_file=str(other.ca))
     stats = forward(make_log(10), sink, timeout=1)
     assert stats.acked == 0 and stats.spooled == 10, stats
-    assert "UnknownIssuer" in stats.last_error or "certificate" in stats.last_error.lower()
+    assert "not signed by a trusted CA" in stats.last_error, stats.last_error
     assert not handler.bodies
+
+
+def test_mtls_client_certificate_is_presented(
+    mtls: tuple[str, type[Scripted]], pki: Pki, tmp_path: Path
+) -> None:
+    url, handler = mtls
+    cert, key = pki.issue("client", "web-1.example.net", "DNS:web-1.example.net")
+    sink = OtlpSink(
+        str(tmp_path / "spool"),
+        endpoint=url,
+        ca_file=str(pki.ca),
+        cert_file=str(cert),
+        key_file=str(key),
+    )
+    stats = forward(make_log(300), sink)
+    assert stats.acked == 300 and stats.dropped == 0 and stats.spooled == 0, stats
+    assert handler.bodies
+
+
+@pytest.mark.parametrize("client", ["none", "other-ca"])
+def test_mtls_without_an_accepted_client_certificate_keeps_events_spooled(
+    mtls: tuple[str, type[Scripted]], pki: Pki, tmp_path: Path, client: str
+) -> None:
+    url, handler = mtls
+    cert_file = key_file = None
+    if client == "other-ca":
+        cert, key = Pki(tmp_path / "other", "some other CA").issue("c", "web-2", "DNS:web-2")
+        cert_file, key_file = str(cert), str(key)
+    sink = OtlpSink(
+        str(tmp_path / "spool"),
+        endpoint=url,
+        ca_file=str(pki.ca),
+        cert_file=cert_file,
+        key_file=key_file,
+    )
+    stats = forward(make_log(10), sink, timeout=1.5)
+    # The collector never answered, so nothing counts as delivered or refused.
+    assert stats.acked == 0 and stats.dropped == 0 and stats.spooled == 10, stats
+    assert stats.last_error.startswith(f"POST {url}: "), stats.last_error
+    assert not handler.bodies
+
+
+def test_bad_client_certificate_files_are_clear_errors(pki: Pki, tmp_path: Path) -> None:
+    cert, _ = pki.issue("a", "a")
+    _, other_key = pki.issue("b", "b")
+    spool = str(tmp_path / "spool")
+    with pytest.raises(ValueError, match="otlp sink: cert_file and key_file go together"):
+        forward(b"", OtlpSink(spool, endpoint="https://h/", key_file=str(other_key)))
+    with pytest.raises(ValueError, match="private key does not belong to the certificate"):
+        forward(
+            b"",
+            OtlpSink(spool, endpoint="https://h/", cert_file=str(cert), key_file=str(other_key)),
+        )
 
 
 def test_bad_ca_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def test_receiver_down_mid_burst_loses_nothing(
     sender = run_sender(netns, config(central, tmp_path / "spool"), log, timeout=90)
     central.wait_for(2000, 30)
     central.stop()
-    time.sleep(5)
+    time.sleep(10)
     central.start()
     stats = sender_stats(sender)
     assert stats["acked"] == n and stats["dropped"] == 0, stats

@@ -69,17 +69,27 @@ class RemoteSink(_SinkTable):
 
 @dataclass(frozen=True)
 class SyslogSink(_SinkTable):
-    """An RFC 5424 syslog receiver over UDP, TCP (octet counting) or a local socket."""
+    """An RFC 5424 syslog receiver over UDP, TCP (octet counting), TLS (RFC 5425) or a local socket.
+
+    ``port`` defaults to 514 (6514 for ``tls``). With ``transport="tls"`` the
+    server's certificate is verified against ``ca_file`` (default: the Mozilla
+    roots) for the name ``tls_server_name`` (default: ``server``);
+    ``cert_file``/``key_file`` give a client certificate.
+    """
 
     spool_dir: str
-    transport: Literal["udp", "tcp", "unix"] = "udp"
+    transport: Literal["udp", "tcp", "tls", "unix"] = "udp"
     server: str = "127.0.0.1"
-    port: int = 514
+    port: int | None = None
     socket_path: str = "/dev/log"
     facility: str = "authpriv"
     severity: str = "info"
     app_name: str = "auditlink"
     format: Literal["text", "json"] = "text"
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_server_name: str | None = None
     queue_depth: int = 2048
     network_retry_time: int = 1
     spool_max_bytes: int = 256 << 20
@@ -90,13 +100,20 @@ class SyslogSink(_SinkTable):
 
 @dataclass(frozen=True)
 class OtlpSink(_SinkTable):
-    """An OpenTelemetry collector's OTLP/HTTP logs endpoint (protobuf), one log record per event."""
+    """An OpenTelemetry collector's OTLP/HTTP logs endpoint (protobuf), one log record per event.
+
+    For ``https://`` endpoints the collector's certificate is verified against
+    ``ca_file`` (default: the Mozilla roots); ``cert_file``/``key_file`` give a
+    client certificate for collectors that require one (mTLS).
+    """
 
     spool_dir: str
     endpoint: str = "http://127.0.0.1:4318/v1/logs"
     headers: dict[str, str] | None = None
     service_name: str = "auditlink"
     ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     timeout: int = 10
     queue_depth: int = 2048
     network_retry_time: int = 1

@@ -9,6 +9,7 @@ pub mod otlp;
 pub mod remote;
 pub mod spool;
 pub mod syslog;
+pub mod tls;
 mod worker;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use otlp::OtlpConfig;
 pub use remote::RemoteConfig;
 pub use spool::FullAction;
 pub use syslog::SyslogConfig;
+pub use tls::TlsFiles;
 pub use worker::SinkHandle;
 
 /// One audit event as it is forwarded. `(node, sec, msec, serial)` is its
@@ -249,6 +251,7 @@ impl SinkConfig {
 /// Replay an auditd log (any `Read`) through a freshly started sink: every
 /// event is queued (waiting for room, unlike [`Sink::submit`]), then delivery
 /// is awaited up to `timeout`. What is not delivered by then stays spooled.
+/// The stats are those of the stopped sink (`queued` is 0, `connected` false).
 pub fn forward_log(
     mut input: impl std::io::Read,
     config: &SinkConfig,
@@ -279,9 +282,10 @@ pub fn forward_log(
     stream.finish(&mut events);
     submit(&mut events);
     sink.flush(timeout);
-    let stats = sink.stats();
+    // Counted once the worker has stopped, so every queued event is either
+    // spooled or counted as dropped.
     sink.close();
-    Ok(stats)
+    Ok(sink.stats())
 }
 
 /// This machine's host name, the default `node`.

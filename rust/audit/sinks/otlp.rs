@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use prost::Message;
 use serde::Deserialize;
 
+use super::tls::TlsFiles;
 use super::worker::{Delivery, Retry, Transport};
 use super::{ForwardEvent, SpoolConfig};
 use crate::audit::records::parse_log_line_lenient;
@@ -146,10 +147,9 @@ pub struct OtlpConfig {
     pub headers: BTreeMap<String, String>,
     #[serde(default = "default_service_name")]
     pub service_name: String,
-    /// PEM file of the CA(s) that may sign the collector's certificate
-    /// (`https://` endpoints; default: the Mozilla root set).
-    #[serde(default)]
-    pub ca_file: Option<std::path::PathBuf>,
+    /// `ca_file`, `cert_file`, `key_file` for `https://` endpoints.
+    #[serde(flatten)]
+    pub tls: TlsFiles,
     /// Seconds one export may take.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
@@ -179,34 +179,11 @@ impl OtlpConfig {
                 self.endpoint
             )));
         }
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some(path) = &self.ca_file {
-            let pem = std::fs::read(path).map_err(|e| Error::io("read otlp ca_file", e))?;
-            let mut certs = Vec::new();
-            for item in ureq::tls::parse_pem(&pem) {
-                match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-                    Ok(_) => {}
-                    Err(e) => {
-                        return Err(Error::InvalidArgument(format!(
-                            "otlp sink: ca_file {}: {e}",
-                            path.display()
-                        )))
-                    }
-                }
-            }
-            if certs.is_empty() {
-                return Err(Error::InvalidArgument(format!(
-                    "otlp sink: ca_file {} holds no certificate",
-                    path.display()
-                )));
-            }
-            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
-        }
+        let tls = ureq_tls(&self.tls)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(self.timeout.max(1))))
             .http_status_as_error(false)
-            .tls_config(tls.build())
+            .tls_config(tls)
             .build()
             .into();
         Ok(OtlpLink {
@@ -215,6 +192,39 @@ impl OtlpConfig {
             host: super::local_hostname(),
         })
     }
+}
+
+/// ureq's TLS config from the sink's TLS files: the configured CAs (or
+/// ureq's default, the Mozilla roots) and the client certificate, if any.
+fn ureq_tls(files: &TlsFiles) -> Result<ureq::tls::TlsConfig> {
+    use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts};
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if !files.is_set() {
+        return Ok(tls.build());
+    }
+    let material = files.load("otlp")?;
+    if !material.roots.is_empty() {
+        let roots: Vec<_> = material
+            .roots
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+        tls = tls.root_certs(RootCerts::new_with_certs(&roots));
+    }
+    if let (Some((chain, _)), Some(key_file)) = (&material.client, &files.key_file) {
+        // ureq does not export its key-kind type, so the key is handed over
+        // as PEM (already checked against the certificate by `load`).
+        let pem = std::fs::read(key_file).map_err(|e| Error::io("read otlp key_file", e))?;
+        let key = PrivateKey::from_pem(&pem).map_err(|e| {
+            Error::InvalidArgument(format!("otlp sink: key_file {}: {e}", key_file.display()))
+        })?;
+        let chain: Vec<_> = chain
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+        tls = tls.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
+    }
+    Ok(tls.build())
 }
 
 pub(crate) struct OtlpLink {
@@ -327,7 +337,12 @@ impl Transport for OtlpLink {
         let mut resp = match req.send(&body[..]) {
             Ok(r) => r,
             Err(e) => {
-                d.error = Some(format!("POST {}: {e}", self.cfg.endpoint));
+                let why = match &e {
+                    ureq::Error::Rustls(r) => format!("TLS: {}", super::tls::describe(r)),
+                    ureq::Error::Io(io) => super::tls::describe_io(io),
+                    _ => e.to_string(),
+                };
+                d.error = Some(format!("POST {}: {why}", self.cfg.endpoint));
                 return d;
             }
         };

@@ -403,3 +403,94 @@ fn syslog_message_is_rfc5424() {
     );
     assert!(text.starts_with(&want), "{text}");
 }
+
+#[test]
+fn tls_keys_are_parsed_and_checked_at_start() {
+    let cfg = SinkConfig::from_toml(
+        "type = \"syslog\"\ntransport = \"tls\"\nserver = \"logs.example.net\"\nca_file = \"/etc/ca.pem\"\ncert_file = \"/etc/c.pem\"\nkey_file = \"/etc/c.key\"\ntls_server_name = \"syslog.example.net\"\nspool_dir = \"/x\"\n",
+    )
+    .unwrap();
+    let SinkConfig::Syslog(c) = &cfg else {
+        panic!()
+    };
+    assert_eq!(c.effective_port(), 6514);
+    assert_eq!(
+        c.tls.ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/ca.pem"))
+    );
+    assert_eq!(
+        c.tls.key_file.as_deref(),
+        Some(std::path::Path::new("/etc/c.key"))
+    );
+    assert_eq!(c.tls_server_name.as_deref(), Some("syslog.example.net"));
+    let err = c.transport().err().unwrap().to_string();
+    assert!(err.contains("ca_file /etc/ca.pem"), "{err}");
+    let cfg = SinkConfig::from_toml(
+        "type = \"otlp\"\nendpoint = \"https://c:4318/v1/logs\"\ncert_file = \"/c.pem\"\nspool_dir = \"/x\"\n",
+    )
+    .unwrap();
+    let SinkConfig::Otlp(o) = &cfg else { panic!() };
+    assert_eq!(
+        o.tls.cert_file.as_deref(),
+        Some(std::path::Path::new("/c.pem"))
+    );
+    let err = o.transport().err().unwrap().to_string();
+    assert!(err.contains("cert_file and key_file go together"), "{err}");
+    let plain =
+        SinkConfig::from_toml("type = \"syslog\"\ntransport = \"tcp\"\nspool_dir = \"/x\"\n")
+            .unwrap();
+    let SinkConfig::Syslog(p) = &plain else {
+        panic!()
+    };
+    assert_eq!(p.effective_port(), 514);
+}
+
+#[test]
+fn syslog_tcp_notices_a_closed_receiver_before_writing() {
+    use super::worker::Transport;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let cfg = SinkConfig::from_toml(&format!(
+        "type = \"syslog\"\ntransport = \"tcp\"\nport = {port}\nspool_dir = \"/x\"\n"
+    ))
+    .unwrap();
+    let SinkConfig::Syslog(c) = cfg else { panic!() };
+    let mut link = c.transport().unwrap();
+    link.connect().unwrap();
+    let (mut peer, _) = l.accept().unwrap();
+    let d = link.deliver(&[event(1)]);
+    assert_eq!((d.acked, d.error), (1, None));
+    // Read all of it, so closing sends a FIN (unread data would make it a reset).
+    peer.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = peer.read_to_end(&mut got);
+    assert!(got.starts_with(b"1"));
+    drop(peer);
+    std::thread::sleep(Duration::from_millis(50));
+    // The kernel would take these bytes for a peer that is gone; the
+    // delivery must say so instead of counting them delivered.
+    let d = link.deliver(&[event(2)]);
+    assert_eq!(d.acked, 0);
+    assert!(d.error.unwrap().contains("closed"));
+}
+
+#[test]
+fn queue_overflow_is_counted_never_blocks() {
+    let dir = tempdir("queue");
+    let cfg = SinkConfig::from_toml(&format!(
+        "type = \"syslog\"\ntransport = \"tcp\"\nport = 1\nqueue_depth = 1\nspool_dir = {:?}\n",
+        dir.display().to_string()
+    ))
+    .unwrap();
+    let sink = cfg.start().unwrap();
+    let refused = (0..5000).filter(|s| !sink.submit(&event(*s))).count() as u64;
+    sink.close();
+    assert!(!sink.submit(&event(9)), "a closed sink takes nothing");
+    let st = sink.stats();
+    assert_eq!(st.submitted, 5001);
+    assert_eq!(st.dropped, refused + 1, "{st:?}");
+    assert_eq!(st.spooled + st.dropped, 5001, "{st:?}");
+    assert_eq!(st.queued, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

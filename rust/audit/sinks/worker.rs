@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 const BATCH_EVENTS: usize = 256;
 const BATCH_BYTES: u64 = 1 << 20;
 /// How long `close` keeps delivering what is spooled before leaving it for
-/// the next start.
+/// the next start (unless the far end is down).
 const CLOSE_DRAIN: Duration = Duration::from_secs(5);
 
 /// Outcome of one [`Transport::deliver`].
@@ -258,7 +258,10 @@ impl<T: Transport> Worker<T> {
                 closing = Some(Instant::now() + CLOSE_DRAIN);
             }
             if let Some(deadline) = closing {
-                if self.spool.events() == 0 || Instant::now() >= deadline {
+                // A far end that is down (waiting out a backoff) is not waited
+                // for: what is spooled goes first on the next start.
+                let down = !self.connected && Instant::now() < self.next_attempt;
+                if self.spool.events() == 0 || Instant::now() >= deadline || down {
                     break;
                 }
             }

@@ -1,0 +1,175 @@
+"""syslog (TCP, TLS) and otlp sink throughput vs rsyslog's omfwd sending the same events, same run.
+
+The receiver is one rsyslogd (imtcp plain and over TLS with the gnutls
+driver) on 127.0.0.1. The reference is a second rsyslogd reading the same
+events from a file (imfile, one message per event: `startmsg.regex` on the
+SYSCALL record, inotify mode) and forwarding them with omfwd (RFC 5424, octet-counted
+framing; `gtls` for TLS). The otlp sink sends to rotel-agent (PyPI), a real
+collector; it is put next to the same omfwd reference. Each sender is timed
+from its process start until the receiver has written the whole burst.
+Usage (root not needed):
+
+    .venv/bin/python bench/sinks/forwarding.py [--events 20000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.test_sinks_engines import (
+    RSYSLOGD,
+    Pki,
+    Rotel,
+    Rsyslog,
+    RsyslogTls,
+    free_port,
+    make_log,
+    rotel_agent,
+    stop,
+)
+
+from auditlink.forward import OtlpSink, SyslogSink
+
+SENDER = (
+    "import sys; from auditlink.forward import forward; "
+    "forward(sys.argv[2], sys.argv[1], node=sys.argv[3], timeout=600)"
+)
+
+
+def wait_until(rsyslog: Rsyslog, before: int, n: int, t0: float, timeout: float = 600) -> float:
+    """Seconds since `t0` until `rsyslog` has written `n` lines after its first `before`."""
+    while len(rsyslog.lines()) - before < n:
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError(f"only {len(rsyslog.lines()) - before} of {n} arrived")
+        time.sleep(0.01)
+    return time.monotonic() - t0
+
+
+def auditlink_run(config: str, log: Path, node: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", SENDER, config, str(log), node])
+
+
+def omfwd_run(work: Path, log: Path, port: int, tls: RsyslogTls | None) -> subprocess.Popen[bytes]:
+    """rsyslogd reading `log` with imfile and forwarding with omfwd to 127.0.0.1:`port`."""
+    work.mkdir(parents=True, exist_ok=True)
+    driver = ""
+    glob = ""
+    if tls is not None:
+        glob = f' DefaultNetstreamDriverCAFile="{tls.ca}"'
+        driver = ' StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name"'
+        driver += ' StreamDriverPermittedPeers="127.0.0.1"'
+    (work / "rsyslog.conf").write_text(
+        f"""global(workDirectory="{work}" maxMessageSize="64k"{glob})
+module(load="imfile")
+input(type="imfile" file="{log}" tag="ref" startmsg.regex="^type=SYSCALL" readTimeout="1"
+      freshStartTail="off" reopenOnTruncate="on")
+*.* action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp"
+           TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format"{driver}
+           queue.type="LinkedList" queue.size="200000")
+"""
+    )
+    return subprocess.Popen(
+        [RSYSLOGD, "-n", "-f", str(work / "rsyslog.conf"), "-i", str(work / "pid")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    n = args.events
+    work = Path(tempfile.mkdtemp(prefix="auditlink-fwd-bench-"))
+    pki = Pki(work / "pki", "bench CA")
+    tls = RsyslogTls(pki, free_port())
+    receiver = Rsyslog(work / "receiver", free_port(), free_port(), tls)
+    rotel_bin = rotel_agent()
+    rotel = Rotel(work / "rotel") if rotel_bin else None
+    try:
+        receiver.start()
+        if rotel is not None and rotel_bin is not None:
+            rotel.start(rotel_bin)
+        events = make_log(n)
+        print(f"{n} events x 3 records, loopback, load average {os.getloadavg()[0]:.1f}")
+        best: dict[str, float] = {}
+
+        def record(name: str, rate: float, r: int, dt: float) -> None:
+            best[name] = max(best.get(name, 0.0), rate)
+            print(f"round {r}: {name:22s} {rate:9.0f} events/s ({dt:.2f} s)")
+
+        for r in range(args.rounds):
+            for transport in ("tcp", "tls"):
+                log = work / f"in-{transport}-{r}.log"
+                log.write_bytes(events)
+                port = receiver.tcp_port if transport == "tcp" else tls.port
+                sink = SyslogSink(
+                    str(work / f"spool-{transport}-{r}"),
+                    transport=transport,
+                    port=port,
+                    ca_file=str(pki.ca) if transport == "tls" else None,
+                )
+                before = len(receiver.lines())
+                t0 = time.monotonic()
+                p = auditlink_run(sink.to_toml(), log, f"al-{transport}{r}")
+                dt = wait_until(receiver, before, n, t0)
+                p.wait(60)
+                record(f"auditlink syslog {transport}", n / dt, r, dt)
+                before = len(receiver.lines())
+                # imfile ends a message at the next SYSCALL line: one more
+                # (never counted) so the last event does not wait for readTimeout.
+                ref_log = work / f"ref-{transport}-{r}.log"
+                ref_log.write_bytes(events + make_log(1, first_serial=n + 1).splitlines(True)[0])
+                t0 = time.monotonic()
+                ref = omfwd_run(
+                    work / f"omfwd-{transport}-{r}",
+                    ref_log,
+                    port,
+                    tls if transport == "tls" else None,
+                )
+                dt = wait_until(receiver, before, n, t0)
+                stop(ref)
+                record(f"rsyslog omfwd {transport}", n / dt, r, dt)
+            if rotel is not None:
+                log = work / f"in-otlp-{r}.log"
+                log.write_bytes(events)
+                sink_otlp = OtlpSink(
+                    str(work / f"spool-otlp-{r}"),
+                    endpoint=f"http://127.0.0.1:{rotel.http_port}/v1/logs",
+                )
+                before = rotel.out.stat().st_size
+                t0 = time.monotonic()
+                p = auditlink_run(sink_otlp.to_toml(), log, f"al-otlp{r}")
+                p.wait(600)
+                # forward() returns once the collector answered every export.
+                dt = time.monotonic() - t0
+                assert rotel.out.stat().st_size > before
+                record("auditlink otlp", n / dt, r, dt)
+        ref_tcp = best["rsyslog omfwd tcp"]
+        print("best of each, ratio to rsyslog omfwd (same events, same receiver, same run):")
+        for name, reference in (
+            ("auditlink syslog tcp", ref_tcp),
+            ("auditlink syslog tls", best["rsyslog omfwd tls"]),
+            ("auditlink otlp", ref_tcp),
+        ):
+            if name in best:
+                print(f"  {name:22s} {best[name]:9.0f} events/s  {best[name] / reference:5.2f}x")
+    finally:
+        receiver.stop()
+        if rotel is not None:
+            rotel.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
