@@ -85,7 +85,13 @@ def test_options_select_what_ausearch_selects(fmt: list[str]) -> None:
 @needs_ausearch
 def test_more_options_on_real_logs() -> None:
     log = str(DATA / "corpus_raw.log")
-    for case in (["-e", "0"], ["-e", "-2"], ["-e", "-ENOENT"], ["-ga", "0"], ["--just-one", "-k", "exec"]):
+    for case in (
+        ["-e", "0"],
+        ["-e", "-2"],
+        ["-e", "-ENOENT"],
+        ["-ga", "0"],
+        ["--just-one", "-k", "exec"],
+    ):
         ref = run(["ausearch", "-if", log, "--raw", *case])
         got = mine("-if", log, "--raw", *case)
         assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), case
@@ -115,7 +121,11 @@ def _three_rounds(tmp: Path, args: list[str], rotate: bool, log: bytes) -> None:
     for round_ in range(3):
         results = {}
         for tool, d in dirs.items():
-            cmd = ["ausearch"] if tool == "ausearch" else [sys.executable, "-m", "auditlink", "search"]
+            cmd = (
+                ["ausearch"]
+                if tool == "ausearch"
+                else [sys.executable, "-m", "auditlink", "search"]
+            )
             p = run([*cmd, "-if", str(d), "--checkpoint", str(d) + ".ck", *args])
             state = Path(str(d) + ".ck").read_text().splitlines()[2:]
             results[tool] = (p.stdout, p.returncode, state)
@@ -131,7 +141,9 @@ def _three_rounds(tmp: Path, args: list[str], rotate: bool, log: bytes) -> None:
 
 
 @needs_ausearch
-@pytest.mark.parametrize("args", [["--raw"], ["-i"], ["-ts", "checkpoint", "--raw"], ["-k", "exec"]])
+@pytest.mark.parametrize(
+    "args", [["--raw"], ["-i"], ["-ts", "checkpoint", "--raw"], ["-k", "exec"]]
+)
 def test_checkpoint_resumes_like_ausearch(tmp_path: Path, args: list[str]) -> None:
     _three_rounds(tmp_path, args, rotate=False, log=(DATA / "corpus_raw.log").read_bytes())
 

@@ -9,12 +9,13 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING
 
 __all__ = ["Checkpoint"]
 
-#: A previous run's last event: (node, sec, milli, serial, first record type).
-LastEvent = Tuple[Optional[bytes], int, int, int, int]
+if TYPE_CHECKING:
+    #: A previous run's last event: (node, sec, milli, serial, first record type).
+    LastEvent = tuple[bytes | None, int, int, int, int]
 
 
 def _strtoul(text: str, base: int) -> int:
@@ -102,7 +103,14 @@ class Checkpoint:
         if not self.present or self.last is None:
             return None
         node, sec, milli, serial, kind = self.last
-        return (None if node is None else os.fsdecode(node), sec, milli, serial, kind, self.time_only)
+        return (
+            None if node is None else os.fsdecode(node),
+            sec,
+            milli,
+            serial,
+            kind,
+            self.time_only,
+        )
 
     def files(self, paths: Sequence[str]) -> list[str] | None:
         """The rotated logs (oldest first) from the checkpointed one on; None

@@ -110,7 +110,9 @@ def _add_search_options(p: argparse.ArgumentParser) -> None:
 
 def _eoe_timeout(text: str) -> int:
     if not text[:1].isdigit() or int(text.split(".")[0] or "0") == 0:
-        raise argparse.ArgumentTypeError(f"End of Event Timeout must be a numeric value, was {text}")
+        raise argparse.ArgumentTypeError(
+            f"End of Event Timeout must be a numeric value, was {text}"
+        )
     return int(text.split(".")[0])
 
 
@@ -130,11 +132,9 @@ def input_paths(args: argparse.Namespace) -> list[str] | None:
 
 
 def time_range(args: argparse.Namespace) -> tuple[int | None, int | None]:
-    if args.start == ["checkpoint"]:
-        # -ts checkpoint: the time stamp of the --checkpoint file decides.
-        start = None
-    else:
-        start = parse_time(args.start) if args.start else None
+    # -ts checkpoint: the time stamp of the --checkpoint file decides.
+    checkpoint_time = args.start == ["checkpoint"]
+    start = parse_time(args.start) if args.start and not checkpoint_time else None
     end = parse_time(args.end, end=True) if args.end else None
     return start, end
 
@@ -215,7 +215,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     else:
         if checkpoint is not None or args.just_one:
             raise SystemExit("auditlink search: --format json takes no --checkpoint/--just-one")
-        found, last, corrupted = _write_json(paths, flt), None, False
+        found, last, corrupted = _write_json(paths, flt), None, None
     if checkpoint is not None and paths is not None:
         if corrupted:
             checkpoint.report_corrupted(corrupted)
