@@ -27,6 +27,11 @@ _KIND_OPTIONS = (
     (("-h", "--host"), "host"),
     (("-n", "--anomaly"), "anomaly"),
     (("--comm",), "comm"),
+    (("-ma", "--mac"), "mac"),
+    (("--integrity",), "integrity"),
+    (("--virt",), "virt"),
+    (("-cr", "--crypto"), "crypto"),
+    (("-r", "--response"), "response"),
 )
 
 
@@ -34,11 +39,6 @@ _KIND_OPTIONS = (
 #: refused with a clear message instead of an argparse "unrecognized" error.
 _UNSUPPORTED = (
     ("-a", "--avc"),
-    ("-cr", "--crypto"),
-    ("-ma", "--mac"),
-    ("--virt",),
-    ("--integrity",),
-    ("-r", "--response"),
     ("-t", "--log"),
     ("--tty",),
     ("-nc", "--no-config"),

@@ -356,6 +356,11 @@ fn report_kind(name: &str) -> PyResult<Kind> {
         "host" => Host,
         "anomaly" => Anomaly,
         "comm" => Comm,
+        "mac" => Mac,
+        "integrity" => Integrity,
+        "virt" => Virt,
+        "crypto" => Crypto,
+        "response" => Response,
         other => return Err(PyValueError::new_err(format!("unknown report {other:?}"))),
     })
 }
