@@ -586,6 +586,16 @@ impl Items {
 
     fn avc(&mut self, t: u16, b: &[u8], n: &Needs) -> R {
         if t == msg::USER_AVC {
+            // "avc: ... {": denied or granted decides success, then the
+            // user message fields.
+            if let Some(p) = memmem::find(b, b"avc: ") {
+                if let Some(brace) = memchr::memchr(b'{', &b[p..]) {
+                    if n.success {
+                        let head = &b[p..p + brace];
+                        self.success = Some(u64::from(memmem::find(head, b"denied").is_none()));
+                    }
+                }
+            }
             return self.user(t, b, n);
         }
         // A kernel AVC without its class is malformed to ausearch (skipped).
@@ -669,6 +679,12 @@ impl Items {
 
     fn integrity(&mut self, b: &[u8], n: &Needs) -> R {
         self.set_ids(b, n, false)?;
+        // ausearch takes the first "pid=", which may be the end of "ppid=".
+        if n.pid {
+            if let Some(p) = memmem::find(b, b"pid=") {
+                self.pid = num(&b[p + 4..]) as i64;
+            }
+        }
         if n.comm {
             if let Some(r) = after(b, b"comm") {
                 self.comm = string(r)?;
