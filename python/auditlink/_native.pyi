@@ -847,7 +847,7 @@ def search_write(
     extra_time: bool = False,
     just_one: bool = False,
     line_buffered: bool = False,
-    eoe_timeout: int = 2,
+    eoe_timeout: int = ...,
     checkpoint: bool = False,
     resume: tuple[str | None, int, int, int, int, bool] | None = None,
 ) -> tuple[int, tuple[bytes | None, int, int, int, int] | None, tuple[int, int, int] | None]:
