@@ -38,6 +38,11 @@ REPORT_KINDS = (
     "host",  # -h
     "anomaly",  # -n
     "comm",  # --comm
+    "mac",  # -ma
+    "integrity",  # --integrity
+    "virt",  # --virt
+    "crypto",  # -cr
+    "response",  # -r
 )
 
 

@@ -153,13 +153,33 @@ def _gid(value: int | str) -> int:
     return grp.getgrnam(value).gr_gid
 
 
-def _syscall(value: int | str) -> tuple[int, int | None]:
+def _syscall(value: int | str, arch: str | None) -> tuple[int, int | None]:
     """A syscall number, and the arch it must be on when given by name
-    (ausearch then also requires this machine's arch)."""
+    (ausearch then also requires that arch: ``--arch``, else this machine's)."""
     if isinstance(value, int) or value[:1].isdigit():
-        return int(value), None
-    nr, arch = _native.syscall_number(value)
-    return nr, arch
+        return int(value), None if arch is None else _native.audit_arch(arch)
+    nr, audit_arch = _native.syscall_number(value, arch)
+    return nr, audit_arch
+
+
+def _exit(value: int | str) -> int:
+    """ausearch ``-e``: a number (C ``strtoll`` base 0) or an errno name
+    (``EPERM`` is 1 and ``-EPERM`` -1, as libaudit's ``audit_name_to_errno``)."""
+    if isinstance(value, int):
+        return value
+    text = value.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if digits[:1].isdigit():
+        sign = -1 if text.startswith("-") else 1
+        if digits[:2].lower() == "0x":
+            return sign * int(digits[2:] or "0", 16)
+        if len(digits) > 1 and digits[0] == "0":
+            return sign * int(digits[1:], 8)
+        return sign * int(digits)
+    nr = _native.errno_number(digits)
+    if nr is None:
+        raise ValueError(f"Unknown errno, was {value}")
+    return -nr if text.startswith("-") else nr
 
 
 def _types(value: Sequence[int | str] | str) -> list[int]:
@@ -187,15 +207,23 @@ def make_filter(
     any_uid: int | str | None = None,
     gid: int | str | None = None,
     egid: int | str | None = None,
+    any_gid: int | str | None = None,
     exe: str | None = None,
     comm: str | None = None,
     pid: int | None = None,
     ppid: int | None = None,
     syscall: int | str | None = None,
     success: bool | None = None,
+    exit: int | str | None = None,
+    arch: str | None = None,
     filename: str | None = None,
     hostname: str | None = None,
     terminal: str | None = None,
+    subject: str | None = None,
+    object: str | None = None,
+    context: str | None = None,
+    vm_name: str | None = None,
+    uuid: str | None = None,
     session: int | None = None,
     event_id: int | None = None,
     node: str | Sequence[str] | None = None,
@@ -204,14 +232,26 @@ def make_filter(
     exact: bool = False,
 ) -> SearchFilter:
     """Build a :class:`SearchFilter` from ausearch-style options (names and
-    numbers both accepted for users, groups, syscalls and record types).
+    numbers both accepted for users, groups, syscalls, errnos and record types).
+
+    ``any_gid`` is ``-ga`` (gid or egid), ``exit`` ``-e``, ``arch``
+    ``--arch`` (``b32``, ``b64`` or a machine name), ``subject``/``object``
+    ``-su``/``-o`` and ``context`` ``-se`` (subject or object label),
+    ``vm_name``/``uuid`` ``-vm``/``-uu``.
 
     Raises:
         KeyError: an unknown user, group or record type name.
-        ValueError: an unknown syscall name.
+        ValueError: an unknown syscall, errno or arch name.
     """
     nodes = [node] if isinstance(node, str) else list(node or [])
-    nr, arch = (None, None) if syscall is None else _syscall(syscall)
+    if syscall is not None:
+        nr, audit_arch = _syscall(syscall, arch)
+    else:
+        nr, audit_arch = None, None if arch is None else _native.audit_arch(arch)
+    if any_gid is not None:
+        gid = egid = any_gid
+    if context is not None:
+        subject = object = context
     return SearchFilter(
         start=None if start is None else int(start),
         end=None if end is None else int(end),
@@ -224,18 +264,25 @@ def make_filter(
         any_uid=None if any_uid is None else _uid(any_uid),
         gid=None if gid is None else _gid(gid),
         egid=None if egid is None else _gid(egid),
+        any_gid=any_gid is not None,
         pid=pid,
         ppid=ppid,
         syscall=nr,
-        arch=arch,
+        arch=audit_arch,
         session=session,
         success=success,
+        exit=None if exit is None else _exit(exit),
         key=key,
         filename=filename,
         hostname=hostname,
         terminal=terminal,
         exe=exe,
         comm=comm,
+        subject=subject,
+        object=object,
+        any_context=context is not None,
+        vmname=vm_name,
+        uuid=uuid,
         exact=exact,
     )
 
@@ -279,5 +326,20 @@ def search(source: Source, **filters: object) -> Iterator[AuditEvent]:
     flt = ready if isinstance(ready, SearchFilter) else make_filter(**filters)  # type: ignore[arg-type]
     if hasattr(source, "events"):
         client: AuditClient = source  # type: ignore[assignment]
-        return (e for e in client.events() if flt.matches(e))
+        return _live(client, flt)
     return iter(_native.SearchIter(log_paths(source), flt))
+
+
+def _live(client: AuditClient, flt: SearchFilter) -> Iterator[AuditEvent]:
+    """The client's stream grouped and filtered in Rust: rejected events
+    never become Python objects. Ends when the client is closed."""
+    live = _native.LiveSearch(flt)
+    while True:
+        try:
+            batch = live.receive(client._native)
+        except OSError:
+            if client.closed:
+                yield from live.flush()
+                return
+            raise
+        yield from batch

@@ -10,7 +10,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::audit::normalize::format::CsvOptions;
+use crate::audit::search::group::Stamp;
 use crate::audit::search::report::{Kind, Options};
+use crate::audit::search::resume::Resume;
+use crate::audit::search::run::RunOptions;
 use crate::audit::search::run::{self, event_from_group, group_from_event, Search};
 use crate::audit::search::top::Top;
 use crate::audit::search::{Filter, Format};
@@ -31,9 +34,10 @@ pub struct PySearchFilter {
 impl PySearchFilter {
     #[new]
     #[pyo3(signature = (*, start=None, end=None, event_id=None, nodes=Vec::new(), types=Vec::new(),
-        uid=None, euid=None, loginuid=None, any_uid=None, gid=None, egid=None, pid=None, ppid=None,
-        syscall=None, arch=None, session=None, success=None, key=None, filename=None, hostname=None,
-        terminal=None, exe=None, comm=None, exact=false))]
+        uid=None, euid=None, loginuid=None, any_uid=None, gid=None, egid=None, any_gid=false, pid=None,
+        ppid=None, syscall=None, arch=None, session=None, success=None, exit=None, key=None,
+        filename=None, hostname=None, terminal=None, exe=None, comm=None, subject=None, object=None,
+        any_context=false, vmname=None, uuid=None, exact=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         start: Option<u64>,
@@ -47,18 +51,25 @@ impl PySearchFilter {
         any_uid: Option<u64>,
         gid: Option<u64>,
         egid: Option<u64>,
+        any_gid: bool,
         pid: Option<i64>,
         ppid: Option<i64>,
         syscall: Option<u64>,
         arch: Option<u64>,
         session: Option<u64>,
         success: Option<bool>,
+        exit: Option<i64>,
         key: Option<String>,
         filename: Option<String>,
         hostname: Option<String>,
         terminal: Option<String>,
         exe: Option<String>,
         comm: Option<String>,
+        subject: Option<String>,
+        object: Option<String>,
+        any_context: bool,
+        vmname: Option<String>,
+        uuid: Option<String>,
         exact: bool,
     ) -> PySearchFilter {
         PySearchFilter {
@@ -74,18 +85,25 @@ impl PySearchFilter {
                 any_uid,
                 gid,
                 egid,
+                any_gid,
                 pid,
                 ppid,
                 syscall,
                 arch,
                 session,
                 success,
+                exit,
                 key: bytes_opt(key),
                 filename: bytes_opt(filename),
                 hostname: bytes_opt(hostname),
                 terminal: bytes_opt(terminal),
                 exe: bytes_opt(exe),
                 comm: bytes_opt(comm),
+                subject: bytes_opt(subject),
+                object: bytes_opt(object),
+                any_context,
+                vmname: bytes_opt(vmname),
+                uuid: bytes_opt(uuid),
                 exact,
             },
         }
@@ -125,11 +143,24 @@ fn format_arg(name: &str, extra: (bool, bool, bool, bool)) -> PyResult<Format> {
     }
 }
 
+/// The last event of a previous run: (node, sec, milli, serial, first
+/// record type, time only).
+type ResumeArg = (Option<String>, u64, u32, u64, u32, bool);
+/// What a run did: events written, the last event looked at (node, sec,
+/// milli, serial, first record type), and the event (sec, milli, serial)
+/// that showed the checkpoint does not belong to the input.
+type OutcomeTuple = (
+    u64,
+    Option<(Option<Vec<u8>>, u64, u32, u64, u16)>,
+    Option<(u64, u32, u64)>,
+);
+
 /// Search `paths` (None: stdin) and write the matches to `fd` in `format`
-/// (`raw`, `default`, `interpret`, `csv`, `text`, `ecs`); returns how many
-/// events matched.
+/// (`raw`, `default`, `interpret`, `csv`, `text`, `ecs`).
 #[pyfunction]
-#[pyo3(signature = (paths, filter, format, fd=1, *, extra_keys=false, extra_labels=false, extra_obj2=false, extra_time=false))]
+#[pyo3(signature = (paths, filter, format, fd=1, *, extra_keys=false, extra_labels=false,
+    extra_obj2=false, extra_time=false, just_one=false, line_buffered=false,
+    eoe_timeout=crate::audit::search::group::EOE_TIMEOUT, checkpoint=false, resume=None))]
 #[allow(clippy::too_many_arguments)]
 fn search_write(
     py: Python<'_>,
@@ -141,20 +172,46 @@ fn search_write(
     extra_labels: bool,
     extra_obj2: bool,
     extra_time: bool,
-) -> PyResult<u64> {
+    just_one: bool,
+    line_buffered: bool,
+    eoe_timeout: u64,
+    checkpoint: bool,
+    resume: Option<ResumeArg>,
+) -> PyResult<OutcomeTuple> {
     let format = format_arg(format, (extra_keys, extra_labels, extra_obj2, extra_time))?;
+    if eoe_timeout == 0 {
+        return Err(PyValueError::new_err("eoe_timeout must be >= 1 second"));
+    }
+    let opts = RunOptions {
+        just_one,
+        line_buffered,
+        eoe_timeout,
+        checkpoint,
+        resume: resume.map(|(node, sec, milli, serial, first_type, time_only)| Resume {
+            node: node.map(String::into_bytes),
+            stamp: Stamp { sec, milli, serial },
+            first_type,
+            time_only,
+        }),
+    };
     let mut inputs = open_inputs(paths)?;
     let filter = filter.inner.clone();
-    let found = py.detach(move || -> std::io::Result<u64> {
+    let found = py.detach(move || -> std::io::Result<crate::audit::search::Outcome> {
         // SAFETY: the fd is borrowed for this call only; ManuallyDrop keeps
         // the File from closing the caller's descriptor.
         let mut out = std::mem::ManuallyDrop::new(unsafe {
             <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd)
         });
         let w: &mut dyn Write = &mut *out;
-        run::search_to_writer(&mut inputs, filter, format, w)
+        run::search_to_writer(&mut inputs, filter, format, opts, w)
     })?;
-    Ok(found)
+    Ok((
+        found.found,
+        found
+            .last
+            .map(|(n, s, t)| (n.map(Vec::from), s.sec, s.milli, s.serial, t)),
+        found.corrupted.map(|s| (s.sec, s.milli, s.serial)),
+    ))
 }
 
 /// The logs of a directory, oldest first (`audit.log.N` ... `audit.log`).
@@ -233,13 +290,48 @@ impl PySearchIter {
     }
 }
 
-/// The number of a syscall name on this machine and this machine's audit
-/// arch (what `-sc NAME` means to ausearch).
-#[pyfunction]
-fn syscall_number(name: &str) -> PyResult<(u32, u32)> {
+/// The machine `--arch` names (`b32`, `b64` or a machine name), this
+/// machine when None.
+fn search_machine(arch: Option<&str>) -> PyResult<crate::audit::tables::Machine> {
     use crate::audit::tables;
-    let machine = tables::machine_by_name(std::env::consts::ARCH)
+    let host = tables::machine_by_name(std::env::consts::ARCH)
         .ok_or_else(|| PyValueError::new_err("Error detecting machine type"))?;
+    let Some(a) = arch else {
+        return Ok(host);
+    };
+    let bits = match a.to_ascii_lowercase().as_str() {
+        "b64" => Some(64),
+        "b32" => Some(32),
+        _ => None,
+    };
+    bits.map_or_else(
+        || tables::machine_by_name(a),
+        |b| tables::machine_for_bits(host, b),
+    )
+    .ok_or_else(|| PyValueError::new_err(format!("Unknown arch {a}")))
+}
+
+/// The number of an errno name (`EPERM` -> 1), None when unknown.
+#[pyfunction]
+fn errno_number(name: &str) -> Option<i32> {
+    crate::audit::tables::errno_number(name)
+}
+
+/// The audit arch number (AUDIT_ARCH_*) of `--arch NAME`.
+#[pyfunction]
+fn audit_arch(name: &str) -> PyResult<u32> {
+    Ok(crate::audit::tables::audit_arch_for_machine(
+        search_machine(Some(name))?,
+    ))
+}
+
+/// The number of a syscall name on a machine (`arch`, default this one)
+/// and that machine's audit arch (what `-sc NAME` means to ausearch).
+#[pyfunction]
+#[pyo3(signature = (name, arch=None))]
+fn syscall_number(name: &str, arch: Option<&str>) -> PyResult<(u32, u32)> {
+    use crate::audit::tables;
+    let machine = search_machine(arch)?;
     let nr = tables::syscall_number(machine, name)
         .ok_or_else(|| PyValueError::new_err(format!("Syscall {name} not found")))?;
     Ok((nr, tables::audit_arch_for_machine(machine)))
@@ -264,6 +356,11 @@ fn report_kind(name: &str) -> PyResult<Kind> {
         "host" => Host,
         "anomaly" => Anomaly,
         "comm" => Comm,
+        "mac" => Mac,
+        "integrity" => Integrity,
+        "virt" => Virt,
+        "crypto" => Crypto,
+        "response" => Response,
         other => return Err(PyValueError::new_err(format!("unknown report {other:?}"))),
     })
 }
@@ -298,6 +395,104 @@ fn run_report(
     let report = py.detach(move || run::report_inputs(&mut inputs, opts))?;
     let rows = report.rows();
     Ok((report.text(), report.found(), rows.columns, rows.rows))
+}
+
+/// The live stream grouped and filtered in Rust: only matching events
+/// become `AuditEvent` objects (see `auditlink.search`).
+#[pyclass(module = "auditlink._native", name = "LiveSearch", frozen)]
+pub struct PyLiveSearch {
+    filter: Filter,
+    needs: crate::audit::search::items::Needs,
+    reasm: Mutex<crate::audit::records::Reassembler>,
+}
+
+impl PyLiveSearch {
+    fn keep(&self, events: &mut Vec<crate::audit::records::Event>) {
+        if !self.filter.is_empty() {
+            events.retain(|e| self.filter.matches(&group_from_event(e), &self.needs));
+        }
+    }
+    fn to_list(
+        py: Python<'_>,
+        events: Vec<crate::audit::records::Event>,
+    ) -> PyResult<Vec<Py<PyEvent>>> {
+        events
+            .into_iter()
+            .map(|e| Py::new(py, PyEvent::new(e, None)))
+            .collect()
+    }
+}
+
+#[pymethods]
+impl PyLiveSearch {
+    #[new]
+    #[pyo3(signature = (filter, max_in_flight=1024, timeout=2.0))]
+    fn new(filter: &PySearchFilter, max_in_flight: usize, timeout: f64) -> PyResult<Self> {
+        if max_in_flight == 0 {
+            return Err(PyValueError::new_err("max_in_flight must be >= 1"));
+        }
+        let timeout_ms = crate::bindings::common::millis(timeout, "timeout")?;
+        Ok(PyLiveSearch {
+            needs: filter.inner.needs(),
+            filter: filter.inner.clone(),
+            reasm: Mutex::new(crate::audit::records::Reassembler::new(
+                max_in_flight,
+                timeout_ms,
+            )),
+        })
+    }
+    /// Receive, parse, group and filter until a matching event completes
+    /// or `timeout` seconds pass (None: wait); returns the matches.
+    #[pyo3(signature = (client, max_messages=1024, timeout=None))]
+    fn receive(
+        &self,
+        py: Python<'_>,
+        client: &Bound<'_, crate::bindings::client::PyAuditClient>,
+        max_messages: usize,
+        timeout: Option<f64>,
+    ) -> PyResult<Vec<Py<PyEvent>>> {
+        use crate::bindings::common;
+        let c = client.get().client()?;
+        let timeout = common::timeout(timeout)?;
+        let mut batch = crate::audit::client::Batch::default();
+        let out = common::sliced(py, timeout, |slice| -> crate::Result<_> {
+            c.receive_batch(
+                &mut batch,
+                max_messages.max(1),
+                Some(slice),
+                crate::audit::client::DEFAULT_LINGER,
+            )?;
+            let mut out = Vec::new();
+            let mut r = self.reasm.lock().unwrap_or_else(|p| p.into_inner());
+            if batch.is_empty() {
+                r.expire_idle_now(&mut out);
+            } else {
+                r.arrived();
+                for i in 0..batch.len() {
+                    if let Some((t, data)) = batch.get(i) {
+                        r.push(
+                            crate::audit::records::parse_payload_lenient(t, data),
+                            &mut out,
+                        );
+                    }
+                }
+            }
+            drop(r);
+            self.keep(&mut out);
+            Ok((!out.is_empty()).then_some(out))
+        })?;
+        Self::to_list(py, out.unwrap_or_default())
+    }
+    /// The matching events still being grouped (at the end of the stream).
+    fn flush(&self, py: Python<'_>) -> PyResult<Vec<Py<PyEvent>>> {
+        let mut out = Vec::new();
+        self.reasm
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .flush(&mut out);
+        self.keep(&mut out);
+        Self::to_list(py, out)
+    }
 }
 
 struct TopState {
@@ -397,9 +592,12 @@ impl PyTopCounter {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PySearchFilter>()?;
     m.add_class::<PySearchIter>()?;
+    m.add_class::<PyLiveSearch>()?;
     m.add_function(wrap_pyfunction!(search_write, m)?)?;
     m.add_function(wrap_pyfunction!(rotated_logs, m)?)?;
     m.add_function(wrap_pyfunction!(syscall_number, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_arch, m)?)?;
+    m.add_function(wrap_pyfunction!(errno_number, m)?)?;
     m.add_function(wrap_pyfunction!(run_report, m)?)?;
     m.add_class::<PyTopCounter>()?;
     m.add("TOP_TABLES", crate::audit::search::top::TABLES.to_vec())?;

@@ -4,6 +4,7 @@
 import pathlib as _pathlib
 from typing import final
 
+from auditlink._native.client import AuditClient
 from auditlink._native.records import AuditEvent
 
 @final
@@ -12,8 +13,9 @@ class SearchFilter:
     :func:`auditlink.search.make_filter` (which also takes names).
 
     All given options must hold (AND); strings match as substrings unless
-    ``exact``; ``any_uid`` matches uid, euid or auid. Frozen; may be shared
-    between threads.
+    ``exact``; ``any_uid`` matches uid, euid or auid; ``any_gid`` makes
+    ``gid``/``egid`` match either; ``any_context`` makes ``subject``/``object``
+    (labels) match either. Frozen; may be shared between threads.
 
     Arguments:
         start, end: Unix seconds the event's time stamp must be in (``-ts``/``-te``).
@@ -47,18 +49,25 @@ class SearchFilter:
         any_uid: int | None = None,
         gid: int | None = None,
         egid: int | None = None,
+        any_gid: bool = False,
         pid: int | None = None,
         ppid: int | None = None,
         syscall: int | None = None,
         arch: int | None = None,
         session: int | None = None,
         success: bool | None = None,
+        exit: int | None = None,
         key: str | None = None,
         filename: str | None = None,
         hostname: str | None = None,
         terminal: str | None = None,
         exe: str | None = None,
         comm: str | None = None,
+        subject: str | None = None,
+        object: str | None = None,
+        any_context: bool = False,
+        vmname: str | None = None,
+        uuid: str | None = None,
         exact: bool = False,
     ) -> SearchFilter: ...
     def matches(self, event: AuditEvent) -> bool:
@@ -94,7 +103,12 @@ def search_write(
     extra_labels: bool = False,
     extra_obj2: bool = False,
     extra_time: bool = False,
-) -> int:
+    just_one: bool = False,
+    line_buffered: bool = False,
+    eoe_timeout: int = ...,
+    checkpoint: bool = False,
+    resume: tuple[str | None, int, int, int, int, bool] | None = None,
+) -> tuple[int, tuple[bytes | None, int, int, int, int] | None, tuple[int, int, int] | None]:
     """Search and write the matches to ``fd`` as ausearch 3.0.9 writes them.
 
     Arguments:
@@ -107,12 +121,25 @@ def search_write(
         extra_labels: csv: ausearch ``--extra-labels``.
         extra_obj2: csv: ausearch ``--extra-obj2``.
         extra_time: csv: ausearch ``--extra-time``.
+        just_one: stop after the first match (``--just-one``).
+        line_buffered: flush after every event (``--line-buffered``).
+        eoe_timeout: seconds after which an event without its end is
+            complete (``--eoe-timeout``).
+        checkpoint: ``--checkpoint`` given: events still incomplete at the
+            end are not written (the next run writes them).
+        resume: ``--checkpoint``: the last event of the previous run
+            ``(node, sec, milli, serial, first record type, time_only)``;
+            matches up to and including it are not written.
 
     Returns:
-        How many events matched.
+        ``(written, last, corrupted)``: how many events were written, the
+        last event looked at ``(node, sec, milli, serial, first record
+        type)`` or None, and ``(sec, milli, serial)`` of an event much newer
+        than the checkpointed one that came before it (ausearch's "corrupted
+        checkpoint"; the search stopped there) or None.
 
     Raises:
-        ValueError: unknown format.
+        ValueError: unknown format, zero ``eoe_timeout``.
         OSError: a file cannot be opened or written.
     """
 
@@ -127,18 +154,75 @@ def rotated_logs(dir: str) -> list[_pathlib.Path]:
         The paths (empty when there is no ``audit.log``).
     """
 
-def syscall_number(name: str) -> tuple[int, int]:
-    """A syscall's number on this machine, and this machine's audit arch.
+def syscall_number(name: str, arch: str | None = None) -> tuple[int, int]:
+    """A syscall's number on a machine, and that machine's audit arch.
 
     Arguments:
         name: e.g. ``"openat"``.
+        arch: ``"b64"``, ``"b32"`` or a machine name; None: this machine.
 
     Returns:
         ``(number, AUDIT_ARCH_* value)``.
 
     Raises:
-        ValueError: unknown syscall name.
+        ValueError: unknown syscall or arch name.
     """
+
+def audit_arch(name: str) -> int:
+    """The AUDIT_ARCH_* value of ausearch's ``--arch NAME``.
+
+    Arguments:
+        name: ``"b64"``, ``"b32"`` or a machine name (``"x86_64"``, ``"i386"``).
+
+    Returns:
+        The audit arch number.
+
+    Raises:
+        ValueError: unknown arch.
+    """
+
+def errno_number(name: str) -> int | None:
+    """The number of an errno name (``"EPERM"`` -> 1), None when unknown.
+
+    Arguments:
+        name: the name, any case.
+
+    Returns:
+        The positive errno or None.
+    """
+
+@final
+class LiveSearch:
+    """The live stream received, grouped and filtered in Rust: only matching
+    events become :class:`AuditEvent` objects (used by
+    :func:`auditlink.search` on a client). Thread-safe (one lock)."""
+
+    def __new__(
+        cls, filter: SearchFilter, max_in_flight: int = 1024, timeout: float = 2.0
+    ) -> LiveSearch: ...
+    def receive(
+        self, client: AuditClient, max_messages: int = 1024, timeout: float | None = None
+    ) -> list[AuditEvent]:
+        """Receive until a matching event completes or ``timeout`` passes.
+
+        Arguments:
+            client: the native client (registered or multicast).
+            max_messages: records taken per receive.
+            timeout: seconds; None waits for a match.
+
+        Returns:
+            The matching events that completed (empty after a timeout).
+
+        Raises:
+            OSError: receiving failed (EBADF once the client is closed).
+            ValueError: ``timeout`` negative or NaN.
+        """
+    def flush(self) -> list[AuditEvent]:
+        """The matching events still being grouped (at the end of the stream).
+
+        Returns:
+            The events, incomplete ones included.
+        """
 
 def run_report(
     paths: list[str] | None,

@@ -27,6 +27,8 @@ pub struct Filter {
     pub any_uid: Option<u64>,
     pub gid: Option<u64>,
     pub egid: Option<u64>,
+    /// `-ga`: gid or egid (both set to the value).
+    pub any_gid: bool,
     pub pid: Option<i64>,
     pub ppid: Option<i64>,
     pub syscall: Option<u64>,
@@ -42,6 +44,16 @@ pub struct Filter {
     pub terminal: Option<Vec<u8>>,
     pub exe: Option<Vec<u8>>,
     pub comm: Option<Vec<u8>>,
+    /// `-e`: the syscall's exit value.
+    pub exit: Option<i64>,
+    /// `-su` (subject label), `-o` (object label); `-se` sets both and
+    /// `any_context`: either may match.
+    pub subject: Option<Vec<u8>>,
+    pub object: Option<Vec<u8>>,
+    pub any_context: bool,
+    /// `-vm`, `-uu`: virtual machine name and uuid.
+    pub vmname: Option<Vec<u8>>,
+    pub uuid: Option<Vec<u8>>,
     /// `-w`: strings must match whole.
     pub exact: bool,
 }
@@ -69,6 +81,11 @@ impl Filter {
             terminal: self.terminal.is_some(),
             exe: self.exe.is_some(),
             comm: self.comm.is_some(),
+            exit: self.exit.is_some(),
+            subject: self.subject.is_some(),
+            object: self.object.is_some(),
+            vmname: self.vmname.is_some(),
+            uuid: self.uuid.is_some(),
         }
     }
 
@@ -125,7 +142,11 @@ impl Filter {
         {
             return false;
         }
-        if self.gid.is_some_and(|v| v != s.gid) || self.egid.is_some_and(|v| v != s.egid) {
+        if self.any_gid {
+            if self.gid != Some(s.gid) && self.egid != Some(s.egid) {
+                return false;
+            }
+        } else if self.gid.is_some_and(|v| v != s.gid) || self.egid.is_some_and(|v| v != s.egid) {
             return false;
         }
         if self.ppid.is_some_and(|v| v != s.ppid) || self.pid.is_some_and(|v| v != s.pid) {
@@ -138,6 +159,9 @@ impl Filter {
             return false;
         }
         if self.session.is_some_and(|v| v != s.session) {
+            return false;
+        }
+        if self.exit.is_some() && self.exit != s.exit {
             return false;
         }
         if self.success.is_some() && self.success.map(u64::from) != s.success {
@@ -171,6 +195,30 @@ impl Filter {
                 _ => return false,
             }
         }
-        true
+        if !self.opt_str(&self.vmname, &s.vmname) || !self.opt_str(&self.uuid, &s.uuid) {
+            return false;
+        }
+        self.context_matches(&s)
+    }
+
+    /// ausearch `context_match`: with `-se` a subject or an object label
+    /// may match; else the subject label decides when `-su` is given (then
+    /// `-o` is not looked at, as in ausearch), the object label otherwise.
+    fn context_matches(&self, s: &Items) -> bool {
+        let any = |needle: &Option<Vec<u8>>, labels: &[Vec<u8>]| {
+            needle
+                .as_ref()
+                .is_some_and(|n| labels.iter().any(|l| self.strmatch(n, l)))
+        };
+        let subj = any(&self.subject, &s.subjects);
+        let obj = any(&self.object, &s.objects);
+        if self.any_context {
+            return subj || obj;
+        }
+        if self.subject.is_some() {
+            subj
+        } else {
+            self.object.is_none() || obj
+        }
     }
 }

@@ -7,7 +7,9 @@
 
 use memchr::memmem;
 
-use super::group::{leading_u64, Group};
+pub use super::fields::{after, unescape, Malformed};
+use super::fields::{body, hex, id32, legacy_string, num, string, strtoll0, word};
+use super::group::Group;
 use crate::audit::tables::msg;
 
 /// C's "unset" values, as ausearch initialises its items (ids are unsigned
@@ -34,6 +36,14 @@ pub struct Needs {
     pub terminal: bool,
     pub exe: bool,
     pub comm: bool,
+    /// `-e`: the syscall's exit value.
+    pub exit: bool,
+    /// `-su`/`-se`: subject labels; `-o`/`-se`: object labels.
+    pub subject: bool,
+    pub object: bool,
+    /// `-vm`, `-uu`: the virtual machine's name and uuid.
+    pub vmname: bool,
+    pub uuid: bool,
 }
 
 /// The items of one event.
@@ -60,6 +70,12 @@ pub struct Items {
     pub comm: Option<Vec<u8>>,
     /// The account of user messages (`acct=`), always read (aureport uses it).
     pub acct: Option<Vec<u8>>,
+    pub exit: Option<i64>,
+    /// Subject and object labels (`subj=`, `scontext=`, `obj=`, `tcontext=`...).
+    pub subjects: Vec<Vec<u8>>,
+    pub objects: Vec<Vec<u8>>,
+    pub vmname: Option<Vec<u8>>,
+    pub uuid: Option<Vec<u8>>,
 }
 
 impl Default for Items {
@@ -84,115 +100,16 @@ impl Default for Items {
             exe: None,
             comm: None,
             acct: None,
+            exit: None,
+            subjects: Vec::new(),
+            objects: Vec::new(),
+            vmname: None,
+            uuid: None,
         }
     }
 }
-
-/// The record was malformed for a needed item: ausearch then skips the event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Malformed;
 
 type R = Result<(), Malformed>;
-
-/// The first `name=` in `hay` whose name is whole (preceded by the start, a
-/// space or a quote); returns what follows the `=`.
-pub fn after<'a>(hay: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    let mut from = 0;
-    let finder = memmem::Finder::new(name);
-    while let Some(p) = finder.find(&hay[from..]) {
-        let at = from + p;
-        let end = at + name.len();
-        let whole = at == 0 || matches!(hay[at - 1], b' ' | b'\'' | b'(');
-        if whole && hay.get(end) == Some(&b'=') {
-            return Some(&hay[end + 1..]);
-        }
-        from = at + 1;
-    }
-    None
-}
-
-/// The value up to the next space.
-fn word(rest: &[u8]) -> &[u8] {
-    &rest[..memchr::memchr(b' ', rest).unwrap_or(rest.len())]
-}
-
-/// C `unescape()`: a `(...)` value as is, else the leading hex digits
-/// decoded (cut at a decoded NUL, as a C string is); `None` when there is
-/// nothing to decode.
-pub fn unescape(rest: &[u8]) -> Option<Vec<u8>> {
-    if rest.first() == Some(&b'(') {
-        let close = memchr::memchr(b')', rest)?;
-        return Some(rest[..=close].to_vec());
-    }
-    let n = rest.iter().take_while(|c| c.is_ascii_hexdigit()).count();
-    if n < 2 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(n / 2);
-    for pair in rest[..n].chunks(2) {
-        let hi = hex(pair[0]);
-        let lo = pair.get(1).map_or(0, |&c| hex(c));
-        out.push((hi << 4) | lo);
-    }
-    if let Some(z) = out.iter().position(|&c| c == 0) {
-        out.truncate(z);
-    }
-    Some(out)
-}
-
-fn hex(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0,
-    }
-}
-
-/// A string value: quoted text, else hex decoded.
-fn string(rest: &[u8]) -> Result<Option<Vec<u8>>, Malformed> {
-    if let Some(inner) = rest.strip_prefix(b"\"") {
-        let end = memchr::memchr(b'"', inner).ok_or(Malformed)?;
-        return Ok(Some(inner[..end].to_vec()));
-    }
-    Ok(unescape(rest))
-}
-
-/// A string value where an unquoted non-hex value is kept as text (user
-/// messages' "legacy" values).
-fn legacy_string(rest: &[u8]) -> Result<Option<Vec<u8>>, Malformed> {
-    if rest.first() == Some(&b'"') {
-        return string(rest);
-    }
-    let w = word(rest);
-    if w.iter().all(u8::is_ascii_hexdigit) {
-        Ok(unescape(w))
-    } else {
-        Ok(Some(w.to_vec()))
-    }
-}
-
-/// The body of a record: what follows `audit(...):`.
-fn body(raw: &[u8]) -> &[u8] {
-    match memchr::memchr(b')', raw) {
-        Some(p) => raw[p + 1..].strip_prefix(b":").unwrap_or(&raw[p + 1..]),
-        None => raw,
-    }
-}
-
-/// C `strtoul(s, NULL, 10)`: optional sign (a minus negates, wrapping).
-fn num(rest: &[u8]) -> u64 {
-    match rest.first() {
-        Some(b'-') => leading_u64(&rest[1..]).wrapping_neg(),
-        Some(b'+') => leading_u64(&rest[1..]),
-        _ => leading_u64(rest),
-    }
-}
-
-/// `uid_t` view of a C `strtoul` result.
-fn id32(rest: &[u8]) -> u64 {
-    num(rest) & 0xffff_ffff
-}
 
 impl Items {
     /// Extract the needed items from every record of `g`.
@@ -216,19 +133,29 @@ impl Items {
                 }
                 Ok(())
             }
-            msg::PATH => self.path(b, b"name", n, false),
+            msg::PATH => {
+                self.path(b, b"name", n, false)?;
+                self.label(b, b"obj", n.object, false)
+            }
+            msg::IPC | msg::OBJ_PID => self.label(b, b"obj", n.object, false),
             msg::AVC_PATH => self.path(b, b"path", n, true),
             msg::USER
             | msg::FIRST_USER_MSG..=msg::USER_END
             | msg::USER_CHAUTHTOK..=msg::LAST_USER_MSG
             | msg::FIRST_USER_MSG2..=msg::LAST_USER_MSG2 => self.user(t, b, n),
-            msg::LOGIN => self.login(b, n),
+            msg::LOGIN => {
+                self.login(b, n)?;
+                self.label(b, b"subj", n.subject, true)
+            }
             msg::DAEMON_START
             | msg::DAEMON_END
             | msg::DAEMON_ABORT
             | msg::DAEMON_CONFIG
             | msg::DAEMON_ROTATE
-            | msg::DAEMON_RESUME => self.daemon(b, n),
+            | msg::DAEMON_RESUME => {
+                self.daemon(b, n)?;
+                self.label(b, b"subj", n.subject, true)
+            }
             msg::DAEMON_ACCEPT | msg::DAEMON_CLOSE => {
                 if n.hostname {
                     if let Some(r) = after(b, b"addr") {
@@ -246,10 +173,24 @@ impl Items {
             }
             msg::AVC | msg::USER_AVC => self.avc(t, b, n),
             msg::FEATURE_CHANGE | msg::ANOM_LINK => self.task(b, n),
-            msg::SECCOMP | msg::ANOM_PROMISCUOUS | msg::ANOM_ABEND => self.anom(b, n),
+            msg::ANOM_PROMISCUOUS => self.anom(b, n),
+            msg::SECCOMP | msg::ANOM_ABEND => {
+                self.anom(b, n)?;
+                self.label(b, b"subj", n.subject, true)
+            }
             msg::MAC_POLICY_LOAD..=msg::MAC_UNLBL_STCDEL => self.simple(b, n),
-            msg::INTEGRITY_DATA..=msg::INTEGRITY_RULE => self.integrity(b, n),
-            msg::NETFILTER_CFG | msg::EVENT_LISTENER => self.kernel(b, n),
+            msg::INTEGRITY_DATA..=msg::INTEGRITY_RULE => {
+                self.integrity(b, n)?;
+                self.label(b, b"subj", n.subject, true)
+            }
+            msg::NETFILTER_CFG | msg::EVENT_LISTENER => {
+                self.kernel(b, n)?;
+                // Only when no earlier record gave a label.
+                if self.subjects.is_empty() && self.objects.is_empty() {
+                    self.label(b, b"subj", n.subject, true)?;
+                }
+                Ok(())
+            }
             msg::TTY => self.tty(b, n),
             msg::SOCKADDR => {
                 self.sockaddr(b, n);
@@ -261,7 +202,7 @@ impl Items {
                         self.hostname = Some(word(r).to_vec());
                     }
                 }
-                Ok(())
+                self.label(b, b"obj", n.object, false)
             }
             _ => Ok(()),
         }
@@ -325,6 +266,28 @@ impl Items {
         if n.exe {
             self.exe = string(after(b, b"exe").ok_or(Malformed)?)?;
         }
+        self.label(b, b"subj", n.subject, true)
+    }
+
+    /// A label (`subj=`, `obj=`, `scontext=`...) up to the next space into
+    /// the subject or object list; ausearch rejects some records whose
+    /// label is not followed by a space (`spaced`).
+    fn label(&mut self, b: &[u8], name: &[u8], wanted: bool, spaced: bool) -> R {
+        if !wanted {
+            return Ok(());
+        }
+        let Some(r) = after(b, name) else {
+            return Ok(());
+        };
+        if spaced && memchr::memchr(b' ', r).is_none() {
+            return Err(Malformed);
+        }
+        let list = if name == b"obj" || name == b"tcontext" || name == b"img-ctx" {
+            &mut self.objects
+        } else {
+            &mut self.subjects
+        };
+        list.push(word(r).to_vec());
         Ok(())
     }
 
@@ -346,6 +309,12 @@ impl Items {
             if let Some(r) = after(b, b"success") {
                 self.success = Some(u64::from(word(r) == b"yes"));
             }
+        }
+        if n.exit {
+            // C strtoll(s, NULL, 0): decimal, 0x hex or 0 octal, signed.
+            let r = after(b, b"exit").ok_or(Malformed)?;
+            memchr::memchr(b' ', r).ok_or(Malformed)?;
+            self.exit = Some(strtoll0(word(r)));
         }
         self.task(b, n)?;
         if n.key {
@@ -414,7 +383,12 @@ impl Items {
 
     fn user(&mut self, t: u16, b: &[u8], n: &Needs) -> R {
         self.set_ids(b, n, false)?;
+        self.label(b, b"subj", n.subject, true)?;
         let inner = after(b, b"msg").unwrap_or(b);
+        if t == msg::USER_AVC {
+            self.label(inner, b"tcontext", n.object, false)?;
+        }
+        self.virt(t, inner, n)?;
         if n.gid && matches!(t, msg::ADD_GROUP | msg::DEL_GROUP | msg::GRP_MGMT) {
             if let Some(r) = after(inner, b"id").or_else(|| after(inner, b"gid")) {
                 self.gid = id32(r);
@@ -475,6 +449,34 @@ impl Items {
             }
         }
         self.res_text(inner, n);
+        Ok(())
+    }
+
+    /// Virtual machine messages: `vm=` (quoted or hex), `uuid=` (up to a
+    /// space or colon) and, for VIRT_MACHINE_ID, the machine's and image's
+    /// labels.
+    fn virt(&mut self, t: u16, b: &[u8], n: &Needs) -> R {
+        if n.vmname {
+            if let Some(r) = after(b, b"vm") {
+                self.vmname = string(r)?;
+            }
+        }
+        if n.uuid {
+            if let Some(r) = after(b, b"uuid") {
+                let end = r
+                    .iter()
+                    .position(|&c| c == b' ' || c == b':')
+                    .unwrap_or(r.len());
+                if end == 0 {
+                    return Err(Malformed);
+                }
+                self.uuid = Some(r[..end].to_vec());
+            }
+        }
+        if t == msg::VIRT_MACHINE_ID {
+            self.label(b, b"vm-ctx", n.subject, true)?;
+            self.label(b, b"img-ctx", n.object, true)?;
+        }
         Ok(())
     }
 
@@ -579,11 +581,21 @@ impl Items {
             }
         }
         self.res_num(b, n);
-        Ok(())
+        self.label(b, b"subj", n.subject, false)
     }
 
     fn avc(&mut self, t: u16, b: &[u8], n: &Needs) -> R {
         if t == msg::USER_AVC {
+            // "avc: ... {": denied or granted decides success, then the
+            // user message fields.
+            if let Some(p) = memmem::find(b, b"avc: ") {
+                if let Some(brace) = memchr::memchr(b'{', &b[p..]) {
+                    if n.success {
+                        let head = &b[p..p + brace];
+                        self.success = Some(u64::from(memmem::find(head, b"denied").is_none()));
+                    }
+                }
+            }
             return self.user(t, b, n);
         }
         // A kernel AVC without its class is malformed to ausearch (skipped).
@@ -612,7 +624,8 @@ impl Items {
                 self.path(b, b"name", n, true)?;
             }
         }
-        Ok(())
+        self.label(b, b"scontext", n.subject, true)?;
+        self.label(b, b"tcontext", n.object, true)
     }
 
     fn anom(&mut self, b: &[u8], n: &Needs) -> R {
@@ -666,6 +679,12 @@ impl Items {
 
     fn integrity(&mut self, b: &[u8], n: &Needs) -> R {
         self.set_ids(b, n, false)?;
+        // ausearch takes the first "pid=", which may be the end of "ppid=".
+        if n.pid {
+            if let Some(p) = memmem::find(b, b"pid=") {
+                self.pid = num(&b[p + 4..]) as i64;
+            }
+        }
         if n.comm {
             if let Some(r) = after(b, b"comm") {
                 self.comm = string(r)?;
@@ -772,28 +791,5 @@ impl Items {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn whole_names_only() {
-        let b = b" pid=1 auid=1000 uid=0 euid=5 msg='op=x uid=7 res=failed'";
-        assert_eq!(word(after(b, b"uid").unwrap()), b"0");
-        assert_eq!(word(after(b, b"euid").unwrap()), b"5");
-        assert!(after(b, b"id").is_none());
-        let inner = after(b, b"msg").unwrap();
-        assert_eq!(word(after(inner, b"op").unwrap()), b"x");
-    }
-
-    #[test]
-    fn unescape_like_c() {
-        assert_eq!(unescape(b"2F746D70 x"), Some(b"/tmp".to_vec()));
-        assert_eq!(unescape(b"(null) x"), Some(b"(null)".to_vec()));
-        assert_eq!(unescape(b"6100620063"), Some(b"a".to_vec()));
-        assert_eq!(unescape(b"zz"), None);
     }
 }

@@ -11,9 +11,10 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::filter::Filter;
-use super::group::{Group, Grouper, EOE_TIMEOUT};
+use super::group::{Group, Grouper, Stamp, EOE_TIMEOUT};
 use super::items::Needs;
 use super::output::{write_event, Format};
+use super::resume::{Decision, Resume, Resumer};
 
 /// Size of one read.
 const CHUNK: usize = 1 << 20;
@@ -78,7 +79,13 @@ pub struct Search {
 
 impl Search {
     pub fn new(filter: Filter) -> Search {
-        let mut grouper = Grouper::new(EOE_TIMEOUT);
+        Search::with_timeout(filter, EOE_TIMEOUT)
+    }
+
+    /// A search whose events end `eoe_timeout` seconds after they start
+    /// when their end record does not come (`--eoe-timeout`).
+    pub fn with_timeout(filter: Filter, eoe_timeout: u64) -> Search {
+        let mut grouper = Grouper::new(eoe_timeout);
         grouper.start = filter.start;
         grouper.end = filter.end;
         Search {
@@ -98,9 +105,16 @@ impl Search {
 
     /// End of input: every pending event becomes available.
     pub fn finish(&mut self) {
+        self.finish_lines();
+        self.grouper.finish();
+    }
+
+    /// End of input, but events still waiting for records stay pending
+    /// (ausearch with `--checkpoint` does not print them: the next run
+    /// will, once they are complete).
+    pub fn finish_lines(&mut self) {
         let g = &mut self.grouper;
         self.lines.finish(|l| g.push(l));
-        self.grouper.finish();
     }
 
     /// The next matching event of what was fed so far.
@@ -112,6 +126,15 @@ impl Search {
             }
         }
         None
+    }
+
+    /// The next event with whether it matches (a checkpoint remembers the
+    /// last event looked at, matching or not).
+    pub fn next_checked(&mut self) -> Option<(Group, bool)> {
+        let g = self.grouper.pop()?;
+        self.seen += 1;
+        let m = self.filter.matches(&g, &self.needs);
+        Some((g, m))
     }
 
     /// The next event, matching or not (reports aggregate every event).
@@ -145,11 +168,14 @@ pub fn rotated_logs(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Feed every input to `search`, calling `each` whenever events may be ready.
+/// Feed every input to `search`, calling `each` whenever events may be
+/// ready; `each` returns false to stop reading. With `hold`, events still
+/// incomplete at the end stay pending.
 pub fn feed_inputs(
     inputs: &mut [Box<dyn Read + Send>],
     search: &mut Search,
-    mut each: impl FnMut(&mut Search) -> io::Result<()>,
+    hold: bool,
+    mut each: impl FnMut(&mut Search) -> io::Result<bool>,
 ) -> io::Result<()> {
     let mut buf = vec![0u8; CHUNK];
     for input in inputs.iter_mut() {
@@ -161,11 +187,17 @@ pub fn feed_inputs(
                 Err(e) => return Err(e),
             };
             search.feed(&buf[..n]);
-            each(search)?;
+            if !each(search)? {
+                return Ok(());
+            }
         }
     }
-    search.finish();
-    each(search)
+    if hold {
+        search.finish_lines();
+    } else {
+        search.finish();
+    }
+    each(search).map(drop)
 }
 
 /// Open files for [`feed_inputs`].
@@ -182,31 +214,90 @@ pub fn open_all(paths: &[PathBuf]) -> io::Result<Vec<Box<dyn Read + Send>>> {
         .collect()
 }
 
-/// Search `inputs` and write the matches in `format` to `w`; returns how
-/// many events matched.
+/// How a search runs besides its filter (ausearch's `--just-one`,
+/// `--line-buffered`, `--eoe-timeout`, `--checkpoint`).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub just_one: bool,
+    pub line_buffered: bool,
+    pub eoe_timeout: u64,
+    /// `--checkpoint` given: incomplete events at the end are not written.
+    pub checkpoint: bool,
+    pub resume: Option<Resume>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            just_one: false,
+            line_buffered: false,
+            eoe_timeout: EOE_TIMEOUT,
+            checkpoint: false,
+            resume: None,
+        }
+    }
+}
+
+/// An event's node, stamp and first record type (what a checkpoint keeps).
+pub type EventId = (Option<Box<[u8]>>, Stamp, u16);
+
+/// What a search did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Events written.
+    pub found: u64,
+    /// The last event looked at (node, stamp, first record type): what a
+    /// checkpoint records.
+    pub last: Option<EventId>,
+    /// The checkpointed event was not found before a much newer one.
+    pub corrupted: Option<Stamp>,
+}
+
+/// Search `inputs` and write the matches in `format` to `w`.
 pub fn search_to_writer(
     inputs: &mut [Box<dyn Read + Send>],
     filter: Filter,
     format: Format,
+    opts: RunOptions,
     w: &mut dyn Write,
-) -> io::Result<u64> {
-    let mut search = Search::new(filter);
+) -> io::Result<Outcome> {
+    let mut search = Search::with_timeout(filter, opts.eoe_timeout);
+    let mut resumer = Resumer::new(opts.resume);
     let mut out = Vec::with_capacity(CHUNK);
-    let mut found = 0u64;
-    feed_inputs(inputs, &mut search, |s| {
-        while let Some(g) = s.next_match() {
-            write_event(&g, &format, found == 0, &mut out);
-            found += 1;
-            if out.len() >= CHUNK {
-                w.write_all(&out)?;
-                out.clear();
+    let mut outcome = Outcome::default();
+    feed_inputs(inputs, &mut search, opts.checkpoint, |s| {
+        while let Some((g, matched)) = s.next_checked() {
+            if matched {
+                match resumer.decide(&g) {
+                    Decision::Output => {
+                        write_event(&g, &format, outcome.found == 0, &mut out);
+                        outcome.found += 1;
+                    }
+                    Decision::Skip => {}
+                    Decision::Corrupted => {
+                        outcome.corrupted = Some(g.stamp.clone());
+                        return Ok(false);
+                    }
+                }
+                // ausearch stops at the first match, before remembering it.
+                if opts.just_one && outcome.found > 0 {
+                    return Ok(false);
+                }
+                if opts.line_buffered || out.len() >= CHUNK {
+                    w.write_all(&out)?;
+                    out.clear();
+                    if opts.line_buffered {
+                        w.flush()?;
+                    }
+                }
             }
+            outcome.last = Some((g.node, g.stamp, g.first_type));
         }
-        Ok(())
+        Ok(true)
     })?;
     w.write_all(&out)?;
     w.flush()?;
-    Ok(found)
+    Ok(outcome)
 }
 
 /// Run an aureport report over `inputs`.
@@ -339,8 +430,16 @@ type=SYSCALL msg=audit(11.000:2): arch=c000003e syscall=2 success=no exit=-2 a0=
         };
         let mut inputs: Vec<Box<dyn Read + Send>> = vec![Box::new(&log[..])];
         let mut out = Vec::new();
-        let n = search_to_writer(&mut inputs, filter, Format::Raw, &mut out).unwrap();
-        assert_eq!(n, 1);
+        let n = search_to_writer(
+            &mut inputs,
+            filter,
+            Format::Raw,
+            RunOptions::default(),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(n.found, 1);
+        assert_eq!(n.last.map(|l| l.1.serial), Some(2));
         assert_eq!(out.iter().filter(|&&c| c == b'\n').count(), 2);
     }
 }

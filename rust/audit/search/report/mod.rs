@@ -1,6 +1,7 @@
 //! aureport's reports: the default summary, the detailed reports (`-x`,
 //! `-k`, `-f`, `-u`, `-l`, `-au`, `-m`, `-c`, `-s`, `-e`, `-p`, `-tm`, `-h`,
-//! `-n`, `--comm`) and their `--summary` counts, aggregated over the events
+//! `-n`, `--comm`, `-ma`, `--integrity`, `--virt`, `-cr`, `-r`) and their
+//! `--summary` counts, aggregated over the events
 //! as audit-userspace 3.0.9 `src/aureport-scan.c` and `aureport-output.c`
 //! count and print them (written from their description).
 
@@ -28,6 +29,13 @@ pub enum Kind {
     Host,
     Anomaly,
     Comm,
+    /// `-ma`: MAC policy and labelled-security user messages.
+    Mac,
+    /// `--integrity`, `--virt`, `-cr` (crypto), `-r` (responses to anomalies).
+    Integrity,
+    Virt,
+    Crypto,
+    Response,
 }
 
 /// How the report is asked for.
@@ -224,7 +232,8 @@ impl Report {
             }
             Login | Mods => (n.exe, n.hostname, n.terminal, n.loginuid) = (true, true, true, true),
             Auth => (n.exe, n.hostname, n.terminal, n.uid) = (true, true, true, true),
-            Config | Event => n.loginuid = true,
+            Config | Event | Mac | Crypto => n.loginuid = true,
+            Integrity | Virt | Response => {}
             Syscall => (n.comm, n.loginuid) = (true, true),
             Pid => (n.exe, n.loginuid) = (true, true),
             Host => (n.hostname, n.loginuid) = (true, true),
@@ -371,6 +380,16 @@ impl Report {
             Config if is_config(g) => self.types.add(i64::from(head)),
             Mods if is_acct_mod(g) => self.types.add(i64::from(head)),
             Anomaly if is_anomaly(g) => self.types.add(i64::from(head)),
+            // aureport counts a narrower MAC range here than in the
+            // detailed report (up to MAC_MAP_DEL).
+            Mac if has_range(g, msg::MAC_POLICY_LOAD, msg::MAC_MAP_DEL)
+                || has_range(g, FIRST_USER_LSPP_MSG, LAST_USER_LSPP_MSG) =>
+            {
+                self.types.add(i64::from(head))
+            }
+            Integrity | Virt | Crypto | Response if self.in_typed_report(g) => {
+                self.types.add(i64::from(head))
+            }
             Event => self.types.add(i64::from(head)),
             _ => {}
         }
@@ -457,6 +476,12 @@ impl Report {
                 serial,
             ]),
             Config if is_config(g) => Some(vec![self.type_text(g.first_type), auid(), ok, serial]),
+            Mac | Crypto if self.in_typed_report(g) => {
+                Some(vec![auid(), self.type_text(g.first_type), ok, serial])
+            }
+            Integrity | Virt | Response if self.in_typed_report(g) => {
+                Some(vec![self.type_text(g.first_type), ok, serial])
+            }
             Syscall if s.syscall.unwrap_or(0) != 0 => Some(vec![
                 self.syscall_text(s, g),
                 (s.pid as u32).to_string().into_bytes(),
@@ -500,6 +525,25 @@ impl Report {
         };
         if let Some(r) = row {
             self.rows.push((g.stamp.sec, r));
+        }
+    }
+
+    /// Does the event belong in the MAC (detailed), integrity, virt,
+    /// crypto or response report?
+    fn in_typed_report(&self, g: &Group) -> bool {
+        match self.opts.kind {
+            Kind::Mac => {
+                has_range(g, msg::MAC_POLICY_LOAD, msg::MAC_UNLBL_STCDEL)
+                    || has_range(g, FIRST_USER_LSPP_MSG, LAST_USER_LSPP_MSG)
+            }
+            Kind::Integrity => has_range(g, msg::INTEGRITY_DATA, INTEGRITY_LAST_MSG),
+            Kind::Virt => has_range(g, FIRST_VIRT_MSG, LAST_VIRT_MSG),
+            Kind::Crypto => {
+                has_range(g, FIRST_KERN_CRYPTO_MSG, LAST_KERN_CRYPTO_MSG)
+                    || has_range(g, FIRST_CRYPTO_MSG, LAST_CRYPTO_MSG)
+            }
+            Kind::Response => has_range(g, msg::FIRST_ANOM_RESP, LAST_ANOM_RESP),
+            _ => false,
         }
     }
 

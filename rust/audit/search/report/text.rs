@@ -25,6 +25,11 @@ fn detailed_title(k: Kind) -> &'static str {
         Comm => "Command Report\n====================================\n# date time comm term host auid event\n=====================================\n",
         Anomaly => "Anomaly Report\n=========================================\n# date time type exe term host auid event\n=========================================\n",
         Key => "Key Report\n===============================================\n# date time key success exe auid event\n===============================================\n",
+        Mac => "MAC Report\n===================================\n# date time auid type success event\n===================================\n",
+        Crypto => "Crypto Report\n===================================\n# date time auid type success event\n===================================\n",
+        Integrity => "Integrity Report\n==============================\n# date time type success event\n==============================\n",
+        Virt => "Virtualization Report\n==============================\n# date time type success event\n==============================\n",
+        Response => "Response to Anomaly Report\n==============================\n# date time type success event\n==============================\n",
         Summary => "",
     }
 }
@@ -49,6 +54,11 @@ fn summary_title(k: Kind) -> &'static str {
         Comm => "Command Summary Report\n=================================\ntotal  command\n=================================\n",
         Anomaly => "Anomaly Summary Report\n======================\ntotal  type\n======================\n",
         Key => "Key Summary Report\n===========================\ntotal  key\n===========================\n",
+        Mac => "MAC Summary Report\n==================\ntotal  type\n==================\n",
+        Integrity => "Integrity Summary Report\n========================\ntotal  type\n========================\n",
+        Virt => "Virtualization Summary Report\n=============================\ntotal  type\n=============================\n",
+        Crypto => "Crypto Summary Report\n=====================\ntotal  type\n=====================\n",
+        Response => "Anomaly Response Summary Report\n===============================\ntotal  type\n===============================\n",
     }
 }
 
@@ -141,7 +151,7 @@ impl Report {
                 .into_iter()
                 .map(|(v, c)| vec![count(c), v.to_string().into_bytes()])
                 .collect(),
-            Config | Mods | Anomaly | Event => self
+            Config | Mods | Anomaly | Event | Mac | Integrity | Virt | Crypto | Response => self
                 .types
                 .sorted()
                 .into_iter()
