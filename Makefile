@@ -62,6 +62,7 @@ lint: build $(VENV)/.docs-ready ## rustfmt, clippy, ruff, mypy --strict, stubtes
 	$(PY) -m mypy.stubtest auditlink._native --allowlist $(ALLOWLIST)
 	$(PY) tools/check_stub_docs.py
 	$(PY) tools/gen_message_type.py --check
+	$(PY) tools/gen_exports.py --check
 	$(PY) tools/gen_man.py --check
 
 bench: build ## benchmarks, each against its reference in the same run (real kernel; state restored)

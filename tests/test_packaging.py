@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import check_dist  # noqa: E402
 import cli_model  # noqa: E402
+import gen_exports  # noqa: E402
 import gen_man  # noqa: E402
 import mkdocs_hooks  # noqa: E402
 
@@ -109,6 +110,13 @@ def test_every_public_name_is_importable_from_the_package() -> None:
     assert set(auditlink.__all__) <= set(star)
     with pytest.raises(AttributeError, match="no_such_name"):
         auditlink.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_the_copies_of_the_package_names_are_up_to_date() -> None:
+    """``_MODULE_OF`` is the one list; the type checkers' imports and the literal
+    ``__all__`` of ``__init__.py`` are written from it by tools/gen_exports.py."""
+    text = (ROOT / "python" / "auditlink" / "__init__.py").read_text()
+    assert gen_exports.render(text) == text, "run python tools/gen_exports.py"
 
 
 def test_daemon_command_registers_before_other_imports(tmp_path: Path) -> None:

@@ -77,28 +77,9 @@ def unquote(raw: str) -> str:
 # Fields whose interpretation is a user or group name: it depends on this
 # machine's passwd/group files, which may differ from the one the goldens saw.
 ID_FIELDS = {
-    "auid",
-    "uid",
-    "euid",
-    "suid",
-    "fsuid",
-    "ouid",
-    "oauid",
-    "old-auid",
-    "iuid",
-    "id",
-    "inode_uid",
-    "sauid",
-    "obj_uid",
-    "obj_gid",
-    "gid",
-    "egid",
-    "sgid",
-    "fsgid",
-    "ogid",
-    "igid",
-    "inode_gid",
-    "new_gid",
+    line
+    for line in (DATA / "id_fields.txt").read_text().splitlines()
+    if line and not line.startswith("#")
 }
 
 

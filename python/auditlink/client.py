@@ -21,8 +21,21 @@ if TYPE_CHECKING:
     # Imported where used: ``import auditlink`` stays cheap for programs that never
     # touch the asyncio API (asyncio alone costs more than the rest of the package).
     import asyncio
+    from typing import TypedDict
+
+    from typing_extensions import Unpack
 
     from auditlink.enrich import Enricher
+
+    # The options the two typings of ``AuditClient.events`` share.
+    class _EventOptions(TypedDict, total=False):
+        """The keyword options of :meth:`AuditClient.events` besides ``enrich``."""
+
+        timeout: float | None
+        max_messages: int
+        split_login: bool
+        id_resolution: bool | None
+
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds to wait for the kernel's reply to a control request."""
@@ -463,37 +476,32 @@ class AuditClient(RulesClientMixin, _Closing):
         """
         return self._native.receive_batch(max_messages, _timeout(timeout), linger=linger)
 
+    # The two typings differ only in ``enrich``.
     @overload
     def events(
         self,
         reassembler: Reassembler | None = None,
         *,
-        timeout: float | None = None,
-        max_messages: int = 1024,
-        split_login: bool = False,
-        id_resolution: bool | None = None,
         enrich: None = None,
+        **options: Unpack[_EventOptions],
     ) -> Iterator[AuditEvent]: ...
     @overload
     def events(
         self,
         reassembler: Reassembler | None = None,
         *,
-        timeout: float | None = None,
-        max_messages: int = 1024,
-        split_login: bool = False,
-        id_resolution: bool | None = None,
         enrich: Enricher,
+        **options: Unpack[_EventOptions],
     ) -> Iterator[dict[str, Any]]: ...
     def events(
         self,
         reassembler: Reassembler | None = None,
         *,
+        enrich: Enricher | None = None,
         timeout: float | None = None,
         max_messages: int = 1024,
         split_login: bool = False,
         id_resolution: bool | None = None,
-        enrich: Enricher | None = None,
     ) -> Iterator[AuditEvent] | Iterator[dict[str, Any]]:
         """The kernel's records parsed and grouped into :class:`~auditlink.AuditEvent`
         objects, in the order they complete.

@@ -8,7 +8,9 @@ from collections.abc import KeysView as _KeysView
 from collections.abc import ValuesView as _ValuesView
 from datetime import datetime as _datetime
 from typing import Any as _Any
+from typing import TypeVar as _TypeVar
 from typing import final as _final
+from typing import type_check_only as _type_check_only
 
 from auditlink._message_type import MessageType
 from auditlink._native.normalize import NormalizedEvent
@@ -211,8 +213,24 @@ class AuditEvent:
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+_Grouper = _TypeVar("_Grouper", bound=_Grouping)
+
+@_type_check_only
+class _Grouping:
+    """The constructor :class:`Reassembler` and :class:`LogParser` share (their
+    docstrings say what each argument does)."""
+
+    def __new__(
+        cls: type[_Grouper],
+        max_in_flight: int = 1024,
+        timeout: float = 2.0,
+        *,
+        split_login: bool = False,
+        id_resolution: bool | None = None,
+    ) -> _Grouper: ...
+
 @_final
-class Reassembler:
+class Reassembler(_Grouping):
     """Groups records into events by (node, time stamp, serial).
 
     An event completes on its EOE or PROCTITLE record, or at once for one-record
@@ -236,14 +254,6 @@ class Reassembler:
         ValueError: ``max_in_flight`` is 0, or ``timeout`` negative or NaN.
     """
 
-    def __new__(
-        cls,
-        max_in_flight: int = 1024,
-        timeout: float = 2.0,
-        *,
-        split_login: bool = False,
-        id_resolution: bool | None = None,
-    ) -> Reassembler: ...
     @property
     def split_login(self) -> bool:
         """Whether LOGIN records are events of their own."""
@@ -345,7 +355,7 @@ class LogReader:
     def __next__(self) -> AuditEvent: ...
 
 @_final
-class LogParser:
+class LogParser(_Grouping):
     """Incremental auditd log parser: bytes in, events (or JSON lines) out.
 
     Arguments:
@@ -355,14 +365,6 @@ class LogParser:
         ValueError: ``timeout`` negative or NaN.
     """
 
-    def __new__(
-        cls,
-        max_in_flight: int = 1024,
-        timeout: float = 2.0,
-        *,
-        split_login: bool = False,
-        id_resolution: bool | None = None,
-    ) -> LogParser: ...
     def feed(self, chunk: _builtins.bytes) -> EventBatch:
         """Parse a chunk (lines may be split anywhere); returns the events it completed."""
     def finish(self) -> EventBatch:

@@ -205,33 +205,11 @@ proptest! {
 
 #[test]
 fn the_name_filter_keeps_every_known_enriched_name() {
-    for name in [
-        "auid",
-        "uid",
-        "euid",
-        "suid",
-        "fsuid",
-        "ouid",
-        "oauid",
-        "old-auid",
-        "iuid",
-        "id",
-        "inode_uid",
-        "sauid",
-        "obj_uid",
-        "obj_gid",
-        "gid",
-        "egid",
-        "sgid",
-        "fsgid",
-        "ogid",
-        "igid",
-        "inode_gid",
-        "new_gid",
-        "syscall",
-        "arch",
-        "saddr",
-    ] {
+    // The id fields the Python golden test knows too, and the other enriched names.
+    let id_fields = include_str!("../../../tests/data/id_fields.txt")
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'));
+    for name in id_fields.chain(["syscall", "arch", "saddr"]) {
         assert!(may_be_enriched(name.as_bytes()), "{name}");
         assert!(
             (0..3000).any(|t| enriched_kind(field_kind(t, name.as_bytes(), b"0", false)).is_some()),

@@ -146,12 +146,7 @@ pub(super) fn print_tty_data(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
                     in_printable = true;
                 }
                 if !(0x20..=0x7e).contains(&c) {
-                    out.extend_from_slice(&[
-                        b'\\',
-                        b'0' + ((c >> 6) & 7),
-                        b'0' + ((c >> 3) & 7),
-                        b'0' + (c & 7),
-                    ]);
+                    push_octal_escape(out, c);
                 } else {
                     if c == b'\\' || c == b'"' {
                         out.push(b'\\');
@@ -177,6 +172,12 @@ pub(super) fn as_written(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
     }
 }
 
+/// `\ooo`: a byte as auparse escapes it.
+fn push_octal_escape(out: &mut Vec<u8>, c: u8) {
+    out.push(b'\\');
+    push_octal3(out, u32::from(c));
+}
+
 /// auparse's default TTY escaping: bytes below 0x20 become `\ooo`.
 pub(super) fn tty_escape_tail(out: &mut Vec<u8>, start: usize, keep_key_separator: bool) {
     let needs = out[start..]
@@ -188,12 +189,7 @@ pub(super) fn tty_escape_tail(out: &mut Vec<u8>, start: usize, keep_key_separato
     let tail: Vec<u8> = out.split_off(start);
     for c in tail {
         if c < 0x20 && !(keep_key_separator && c == 1) {
-            out.extend_from_slice(&[
-                b'\\',
-                b'0' + ((c >> 6) & 7),
-                b'0' + ((c >> 3) & 7),
-                b'0' + (c & 7),
-            ]);
+            push_octal_escape(out, c);
         } else {
             out.push(c);
         }

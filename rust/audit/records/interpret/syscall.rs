@@ -93,25 +93,32 @@ pub(super) fn print_arg(rec: &Record, which: u8, v: &[u8], out: &mut Vec<u8>) {
     let Some(sys) = rec.syscall_name else {
         return hex_fallback(v, out);
     };
-    let first = sys.as_bytes().first().copied().unwrap_or(0);
-    let rest = sys.get(1..).unwrap_or("");
+    let call = Call {
+        rec,
+        sys,
+        first: sys.as_bytes().first().copied().unwrap_or(0),
+        rest: sys.get(1..).unwrap_or(""),
+    };
     match which {
-        0 => print_a0(rec, sys, first, rest, v, out),
-        1 => print_a1(rec, sys, first, rest, v, out),
-        2 => print_a2(rec, sys, first, rest, v, out),
-        _ => print_a3(sys, first, v, out),
+        0 => print_a0(&call, v, out),
+        1 => print_a1(&call, v, out),
+        2 => print_a2(&call, v, out),
+        _ => print_a3(&call, v, out),
     }
 }
 
-pub(super) fn print_a0(
-    rec: &Record,
-    sys: &str,
+/// The syscall whose argument is printed, split as auparse's dispatch reads it.
+struct Call<'a> {
+    rec: &'a Record,
+    sys: &'a str,
+    /// The name's first letter (0 for an empty name).
     first: u8,
-    rest: &str,
-    v: &[u8],
-    out: &mut Vec<u8>,
-) {
-    let _ = rec;
+    /// The name after its first letter.
+    rest: &'a str,
+}
+
+fn print_a0(call: &Call, v: &[u8], out: &mut Vec<u8>) {
+    let Call { sys, first, rest, .. } = *call;
     match first {
         b'r' => match sys {
             "rt_sigaction" => print_signal(v, 16, out),
@@ -165,14 +172,8 @@ pub(super) fn print_a0(
     }
 }
 
-pub(super) fn print_a1(
-    rec: &Record,
-    sys: &str,
-    first: u8,
-    rest: &str,
-    v: &[u8],
-    out: &mut Vec<u8>,
-) {
+fn print_a1(call: &Call, v: &[u8], out: &mut Vec<u8>) {
+    let Call { rec, sys, first, rest } = *call;
     match (first, sys) {
         (b'f', "fchmod") => return print_mode_short(v, 16, out),
         (b'f', s) if s.starts_with("fcntl") => {
@@ -224,14 +225,8 @@ pub(super) fn print_a1(
     }
 }
 
-pub(super) fn print_a2(
-    rec: &Record,
-    sys: &str,
-    first: u8,
-    rest: &str,
-    v: &[u8],
-    out: &mut Vec<u8>,
-) {
+fn print_a2(call: &Call, v: &[u8], out: &mut Vec<u8>) {
+    let Call { rec, sys, first, rest } = *call;
     if sys.starts_with("fcntl") {
         // F_SETOWN takes a uid-like owner; F_SETFD's FD_CLOEXEC is named.
         return match (rec.a1, c_strtoul(v, 16)) {
@@ -319,7 +314,8 @@ pub(super) fn print_a2(
     }
 }
 
-pub(super) fn print_a3(sys: &str, first: u8, v: &[u8], out: &mut Vec<u8>) {
+fn print_a3(call: &Call, v: &[u8], out: &mut Vec<u8>) {
+    let Call { sys, first, .. } = *call;
     match (first, sys) {
         (b'm', "mmap") => print_mmap_flags(v, out),
         (b'm', "mount") => print_flags(v, tables::MOUNT_FLAGS, None, out),
