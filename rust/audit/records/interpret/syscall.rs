@@ -118,7 +118,7 @@ struct Call<'a> {
 }
 
 fn print_a0(call: &Call, v: &[u8], out: &mut Vec<u8>) {
-    let Call { sys, first, rest, .. } = *call;
+    let (sys, first, rest) = (call.sys, call.first, call.rest);
     match first {
         b'r' => match sys {
             "rt_sigaction" => print_signal(v, 16, out),
@@ -173,7 +173,7 @@ fn print_a0(call: &Call, v: &[u8], out: &mut Vec<u8>) {
 }
 
 fn print_a1(call: &Call, v: &[u8], out: &mut Vec<u8>) {
-    let Call { rec, sys, first, rest } = *call;
+    let (rec, sys, first, rest) = (call.rec, call.sys, call.first, call.rest);
     match (first, sys) {
         (b'f', "fchmod") => return print_mode_short(v, 16, out),
         (b'f', s) if s.starts_with("fcntl") => {
@@ -226,7 +226,7 @@ fn print_a1(call: &Call, v: &[u8], out: &mut Vec<u8>) {
 }
 
 fn print_a2(call: &Call, v: &[u8], out: &mut Vec<u8>) {
-    let Call { rec, sys, first, rest } = *call;
+    let (rec, sys, first, rest) = (call.rec, call.sys, call.first, call.rest);
     if sys.starts_with("fcntl") {
         // F_SETOWN takes a uid-like owner; F_SETFD's FD_CLOEXEC is named.
         return match (rec.a1, c_strtoul(v, 16)) {
@@ -315,7 +315,7 @@ fn print_a2(call: &Call, v: &[u8], out: &mut Vec<u8>) {
 }
 
 fn print_a3(call: &Call, v: &[u8], out: &mut Vec<u8>) {
-    let Call { sys, first, .. } = *call;
+    let (sys, first) = (call.sys, call.first);
     match (first, sys) {
         (b'm', "mmap") => print_mmap_flags(v, out),
         (b'm', "mount") => print_flags(v, tables::MOUNT_FLAGS, None, out),
