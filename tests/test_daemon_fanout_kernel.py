@@ -38,6 +38,7 @@ from .test_sinks_engines import (
     NODE,
     CentralAuditd,
     NetNs,
+    Relay,
     Rotel,
     Rsyslog,
     need_root_tools,
@@ -248,59 +249,6 @@ def test_otlp_sink_gets_enriched_events_through_an_outage(
     body = json.loads(first["body"][len("Str(") : -1])
     assert body["SYSCALL"]["SPAWNED_BY"]["pid"] == os.getpid()
     assert first["host.name"].startswith("Str(")
-
-
-# The audit netlink socket exists only in the first network namespace, while the
-# central auditd runs in a private one (it binds every address): a relay
-# listening on 127.0.0.1 here connects to it from inside, one process per
-# connection, so stopping the central auditd breaks the daemon's connection.
-RELAY = """
-import selectors, socket, sys
-inner = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-outer = socket.socket(fileno=0)
-sel = selectors.DefaultSelector()
-sel.register(outer, selectors.EVENT_READ, inner)
-sel.register(inner, selectors.EVENT_READ, outer)
-while True:
-    for key, _ in sel.select():
-        data = key.fileobj.recv(65536)
-        if not data:
-            sys.exit(0)
-        key.data.sendall(data)
-"""
-
-
-class Relay:
-    def __init__(self, ns: NetNs, inner_port: int) -> None:
-        self.ns, self.inner_port = ns, inner_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self.listener.getsockname()[1]
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                self.procs.append(
-                    subprocess.Popen(
-                        [*self.ns.prefix(), sys.executable, "-c", RELAY, str(self.inner_port)],
-                        stdin=conn.fileno(),
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                )
-
-    def close(self) -> None:
-        self.listener.close()
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
 
 
 def test_remote_sink_into_a_central_auditd_through_an_outage(

@@ -1,12 +1,16 @@
 //! The thread behind each sink: takes events from its bounded queue into the spool, delivers them in order through a transport, reconnects with backoff.
+//!
+//! Everything on the way is batched, because each system call is also seen
+//! (and possibly audited) by the kernel: the queue hands over all waiting
+//! events at once, the spool appends them with one write, and a transport
+//! sends up to [`BATCH_EVENTS`] at once.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::spool::{Appended, FullAction, Spool};
+use super::spool::{FullAction, Spool};
 use super::{ForwardEvent, Sink, SinkStats, SpoolConfig};
 use crate::error::{Error, Result};
 
@@ -89,11 +93,84 @@ fn set(m: &Mutex<String>, s: &str) {
     }
 }
 
+/// The bounded queue between the callers and the sink's thread, in events.
+/// The thread takes everything waiting at once.
+#[derive(Debug)]
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Signalled when events arrive or the queue closes.
+    ready: Condvar,
+    /// Signalled when the thread has taken events (room for waiting callers).
+    room: Condvar,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    events: Vec<ForwardEvent>,
+    open: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queue `events` in order while there is room (waiting for room when
+    /// `wait`); returns how many were queued.
+    fn put(&self, mut events: impl ExactSizeIterator<Item = ForwardEvent>, wait: bool) -> usize {
+        let mut done = 0;
+        let mut q = self.lock();
+        while events.len() > 0 && q.open {
+            let room = self.capacity.saturating_sub(q.events.len());
+            if room == 0 {
+                if !wait {
+                    break;
+                }
+                q = self.room.wait(q).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            let take = room.min(events.len());
+            let was_empty = q.events.is_empty();
+            q.events.extend(events.by_ref().take(take));
+            done += take;
+            if was_empty {
+                self.ready.notify_one();
+            }
+        }
+        done
+    }
+
+    /// Move everything queued into `into` (waiting up to `wait` for the first
+    /// event); `false` once the queue is closed and empty.
+    fn take(&self, into: &mut Vec<ForwardEvent>, wait: Duration) -> bool {
+        let mut q = self.lock();
+        if q.events.is_empty() && q.open && !wait.is_zero() {
+            q = self
+                .ready
+                .wait_timeout_while(q, wait, |q| q.events.is_empty() && q.open)
+                .map(|(q, _)| q)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        std::mem::swap(into, &mut q.events);
+        if !into.is_empty() {
+            self.room.notify_all();
+        }
+        q.open || !into.is_empty()
+    }
+
+    fn close(&self) {
+        self.lock().open = false;
+        self.ready.notify_all();
+        self.room.notify_all();
+    }
+}
+
 /// A running sink. Dropping it closes it (see [`SinkHandle::close`]).
 #[derive(Debug)]
 pub struct SinkHandle {
     name: String,
-    tx: Mutex<Option<SyncSender<ForwardEvent>>>,
+    queue: Arc<Queue>,
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -109,9 +186,20 @@ pub(crate) fn start<T: Transport>(
     let shared = Arc::new(Shared::default());
     shared.spooled.store(spool.events(), Relaxed);
     shared.spool_bytes.store(spool.bytes(), Relaxed);
-    let (tx, rx) = sync_channel(spool_cfg.queue_depth.max(1));
+    let queue = Arc::new(Queue {
+        state: Mutex::new(QueueState {
+            events: Vec::new(),
+            open: true,
+        }),
+        ready: Condvar::new(),
+        room: Condvar::new(),
+        capacity: spool_cfg.queue_depth.max(1),
+    });
     let mut worker = Worker {
-        rx,
+        queue: queue.clone(),
+        incoming: Vec::new(),
+        events: Vec::new(),
+        ends: Vec::new(),
         spool,
         action: spool_cfg.spool_full_action,
         suspended: false,
@@ -131,7 +219,7 @@ pub(crate) fn start<T: Transport>(
         .map_err(|e| Error::io("start sink thread", e))?;
     Ok(SinkHandle {
         name,
-        tx: Mutex::new(Some(tx)),
+        queue,
         shared,
         thread: Mutex::new(Some(thread)),
     })
@@ -141,9 +229,7 @@ impl SinkHandle {
     /// Stop taking events, deliver what is spooled for a few seconds, stop
     /// the thread; what is left stays in the spool for the next start.
     pub fn close(&self) {
-        if let Ok(mut tx) = self.tx.lock() {
-            tx.take();
-        }
+        self.queue.close();
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         if let Some(t) = thread {
             let _ = t.join();
@@ -152,20 +238,30 @@ impl SinkHandle {
 }
 
 impl SinkHandle {
-    /// Like [`Sink::submit`] but waits for room in the queue: for replaying
-    /// files, never for the live event path.
-    pub fn submit_waiting(&self, event: &ForwardEvent) -> bool {
+    /// Like [`Sink::submit_batch`] but waits for room in the queue: for
+    /// replaying files, never for the live event path.
+    pub fn submit_waiting(&self, events: Vec<ForwardEvent>) -> usize {
+        self.put(events.into_iter(), true)
+    }
+
+    /// [`Sink::submit_batch`] for events the caller gives up (no copies).
+    pub fn submit_owned(&self, events: Vec<ForwardEvent>) -> usize {
+        self.put(events.into_iter(), false)
+    }
+
+    fn put(&self, events: impl ExactSizeIterator<Item = ForwardEvent>, wait: bool) -> usize {
         let s = &self.shared;
-        s.submitted.fetch_add(1, Relaxed);
-        let tx = self.tx.lock().ok().and_then(|tx| tx.clone());
-        // Counted before the send so the worker's decrement never underflows.
-        s.queued.fetch_add(1, Relaxed);
-        let ok = tx.is_some_and(|tx| tx.send(event.clone()).is_ok());
-        if !ok {
-            s.queued.fetch_sub(1, Relaxed);
-            s.dropped.fetch_add(1, Relaxed);
+        let n = events.len() as u64;
+        s.submitted.fetch_add(n, Relaxed);
+        // Counted before the hand-over so the worker's decrement never underflows.
+        s.queued.fetch_add(n, Relaxed);
+        let done = self.queue.put(events, wait);
+        let lost = n - done as u64;
+        if lost > 0 {
+            s.queued.fetch_sub(lost, Relaxed);
+            s.dropped.fetch_add(lost, Relaxed);
         }
-        ok
+        done
     }
 }
 
@@ -181,22 +277,11 @@ impl Sink for SinkHandle {
     }
 
     fn submit(&self, event: &ForwardEvent) -> bool {
-        let s = &self.shared;
-        s.submitted.fetch_add(1, Relaxed);
-        // Counted before the send so the worker's decrement never underflows.
-        s.queued.fetch_add(1, Relaxed);
-        let sent = match self.tx.lock() {
-            Ok(tx) => match tx.as_ref().map(|tx| tx.try_send(event.clone())) {
-                Some(Ok(())) => true,
-                Some(Err(TrySendError::Full(_) | TrySendError::Disconnected(_))) | None => false,
-            },
-            Err(_) => false,
-        };
-        if !sent {
-            s.queued.fetch_sub(1, Relaxed);
-            s.dropped.fetch_add(1, Relaxed);
-        }
-        sent
+        self.put(std::iter::once(event.clone()), false) == 1
+    }
+
+    fn submit_batch(&self, events: &[ForwardEvent]) -> usize {
+        self.put(events.iter().cloned(), false)
     }
 
     fn stats(&self) -> SinkStats {
@@ -234,7 +319,13 @@ impl Sink for SinkHandle {
 }
 
 struct Worker<T> {
-    rx: Receiver<ForwardEvent>,
+    queue: Arc<Queue>,
+    /// Events just taken from the queue (kept for their allocation).
+    incoming: Vec<ForwardEvent>,
+    /// The batch decoded from the spool for the transport.
+    events: Vec<ForwardEvent>,
+    /// End offset in `payload` of each encoded event of a batch.
+    ends: Vec<usize>,
     spool: Spool,
     action: FullAction,
     suspended: bool,
@@ -253,7 +344,7 @@ impl<T: Transport> Worker<T> {
     fn run(&mut self) {
         let mut closing: Option<Instant> = None;
         loop {
-            let open = self.intake();
+            let open = closing.is_none() && self.intake(Duration::ZERO);
             if !open && closing.is_none() {
                 closing = Some(Instant::now() + CLOSE_DRAIN);
             }
@@ -277,10 +368,7 @@ impl<T: Transport> Worker<T> {
                 if closing.is_some() {
                     std::thread::sleep(wait.min(Duration::from_millis(50)));
                 } else {
-                    match self.rx.recv_timeout(wait) {
-                        Ok(ev) => self.store(&ev),
-                        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
-                    }
+                    self.intake(wait.max(Duration::from_millis(1)));
                 }
             }
         }
@@ -290,43 +378,56 @@ impl<T: Transport> Worker<T> {
         self.shared.connected.store(false, Relaxed);
     }
 
-    /// Move everything queued into the spool; `false` once the handle is closed.
-    fn intake(&mut self) -> bool {
-        loop {
-            match self.rx.try_recv() {
-                Ok(ev) => self.store(&ev),
-                Err(std::sync::mpsc::TryRecvError::Empty) => return true,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => return false,
-            }
+    /// Move everything queued into the spool, waiting up to `wait` for the
+    /// first event; `false` once the handle is closed and the queue empty.
+    fn intake(&mut self, wait: Duration) -> bool {
+        let mut incoming = std::mem::take(&mut self.incoming);
+        let open = self.queue.take(&mut incoming, wait);
+        if !incoming.is_empty() {
+            self.store(&incoming);
         }
+        incoming.clear();
+        self.incoming = incoming;
+        open
     }
 
-    fn store(&mut self, ev: &ForwardEvent) {
+    /// Append a batch to the spool with one write, applying the full action.
+    fn store(&mut self, events: &[ForwardEvent]) {
         let s = &self.shared;
-        s.queued.fetch_sub(1, Relaxed);
+        let n = events.len() as u64;
+        s.queued.fetch_sub(n, Relaxed);
+        // The spool only grows during a batch, so checking once is enough.
         if self.suspended && self.spool.bytes() <= self.spool.max_bytes() / 2 {
             self.suspended = false;
         }
         if self.suspended {
-            s.dropped.fetch_add(1, Relaxed);
+            s.dropped.fetch_add(n, Relaxed);
             return;
         }
         self.payload.clear();
-        ev.encode(&mut self.payload);
-        match self.spool.append(&self.payload, self.action) {
-            Ok(Appended::Stored { dropped_oldest }) => {
-                s.dropped.fetch_add(dropped_oldest, Relaxed);
-            }
-            Ok(Appended::Full) => {
-                s.dropped.fetch_add(1, Relaxed);
-                if self.action == FullAction::Suspend {
-                    self.suspended = true;
-                }
-            }
-            Err(e) => {
-                s.dropped.fetch_add(1, Relaxed);
-                set(&s.last_error, &format!("spool write: {e}"));
-            }
+        self.ends.clear();
+        for ev in events {
+            ev.encode(&mut self.payload);
+            self.ends.push(self.payload.len());
+        }
+        let mut start = 0;
+        let payloads: Vec<&[u8]> = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let p = &self.payload[start..end];
+                start = end;
+                p
+            })
+            .collect();
+        let r = self.spool.append_batch(&payloads, self.action);
+        s.dropped
+            .fetch_add(r.dropped_oldest + r.full + r.failed, Relaxed);
+        if r.full > 0 && self.action == FullAction::Suspend {
+            self.suspended = true;
+        }
+        if let Some(e) = r.error {
+            set(&s.last_error, &format!("spool write: {e}"));
         }
         self.publish_spool();
     }
@@ -382,23 +483,31 @@ impl<T: Transport> Worker<T> {
             return false;
         }
         self.spool.rewind();
-        let batch = match self.spool.peek(BATCH_EVENTS, BATCH_BYTES) {
-            Ok(b) => b,
-            Err(e) => {
-                // A damaged frame cannot be delivered: skip it, counted.
-                set(&self.shared.last_error, &format!("spool read: {e}"));
-                let _ = self.spool.peek(1, 0);
-                let _ = self.spool.ack(1);
-                self.shared.dropped.fetch_add(1, Relaxed);
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        let peeked = self.spool.peek_each(BATCH_EVENTS, BATCH_BYTES, |p| {
+            events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)));
+        });
+        if let Err(e) = peeked {
+            set(&self.shared.last_error, &format!("spool read: {e}"));
+            if events.is_empty() {
+                // A damaged frame first in line cannot be delivered: give up
+                // the rest of its segment, counted. (Frames before it were
+                // handed out and go first.)
+                match self.spool.skip_damaged() {
+                    Ok(lost) => self.shared.dropped.fetch_add(lost, Relaxed),
+                    Err(e) => {
+                        set(&self.shared.last_error, &format!("spool skip: {e}"));
+                        0
+                    }
+                };
                 self.publish_spool();
+                self.events = events;
                 return true;
             }
-        };
-        let events: Vec<ForwardEvent> = batch
-            .iter()
-            .map(|p| ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)))
-            .collect();
+        }
         let d = self.transport.deliver(&events);
+        self.events = events;
         self.last_activity = Instant::now();
         self.shared.sent.fetch_add(d.sent as u64, Relaxed);
         self.shared.acked.fetch_add(d.acked as u64, Relaxed);
