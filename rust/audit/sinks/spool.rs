@@ -4,8 +4,8 @@
 //! to, oldest first) and `cursor` (`<segment> <offset>` of the first frame not
 //! yet acknowledged, two fixed-width numbers rewritten in place by one
 //! `pwrite` of 42 bytes, which a killed process cannot leave half done). A
-//! frame is a little-endian `u32` length, a `u32` FNV-1a checksum of the
-//! payload, then the payload. A batch of frames is appended with one `write`
+//! frame is a little-endian `u32` length, a `u32` CRC-32 of the payload,
+//! then the payload. A batch of frames is appended with one `write`
 //! (one per segment it spans); a torn frame at the end (crash in the middle of
 //! a write) is cut off on open. Writes are not fsync'ed: the spool survives a
 //! crash of the process, not a power loss of the host.
@@ -63,11 +63,20 @@ pub enum Appended {
 }
 
 fn checksum(b: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &c in b {
-        h = (h ^ c as u32).wrapping_mul(0x0100_0193);
+    crc32fast::hash(b)
+}
+
+/// Whether `sum` is the payload's checksum: CRC-32, or the FNV-1a of spools
+/// written by earlier versions (byte at a time, too slow for the hot path, but
+/// what an upgraded host may still have waiting).
+fn checksum_ok(payload: &[u8], sum: u32) -> bool {
+    checksum(payload) == sum || {
+        let mut h: u32 = 0x811c_9dc5;
+        for &c in payload {
+            h = (h ^ c as u32).wrapping_mul(0x0100_0193);
+        }
+        h == sum
     }
-    h
 }
 
 #[derive(Debug)]
@@ -382,7 +391,7 @@ impl Spool {
                     None => break,
                 };
                 let at = off + pos as u64;
-                if checksum(payload) != sum {
+                if !checksum_ok(payload, sum) {
                     return Err(bad(format!(
                         "spool {}: bad checksum at segment {id} offset {at}",
                         self.dir.display()
@@ -503,5 +512,5 @@ fn read_frame(f: &mut File, pos: u64, len: u64) -> io::Result<Option<u64>> {
     let mut payload = vec![0u8; n as usize];
     f.seek(SeekFrom::Start(pos + FRAME_HEADER))?;
     f.read_exact(&mut payload)?;
-    Ok((checksum(&payload) == sum).then_some(n))
+    Ok(checksum_ok(&payload, sum).then_some(n))
 }

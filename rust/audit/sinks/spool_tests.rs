@@ -166,3 +166,23 @@ fn submit_batch_takes_what_fits_and_counts_the_rest() {
     assert!(got.windows(2).all(|w| w[0] < w[1] || w[1] == 0), "{got:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn frames_of_the_older_checksum_are_still_delivered() {
+    let dir = tempdir("fnv");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = payload(42);
+    let mut fnv: u32 = 0x811c_9dc5;
+    for &c in &p {
+        fnv = (fnv ^ c as u32).wrapping_mul(0x0100_0193);
+    }
+    let mut frame = (p.len() as u32).to_le_bytes().to_vec();
+    frame.extend_from_slice(&fnv.to_le_bytes());
+    frame.extend_from_slice(&p);
+    std::fs::write(dir.join(format!("{:020}.spool", 1)), &frame).unwrap();
+    std::fs::write(dir.join("cursor"), "1 0\n").unwrap();
+    let mut sp = Spool::open(&dir, 1 << 20).unwrap();
+    sp.append(&payload(43), FullAction::DropNewest).unwrap();
+    assert_eq!(all(&mut sp), vec![42, 43]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
