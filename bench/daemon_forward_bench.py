@@ -49,7 +49,7 @@ from kernel_lock import with_kernel
 from auditlink import AuditClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests import test_sinks_engines as engines  # noqa: E402  (after the path)
+from tests import test_sinks_engines as engines
 
 RECEIVERS = (
     "c",
@@ -222,9 +222,7 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine)")
     only = set(args.only.split(",")) if args.only else None
-    receivers = [
-        w for w in RECEIVERS if only is None or w.split("-")[-1] in only or w in BASELINES
-    ]
+    receivers = [w for w in RECEIVERS if only is None or w.split("-")[-1] in only or w in BASELINES]
     drain = Drain()
     with tempfile.TemporaryDirectory(prefix="auditlink-forward-central-") as tmp:
         central = Central(Path(tmp)) if "auditlink-remote" in receivers else None
@@ -267,10 +265,11 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
     print("sinks, from the generator's start (medians):")
     for w in runs:
         if w.split("-")[-1] in SINKS:
+            sink, log = med(w, "sink_rate"), med(w, "log_rate")
             print(
-                f"  {w:19} delivered {med(w, 'sink_rate'):8.0f} events/s, the daemon logged "
-                f"{med(w, 'log_rate'):8.0f} events/s ({med(w, 'sink_rate') / med(w, 'log_rate'):4.2f}x)"
-                f"; sink thread {med(w, 'sink_cpu_ns'):6.0f} ns CPU per event"
+                f"  {w:19} delivered {sink:8.0f} events/s, the daemon logged {log:8.0f} "
+                f"events/s ({sink / log:4.2f}x); sink thread "
+                f"{med(w, 'sink_cpu_ns'):6.0f} ns CPU per event"
             )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

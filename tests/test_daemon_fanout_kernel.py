@@ -15,10 +15,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -251,9 +249,12 @@ def test_otlp_sink_gets_enriched_events_through_an_outage(
     assert first["host.name"].startswith("Str(")
 
 
-def test_remote_sink_into_a_central_auditd_through_an_outage(
-    kernel_state: KernelState, tmp_path: Path
-) -> None:
+Runner = Callable[[Path, Callable[[int], int], Callable[[], None], Callable[[], None]], None]
+
+
+def with_central_auditd(tmp_path: Path, run: Runner) -> None:
+    """A remote sink to a central auditd (through a relay on 127.0.0.1): calls
+    ``run(tmp_path, arrived, down, up)``, as ``outage_run`` takes them."""
     need_root_tools("auditd")
     ns = NetNs()
     central = CentralAuditd(ns, tmp_path / "central")
@@ -271,8 +272,14 @@ def test_remote_sink_into_a_central_auditd_through_an_outage(
             needle = f" pid={pid} "
             return sum(1 for ln in central.lines() if needle in ln)
 
-        outage_run(tmp_path, arrived, central.stop, central.start)
+        run(tmp_path, arrived, central.stop, central.start)
     finally:
         central.stop()
         relay.close()
         ns.close()
+
+
+def test_remote_sink_into_a_central_auditd_through_an_outage(
+    kernel_state: KernelState, tmp_path: Path
+) -> None:
+    with_central_auditd(tmp_path, outage_run)

@@ -22,9 +22,16 @@ import pytest
 from auditlink import AuditClient
 
 from .helpers import KernelState
-from .test_daemon_fanout_kernel import daemon, final_sink_line, sink_conf, stop, wait_until
+from .test_daemon_fanout_kernel import (
+    daemon,
+    final_sink_line,
+    sink_conf,
+    stop,
+    wait_until,
+    with_central_auditd,
+)
 from .test_daemon_kernel import burst, wait_registered
-from .test_sinks_engines import NODE, CentralAuditd, NetNs, Relay, Rsyslog, need_root_tools
+from .test_sinks_engines import Rsyslog
 from .test_sinks_syslog import rsyslog  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.kernel
@@ -105,25 +112,4 @@ def test_syslog_spool_survives_sigkill_of_the_daemon(
 def test_remote_spool_survives_sigkill_of_the_daemon(
     kernel_state: KernelState, tmp_path: Path
 ) -> None:
-    need_root_tools("auditd")
-    ns = NetNs()
-    central = CentralAuditd(ns, tmp_path / "central")
-    relay = Relay(ns, central.port)
-    try:
-        central.start()
-        sink_conf(
-            tmp_path,
-            f'type = "remote"\nremote_server = "127.0.0.1"\nport = {relay.port}\n',
-            name_format="user",
-            name=NODE,
-        )
-
-        def arrived(pid: int) -> int:
-            needle = f" pid={pid} "
-            return sum(1 for ln in central.lines() if needle in ln)
-
-        kill_run(tmp_path, arrived, central.stop, central.start)
-    finally:
-        central.stop()
-        relay.close()
-        ns.close()
+    with_central_auditd(tmp_path, kill_run)

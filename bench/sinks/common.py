@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests import test_sinks_engines as engines  # noqa: E402  (after the path)
+from tests import test_sinks_engines as engines
 
 __all__ = ["engines", "options", "scratch"]
 

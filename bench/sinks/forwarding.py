@@ -29,7 +29,9 @@ SENDER = (
 )
 
 
-def wait_until(rsyslog: engines.Rsyslog, before: int, n: int, t0: float, timeout: float = 600) -> float:
+def wait_until(
+    rsyslog: engines.Rsyslog, before: int, n: int, t0: float, timeout: float = 600
+) -> float:
     """Seconds since `t0` until `rsyslog` has written `n` lines after its first `before`."""
     while len(rsyslog.lines()) - before < n:
         if time.monotonic() - t0 > timeout:
@@ -42,7 +44,9 @@ def auditlink_run(config: str, log: Path, node: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", SENDER, config, str(log), node])
 
 
-def omfwd_run(work: Path, log: Path, port: int, tls: engines.RsyslogTls | None) -> subprocess.Popen[bytes]:
+def omfwd_run(
+    work: Path, log: Path, port: int, tls: engines.RsyslogTls | None
+) -> subprocess.Popen[bytes]:
     """rsyslogd reading `log` with imfile and forwarding with omfwd to 127.0.0.1:`port`."""
     work.mkdir(parents=True, exist_ok=True)
     driver = ""
@@ -112,7 +116,9 @@ def run(work: Path, n: int, rounds: int) -> None:
                 # imfile ends a message at the next SYSCALL line: one more
                 # (never counted) so the last event does not wait for readTimeout.
                 ref_log = work / f"ref-{transport}-{r}.log"
-                ref_log.write_bytes(events + engines.make_log(1, first_serial=n + 1).splitlines(True)[0])
+                ref_log.write_bytes(
+                    events + engines.make_log(1, first_serial=n + 1).splitlines(True)[0]
+                )
                 t0 = time.monotonic()
                 ref = omfwd_run(
                     work / f"omfwd-{transport}-{r}",

@@ -193,7 +193,13 @@ impl Stage {
     }
 
     /// Add `ev` to `batch`, the events the sinks get together.
-    fn forward(&self, ev: &Event, json: Option<&[u8]>, text: &mut Vec<u8>, batch: &mut Vec<ForwardEvent>) {
+    fn forward(
+        &self,
+        ev: &Event,
+        json: Option<&[u8]>,
+        text: &mut Vec<u8>,
+        batch: &mut Vec<ForwardEvent>,
+    ) {
         text.clear();
         for r in &ev.records {
             self.format.write(r.msg_type, r.text(), text);

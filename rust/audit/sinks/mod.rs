@@ -5,6 +5,7 @@
 //! worker writes every event to the spool first and removes it only once the
 //! far end has taken it (at least once, in order).
 
+mod intake;
 pub mod otlp;
 pub mod remote;
 pub mod spool;

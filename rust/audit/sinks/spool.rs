@@ -459,7 +459,11 @@ impl Spool {
         for &seg in self.segments.iter().filter(|&&s| s >= self.cursor.0) {
             let mut f = File::open(segment_path(&self.dir, seg))?;
             let len = f.metadata()?.len();
-            let mut pos = if seg == self.cursor.0 { self.cursor.1 } else { 0 };
+            let mut pos = if seg == self.cursor.0 {
+                self.cursor.1
+            } else {
+                0
+            };
             while let Some(n) = read_frame(&mut f, pos, len)? {
                 pos += FRAME_HEADER + n;
                 events += 1;

@@ -1,16 +1,20 @@
 //! The thread behind each sink: takes events from its bounded queue into the spool, delivers them in order through a transport, reconnects with backoff.
 //!
-//! Everything on the way is batched, because each system call is also seen
-//! (and possibly audited) by the kernel: the queue hands over all waiting
+//! Each sink has two threads: the intake ([`super::intake`]) moves what the
+//! callers queue into the spool, and this one delivers from the spool, so a
+//! far end that is slow to acknowledge never stops events from reaching the
+//! disk. Everything on the way is batched, because each system call is also
+//! seen (and possibly audited) by the kernel: the queue hands over all waiting
 //! events at once, the spool appends them with one write, and a transport
 //! sends up to [`BATCH_EVENTS`] at once.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::spool::{FullAction, Spool};
+use super::intake::{publish, Intake, Queue, SpoolLock};
+use super::spool::Spool;
 use super::{ForwardEvent, Sink, SinkStats, SpoolConfig};
 use crate::error::{Error, Result};
 
@@ -73,96 +77,23 @@ impl Retry {
 }
 
 #[derive(Debug, Default)]
-struct Shared {
-    submitted: AtomicU64,
-    sent: AtomicU64,
-    acked: AtomicU64,
-    spooled: AtomicU64,
-    spool_bytes: AtomicU64,
-    queued: AtomicU64,
-    dropped: AtomicU64,
-    reconnects: AtomicU64,
-    connected: AtomicBool,
-    last_error: Mutex<String>,
-    last_warning: Mutex<String>,
+pub(super) struct Shared {
+    pub(super) submitted: AtomicU64,
+    pub(super) sent: AtomicU64,
+    pub(super) acked: AtomicU64,
+    pub(super) spooled: AtomicU64,
+    pub(super) spool_bytes: AtomicU64,
+    pub(super) queued: AtomicU64,
+    pub(super) dropped: AtomicU64,
+    pub(super) reconnects: AtomicU64,
+    pub(super) connected: AtomicBool,
+    pub(super) last_error: Mutex<String>,
+    pub(super) last_warning: Mutex<String>,
 }
 
-fn set(m: &Mutex<String>, s: &str) {
+pub(super) fn set(m: &Mutex<String>, s: &str) {
     if let Ok(mut g) = m.lock() {
         s.clone_into(&mut g);
-    }
-}
-
-/// The bounded queue between the callers and the sink's thread, in events.
-/// The thread takes everything waiting at once.
-#[derive(Debug)]
-struct Queue {
-    state: Mutex<QueueState>,
-    /// Signalled when events arrive or the queue closes.
-    ready: Condvar,
-    /// Signalled when the thread has taken events (room for waiting callers).
-    room: Condvar,
-    capacity: usize,
-}
-
-#[derive(Debug, Default)]
-struct QueueState {
-    events: Vec<ForwardEvent>,
-    open: bool,
-}
-
-impl Queue {
-    fn lock(&self) -> MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Queue `events` in order while there is room (waiting for room when
-    /// `wait`); returns how many were queued.
-    fn put(&self, mut events: impl ExactSizeIterator<Item = ForwardEvent>, wait: bool) -> usize {
-        let mut done = 0;
-        let mut q = self.lock();
-        while events.len() > 0 && q.open {
-            let room = self.capacity.saturating_sub(q.events.len());
-            if room == 0 {
-                if !wait {
-                    break;
-                }
-                q = self.room.wait(q).unwrap_or_else(|p| p.into_inner());
-                continue;
-            }
-            let take = room.min(events.len());
-            let was_empty = q.events.is_empty();
-            q.events.extend(events.by_ref().take(take));
-            done += take;
-            if was_empty {
-                self.ready.notify_one();
-            }
-        }
-        done
-    }
-
-    /// Move everything queued into `into` (waiting up to `wait` for the first
-    /// event); `false` once the queue is closed and empty.
-    fn take(&self, into: &mut Vec<ForwardEvent>, wait: Duration) -> bool {
-        let mut q = self.lock();
-        if q.events.is_empty() && q.open && !wait.is_zero() {
-            q = self
-                .ready
-                .wait_timeout_while(q, wait, |q| q.events.is_empty() && q.open)
-                .map(|(q, _)| q)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-        std::mem::swap(into, &mut q.events);
-        if !into.is_empty() {
-            self.room.notify_all();
-        }
-        q.open || !into.is_empty()
-    }
-
-    fn close(&self) {
-        self.lock().open = false;
-        self.ready.notify_all();
-        self.room.notify_all();
     }
 }
 
@@ -172,7 +103,8 @@ pub struct SinkHandle {
     name: String,
     queue: Arc<Queue>,
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The intake thread, then the delivering one (joined in that order).
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 pub(crate) fn start<T: Transport>(
@@ -186,23 +118,17 @@ pub(crate) fn start<T: Transport>(
     let shared = Arc::new(Shared::default());
     shared.spooled.store(spool.events(), Relaxed);
     shared.spool_bytes.store(spool.bytes(), Relaxed);
-    let queue = Arc::new(Queue {
-        state: Mutex::new(QueueState {
-            events: Vec::new(),
-            open: true,
-        }),
-        ready: Condvar::new(),
-        room: Condvar::new(),
-        capacity: spool_cfg.queue_depth.max(1),
-    });
+    let queue = Arc::new(Queue::new(spool_cfg.queue_depth));
+    let spool = Arc::new(SpoolLock::new(spool));
+    let intake = Intake::new(
+        queue.clone(),
+        spool.clone(),
+        shared.clone(),
+        spool_cfg.spool_full_action,
+    );
     let mut worker = Worker {
-        queue: queue.clone(),
-        incoming: Vec::new(),
         events: Vec::new(),
-        ends: Vec::new(),
         spool,
-        action: spool_cfg.spool_full_action,
-        suspended: false,
         transport,
         retry,
         shared: shared.clone(),
@@ -211,17 +137,27 @@ pub(crate) fn start<T: Transport>(
         next_attempt: Instant::now(),
         backoff: retry.base,
         last_activity: Instant::now(),
-        payload: Vec::new(),
     };
-    let thread = std::thread::Builder::new()
-        .name(format!("sink-{name}"))
-        .spawn(move || worker.run())
-        .map_err(|e| Error::io("start sink thread", e))?;
+    let spawn = |tag: &str, f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name(format!("{tag}{name}"))
+            .spawn(f)
+            .map_err(|e| Error::io("start sink thread", e))
+    };
+    let first = spawn("sinkin-", Box::new(move || intake.run()))?;
+    let threads = match spawn("sink-", Box::new(move || worker.run())) {
+        Ok(second) => vec![first, second],
+        Err(e) => {
+            queue.close();
+            let _ = first.join();
+            return Err(e);
+        }
+    };
     Ok(SinkHandle {
         name,
         queue,
         shared,
-        thread: Mutex::new(Some(thread)),
+        threads: Mutex::new(threads),
     })
 }
 
@@ -230,8 +166,12 @@ impl SinkHandle {
     /// the thread; what is left stays in the spool for the next start.
     pub fn close(&self) {
         self.queue.close();
-        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(t) = thread {
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for t in threads {
             let _ = t.join();
         }
     }
@@ -319,16 +259,9 @@ impl Sink for SinkHandle {
 }
 
 struct Worker<T> {
-    queue: Arc<Queue>,
-    /// Events just taken from the queue (kept for their allocation).
-    incoming: Vec<ForwardEvent>,
     /// The batch decoded from the spool for the transport.
     events: Vec<ForwardEvent>,
-    /// End offset in `payload` of each encoded event of a batch.
-    ends: Vec<usize>,
-    spool: Spool,
-    action: FullAction,
-    suspended: bool,
+    spool: Arc<SpoolLock>,
     transport: T,
     retry: Retry,
     shared: Arc<Shared>,
@@ -337,22 +270,21 @@ struct Worker<T> {
     next_attempt: Instant,
     backoff: Duration,
     last_activity: Instant,
-    payload: Vec<u8>,
 }
 
 impl<T: Transport> Worker<T> {
     fn run(&mut self) {
         let mut closing: Option<Instant> = None;
         loop {
-            let open = closing.is_none() && self.intake(Duration::ZERO);
-            if !open && closing.is_none() {
+            if closing.is_none() && self.spool.intake_done() {
                 closing = Some(Instant::now() + CLOSE_DRAIN);
             }
+            let waiting = self.spool.lock().events();
             if let Some(deadline) = closing {
                 // A far end that is down (waiting out a backoff) is not waited
                 // for: what is spooled goes first on the next start.
                 let down = !self.connected && Instant::now() < self.next_attempt;
-                if self.spool.events() == 0 || Instant::now() >= deadline || down {
+                if waiting == 0 || Instant::now() >= deadline || down {
                     break;
                 }
             }
@@ -368,7 +300,7 @@ impl<T: Transport> Worker<T> {
                 if closing.is_some() {
                     std::thread::sleep(wait.min(Duration::from_millis(50)));
                 } else {
-                    self.intake(wait.max(Duration::from_millis(1)));
+                    self.spool.wait_for_more(waiting, wait);
                 }
             }
         }
@@ -376,65 +308,6 @@ impl<T: Transport> Worker<T> {
             self.transport.disconnect();
         }
         self.shared.connected.store(false, Relaxed);
-    }
-
-    /// Move everything queued into the spool, waiting up to `wait` for the
-    /// first event; `false` once the handle is closed and the queue empty.
-    fn intake(&mut self, wait: Duration) -> bool {
-        let mut incoming = std::mem::take(&mut self.incoming);
-        let open = self.queue.take(&mut incoming, wait);
-        if !incoming.is_empty() {
-            self.store(&incoming);
-        }
-        incoming.clear();
-        self.incoming = incoming;
-        open
-    }
-
-    /// Append a batch to the spool with one write, applying the full action.
-    fn store(&mut self, events: &[ForwardEvent]) {
-        let s = &self.shared;
-        let n = events.len() as u64;
-        s.queued.fetch_sub(n, Relaxed);
-        // The spool only grows during a batch, so checking once is enough.
-        if self.suspended && self.spool.bytes() <= self.spool.max_bytes() / 2 {
-            self.suspended = false;
-        }
-        if self.suspended {
-            s.dropped.fetch_add(n, Relaxed);
-            return;
-        }
-        self.payload.clear();
-        self.ends.clear();
-        for ev in events {
-            ev.encode(&mut self.payload);
-            self.ends.push(self.payload.len());
-        }
-        let mut start = 0;
-        let payloads: Vec<&[u8]> = self
-            .ends
-            .iter()
-            .map(|&end| {
-                let p = &self.payload[start..end];
-                start = end;
-                p
-            })
-            .collect();
-        let r = self.spool.append_batch(&payloads, self.action);
-        s.dropped
-            .fetch_add(r.dropped_oldest + r.full + r.failed, Relaxed);
-        if r.full > 0 && self.action == FullAction::Suspend {
-            self.suspended = true;
-        }
-        if let Some(e) = r.error {
-            set(&s.last_error, &format!("spool write: {e}"));
-        }
-        self.publish_spool();
-    }
-
-    fn publish_spool(&self) {
-        self.shared.spooled.store(self.spool.events(), Relaxed);
-        self.shared.spool_bytes.store(self.spool.bytes(), Relaxed);
     }
 
     fn fail(&mut self, error: &str, retry_after: Option<Duration>) {
@@ -452,7 +325,7 @@ impl<T: Transport> Worker<T> {
     /// Connect or deliver one batch; `true` when something moved.
     fn step(&mut self) -> bool {
         if !self.connected {
-            if Instant::now() < self.next_attempt || self.spool.events() == 0 {
+            if Instant::now() < self.next_attempt || self.spool.lock().events() == 0 {
                 return false;
             }
             match self.transport.connect() {
@@ -471,7 +344,7 @@ impl<T: Transport> Worker<T> {
                 }
             }
         }
-        if self.spool.events() == 0 {
+        if self.spool.lock().events() == 0 {
             if let Some(idle) = self.retry.idle {
                 if self.last_activity.elapsed() >= idle {
                     self.last_activity = Instant::now();
@@ -482,41 +355,49 @@ impl<T: Transport> Worker<T> {
             }
             return false;
         }
-        self.spool.rewind();
         let mut events = std::mem::take(&mut self.events);
         events.clear();
-        let peeked = self.spool.peek_each(BATCH_EVENTS, BATCH_BYTES, |p| {
-            events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)));
-        });
-        if let Err(e) = peeked {
-            set(&self.shared.last_error, &format!("spool read: {e}"));
-            if events.is_empty() {
-                // A damaged frame first in line cannot be delivered: give up
-                // the rest of its segment, counted. (Frames before it were
-                // handed out and go first.)
-                match self.spool.skip_damaged() {
-                    Ok(lost) => self.shared.dropped.fetch_add(lost, Relaxed),
-                    Err(e) => {
-                        set(&self.shared.last_error, &format!("spool skip: {e}"));
-                        0
-                    }
-                };
-                self.publish_spool();
-                self.events = events;
-                return true;
+        {
+            let mut sp = self.spool.lock();
+            sp.rewind();
+            let peeked = sp.peek_each(BATCH_EVENTS, BATCH_BYTES, |p| {
+                events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)));
+            });
+            if let Err(e) = peeked {
+                set(&self.shared.last_error, &format!("spool read: {e}"));
+                if events.is_empty() {
+                    // A damaged frame first in line cannot be delivered: give
+                    // up the rest of its segment, counted. (Frames before it
+                    // were handed out and go first.)
+                    match sp.skip_damaged() {
+                        Ok(lost) => self.shared.dropped.fetch_add(lost, Relaxed),
+                        Err(e) => {
+                            set(&self.shared.last_error, &format!("spool skip: {e}"));
+                            0
+                        }
+                    };
+                    publish(&self.shared, &sp);
+                    self.events = events;
+                    return true;
+                }
             }
         }
+        // The spool is not locked while the far end takes its time: the
+        // intake keeps appending.
         let d = self.transport.deliver(&events);
         self.events = events;
         self.last_activity = Instant::now();
         self.shared.sent.fetch_add(d.sent as u64, Relaxed);
         self.shared.acked.fetch_add(d.acked as u64, Relaxed);
         self.shared.dropped.fetch_add(d.rejected as u64, Relaxed);
-        if let Err(e) = self.spool.ack(d.acked + d.rejected) {
-            set(&self.shared.last_error, &format!("spool cursor: {e}"));
+        {
+            let mut sp = self.spool.lock();
+            if let Err(e) = sp.ack(d.acked + d.rejected) {
+                set(&self.shared.last_error, &format!("spool cursor: {e}"));
+            }
+            sp.rewind();
+            publish(&self.shared, &sp);
         }
-        self.spool.rewind();
-        self.publish_spool();
         if let Some(w) = &d.warning {
             set(&self.shared.last_warning, w);
         }
