@@ -10,12 +10,17 @@ alternating the receivers so each sees the same load:
   auditlink-json      + enriched JSON lines (laurel's default enrichments, /proc on)
   auditlink-syslog    + one syslog sink (RFC 5424 over TCP, text) to a receiver in
                       this script on 127.0.0.1 that reads and counts what arrives
+  auditlink-remote    + one remote sink to a central Debian auditd (local_events = no,
+                      tcp_listen_port; in a private network namespace reached through
+                      the sink tests' relay on 127.0.0.1) writing its own log
 
-Reported: generator ns per audited call (vs C and vs auditd ENRICHED), the records the
-log kept, JSON lines / events received for the generator's pid, the daemon's CPU per
-record.
+Reported: generator ns per audited call (vs C, vs auditd ENRICHED and vs auditlink with
+the log only), the records the log kept, JSON lines / events received for the
+generator's pid, the daemon's CPU per record; for the sinks, the events/s they
+delivered next to the events/s the daemon logged (both from the generator's start), and
+the sink thread's CPU per event.
 
-    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2]
+    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,remote]
 
 Touches the real kernel: holds /tmp/auditlink-kernel.lock, saves the audit state and
 restores it at the end, also on error. Daemons are started and stopped by PID; the
@@ -43,7 +48,18 @@ from kernel_lock import with_kernel
 
 from auditlink import AuditClient
 
-RECEIVERS = ("c", "auditd-enriched", "auditlink-enriched", "auditlink-json", "auditlink-syslog")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests import test_sinks_engines as engines
+
+RECEIVERS = (
+    "c",
+    "auditd-enriched",
+    "auditlink-enriched",
+    "auditlink-json",
+    "auditlink-syslog",
+    "auditlink-remote",
+)
+SINKS = ("syslog", "remote")
 
 
 class Drain:
@@ -56,6 +72,7 @@ class Drain:
         # auditctl calls that add and remove its rule.
         self.needle = b"type=SYSCALL "
         self.count = 0
+        self.last = 0.0  # when the count last grew (monotonic)
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -73,10 +90,35 @@ class Drain:
             while data := conn.recv(1 << 20):
                 buf = carry + data
                 self.count += buf.count(self.needle)
+                self.last = time.monotonic()
                 carry = buf[-(len(self.needle) - 1) :]
 
     def close(self) -> None:
         self.listener.close()
+
+
+class Central:
+    """The central auditd for the remote sink, reached through a relay on 127.0.0.1."""
+
+    def __init__(self, work: Path) -> None:
+        self.ns = engines.NetNs()
+        self.auditd = engines.CentralAuditd(self.ns, work)
+        self.relay = engines.Relay(self.ns, self.auditd.port)
+        self.port = self.relay.port
+        self.auditd.start()
+
+    def count(self, pid: int) -> int:
+        """SYSCALL records of `pid` in the central log."""
+        needle = f" pid={pid} ".encode()
+        if not self.auditd.log.exists():
+            return 0
+        with self.auditd.log.open("rb") as f:
+            return sum(1 for ln in f if b" type=SYSCALL " in ln and needle in ln)
+
+    def close(self) -> None:
+        self.auditd.stop()
+        self.relay.close()
+        self.ns.close()
 
 
 @dataclass
@@ -86,9 +128,12 @@ class Run:
     delivered: int  # JSON lines of the generator / SYSCALL records received (-1: n/a)
     gen_ns_per_call: float
     cpu_ns_per_record: float
+    log_rate: float = 0.0  # events/s the daemon logged, from the generator's start
+    sink_rate: float = 0.0  # events/s the sink delivered, from the generator's start
+    sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
 
 
-def auditlink_toml(kind: str, conf_dir: Path, drain: Drain) -> str:
+def auditlink_toml(kind: str, conf_dir: Path, drain: Drain, central: Central | None) -> str:
     if kind == "json":
         return f'[json]\npath = "{conf_dir / "log" / "audit.jsonl"}"\n[enrich]\npid = true\n'
     if kind == "syslog":
@@ -96,10 +141,23 @@ def auditlink_toml(kind: str, conf_dir: Path, drain: Drain) -> str:
             f'[[sink]]\ntype = "syslog"\ntransport = "tcp"\nport = {drain.port}\n'
             f'spool_dir = "{conf_dir / "spool"}"\n'
         )
+    if kind == "remote" and central is not None:
+        return (
+            f'[[sink]]\ntype = "remote"\nremote_server = "127.0.0.1"\nport = {central.port}\n'
+            f'spool_dir = "{conf_dir / "spool"}"\n'
+        )
     return ""
 
 
-def one(control: AuditClient, who: str, gen: Path, recv_c: Path, calls: int, drain: Drain) -> Run:
+def one(
+    control: AuditClient,
+    who: str,
+    gen: Path,
+    recv_c: Path,
+    calls: int,
+    drain: Drain,
+    central: Central | None,
+) -> Run:
     if who == "c":
         r = db.c_run(control, gen, recv_c, calls)
         return Run(who, r.kept, -1, r.gen_ns_per_call, r.cpu / max(r.records, 1) * 1e9)
@@ -109,28 +167,53 @@ def one(control: AuditClient, who: str, gen: Path, recv_c: Path, calls: int, dra
         db.write_conf(
             conf_dir, "ENRICHED", max_log_file=200, num_logs=3, max_log_file_action="ROTATE"
         )
-        (conf_dir / "auditlink.toml").write_text(auditlink_toml(extra, conf_dir, drain))
+        (conf_dir / "auditlink.toml").write_text(auditlink_toml(extra, conf_dir, drain, central))
         log_dir = conf_dir / "log"
         drain.count = 0
         proc = db.start_daemon(control, kind, conf_dir)
+        sink_cpu = 0.0
         try:
             cpu0 = db.cpu_seconds(proc.pid)
-            pid, ns, _ = db.run_generator(control, gen, calls)
-            db.wait_log_quiet(log_dir)
-            if extra == "syslog":
-                deadline = time.monotonic() + 60
-                while drain.count < calls and time.monotonic() < deadline:
-                    time.sleep(0.2)
+            sink0 = db.thread_cpu_seconds(proc.pid, f"sink-{extra}")
+            pid, ns, started = db.run_generator(control, gen, calls)
+            logged_at = db.wait_log_quiet(log_dir)
+            arrived_at, delivered = 0.0, -1
+            if extra in SINKS:
+                arrived_at, delivered = wait_delivered(extra, pid, calls, drain, central)
             cpu = db.cpu_seconds(proc.pid) - cpu0
+            sink_cpu = db.thread_cpu_seconds(proc.pid, f"sink-{extra}") - sink0
         finally:
             db.stop_daemon(control, proc)
         kept = db.count_syscalls(log_dir, pid)
         if extra == "json":
             jsonl = log_dir / "audit.jsonl"
             delivered = jsonl.read_bytes().count(f'"pid":{pid},'.encode())
-        else:
-            delivered = drain.count if extra == "syslog" else -1
-    return Run(who, kept, delivered, ns, cpu / max(3 * kept, 1) * 1e9)
+    run = Run(who, kept, delivered, ns, cpu / max(3 * kept, 1) * 1e9)
+    run.log_rate = kept / max(logged_at - started, 1e-9)
+    if extra in SINKS:
+        run.sink_rate = delivered / max(arrived_at - started, 1e-9)
+        run.sink_cpu_ns = sink_cpu / max(delivered, 1) * 1e9
+    return run
+
+
+def wait_delivered(
+    sink: str, pid: int, calls: int, drain: Drain, central: Central | None
+) -> tuple[float, int]:
+    """Wait (60 s at most) until the receiver has `calls` events of `pid`; returns
+    when the last one arrived (monotonic) and how many did."""
+    deadline = time.monotonic() + 60
+    if sink == "syslog":
+        while drain.count < calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return drain.last, drain.count
+    assert central is not None
+    count, last = central.count(pid), time.monotonic()
+    while count < calls and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = central.count(pid)
+        if now != count:
+            count, last = now, time.monotonic()
+    return last, count
 
 
 def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namespace) -> int:
@@ -138,38 +221,65 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
     control.set_backlog_limit(8192)
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine)")
+    only = set(args.only.split(",")) if args.only else None
+    receivers = [w for w in RECEIVERS if only is None or w.split("-")[-1] in only or w in BASELINES]
     drain = Drain()
-    runs: dict[str, list[Run]] = {w: [] for w in RECEIVERS}
-    try:
-        for _ in range(args.rounds):
-            for who in RECEIVERS:
-                r = one(control, who, gen, recv_c, args.calls, drain)
-                runs[who].append(r)
-                got = "" if r.delivered < 0 else f"  delivered {r.delivered:7}"
-                print(
-                    f"  {who:19} kept {r.kept:7}/{args.calls}{got}  gen {r.gen_ns_per_call:6.0f} "
-                    f"ns/call  daemon cpu {r.cpu_ns_per_record:6.0f} ns/record",
-                    flush=True,
-                )
-    finally:
-        drain.close()
-    ns = {w: statistics.median(r.gen_ns_per_call for r in runs[w]) for w in RECEIVERS}
+    with tempfile.TemporaryDirectory(prefix="auditlink-forward-central-") as tmp:
+        central = Central(Path(tmp)) if "auditlink-remote" in receivers else None
+        runs: dict[str, list[Run]] = {w: [] for w in receivers}
+        try:
+            for _ in range(args.rounds):
+                for who in receivers:
+                    r = one(control, who, gen, recv_c, args.calls, drain, central)
+                    runs[who].append(r)
+                    got = "" if r.delivered < 0 else f"  delivered {r.delivered:7}"
+                    print(
+                        f"  {who:19} kept {r.kept:7}/{args.calls}{got}  gen "
+                        f"{r.gen_ns_per_call:6.0f} ns/call  daemon cpu "
+                        f"{r.cpu_ns_per_record:6.0f} ns/record",
+                        flush=True,
+                    )
+        finally:
+            drain.close()
+            if central is not None:
+                central.close()
+    report(runs, args)
+    return 0
+
+
+BASELINES = ("c", "auditd-enriched", "auditlink-enriched")
+
+
+def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
+    def med(w: str, f: str) -> float:
+        return statistics.median(getattr(r, f) for r in runs[w])
+
+    ns = {w: med(w, "gen_ns_per_call") for w in runs}
     print(f"\ncalls per run {args.calls}, rounds {args.rounds}, medians; cost per audited call:")
-    for w in RECEIVERS:
+    for w in runs:
         print(
             f"  {w:19} {ns[w]:7.0f} ns  {ns[w] / ns['c']:5.2f}x C  "
             f"{ns[w] / ns['auditd-enriched']:5.2f}x auditd ENRICHED  "
-            f"{ns[w] / ns['auditlink-enriched']:5.2f}x auditlink log only"
+            f"{ns[w] / ns['auditlink-enriched']:5.2f}x auditlink log only (target <= 1.1x)"
         )
+    print("sinks, from the generator's start (medians):")
+    for w in runs:
+        if w.split("-")[-1] in SINKS:
+            sink, log = med(w, "sink_rate"), med(w, "log_rate")
+            print(
+                f"  {w:19} delivered {sink:8.0f} events/s, the daemon logged {log:8.0f} "
+                f"events/s ({sink / log:4.2f}x); sink thread "
+                f"{med(w, 'sink_cpu_ns'):6.0f} ns CPU per event"
+            )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    return 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--only", default="", help="sinks/outputs to run besides the baselines")
     args = ap.parse_args()
     gen, recv_c = stream_bench.build()
     return with_kernel(lambda control: run_all(control, gen, recv_c, args))

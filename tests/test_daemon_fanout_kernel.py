@@ -15,10 +15,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +36,7 @@ from .test_sinks_engines import (
     NODE,
     CentralAuditd,
     NetNs,
+    Relay,
     Rotel,
     Rsyslog,
     need_root_tools,
@@ -250,62 +249,12 @@ def test_otlp_sink_gets_enriched_events_through_an_outage(
     assert first["host.name"].startswith("Str(")
 
 
-# The audit netlink socket exists only in the first network namespace, while the
-# central auditd runs in a private one (it binds every address): a relay
-# listening on 127.0.0.1 here connects to it from inside, one process per
-# connection, so stopping the central auditd breaks the daemon's connection.
-RELAY = """
-import selectors, socket, sys
-inner = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-outer = socket.socket(fileno=0)
-sel = selectors.DefaultSelector()
-sel.register(outer, selectors.EVENT_READ, inner)
-sel.register(inner, selectors.EVENT_READ, outer)
-while True:
-    for key, _ in sel.select():
-        data = key.fileobj.recv(65536)
-        if not data:
-            sys.exit(0)
-        key.data.sendall(data)
-"""
+Runner = Callable[[Path, Callable[[int], int], Callable[[], None], Callable[[], None]], None]
 
 
-class Relay:
-    def __init__(self, ns: NetNs, inner_port: int) -> None:
-        self.ns, self.inner_port = ns, inner_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self.listener.getsockname()[1]
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            with conn:
-                self.procs.append(
-                    subprocess.Popen(
-                        [*self.ns.prefix(), sys.executable, "-c", RELAY, str(self.inner_port)],
-                        stdin=conn.fileno(),
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                )
-
-    def close(self) -> None:
-        self.listener.close()
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-
-
-def test_remote_sink_into_a_central_auditd_through_an_outage(
-    kernel_state: KernelState, tmp_path: Path
-) -> None:
+def with_central_auditd(tmp_path: Path, run: Runner) -> None:
+    """A remote sink to a central auditd (through a relay on 127.0.0.1): calls
+    ``run(tmp_path, arrived, down, up)``, as ``outage_run`` takes them."""
     need_root_tools("auditd")
     ns = NetNs()
     central = CentralAuditd(ns, tmp_path / "central")
@@ -323,8 +272,14 @@ def test_remote_sink_into_a_central_auditd_through_an_outage(
             needle = f" pid={pid} "
             return sum(1 for ln in central.lines() if needle in ln)
 
-        outage_run(tmp_path, arrived, central.stop, central.start)
+        run(tmp_path, arrived, central.stop, central.start)
     finally:
         central.stop()
         relay.close()
         ns.close()
+
+
+def test_remote_sink_into_a_central_auditd_through_an_outage(
+    kernel_state: KernelState, tmp_path: Path
+) -> None:
+    with_central_auditd(tmp_path, outage_run)

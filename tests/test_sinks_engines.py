@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -385,8 +387,6 @@ def _listening_here(port: int) -> bool:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -473,3 +473,58 @@ class Rotel:
                 elif section == "attributes" and current is not None:
                     current[key] = value
         return out
+
+
+# The audit netlink socket exists only in the first network namespace, while the
+# central auditd runs in a private one (it binds every address): a relay
+# listening on 127.0.0.1 here connects to it from inside, one process per
+# connection, so stopping the central auditd breaks the daemon's connection.
+RELAY = """
+import selectors, socket, sys
+inner = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+outer = socket.socket(fileno=0)
+sel = selectors.DefaultSelector()
+sel.register(outer, selectors.EVENT_READ, inner)
+sel.register(inner, selectors.EVENT_READ, outer)
+while True:
+    for key, _ in sel.select():
+        data = key.fileobj.recv(65536)
+        if not data:
+            sys.exit(0)
+        key.data.sendall(data)
+"""
+
+
+class Relay:
+    """Listens on 127.0.0.1 here and relays each connection to `inner_port` in `ns`."""
+
+    def __init__(self, ns: NetNs, inner_port: int) -> None:
+        self.ns, self.inner_port = ns, inner_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                self.procs.append(
+                    subprocess.Popen(
+                        [*self.ns.prefix(), sys.executable, "-c", RELAY, str(self.inner_port)],
+                        stdin=conn.fileno(),
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
+
+    def close(self) -> None:
+        self.listener.close()
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()

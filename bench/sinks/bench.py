@@ -10,51 +10,36 @@ auditlink pipelined per batch). Usage (root):
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.test_sinks_engines import (
-    CentralAuditd,
-    NetNs,
-    make_log,
-    run_audisp_remote,
-    run_sender,
-    sender_stats,
-    stop,
-)
+from common import engines, options, scratch
 
 from auditlink.forward import RemoteSink
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--events", type=int, default=20000)
-    ap.add_argument("--rounds", type=int, default=3)
-    args = ap.parse_args()
+    args = options(__doc__)
     n = args.events
-    work = Path(tempfile.mkdtemp(prefix="auditlink-sinks-bench-"))
-    ns = NetNs()
-    central = CentralAuditd(ns, work / "central")
+    with scratch("auditlink-sinks-bench-", n) as work:
+        ns = engines.NetNs()
+        central = engines.CentralAuditd(ns, work / "central")
+        run(central, ns, work, n, args.rounds)
+
+
+def run(central: engines.CentralAuditd, ns: engines.NetNs, work: Path, n: int, rounds: int) -> None:
     try:
         central.start()
-        events = make_log(n)
+        events = engines.make_log(n)
         log = work / "in.log"
         log.write_bytes(events)
-        print(f"{n} events x 3 records, loopback, load average {os.getloadavg()[0]:.1f}")
         best = {"auditlink": 0.0, "audisp-remote": 0.0}
-        for r in range(args.rounds):
+        for r in range(rounds):
             node = f"al{r}"
             spool = work / f"spool{r}"
             t0 = time.monotonic()
-            stats = sender_stats(
-                run_sender(
+            stats = engines.sender_stats(
+                engines.run_sender(
                     ns,
                     RemoteSink("127.0.0.1", str(spool), port=central.port).to_toml(),
                     log,
@@ -70,10 +55,10 @@ def main() -> None:
             node = f"ref{r}"
             lines = b"".join(f"node={node} ".encode() + ln + b"\n" for ln in events.splitlines())
             t0 = time.monotonic()
-            ref = run_audisp_remote(ns, work / f"ref{r}", central.port, lines)
+            ref = engines.run_audisp_remote(ns, work / f"ref{r}", central.port, lines)
             central.wait_for(n, 300, node=node)
             dt = time.monotonic() - t0
-            stop(ref)
+            engines.stop(ref)
             got = len(central.lines(node))
             best["audisp-remote"] = max(best["audisp-remote"], got / dt)
             print(
@@ -87,7 +72,6 @@ def main() -> None:
     finally:
         central.stop()
         ns.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,28 +14,12 @@ Usage (root not needed):
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.test_sinks_engines import (
-    RSYSLOGD,
-    Pki,
-    Rotel,
-    Rsyslog,
-    RsyslogTls,
-    free_port,
-    make_log,
-    rotel_agent,
-    stop,
-)
+from common import engines, options, scratch
 
 from auditlink.forward import OtlpSink, SyslogSink
 
@@ -45,7 +29,9 @@ SENDER = (
 )
 
 
-def wait_until(rsyslog: Rsyslog, before: int, n: int, t0: float, timeout: float = 600) -> float:
+def wait_until(
+    rsyslog: engines.Rsyslog, before: int, n: int, t0: float, timeout: float = 600
+) -> float:
     """Seconds since `t0` until `rsyslog` has written `n` lines after its first `before`."""
     while len(rsyslog.lines()) - before < n:
         if time.monotonic() - t0 > timeout:
@@ -58,7 +44,9 @@ def auditlink_run(config: str, log: Path, node: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", SENDER, config, str(log), node])
 
 
-def omfwd_run(work: Path, log: Path, port: int, tls: RsyslogTls | None) -> subprocess.Popen[bytes]:
+def omfwd_run(
+    work: Path, log: Path, port: int, tls: engines.RsyslogTls | None
+) -> subprocess.Popen[bytes]:
     """rsyslogd reading `log` with imfile and forwarding with omfwd to 127.0.0.1:`port`."""
     work.mkdir(parents=True, exist_ok=True)
     driver = ""
@@ -78,37 +66,36 @@ input(type="imfile" file="{log}" tag="ref" startmsg.regex="^type=SYSCALL" readTi
 """
     )
     return subprocess.Popen(
-        [RSYSLOGD, "-n", "-f", str(work / "rsyslog.conf"), "-i", str(work / "pid")],
+        [engines.RSYSLOGD, "-n", "-f", str(work / "rsyslog.conf"), "-i", str(work / "pid")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--events", type=int, default=20000)
-    ap.add_argument("--rounds", type=int, default=3)
-    args = ap.parse_args()
-    n = args.events
-    work = Path(tempfile.mkdtemp(prefix="auditlink-fwd-bench-"))
-    pki = Pki(work / "pki", "bench CA")
-    tls = RsyslogTls(pki, free_port())
-    receiver = Rsyslog(work / "receiver", free_port(), free_port(), tls)
-    rotel_bin = rotel_agent()
-    rotel = Rotel(work / "rotel") if rotel_bin else None
+    args = options(__doc__)
+    with scratch("auditlink-fwd-bench-", args.events) as work:
+        run(work, args.events, args.rounds)
+
+
+def run(work: Path, n: int, rounds: int) -> None:
+    pki = engines.Pki(work / "pki", "bench CA")
+    tls = engines.RsyslogTls(pki, engines.free_port())
+    receiver = engines.Rsyslog(work / "receiver", engines.free_port(), engines.free_port(), tls)
+    rotel_bin = engines.rotel_agent()
+    rotel = engines.Rotel(work / "rotel") if rotel_bin else None
     try:
         receiver.start()
         if rotel is not None and rotel_bin is not None:
             rotel.start(rotel_bin)
-        events = make_log(n)
-        print(f"{n} events x 3 records, loopback, load average {os.getloadavg()[0]:.1f}")
+        events = engines.make_log(n)
         best: dict[str, float] = {}
 
         def record(name: str, rate: float, r: int, dt: float) -> None:
             best[name] = max(best.get(name, 0.0), rate)
             print(f"round {r}: {name:22s} {rate:9.0f} events/s ({dt:.2f} s)")
 
-        for r in range(args.rounds):
+        for r in range(rounds):
             for transport in ("tcp", "tls"):
                 log = work / f"in-{transport}-{r}.log"
                 log.write_bytes(events)
@@ -129,7 +116,9 @@ def main() -> None:
                 # imfile ends a message at the next SYSCALL line: one more
                 # (never counted) so the last event does not wait for readTimeout.
                 ref_log = work / f"ref-{transport}-{r}.log"
-                ref_log.write_bytes(events + make_log(1, first_serial=n + 1).splitlines(True)[0])
+                ref_log.write_bytes(
+                    events + engines.make_log(1, first_serial=n + 1).splitlines(True)[0]
+                )
                 t0 = time.monotonic()
                 ref = omfwd_run(
                     work / f"omfwd-{transport}-{r}",
@@ -138,7 +127,7 @@ def main() -> None:
                     tls if transport == "tls" else None,
                 )
                 dt = wait_until(receiver, before, n, t0)
-                stop(ref)
+                engines.stop(ref)
                 record(f"rsyslog omfwd {transport}", n / dt, r, dt)
             if rotel is not None:
                 log = work / f"in-otlp-{r}.log"
@@ -168,7 +157,6 @@ def main() -> None:
         receiver.stop()
         if rotel is not None:
             rotel.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

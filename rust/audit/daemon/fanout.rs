@@ -192,7 +192,14 @@ impl Stage {
             || !self.sink_configs.is_empty()
     }
 
-    fn forward(&self, ev: &Event, json: Option<&[u8]>, text: &mut Vec<u8>) {
+    /// Add `ev` to `batch`, the events the sinks get together.
+    fn forward(
+        &self,
+        ev: &Event,
+        json: Option<&[u8]>,
+        text: &mut Vec<u8>,
+        batch: &mut Vec<ForwardEvent>,
+    ) {
         text.clear();
         for r in &ev.records {
             self.format.write(r.msg_type, r.text(), text);
@@ -207,17 +214,14 @@ impl Stage {
                 Some(String::from_utf8_lossy(&out).into_owned())
             }
         };
-        let fe = ForwardEvent {
+        batch.push(ForwardEvent {
             node: self.node.clone(),
             sec: ev.timestamp.sec,
             msec: ev.timestamp.msec,
             serial: ev.serial,
             text: String::from_utf8_lossy(text).into_owned(),
             json,
-        };
-        for s in &self.sinks {
-            s.submit(&fe);
-        }
+        });
     }
 
     /// Flush the files, save the enricher's state, close the sinks (each
@@ -307,6 +311,7 @@ impl Fanout {
             kept: Vec::new(),
             diverted: Vec::new(),
             text: Vec::new(),
+            forward: Vec::new(),
         };
         worker.publish_sinks();
         let thread = std::thread::Builder::new()
@@ -352,6 +357,8 @@ struct Worker {
     kept: Vec<u8>,
     diverted: Vec<u8>,
     text: Vec<u8>,
+    /// The kept events of one batch, as the sinks take them.
+    forward: Vec<ForwardEvent>,
 }
 
 impl Worker {
@@ -404,6 +411,8 @@ impl Worker {
 
     fn events(&mut self, events: &[Event]) {
         let c = &self.counters;
+        self.forward.clear();
+        self.forward.reserve(events.len());
         let stage = &mut self.stage;
         self.kept.clear();
         self.diverted.clear();
@@ -438,8 +447,20 @@ impl Worker {
             }
             if verdict == Verdict::Keep && !stage.sinks.is_empty() {
                 let json = (!self.line.is_empty()).then_some(self.line.as_slice());
-                stage.forward(ev, json, &mut self.text);
-                c.events_forwarded.fetch_add(1, Ordering::Relaxed);
+                stage.forward(ev, json, &mut self.text, &mut self.forward);
+            }
+        }
+        if let Some((last, others)) = stage.sinks.split_last() {
+            // One hand-over per sink for the whole batch; the last one takes
+            // the events themselves.
+            let batch = std::mem::take(&mut self.forward);
+            c.events_forwarded
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            if !batch.is_empty() {
+                for s in others {
+                    s.submit_batch(&batch);
+                }
+                last.submit_owned(batch);
             }
         }
         let r = &c.json_rotations;

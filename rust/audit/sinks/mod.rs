@@ -5,6 +5,7 @@
 //! worker writes every event to the spool first and removes it only once the
 //! far end has taken it (at least once, in order).
 
+mod intake;
 pub mod otlp;
 pub mod remote;
 pub mod spool;
@@ -165,8 +166,13 @@ pub struct SinkStats {
 /// What the daemon calls. Implementations never block in `submit`.
 pub trait Sink: Send + Sync {
     fn name(&self) -> &str;
-    /// Queue one event; `false` when it was dropped (queue or spool full).
+    /// Queue one event; `false` when it was dropped (queue full or closed).
     fn submit(&self, event: &ForwardEvent) -> bool;
+    /// Queue events in order, taking the queue's lock once; returns how many
+    /// were queued (the rest, at the end, were dropped and counted).
+    fn submit_batch(&self, events: &[ForwardEvent]) -> usize {
+        events.iter().take_while(|e| self.submit(e)).count()
+    }
     fn stats(&self) -> SinkStats;
     /// Wait until everything submitted has been acknowledged, up to `timeout`;
     /// `true` when it was.
@@ -249,7 +255,7 @@ impl SinkConfig {
 }
 
 /// Replay an auditd log (any `Read`) through a freshly started sink: every
-/// event is queued (waiting for room, unlike [`Sink::submit`]), then delivery
+/// event is queued (waiting for room, unlike [`Sink::submit_batch`]), then delivery
 /// is awaited up to `timeout`. What is not delivered by then stays spooled.
 /// The stats are those of the stopped sink (`queued` is 0, `connected` false).
 pub fn forward_log(
@@ -265,9 +271,11 @@ pub fn forward_log(
     let mut events = Vec::new();
     let mut chunk = vec![0u8; 256 << 10];
     let submit = |events: &mut Vec<Event>| {
-        for ev in events.drain(..) {
-            sink.submit_waiting(&ForwardEvent::from_event(&ev, node, with_json));
-        }
+        let batch = events
+            .drain(..)
+            .map(|ev| ForwardEvent::from_event(&ev, node, with_json))
+            .collect();
+        sink.submit_waiting(batch);
     };
     loop {
         let n = input
@@ -295,5 +303,7 @@ pub fn local_hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
+#[cfg(test)]
+mod spool_tests;
 #[cfg(test)]
 mod tests;

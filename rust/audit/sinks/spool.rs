@@ -2,11 +2,13 @@
 //!
 //! Layout of the directory: `NNNNNNNNNNNNNNNNNNNN.spool` segments (appended
 //! to, oldest first) and `cursor` (`<segment> <offset>` of the first frame not
-//! yet acknowledged, replaced atomically). A frame is a little-endian `u32`
-//! length, a `u32` FNV-1a checksum of the payload, then the payload. A torn
-//! frame at the end (crash in the middle of a write) is cut off on open.
-//! Writes are not fsync'ed: the spool survives a crash of the process, not a
-//! power loss of the host.
+//! yet acknowledged, two fixed-width numbers rewritten in place by one
+//! `pwrite` of 42 bytes, which a killed process cannot leave half done). A
+//! frame is a little-endian `u32` length, a `u32` CRC-32 of the payload,
+//! then the payload. A batch of frames is appended with one `write`
+//! (one per segment it spans); a torn frame at the end (crash in the middle of
+//! a write) is cut off on open. Writes are not fsync'ed: the spool survives a
+//! crash of the process, not a power loss of the host.
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
@@ -36,6 +38,21 @@ pub enum FullAction {
     Suspend,
 }
 
+/// Result of [`Spool::append_batch`], in payloads.
+#[derive(Debug, Default)]
+pub struct BatchAppended {
+    /// Stored (in order).
+    pub stored: u64,
+    /// Older events discarded to make room (`DropOldest`).
+    pub dropped_oldest: u64,
+    /// Refused because the spool is full (or the payload alone exceeds the
+    /// limit); with `Suspend`, every payload after the first refused one too.
+    pub full: u64,
+    /// Lost because the spool could not be written (`error` says why).
+    pub failed: u64,
+    pub error: Option<io::Error>,
+}
+
 /// Result of [`Spool::append`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Appended {
@@ -46,11 +63,20 @@ pub enum Appended {
 }
 
 fn checksum(b: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for &c in b {
-        h = (h ^ c as u32).wrapping_mul(0x0100_0193);
+    crc32fast::hash(b)
+}
+
+/// Whether `sum` is the payload's checksum: CRC-32, or the FNV-1a of spools
+/// written by earlier versions (byte at a time, too slow for the hot path, but
+/// what an upgraded host may still have waiting).
+fn checksum_ok(payload: &[u8], sum: u32) -> bool {
+    checksum(payload) == sum || {
+        let mut h: u32 = 0x811c_9dc5;
+        for &c in payload {
+            h = (h ^ c as u32).wrapping_mul(0x0100_0193);
+        }
+        h == sum
     }
-    h
 }
 
 #[derive(Debug)]
@@ -71,7 +97,16 @@ pub struct Spool {
     events: u64,
     bytes: u64,
     reader: Option<(u64, File)>,
+    cursor_file: File,
+    /// Frames of the batch being appended, not yet written, and their count.
+    pending: Vec<u8>,
+    pending_events: u64,
+    /// `peek`'s read buffer, kept so each batch does not allocate (and fault in) a new one.
+    chunk: Vec<u8>,
 }
+
+/// `<segment> <offset>\n`, fixed width so an in-place rewrite replaces it whole.
+const CURSOR_LEN: usize = 42;
 
 fn segment_path(dir: &Path, id: u64) -> PathBuf {
     dir.join(format!("{id:020}.spool"))
@@ -140,6 +175,14 @@ impl Spool {
             .create(true)
             .open(segment_path(dir, last))?;
         let write_len = write.seek(SeekFrom::End(0))?;
+        let cursor_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("cursor"))?;
+        // An older, shorter cursor must not leave a tail behind the fixed-width one.
+        cursor_file.set_len(CURSOR_LEN as u64)?;
         let spool = Spool {
             dir: dir.to_owned(),
             max_bytes: max_bytes.max(FRAME_HEADER + 1),
@@ -153,6 +196,10 @@ impl Spool {
             events,
             bytes,
             reader: None,
+            cursor_file,
+            pending: Vec::new(),
+            pending_events: 0,
+            chunk: Vec::new(),
         };
         spool.save_cursor()?;
         Ok(spool)
@@ -175,48 +222,133 @@ impl Spool {
     /// Append one payload; when full, `DropOldest` discards from the front
     /// (including frames handed out by `peek`, which are then rewound).
     pub fn append(&mut self, payload: &[u8], action: FullAction) -> io::Result<Appended> {
-        let need = FRAME_HEADER + payload.len() as u64;
-        if need > self.max_bytes || payload.len() > u32::MAX as usize {
-            return Ok(Appended::Full);
+        let r = self.append_batch(&[payload], action);
+        match r.error {
+            Some(e) => Err(e),
+            None if r.stored == 1 => Ok(Appended::Stored {
+                dropped_oldest: r.dropped_oldest,
+            }),
+            None => Ok(Appended::Full),
         }
-        let mut dropped_oldest = 0;
-        if self.bytes + need > self.max_bytes {
-            if action != FullAction::DropOldest {
-                return Ok(Appended::Full);
+    }
+
+    /// Append payloads in order with one `write` per segment they span (two
+    /// when a full spool must first give room). Each payload gets the same
+    /// treatment [`append`](Self::append) gives it alone.
+    pub fn append_batch(&mut self, payloads: &[&[u8]], action: FullAction) -> BatchAppended {
+        let mut out = BatchAppended::default();
+        self.pending.clear();
+        self.pending_events = 0;
+        let mut refusing = false;
+        for (i, payload) in payloads.iter().enumerate() {
+            let need = FRAME_HEADER + payload.len() as u64;
+            let pending = self.pending.len() as u64;
+            let too_big = need > self.max_bytes || payload.len() > u32::MAX as usize;
+            if refusing || too_big {
+                out.full += 1;
+                refusing |= action == FullAction::Suspend;
+                continue;
             }
-            self.rewind();
-            while self.bytes + need > self.max_bytes && self.events > 0 {
-                self.peek(1, u64::MAX)?;
-                self.ack(1)?;
-                dropped_oldest += 1;
+            let step = (|| -> io::Result<bool> {
+                if self.bytes + pending + need > self.max_bytes {
+                    if action != FullAction::DropOldest {
+                        return Ok(false);
+                    }
+                    self.write_pending()?;
+                    self.rewind();
+                    while self.bytes + need > self.max_bytes && self.events > 0 {
+                        self.peek(1, u64::MAX)?;
+                        self.ack(1)?;
+                        out.dropped_oldest += 1;
+                    }
+                }
+                let pending = self.pending.len() as u64;
+                if self.write_len + pending > 0
+                    && self.write_len + pending + need > self.segment_bytes
+                {
+                    self.write_pending()?;
+                    let id = self.segments.back().copied().unwrap_or(0) + 1;
+                    self.write = OpenOptions::new()
+                        .append(true)
+                        .create(true)
+                        .open(segment_path(&self.dir, id))?;
+                    self.segments.push_back(id);
+                    self.write_len = 0;
+                }
+                Ok(true)
+            })();
+            match step {
+                Ok(true) => {
+                    self.pending
+                        .extend_from_slice(&(payload.len() as u32).to_le_bytes());
+                    self.pending
+                        .extend_from_slice(&checksum(payload).to_le_bytes());
+                    self.pending.extend_from_slice(payload);
+                    self.pending_events += 1;
+                }
+                Ok(false) => {
+                    out.full += 1;
+                    refusing |= action == FullAction::Suspend;
+                }
+                Err(e) => {
+                    out.failed += self.pending_events + (payloads.len() - i) as u64;
+                    out.error = Some(e);
+                    self.pending.clear();
+                    self.pending_events = 0;
+                    out.stored = payloads.len() as u64 - out.full - out.failed;
+                    return out;
+                }
             }
         }
-        if self.write_len > 0 && self.write_len + need > self.segment_bytes {
-            let id = self.segments.back().copied().unwrap_or(0) + 1;
-            self.write = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(segment_path(&self.dir, id))?;
-            self.segments.push_back(id);
-            self.write_len = 0;
+        let waiting = self.pending_events;
+        if let Err(e) = self.write_pending() {
+            out.failed += waiting;
+            out.error = Some(e);
         }
-        let mut frame = Vec::with_capacity(need as usize);
-        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        frame.extend_from_slice(&checksum(payload).to_le_bytes());
-        frame.extend_from_slice(payload);
-        self.write.write_all(&frame)?;
-        self.write_len += need;
-        self.events += 1;
-        self.bytes += need;
-        Ok(Appended::Stored { dropped_oldest })
+        out.stored = payloads.len() as u64 - out.full - out.failed;
+        out
+    }
+
+    /// Write the frames gathered by `append_batch`. On a failed write the
+    /// segment is cut back, so no torn frame sits before later appends.
+    fn write_pending(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let n = self.pending.len() as u64;
+        let r = self.write.write_all(&self.pending);
+        self.pending.clear();
+        if let Err(e) = r {
+            // `pending_events` is left for the caller to count as lost.
+            let _ = self.write.set_len(self.write_len);
+            return Err(e);
+        }
+        let count = std::mem::take(&mut self.pending_events);
+        self.write_len += n;
+        self.events += count;
+        self.bytes += n;
+        Ok(())
     }
 
     /// Hand out up to `max_events` payloads (and about `max_bytes`) after the
     /// ones already handed out, oldest first.
     pub fn peek(&mut self, max_events: usize, max_bytes: u64) -> io::Result<Vec<Vec<u8>>> {
         let mut out = Vec::new();
+        self.peek_each(max_events, max_bytes, |p| out.push(p.to_vec()))?;
+        Ok(out)
+    }
+
+    /// [`peek`](Self::peek) without copies: `f` sees each payload in the read
+    /// buffer. Returns how many were handed out.
+    pub fn peek_each(
+        &mut self,
+        max_events: usize,
+        max_bytes: u64,
+        mut f: impl FnMut(&[u8]),
+    ) -> io::Result<usize> {
+        let mut count = 0usize;
         let mut total = 0u64;
-        while out.len() < max_events && total < max_bytes {
+        while count < max_events && total < max_bytes {
             let (id, off) = self.peek_pos;
             let len = if Some(&id) == self.segments.back() {
                 self.write_len
@@ -235,10 +367,12 @@ impl Spool {
             // One read for many frames: a syscall per frame costs more than
             // the copy (each is filtered by the kernel's audit rules too).
             let chunk_len = (len - off).min((max_bytes - total).max(READ_CHUNK)) as usize;
-            let mut chunk = vec![0u8; chunk_len];
+            let mut chunk = std::mem::take(&mut self.chunk);
+            chunk.resize(chunk_len, 0);
             self.segment_reader(id)?.read_exact_at(&mut chunk, off)?;
             let mut pos = 0usize;
-            while out.len() < max_events && total < max_bytes {
+            let mut single = Vec::new();
+            while count < max_events && total < max_bytes {
                 let Some(header) = chunk.get(pos..pos + FRAME_HEADER as usize) else {
                     break;
                 };
@@ -246,30 +380,32 @@ impl Spool {
                 let sum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
                 let start = pos + FRAME_HEADER as usize;
                 let payload = match chunk.get(start..start + n as usize) {
-                    Some(p) => p.to_vec(),
+                    Some(p) => p,
                     None if pos == 0 => {
                         // A frame larger than the chunk: read it alone.
-                        let mut p = vec![0u8; n as usize];
+                        single.resize(n as usize, 0);
                         self.segment_reader(id)?
-                            .read_exact_at(&mut p, off + FRAME_HEADER)?;
-                        p
+                            .read_exact_at(&mut single, off + FRAME_HEADER)?;
+                        &single[..]
                     }
                     None => break,
                 };
                 let at = off + pos as u64;
-                if checksum(&payload) != sum {
+                if !checksum_ok(payload, sum) {
                     return Err(bad(format!(
                         "spool {}: bad checksum at segment {id} offset {at}",
                         self.dir.display()
                     )));
                 }
+                f(payload);
                 let end = (id, at + FRAME_HEADER + n);
                 self.peek_pos = end;
                 self.in_flight.push_back((end, FRAME_HEADER + n));
                 total += FRAME_HEADER + n;
                 pos = start + n as usize;
-                out.push(payload);
+                count += 1;
             }
+            self.chunk = chunk;
             if pos == 0 {
                 return Err(bad(format!(
                     "spool {}: truncated frame at segment {id} offset {off}",
@@ -277,7 +413,7 @@ impl Spool {
                 )));
             }
         }
-        Ok(out)
+        Ok(count)
     }
 
     /// The first `n` handed-out payloads were delivered: forget them.
@@ -292,7 +428,12 @@ impl Spool {
                 self.bytes -= size;
             }
         }
-        // Segments wholly before the cursor go; the write segment stays.
+        self.release()
+    }
+
+    /// Remove the segments wholly before the cursor (the write segment
+    /// stays) and persist the cursor.
+    fn release(&mut self) -> io::Result<()> {
         while self.segments.len() > 1 && self.segments[0] < self.cursor.0 {
             let id = self.segments.pop_front().unwrap_or_default();
             if self.reader.as_ref().is_some_and(|r| r.0 == id) {
@@ -301,6 +442,39 @@ impl Spool {
             fs::remove_file(segment_path(&self.dir, id))?;
         }
         self.save_cursor()
+    }
+
+    /// Give up everything from the cursor to the end of its segment: a frame
+    /// there failed its checksum, so what follows it cannot be framed.
+    /// Returns how many waiting events that lost.
+    pub fn skip_damaged(&mut self) -> io::Result<u64> {
+        self.rewind();
+        let id = self.cursor.0;
+        self.cursor = match self.segments.iter().find(|&&s| s > id) {
+            Some(&next) => (next, 0),
+            None => (id, self.write_len),
+        };
+        self.peek_pos = self.cursor;
+        let (mut events, mut bytes) = (0u64, 0u64);
+        for &seg in self.segments.iter().filter(|&&s| s >= self.cursor.0) {
+            let mut f = File::open(segment_path(&self.dir, seg))?;
+            let len = f.metadata()?.len();
+            let mut pos = if seg == self.cursor.0 {
+                self.cursor.1
+            } else {
+                0
+            };
+            while let Some(n) = read_frame(&mut f, pos, len)? {
+                pos += FRAME_HEADER + n;
+                events += 1;
+                bytes += FRAME_HEADER + n;
+            }
+        }
+        let lost = self.events.saturating_sub(events);
+        self.events = events;
+        self.bytes = bytes;
+        self.release()?;
+        Ok(lost)
     }
 
     /// Undo every `peek` not acked: they will be handed out again.
@@ -320,9 +494,9 @@ impl Spool {
     }
 
     fn save_cursor(&self) -> io::Result<()> {
-        let tmp = self.dir.join("cursor.tmp");
-        fs::write(&tmp, format!("{} {}\n", self.cursor.0, self.cursor.1))?;
-        fs::rename(tmp, self.dir.join("cursor"))
+        let line = format!("{:020} {:020}\n", self.cursor.0, self.cursor.1);
+        debug_assert_eq!(line.len(), CURSOR_LEN);
+        self.cursor_file.write_all_at(line.as_bytes(), 0)
     }
 }
 
@@ -342,5 +516,5 @@ fn read_frame(f: &mut File, pos: u64, len: u64) -> io::Result<Option<u64>> {
     let mut payload = vec![0u8; n as usize];
     f.seek(SeekFrom::Start(pos + FRAME_HEADER))?;
     f.read_exact(&mut payload)?;
-    Ok((checksum(&payload) == sum).then_some(n))
+    Ok(checksum_ok(&payload, sum).then_some(n))
 }

@@ -221,6 +221,12 @@ pub(crate) struct SyslogLink {
 
 /// `YYYY-MM-DDThh:mm:ss.mmmZ` for a Unix time (days-from-civil inverse, Gregorian).
 pub fn rfc3339(sec: u64, msec: u32) -> String {
+    let mut out = Vec::with_capacity(24);
+    write_rfc3339(&mut out, sec, msec);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn write_rfc3339(out: &mut Vec<u8>, sec: u64, msec: u32) {
     let days = (sec / 86_400) as i64;
     let rem = sec % 86_400;
     let z = days + 719_468;
@@ -232,26 +238,22 @@ pub fn rfc3339(sec: u64, msec: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
+    let _ = write!(
+        out,
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         rem / 3600,
         rem / 60 % 60,
         rem % 60,
         msec.min(999)
-    )
+    );
 }
 
 /// RFC 5424 header field: printable ASCII, at most `max` chars, `-` when empty.
-fn header_field(s: &str, max: usize) -> String {
-    let v: String = s
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(max)
-        .collect();
-    if v.is_empty() {
-        "-".into()
-    } else {
-        v
+fn push_header_field(out: &mut Vec<u8>, s: &[u8], max: usize) {
+    let start = out.len();
+    out.extend(s.iter().filter(|c| c.is_ascii_graphic()).take(max));
+    if out.len() == start {
+        out.push(b'-');
     }
 }
 
@@ -262,16 +264,20 @@ impl SyslogLink {
             (SyslogFormat::Json, Some(j)) => j.as_str(),
             _ => ev.text.as_str(),
         };
-        let _ = write!(
-            out,
-            "<{}>1 {} {} {} {} {} - ",
-            self.pri,
-            rfc3339(ev.sec, ev.msec),
-            header_field(&ev.node, 255),
-            self.app_name,
-            self.procid,
-            header_field(&ev.id(), 32),
-        );
+        let _ = write!(out, "<{}>1 ", self.pri);
+        write_rfc3339(out, ev.sec, ev.msec);
+        out.push(b' ');
+        push_header_field(out, ev.node.as_bytes(), 255);
+        out.push(b' ');
+        out.extend_from_slice(self.app_name.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(self.procid.as_bytes());
+        out.push(b' ');
+        // MSGID (at most 32 characters): the id is printable ASCII already.
+        let id = out.len();
+        let _ = write!(out, "{}.{:03}:{}", ev.sec, ev.msec, ev.serial);
+        out.truncate(id + 32);
+        out.extend_from_slice(b" - ");
         out.extend_from_slice(body.trim_end_matches('\n').as_bytes());
     }
 }

@@ -11,7 +11,7 @@ use super::remote::{self, Header};
 use super::spool::{Appended, FullAction, Spool};
 use super::*;
 
-fn tempdir(tag: &str) -> PathBuf {
+pub(super) fn tempdir(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let d = std::env::temp_dir().join(format!(
         "auditlink-sinks-{tag}-{}-{}",
@@ -22,7 +22,7 @@ fn tempdir(tag: &str) -> PathBuf {
     d
 }
 
-fn event(serial: u64) -> ForwardEvent {
+pub(super) fn event(serial: u64) -> ForwardEvent {
     ForwardEvent {
         node: "host1".into(),
         sec: 1_700_000_000,
@@ -35,13 +35,13 @@ fn event(serial: u64) -> ForwardEvent {
     }
 }
 
-fn payload(serial: u64) -> Vec<u8> {
+pub(super) fn payload(serial: u64) -> Vec<u8> {
     let mut p = Vec::new();
     event(serial).encode(&mut p);
     p
 }
 
-fn serials(batch: &[Vec<u8>]) -> Vec<u64> {
+pub(super) fn serials(batch: &[Vec<u8>]) -> Vec<u64> {
     batch
         .iter()
         .map(|p| {

@@ -1,12 +1,20 @@
 //! The thread behind each sink: takes events from its bounded queue into the spool, delivers them in order through a transport, reconnects with backoff.
+//!
+//! Each sink has two threads: the intake ([`super::intake`]) moves what the
+//! callers queue into the spool, and this one delivers from the spool, so a
+//! far end that is slow to acknowledge never stops events from reaching the
+//! disk. Everything on the way is batched, because each system call is also
+//! seen (and possibly audited) by the kernel: the queue hands over all waiting
+//! events at once, the spool appends them with one write, and a transport
+//! sends up to [`BATCH_EVENTS`] at once.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::spool::{Appended, FullAction, Spool};
+use super::intake::{publish, Intake, Queue, SpoolLock};
+use super::spool::Spool;
 use super::{ForwardEvent, Sink, SinkStats, SpoolConfig};
 use crate::error::{Error, Result};
 
@@ -69,21 +77,21 @@ impl Retry {
 }
 
 #[derive(Debug, Default)]
-struct Shared {
-    submitted: AtomicU64,
-    sent: AtomicU64,
-    acked: AtomicU64,
-    spooled: AtomicU64,
-    spool_bytes: AtomicU64,
-    queued: AtomicU64,
-    dropped: AtomicU64,
-    reconnects: AtomicU64,
-    connected: AtomicBool,
-    last_error: Mutex<String>,
-    last_warning: Mutex<String>,
+pub(super) struct Shared {
+    pub(super) submitted: AtomicU64,
+    pub(super) sent: AtomicU64,
+    pub(super) acked: AtomicU64,
+    pub(super) spooled: AtomicU64,
+    pub(super) spool_bytes: AtomicU64,
+    pub(super) queued: AtomicU64,
+    pub(super) dropped: AtomicU64,
+    pub(super) reconnects: AtomicU64,
+    pub(super) connected: AtomicBool,
+    pub(super) last_error: Mutex<String>,
+    pub(super) last_warning: Mutex<String>,
 }
 
-fn set(m: &Mutex<String>, s: &str) {
+pub(super) fn set(m: &Mutex<String>, s: &str) {
     if let Ok(mut g) = m.lock() {
         s.clone_into(&mut g);
     }
@@ -93,9 +101,10 @@ fn set(m: &Mutex<String>, s: &str) {
 #[derive(Debug)]
 pub struct SinkHandle {
     name: String,
-    tx: Mutex<Option<SyncSender<ForwardEvent>>>,
+    queue: Arc<Queue>,
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The intake thread, then the delivering one (joined in that order).
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 pub(crate) fn start<T: Transport>(
@@ -109,12 +118,17 @@ pub(crate) fn start<T: Transport>(
     let shared = Arc::new(Shared::default());
     shared.spooled.store(spool.events(), Relaxed);
     shared.spool_bytes.store(spool.bytes(), Relaxed);
-    let (tx, rx) = sync_channel(spool_cfg.queue_depth.max(1));
+    let queue = Arc::new(Queue::new(spool_cfg.queue_depth));
+    let spool = Arc::new(SpoolLock::new(spool));
+    let intake = Intake::new(
+        queue.clone(),
+        spool.clone(),
+        shared.clone(),
+        spool_cfg.spool_full_action,
+    );
     let mut worker = Worker {
-        rx,
+        events: Vec::new(),
         spool,
-        action: spool_cfg.spool_full_action,
-        suspended: false,
         transport,
         retry,
         shared: shared.clone(),
@@ -123,17 +137,27 @@ pub(crate) fn start<T: Transport>(
         next_attempt: Instant::now(),
         backoff: retry.base,
         last_activity: Instant::now(),
-        payload: Vec::new(),
     };
-    let thread = std::thread::Builder::new()
-        .name(format!("sink-{name}"))
-        .spawn(move || worker.run())
-        .map_err(|e| Error::io("start sink thread", e))?;
+    let spawn = |tag: &str, f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name(format!("{tag}{name}"))
+            .spawn(f)
+            .map_err(|e| Error::io("start sink thread", e))
+    };
+    let first = spawn("sinkin-", Box::new(move || intake.run()))?;
+    let threads = match spawn("sink-", Box::new(move || worker.run())) {
+        Ok(second) => vec![first, second],
+        Err(e) => {
+            queue.close();
+            let _ = first.join();
+            return Err(e);
+        }
+    };
     Ok(SinkHandle {
         name,
-        tx: Mutex::new(Some(tx)),
+        queue,
         shared,
-        thread: Mutex::new(Some(thread)),
+        threads: Mutex::new(threads),
     })
 }
 
@@ -141,31 +165,43 @@ impl SinkHandle {
     /// Stop taking events, deliver what is spooled for a few seconds, stop
     /// the thread; what is left stays in the spool for the next start.
     pub fn close(&self) {
-        if let Ok(mut tx) = self.tx.lock() {
-            tx.take();
-        }
-        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(t) = thread {
+        self.queue.close();
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for t in threads {
             let _ = t.join();
         }
     }
 }
 
 impl SinkHandle {
-    /// Like [`Sink::submit`] but waits for room in the queue: for replaying
-    /// files, never for the live event path.
-    pub fn submit_waiting(&self, event: &ForwardEvent) -> bool {
+    /// Like [`Sink::submit_batch`] but waits for room in the queue: for
+    /// replaying files, never for the live event path.
+    pub fn submit_waiting(&self, events: Vec<ForwardEvent>) -> usize {
+        self.put(events.into_iter(), true)
+    }
+
+    /// [`Sink::submit_batch`] for events the caller gives up (no copies).
+    pub fn submit_owned(&self, events: Vec<ForwardEvent>) -> usize {
+        self.put(events.into_iter(), false)
+    }
+
+    fn put(&self, events: impl ExactSizeIterator<Item = ForwardEvent>, wait: bool) -> usize {
         let s = &self.shared;
-        s.submitted.fetch_add(1, Relaxed);
-        let tx = self.tx.lock().ok().and_then(|tx| tx.clone());
-        // Counted before the send so the worker's decrement never underflows.
-        s.queued.fetch_add(1, Relaxed);
-        let ok = tx.is_some_and(|tx| tx.send(event.clone()).is_ok());
-        if !ok {
-            s.queued.fetch_sub(1, Relaxed);
-            s.dropped.fetch_add(1, Relaxed);
+        let n = events.len() as u64;
+        s.submitted.fetch_add(n, Relaxed);
+        // Counted before the hand-over so the worker's decrement never underflows.
+        s.queued.fetch_add(n, Relaxed);
+        let done = self.queue.put(events, wait);
+        let lost = n - done as u64;
+        if lost > 0 {
+            s.queued.fetch_sub(lost, Relaxed);
+            s.dropped.fetch_add(lost, Relaxed);
         }
-        ok
+        done
     }
 }
 
@@ -181,22 +217,11 @@ impl Sink for SinkHandle {
     }
 
     fn submit(&self, event: &ForwardEvent) -> bool {
-        let s = &self.shared;
-        s.submitted.fetch_add(1, Relaxed);
-        // Counted before the send so the worker's decrement never underflows.
-        s.queued.fetch_add(1, Relaxed);
-        let sent = match self.tx.lock() {
-            Ok(tx) => match tx.as_ref().map(|tx| tx.try_send(event.clone())) {
-                Some(Ok(())) => true,
-                Some(Err(TrySendError::Full(_) | TrySendError::Disconnected(_))) | None => false,
-            },
-            Err(_) => false,
-        };
-        if !sent {
-            s.queued.fetch_sub(1, Relaxed);
-            s.dropped.fetch_add(1, Relaxed);
-        }
-        sent
+        self.put(std::iter::once(event.clone()), false) == 1
+    }
+
+    fn submit_batch(&self, events: &[ForwardEvent]) -> usize {
+        self.put(events.iter().cloned(), false)
     }
 
     fn stats(&self) -> SinkStats {
@@ -234,10 +259,9 @@ impl Sink for SinkHandle {
 }
 
 struct Worker<T> {
-    rx: Receiver<ForwardEvent>,
-    spool: Spool,
-    action: FullAction,
-    suspended: bool,
+    /// The batch decoded from the spool for the transport.
+    events: Vec<ForwardEvent>,
+    spool: Arc<SpoolLock>,
     transport: T,
     retry: Retry,
     shared: Arc<Shared>,
@@ -246,22 +270,21 @@ struct Worker<T> {
     next_attempt: Instant,
     backoff: Duration,
     last_activity: Instant,
-    payload: Vec<u8>,
 }
 
 impl<T: Transport> Worker<T> {
     fn run(&mut self) {
         let mut closing: Option<Instant> = None;
         loop {
-            let open = self.intake();
-            if !open && closing.is_none() {
+            if closing.is_none() && self.spool.intake_done() {
                 closing = Some(Instant::now() + CLOSE_DRAIN);
             }
+            let waiting = self.spool.lock().events();
             if let Some(deadline) = closing {
                 // A far end that is down (waiting out a backoff) is not waited
                 // for: what is spooled goes first on the next start.
                 let down = !self.connected && Instant::now() < self.next_attempt;
-                if self.spool.events() == 0 || Instant::now() >= deadline || down {
+                if waiting == 0 || Instant::now() >= deadline || down {
                     break;
                 }
             }
@@ -277,10 +300,7 @@ impl<T: Transport> Worker<T> {
                 if closing.is_some() {
                     std::thread::sleep(wait.min(Duration::from_millis(50)));
                 } else {
-                    match self.rx.recv_timeout(wait) {
-                        Ok(ev) => self.store(&ev),
-                        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
-                    }
+                    self.spool.wait_for_more(waiting, wait);
                 }
             }
         }
@@ -288,52 +308,6 @@ impl<T: Transport> Worker<T> {
             self.transport.disconnect();
         }
         self.shared.connected.store(false, Relaxed);
-    }
-
-    /// Move everything queued into the spool; `false` once the handle is closed.
-    fn intake(&mut self) -> bool {
-        loop {
-            match self.rx.try_recv() {
-                Ok(ev) => self.store(&ev),
-                Err(std::sync::mpsc::TryRecvError::Empty) => return true,
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => return false,
-            }
-        }
-    }
-
-    fn store(&mut self, ev: &ForwardEvent) {
-        let s = &self.shared;
-        s.queued.fetch_sub(1, Relaxed);
-        if self.suspended && self.spool.bytes() <= self.spool.max_bytes() / 2 {
-            self.suspended = false;
-        }
-        if self.suspended {
-            s.dropped.fetch_add(1, Relaxed);
-            return;
-        }
-        self.payload.clear();
-        ev.encode(&mut self.payload);
-        match self.spool.append(&self.payload, self.action) {
-            Ok(Appended::Stored { dropped_oldest }) => {
-                s.dropped.fetch_add(dropped_oldest, Relaxed);
-            }
-            Ok(Appended::Full) => {
-                s.dropped.fetch_add(1, Relaxed);
-                if self.action == FullAction::Suspend {
-                    self.suspended = true;
-                }
-            }
-            Err(e) => {
-                s.dropped.fetch_add(1, Relaxed);
-                set(&s.last_error, &format!("spool write: {e}"));
-            }
-        }
-        self.publish_spool();
-    }
-
-    fn publish_spool(&self) {
-        self.shared.spooled.store(self.spool.events(), Relaxed);
-        self.shared.spool_bytes.store(self.spool.bytes(), Relaxed);
     }
 
     fn fail(&mut self, error: &str, retry_after: Option<Duration>) {
@@ -351,7 +325,7 @@ impl<T: Transport> Worker<T> {
     /// Connect or deliver one batch; `true` when something moved.
     fn step(&mut self) -> bool {
         if !self.connected {
-            if Instant::now() < self.next_attempt || self.spool.events() == 0 {
+            if Instant::now() < self.next_attempt || self.spool.lock().events() == 0 {
                 return false;
             }
             match self.transport.connect() {
@@ -370,7 +344,7 @@ impl<T: Transport> Worker<T> {
                 }
             }
         }
-        if self.spool.events() == 0 {
+        if self.spool.lock().events() == 0 {
             if let Some(idle) = self.retry.idle {
                 if self.last_activity.elapsed() >= idle {
                     self.last_activity = Instant::now();
@@ -381,33 +355,49 @@ impl<T: Transport> Worker<T> {
             }
             return false;
         }
-        self.spool.rewind();
-        let batch = match self.spool.peek(BATCH_EVENTS, BATCH_BYTES) {
-            Ok(b) => b,
-            Err(e) => {
-                // A damaged frame cannot be delivered: skip it, counted.
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        {
+            let mut sp = self.spool.lock();
+            sp.rewind();
+            let peeked = sp.peek_each(BATCH_EVENTS, BATCH_BYTES, |p| {
+                events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)));
+            });
+            if let Err(e) = peeked {
                 set(&self.shared.last_error, &format!("spool read: {e}"));
-                let _ = self.spool.peek(1, 0);
-                let _ = self.spool.ack(1);
-                self.shared.dropped.fetch_add(1, Relaxed);
-                self.publish_spool();
-                return true;
+                if events.is_empty() {
+                    // A damaged frame first in line cannot be delivered: give
+                    // up the rest of its segment, counted. (Frames before it
+                    // were handed out and go first.)
+                    match sp.skip_damaged() {
+                        Ok(lost) => self.shared.dropped.fetch_add(lost, Relaxed),
+                        Err(e) => {
+                            set(&self.shared.last_error, &format!("spool skip: {e}"));
+                            0
+                        }
+                    };
+                    publish(&self.shared, &sp);
+                    self.events = events;
+                    return true;
+                }
             }
-        };
-        let events: Vec<ForwardEvent> = batch
-            .iter()
-            .map(|p| ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)))
-            .collect();
+        }
+        // The spool is not locked while the far end takes its time: the
+        // intake keeps appending.
         let d = self.transport.deliver(&events);
+        self.events = events;
         self.last_activity = Instant::now();
         self.shared.sent.fetch_add(d.sent as u64, Relaxed);
         self.shared.acked.fetch_add(d.acked as u64, Relaxed);
         self.shared.dropped.fetch_add(d.rejected as u64, Relaxed);
-        if let Err(e) = self.spool.ack(d.acked + d.rejected) {
-            set(&self.shared.last_error, &format!("spool cursor: {e}"));
+        {
+            let mut sp = self.spool.lock();
+            if let Err(e) = sp.ack(d.acked + d.rejected) {
+                set(&self.shared.last_error, &format!("spool cursor: {e}"));
+            }
+            sp.rewind();
+            publish(&self.shared, &sp);
         }
-        self.spool.rewind();
-        self.publish_spool();
         if let Some(w) = &d.warning {
             set(&self.shared.last_warning, w);
         }

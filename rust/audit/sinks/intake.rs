@@ -1,0 +1,244 @@
+//! A sink's intake: the bounded queue callers hand events to, and the thread that moves them into the spool in batches, whatever the far end is doing.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::spool::{FullAction, Spool};
+use super::worker::{set, Shared};
+use super::ForwardEvent;
+
+/// The bounded queue between the callers and the intake thread, in events.
+/// The thread takes everything waiting at once.
+#[derive(Debug)]
+pub(super) struct Queue {
+    state: Mutex<QueueState>,
+    /// Signalled when events arrive or the queue closes.
+    ready: Condvar,
+    /// Signalled when the thread has taken events (room for waiting callers).
+    room: Condvar,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    events: Vec<ForwardEvent>,
+    open: bool,
+}
+
+impl Queue {
+    pub(super) fn new(capacity: usize) -> Queue {
+        Queue {
+            state: Mutex::new(QueueState {
+                events: Vec::new(),
+                open: true,
+            }),
+            ready: Condvar::new(),
+            room: Condvar::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queue `events` in order while there is room (waiting for room when
+    /// `wait`); returns how many were queued.
+    pub(super) fn put(
+        &self,
+        mut events: impl ExactSizeIterator<Item = ForwardEvent>,
+        wait: bool,
+    ) -> usize {
+        let mut done = 0;
+        let mut q = self.lock();
+        while events.len() > 0 && q.open {
+            let room = self.capacity.saturating_sub(q.events.len());
+            if room == 0 {
+                if !wait {
+                    break;
+                }
+                q = self.room.wait(q).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            let take = room.min(events.len());
+            let was_empty = q.events.is_empty();
+            q.events.extend(events.by_ref().take(take));
+            done += take;
+            if was_empty {
+                self.ready.notify_one();
+            }
+        }
+        done
+    }
+
+    /// Move everything queued into `into` (waiting up to `wait` for the first
+    /// event); `false` once the queue is closed and empty.
+    fn take(&self, into: &mut Vec<ForwardEvent>, wait: Duration) -> bool {
+        let mut q = self.lock();
+        if q.events.is_empty() && q.open && !wait.is_zero() {
+            q = self
+                .ready
+                .wait_timeout_while(q, wait, |q| q.events.is_empty() && q.open)
+                .map(|(q, _)| q)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+        std::mem::swap(into, &mut q.events);
+        if !into.is_empty() {
+            self.room.notify_all();
+        }
+        q.open || !into.is_empty()
+    }
+
+    pub(super) fn close(&self) {
+        self.lock().open = false;
+        self.ready.notify_all();
+        self.room.notify_all();
+    }
+}
+
+/// The spool, shared by the intake (appends) and the delivering thread
+/// (peeks and acks, not holding the lock while the far end answers).
+#[derive(Debug)]
+pub(super) struct SpoolLock {
+    spool: Mutex<Spool>,
+    /// Signalled after each append, and when the intake ends.
+    appended: Condvar,
+    /// The intake has ended: nothing more will be appended.
+    done: AtomicBool,
+}
+
+impl SpoolLock {
+    pub(super) fn new(spool: Spool) -> SpoolLock {
+        SpoolLock {
+            spool: Mutex::new(spool),
+            appended: Condvar::new(),
+            done: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Spool> {
+        self.spool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn intake_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Wait up to `wait` for the spool to hold other than `seen` events (or
+    /// for the intake to end).
+    pub(super) fn wait_for_more(&self, seen: u64, wait: Duration) {
+        let sp = self.lock();
+        let _ = self.appended.wait_timeout_while(sp, wait, |sp| {
+            sp.events() == seen && !self.done.load(Ordering::Acquire)
+        });
+    }
+}
+
+/// The spool's size in the stats.
+pub(super) fn publish(shared: &Shared, spool: &Spool) {
+    shared.spooled.store(spool.events(), Relaxed);
+    shared.spool_bytes.store(spool.bytes(), Relaxed);
+}
+
+/// The intake thread's state.
+pub(super) struct Intake {
+    queue: Arc<Queue>,
+    spool: Arc<SpoolLock>,
+    shared: Arc<Shared>,
+    action: FullAction,
+    suspended: bool,
+    /// Events just taken from the queue (kept for their allocation).
+    incoming: Vec<ForwardEvent>,
+    /// The batch's encoded payloads, and where each ends.
+    payload: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Intake {
+    pub(super) fn new(
+        queue: Arc<Queue>,
+        spool: Arc<SpoolLock>,
+        shared: Arc<Shared>,
+        action: FullAction,
+    ) -> Intake {
+        Intake {
+            queue,
+            spool,
+            shared,
+            action,
+            suspended: false,
+            incoming: Vec::new(),
+            payload: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Until the queue is closed and empty: take everything queued, append it.
+    pub(super) fn run(mut self) {
+        loop {
+            let mut incoming = std::mem::take(&mut self.incoming);
+            let open = self.queue.take(&mut incoming, Duration::from_millis(200));
+            if !incoming.is_empty() {
+                self.store(&incoming);
+            }
+            incoming.clear();
+            self.incoming = incoming;
+            if !open {
+                break;
+            }
+        }
+        self.spool.done.store(true, Ordering::Release);
+        // Taken so the delivering thread cannot miss the wake-up.
+        drop(self.spool.lock());
+        self.spool.appended.notify_all();
+    }
+
+    /// Append a batch to the spool with one write, applying the full action.
+    fn store(&mut self, events: &[ForwardEvent]) {
+        let s = &self.shared;
+        let n = events.len() as u64;
+        s.queued.fetch_sub(n, Relaxed);
+        if self.suspended {
+            let sp = self.spool.lock();
+            if sp.bytes() <= sp.max_bytes() / 2 {
+                self.suspended = false;
+            } else {
+                s.dropped.fetch_add(n, Relaxed);
+                return;
+            }
+        }
+        // Encoded before the lock is taken: the delivering thread only waits
+        // for the write.
+        self.payload.clear();
+        self.ends.clear();
+        for ev in events {
+            ev.encode(&mut self.payload);
+            self.ends.push(self.payload.len());
+        }
+        let mut start = 0;
+        let payloads: Vec<&[u8]> = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let p = &self.payload[start..end];
+                start = end;
+                p
+            })
+            .collect();
+        let mut sp = self.spool.lock();
+        let r = sp.append_batch(&payloads, self.action);
+        publish(s, &sp);
+        drop(sp);
+        self.spool.appended.notify_all();
+        s.dropped
+            .fetch_add(r.dropped_oldest + r.full + r.failed, Relaxed);
+        if r.full > 0 && self.action == FullAction::Suspend {
+            self.suspended = true;
+        }
+        if let Some(e) = r.error {
+            set(&s.last_error, &format!("spool write: {e}"));
+        }
+    }
+}
