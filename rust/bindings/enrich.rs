@@ -120,15 +120,8 @@ impl PyEnricher {
         // the GIL could deadlock with a thread holding the GIL); a concurrent
         // call meanwhile gets fresh ones.
         let (kept, diverted, input) = py.detach(|| {
-            let mut evs = Vec::new();
-            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-            match chunk {
-                Some(c) => log.feed(c, &mut evs),
-                None => log.finish(&mut evs),
-            }
-            drop(log);
             let mut bufs = std::mem::take(&mut *self.out.lock().unwrap_or_else(|p| p.into_inner()));
-            self.lines(&evs, &mut bufs.0, &mut bufs.1);
+            self.lines(chunk, &mut bufs.0, &mut bufs.1);
             bufs
         });
         let lines = (PyBytes::new(py, &kept), PyBytes::new(py, &diverted));
@@ -144,11 +137,27 @@ impl PyEnricher {
         lines
     }
 
-    /// Kept and diverted events as JSON lines.
-    fn lines(&self, events: &[Event], kept: &mut Vec<u8>, diverted: &mut Vec<u8>) {
+    /// The events `chunk` completes (None: the end of the log, the events
+    /// still in flight) as kept and diverted JSON lines. The chunk goes
+    /// through in pieces, each piece's events written and freed before the
+    /// next is parsed: the records' memory is reused while still in cache
+    /// (and in the allocator's per-thread cache) instead of a whole chunk's
+    /// being allocated, then freed, at once.
+    fn lines(&self, chunk: Option<&[u8]>, kept: &mut Vec<u8>, diverted: &mut Vec<u8>) {
         kept.clear();
         diverted.clear();
-        self.lock().write_lines(events, kept, diverted);
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let mut e = self.lock();
+        let mut evs: Vec<Event> = Vec::new();
+        let Some(chunk) = chunk else {
+            log.finish(&mut evs);
+            return e.write_lines(&evs, kept, diverted);
+        };
+        for piece in chunk.chunks(PIECE) {
+            log.feed(piece, &mut evs);
+            e.write_lines(&evs, kept, diverted);
+            evs.clear();
+        }
     }
 
     /// One chunk of `src` through the log stream and the enricher, its lines
@@ -168,15 +177,7 @@ impl PyEnricher {
                 r => break r?,
             }
         };
-        let mut evs = Vec::new();
-        {
-            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-            match n {
-                0 => log.finish(&mut evs),
-                n => log.feed(&input[..n], &mut evs),
-            }
-        }
-        self.lines(&evs, kept, diverted);
+        self.lines((n > 0).then(|| &input[..n]), kept, diverted);
         out.write_all(kept)?;
         if let Some(d) = divert {
             d.write_all(diverted)?;
@@ -191,6 +192,9 @@ impl PyEnricher {
 
 /// Bytes read from a log per [`PyEnricher::pump_fd`] call.
 const PUMP_CHUNK: usize = 1 << 20;
+
+/// Bytes of a chunk parsed before their events are written (see `lines`).
+const PIECE: usize = 32 << 10;
 
 /// The open file of a descriptor Python owns, never closed here.
 fn borrowed_file(fd: i32) -> PyResult<ManuallyDrop<File>> {

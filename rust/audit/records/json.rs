@@ -35,6 +35,14 @@ pub trait Sink {
     fn string(&mut self, s: &[u8]);
     fn int(&mut self, v: i64);
     fn uint(&mut self, v: u64);
+    /// `v`, whose decimal text is `text` already (a sink writing text copies it).
+    fn int_text(&mut self, v: i64, _text: &[u8]) {
+        self.int(v)
+    }
+    /// `v`, whose decimal text is `text` already.
+    fn uint_text(&mut self, v: u64, _text: &[u8]) {
+        self.uint(v)
+    }
     fn boolean(&mut self, b: bool);
     fn null(&mut self);
 }
@@ -141,12 +149,13 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
                 }
             }
         }
+        // Canonical digits (no leading zero, no "-0"): `v` is the number's text.
         if ok {
             if !neg {
-                return sink.uint(n);
+                return sink.uint_text(n, v);
             }
             if n <= i64::MAX as u64 + 1 && n != 0 {
-                return sink.int((n as i64).wrapping_neg());
+                return sink.int_text((n as i64).wrapping_neg(), v);
             }
         }
     }
@@ -154,12 +163,14 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
 }
 
 /// Key names of one object, to keep them unique (`name_2`, `name_3`, ...).
-/// Remembers 64-bit hashes only: a collision would at worst add a suffix.
+/// Remembers 64-bit hashes only: a collision would at worst add a suffix. A
+/// 512-bit filter answers most lookups of a record's (mostly new) keys
+/// without scanning the hashes.
 struct Keys {
     inline: [u64; 48],
     len: usize,
     more: Vec<u64>,
-    bloom: u64,
+    bloom: [u64; 8],
 }
 
 impl Default for Keys {
@@ -168,13 +179,13 @@ impl Default for Keys {
             inline: [0; 48],
             len: 0,
             more: Vec::new(),
-            bloom: 0,
+            bloom: [0; 8],
         }
     }
 }
 
 /// FNV-1a over 8-byte words (then the tail bytes), with a final mix so the
-/// top six bits (the bloom filter's index) depend on every byte.
+/// top nine bits (the bloom filter's index) depend on every byte.
 fn key_hash(k: &[u8]) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut words = k.chunks_exact(8);
@@ -193,12 +204,18 @@ fn key_hash(k: &[u8]) -> u64 {
 }
 
 impl Keys {
+    /// The filter's word and bit for `h` (its top nine bits).
+    fn bit(h: u64) -> (usize, u64) {
+        ((h >> 61) as usize, 1u64 << ((h >> 55) & 63))
+    }
     fn contains(&self, h: u64) -> bool {
-        self.bloom & (1u64 << (h >> 58)) != 0
+        let (w, b) = Keys::bit(h);
+        self.bloom[w] & b != 0
             && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
     }
     fn insert(&mut self, h: u64) {
-        self.bloom |= 1u64 << (h >> 58);
+        let (w, b) = Keys::bit(h);
+        self.bloom[w] |= b;
         if self.len < self.inline.len() {
             self.inline[self.len] = h;
             self.len += 1;
@@ -551,11 +568,23 @@ pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
 
 /// One event as an object, with `extra`'s members in its records' objects.
 pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
-    let mut buf = Vec::with_capacity(256);
+    let mut buf = EMIT_BUF.with(std::cell::Cell::take);
+    buf.clear();
+    emit_event_in(sink, ev, extra, &mut buf);
+    EMIT_BUF.with(|b| b.set(buf));
+}
+
+thread_local! {
+    /// The scratch buffer of [`emit_event_with`] (decoded values,
+    /// interpretations), reused between events.
+    static EMIT_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+fn emit_event_in<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X, buf: &mut Vec<u8>) {
     sink.begin_map();
     sink.key(b"timestamp");
     buf.clear();
-    push_decimal(&mut buf, ev.timestamp.sec);
+    push_decimal(buf, ev.timestamp.sec);
     buf.push(b'.');
     let ms = ev.timestamp.msec;
     if ms < 1000 {
@@ -565,9 +594,9 @@ pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
             b'0' + (ms % 10) as u8,
         ]);
     } else {
-        push_decimal(&mut buf, u64::from(ms));
+        push_decimal(buf, u64::from(ms));
     }
-    sink.string(&buf);
+    sink.string(buf);
     sink.key(b"serial");
     sink.uint(ev.serial);
     if let Some(node) = ev.node() {
@@ -586,17 +615,17 @@ pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
         sink.key(type_key(t).as_bytes());
         if t == msg::EXECVE {
             let recs: Vec<&Record> = same().collect();
-            emit_execve(sink, &recs, &mut buf, extra, i);
+            emit_execve(sink, &recs, buf, extra, i);
         } else if is_list_type(t) || same().nth(1).is_some() {
             sink.begin_list();
             for (j, r) in ev.records.iter().enumerate().skip(i) {
                 if r.msg_type == t {
-                    emit_record_with(sink, r, &mut buf, extra, j);
+                    emit_record_with(sink, r, buf, extra, j);
                 }
             }
             sink.end_list();
         } else {
-            emit_record_with(sink, first, &mut buf, extra, i);
+            emit_record_with(sink, first, buf, extra, i);
         }
     }
     sink.end_map();

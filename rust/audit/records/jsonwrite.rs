@@ -9,7 +9,8 @@ use super::json::Sink;
 /// the original bytes back.
 pub struct JsonWriter<'a> {
     pub out: &'a mut Vec<u8>,
-    first: Vec<bool>,
+    /// Open objects and lists.
+    depth: u32,
     after_key: bool,
 }
 
@@ -17,21 +18,21 @@ impl<'a> JsonWriter<'a> {
     pub fn new(out: &'a mut Vec<u8>) -> JsonWriter<'a> {
         JsonWriter {
             out,
-            first: Vec::with_capacity(8),
+            depth: 0,
             after_key: false,
         }
     }
 
+    /// The comma before a value in a container: not after its key, and not
+    /// as the first one (the last byte out is then the container's `{`/`[`;
+    /// otherwise it is the end of a value, never one of those).
     fn value_prefix(&mut self) {
         if self.after_key {
             self.after_key = false;
             return;
         }
-        if let Some(first) = self.first.last_mut() {
-            if !*first {
-                self.out.push(b',');
-            }
-            *first = false;
+        if self.depth > 0 && !matches!(self.out.last(), Some(b'{' | b'[')) {
+            self.out.push(b',');
         }
     }
 }
@@ -60,13 +61,15 @@ pub(crate) fn decimal_digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
 
 /// Append `s` as a JSON string literal.
 pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
     // Fast path: printable ASCII without quote or backslash goes out as is.
     if is_plain_ascii(s) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
         out.extend_from_slice(s);
         out.push(b'"');
         return;
     }
+    out.push(b'"');
     let mut rest = s;
     loop {
         match std::str::from_utf8(rest) {
@@ -91,30 +94,35 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Printable ASCII without `"` or `\\` (nothing to escape), eight bytes at a
-/// time: a byte below 0x20, from 0x7f up, or equal to `"` or `\\` sets the
-/// high bit of its lane in `flag` (SWAR; a carry out of an 0xff lane can only
-/// add a flag where one is set already).
+/// time, the tail padded with a plain byte.
 fn is_plain_ascii(s: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero_in = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let mut chunks = s.chunks_exact(8);
     for c in &mut chunks {
         let mut a = [0u8; 8];
         a.copy_from_slice(c);
-        let x = u64::from_le_bytes(a);
-        let flag = x.wrapping_sub(LO * 0x20) & !x & HI // < 0x20
-            | (x | x.wrapping_add(LO)) & HI // >= 0x7f
-            | zero_in(x ^ (LO * u64::from(b'"')))
-            | zero_in(x ^ (LO * u64::from(b'\\')));
-        if flag != 0 {
+        if needs_escape(u64::from_le_bytes(a)) {
             return false;
         }
     }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+    let rest = chunks.remainder();
+    let mut a = [b'a'; 8];
+    a[..rest.len()].copy_from_slice(rest);
+    !needs_escape(u64::from_le_bytes(a))
+}
+
+/// Whether any of eight bytes is below 0x20, from 0x7f up, or equal to `"`
+/// or `\\`: each such byte sets the high bit of its lane (SWAR; a carry out
+/// of an 0xff lane can only add a flag where one is set already).
+#[inline]
+fn needs_escape(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let flag = x.wrapping_sub(LO * 0x20) & !x & HI // < 0x20
+        | (x | x.wrapping_add(LO)) & HI // >= 0x7f
+        | zero_in(x ^ (LO * u64::from(b'"')))
+        | zero_in(x ^ (LO * u64::from(b'\\')));
+    flag != 0
 }
 
 fn escape_str(out: &mut Vec<u8>, s: &[u8]) {
@@ -146,19 +154,19 @@ impl Sink for JsonWriter<'_> {
     fn begin_map(&mut self) {
         self.value_prefix();
         self.out.push(b'{');
-        self.first.push(true);
+        self.depth += 1;
     }
     fn end_map(&mut self) {
-        self.first.pop();
+        self.depth = self.depth.saturating_sub(1);
         self.out.push(b'}');
     }
     fn begin_list(&mut self) {
         self.value_prefix();
         self.out.push(b'[');
-        self.first.push(true);
+        self.depth += 1;
     }
     fn end_list(&mut self) {
-        self.first.pop();
+        self.depth = self.depth.saturating_sub(1);
         self.out.push(b']');
     }
     fn key(&mut self, k: &[u8]) {
@@ -181,6 +189,14 @@ impl Sink for JsonWriter<'_> {
     fn uint(&mut self, v: u64) {
         self.value_prefix();
         push_decimal(self.out, v);
+    }
+    fn int_text(&mut self, _: i64, text: &[u8]) {
+        self.value_prefix();
+        self.out.extend_from_slice(text);
+    }
+    fn uint_text(&mut self, _: u64, text: &[u8]) {
+        self.value_prefix();
+        self.out.extend_from_slice(text);
     }
     fn boolean(&mut self, b: bool) {
         self.value_prefix();
