@@ -23,7 +23,7 @@ IDS = ("auid", "uid", "gid", "euid", "suid", "fsuid", "egid", "sgid", "fsgid")
 LOG = "".join(
     f"type=SYSCALL msg=audit(1700000000.{n:03d}:{n}): arch=c000003e syscall={nr} "
     f"success=no exit=-2 a0=0 a1=0 a2=0 a3=0 items=0 ppid=1 pid={900 + n} auid={auid} "
-    'uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 '
+    "uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 "
     f'comm="cat" exe="/usr/bin/cat" key=(null)\n'
     f"type=EOE msg=audit(1700000000.{n:03d}:{n}): \n"
     for n, nr, auid in ((1, 2, 4294967295), (2, 257, 0), (3, 59, 65534))

@@ -451,10 +451,15 @@ fn translate_section() {
     let log = syscall(20, 2, -2, 100, 1, "cat", "/usr/bin/cat", "", &[]);
     let syscall_of = |conf: &str| run(&mut cfg(conf), &log)[0]["SYSCALL"].clone();
     let all = syscall_of("");
-    for k in ["arch", "ARCH", "syscall", "SYSCALL", "uid", "UID", "auid", "AUID", "exit", "EXIT"] {
+    for k in [
+        "arch", "ARCH", "syscall", "SYSCALL", "uid", "UID", "auid", "AUID", "exit", "EXIT",
+    ] {
         assert!(all.get(k).is_some(), "{k} in {all}");
     }
-    assert_eq!(all, syscall_of("[translate]\nuniversal = true\nuser-db = true\n"));
+    assert_eq!(
+        all,
+        syscall_of("[translate]\nuniversal = true\nuser-db = true\n")
+    );
     let ids = syscall_of("[translate]\nuniversal = false\n");
     assert!(ids.get("ARCH").is_none() && ids.get("SYSCALL").is_none() && ids.get("EXIT").is_none());
     assert_eq!(ids["AUID"], all["AUID"]);
@@ -465,7 +470,9 @@ fn translate_section() {
     for k in ["arch", "syscall", "uid", "auid", "gid"] {
         assert!(dropped.get(k).is_none(), "{k} in {dropped}");
     }
-    for k in ["ARCH", "SYSCALL", "UID", "AUID", "GID", "exit", "EXIT", "pid", "PID", "comm"] {
+    for k in [
+        "ARCH", "SYSCALL", "UID", "AUID", "GID", "exit", "EXIT", "pid", "PID", "comm",
+    ] {
         assert_eq!(dropped[k], all[k], "{k}");
     }
     let raw_kept = syscall_of("[translate]\nuniversal = false\ndrop-raw = true\n");

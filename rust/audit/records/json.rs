@@ -19,11 +19,11 @@
 //! field (names for ids, syscalls, errnos, modes, socket addresses, ...).
 
 use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
+pub(crate) use super::jsonwrite::{decimal_digits, push_decimal};
+pub use super::jsonwrite::{write_json_string, JsonWriter};
 use super::parse::{Field, Record};
 use super::reassemble::Event;
 use crate::audit::tables::{self, msg};
-pub(crate) use super::jsonwrite::{decimal_digits, push_decimal};
-pub use super::jsonwrite::{write_json_string, JsonWriter};
 
 /// Receives the shape of an event or record.
 pub trait Sink {
@@ -210,8 +210,7 @@ impl Keys {
     }
     fn contains(&self, h: u64) -> bool {
         let (w, b) = Keys::bit(h);
-        self.bloom[w] & b != 0
-            && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
+        self.bloom[w] & b != 0 && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
     }
     fn insert(&mut self, h: u64) {
         let (w, b) = Keys::bit(h);
