@@ -162,6 +162,43 @@ def test_cli_parse_enrich(tmp_path: Path) -> None:
     assert r.returncode == 1 and b"nope" in r.stderr
 
 
+def test_enriched_log_from_files_as_from_chunks(tmp_path: Path) -> None:
+    """write_enriched_log reads and writes real files in Rust (pump_fd), else
+    goes through bytes; both give the same lines, kept and diverted, over a log
+    larger than its 1 MiB chunks and 32 KiB pieces, lines split anywhere."""
+    from io import BytesIO
+
+    from auditlink.enrich import write_enriched_log
+
+    big = "".join(
+        log(n, 59, 1000 + n % 50, 1, "/usr/bin/id", f'EXECVE argc=2 a0="id" a1="{n}"', key="k")
+        .replace("audit(1700000000.", f"audit({1700000000 + n // 1000}.")
+        .replace(f".{n:03d}:", f".{n % 1000:03d}:")
+        + log(n + 1, 2, 1000 + n % 50, 1, "/usr/bin/id", key="noisy" if n % 3 else "")
+        for n in range(1, 8000, 2)
+    ).encode()
+    assert len(big) > 2 << 20
+    src = tmp_path / "audit.log"
+    src.write_bytes(big)
+    conf = {**NO_PROC, "filter": {"filter-keys": ["noisy"], "filter-action": "log"}}
+    with open(src, "rb") as f, open(tmp_path / "k", "wb") as o, open(tmp_path / "d", "wb") as d:
+        o.write(b"first\n")  # buffered in Python: flushed before Rust writes
+        write_enriched_log(f, o, conf, d)
+    kept, diverted = BytesIO(), BytesIO()
+    write_enriched_log(BytesIO(big), kept, conf, diverted)
+    assert (tmp_path / "k").read_bytes() == b"first\n" + kept.getvalue()
+    assert (tmp_path / "d").read_bytes() == diverted.getvalue()
+    assert len(lines(kept.getvalue())) == 4000 + 1333 and len(lines(diverted.getvalue())) == 2667
+    # A file read from already in Python (bytes buffered there) goes through bytes.
+    with open(src, "rb") as f, open(tmp_path / "k2", "wb") as o:
+        f.readline()
+        write_enriched_log(f, o, conf)
+    rest = lines((tmp_path / "k2").read_bytes())
+    assert "SYSCALL" not in rest[0] and rest[0]["serial"] == 1 and len(rest) == 4000 + 1333 + 1
+    with pytest.raises(ValueError, match="descriptor"):
+        Enricher(NO_PROC, logs=True)._native.pump_fd(-1, 1)
+
+
 def test_process_table_seeded_from_proc() -> None:
     e = Enricher()
     me = e.tracker.process(os.getpid())

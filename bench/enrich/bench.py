@@ -37,6 +37,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from laurel_config import LAUREL_BASE
+
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "bench" / "build"
 LABELS = """
@@ -45,16 +48,6 @@ label-exe.'^/usr/bin/(ba|da)?sh$' = 'shell'
 label-argv.'^curl ' = 'download'
 label-keys = ['exec']
 propagate-labels = ['shell']
-"""
-LAUREL_CONFIG = """\
-directory = "{dir}"
-input = "stdin"
-[auditlog]
-file = "{out}"
-size = 100000000000
-generations = 1
-[state]
-file = ""
 """
 
 
@@ -124,7 +117,7 @@ def throughput(args: argparse.Namespace, tmp: Path) -> None:
     if laurel:
         cfg = tmp / "laurel.toml"
         out = tmp / "laurel.jsonl"
-        cfg.write_text(LAUREL_CONFIG.format(dir=tmp, out=out) + LABELS)
+        cfg.write_text(LAUREL_BASE.format(dir=tmp, out=out) + LABELS)
         row(
             "laurel: log on stdin -> enriched JSON",
             best_of(args.rounds, lambda: timed([laurel, "-c", str(cfg)], log)),

@@ -61,6 +61,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from laurel_config import LAUREL_BASE
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 BUILD = ROOT / "bench" / "build" / "records"
@@ -151,16 +154,10 @@ records = parse(sys.argv[1])
 print(f"records={records} seconds={time.perf_counter() - t:.4f}")
 """
 
-LAUREL_CONFIG = """\
-directory = "{dir}"
-user = "root"
-input = "stdin"
-[auditlog]
-file = "{out}"
-size = 100000000000
-generations = 1
-[state]
-file = ""
+LAUREL_CONFIG = (
+    'user = "root"\n'
+    + LAUREL_BASE
+    + """\
 [transform]
 execve-argv = [ "array" ]
 [translate]
@@ -178,6 +175,7 @@ systemd = false
 script = false
 user-groups = false
 """
+)
 
 
 def parse_result(out: str) -> tuple[int, float]:

@@ -64,18 +64,24 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(log_commands_only: bool = False) -> argparse.ArgumentParser:
+    """The command line parser; ``log_commands_only``: just ``parse`` and ``watch``
+    (``parse`` of a log skips the other commands' imports: client, rules, search)."""
     from auditlink import __version__
-    from auditlink._cli_daemon import add_daemon_command
     from auditlink._cli_events import add_subcommands
-    from auditlink._cli_search import add_search_commands
-    from auditlink._rules_cli import add_rules_commands
 
     parser = argparse.ArgumentParser(
         prog="auditlink", description="Talk to the Linux kernel audit subsystem."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    if log_commands_only:
+        add_subcommands(sub)
+        return parser
+    from auditlink._cli_daemon import add_daemon_command
+    from auditlink._cli_search import add_search_commands
+    from auditlink._rules_cli import add_rules_commands
+
     p = sub.add_parser("status", help="print the kernel audit status (like auditctl -s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_cmd_status)
@@ -93,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from auditlink._cli_daemon import daemon_main
 
             return daemon_main(words[1:])
-        args = build_parser().parse_args(words)
+        args = build_parser(log_commands_only=words[:1] == ["parse"]).parse_args(words)
         return int(args.func(args))
     except PermissionError as e:
         print(f"auditlink: {e} (root or CAP_AUDIT_CONTROL needed)", file=sys.stderr)

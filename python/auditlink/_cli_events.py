@@ -13,8 +13,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
 
 from auditlink import _native
-from auditlink.client import AuditClient
-from auditlink.events import DEFAULT_CHUNK_SIZE, DEFAULT_POLL_INTERVAL, AuditEvent, Reassembler
+
+# The client and events modules (and what they import) load only for the
+# commands that use them: `parse` of a log needs neither.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from auditlink.events import AuditEvent
 
 __all__ = ["add_subcommands", "main"]
 
@@ -89,6 +93,8 @@ def _write_events(out: BinaryIO, events: Iterable[AuditEvent], flush: bool) -> N
 
 
 def _parse_stream(src: BinaryIO, out: BinaryIO, timeout: float, split_login: bool) -> None:
+    from auditlink.events import DEFAULT_CHUNK_SIZE
+
     # The fast path: bytes in, JSON lines out, no Python object per event.
     try:
         fd = src.fileno()
@@ -115,7 +121,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     try:
         if args.follow:
-            from auditlink.events import read_events
+            from auditlink.events import DEFAULT_POLL_INTERVAL, read_events
 
             source: Any = args.file
             _write_events(
@@ -157,6 +163,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from auditlink.client import AuditClient
+    from auditlink.events import Reassembler
+
     out = sys.stdout.buffer
     reassembler = Reassembler(timeout=args.timeout, split_login=args.split_login)
     try:

@@ -131,6 +131,16 @@ def write_enriched_log(
     """``auditlink parse --enrich CONFIG``: an auditd log to enriched JSON lines
     (diverted events to ``divert`` if given, else dropped)."""
     enricher = Enricher(config, logs=True)
+    fds = _filenos(src, out, divert)
+    if fds is not None:
+        # Read and written by Rust: no bytes objects, no copies through Python.
+        out.flush()
+        if divert is not None:
+            divert.flush()
+        while enricher._native.pump_fd(*fds):
+            pass
+        enricher.save_state()
+        return
     while True:
         chunk = src.read(1 << 20)
         if not chunk:
@@ -144,3 +154,16 @@ def write_enriched_log(
     if divert is not None:
         divert.write(diverted)
     enricher.save_state()
+
+
+def _filenos(
+    src: BinaryIO, out: BinaryIO, divert: BinaryIO | None
+) -> tuple[int, int, int | None] | None:
+    """The descriptors to read and write at, if all three are real files and
+    ``src`` (a regular file) holds no bytes read ahead in Python; else None."""
+    try:
+        fds = (src.fileno(), out.fileno(), None if divert is None else divert.fileno())
+        at_fd = src.seekable() and src.tell() == os.lseek(fds[0], 0, os.SEEK_CUR)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fds if at_fd else None

@@ -1,6 +1,10 @@
 //! Python bindings of the enricher: `Enricher` (live events and logs to
 //! enriched JSON) and `TrackedProcess` (a process table entry).
 
+use std::fs::File;
+use std::io::{Read, Write};
+use std::mem::ManuallyDrop;
+use std::os::fd::FromRawFd;
 use std::sync::Mutex;
 
 use pyo3::exceptions::PyValueError;
@@ -94,10 +98,10 @@ const RETAINED_OUTPUT: usize = 16 << 20;
 pub struct PyEnricher {
     inner: Mutex<Enricher>,
     log: Mutex<LogStream>,
-    /// Kept and diverted JSON lines of a log chunk, reused between chunks (a
-    /// fresh multi-megabyte buffer per chunk costs page faults and copies as
-    /// it grows).
-    out: Mutex<(Vec<u8>, Vec<u8>)>,
+    /// Kept and diverted JSON lines of a log chunk and the chunk read (by
+    /// `pump_fd`), reused between chunks (a fresh multi-megabyte buffer per
+    /// chunk costs page faults and copies as it grows).
+    out: Mutex<(Vec<u8>, Vec<u8>, Vec<u8>)>,
 }
 
 impl PyEnricher {
@@ -115,16 +119,9 @@ impl PyEnricher {
         // The buffers are taken out while in use (a lock held while waiting for
         // the GIL could deadlock with a thread holding the GIL); a concurrent
         // call meanwhile gets fresh ones.
-        let (kept, diverted) = py.detach(|| {
-            let mut evs = Vec::new();
-            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-            match chunk {
-                Some(c) => log.feed(c, &mut evs),
-                None => log.finish(&mut evs),
-            }
-            drop(log);
+        let (kept, diverted, input) = py.detach(|| {
             let mut bufs = std::mem::take(&mut *self.out.lock().unwrap_or_else(|p| p.into_inner()));
-            self.lines(&evs, &mut bufs.0, &mut bufs.1);
+            self.lines(chunk, &mut bufs.0, &mut bufs.1);
             bufs
         });
         let lines = (PyBytes::new(py, &kept), PyBytes::new(py, &diverted));
@@ -136,28 +133,77 @@ impl PyEnricher {
                 b
             }
         };
-        *self.out.lock().unwrap_or_else(|p| p.into_inner()) = (keep(kept), keep(diverted));
+        *self.out.lock().unwrap_or_else(|p| p.into_inner()) = (keep(kept), keep(diverted), input);
         lines
     }
 
-    /// Kept and diverted events as JSON lines.
-    fn lines(&self, events: &[Event], kept: &mut Vec<u8>, diverted: &mut Vec<u8>) {
+    /// The events `chunk` completes (None: the end of the log, the events
+    /// still in flight) as kept and diverted JSON lines. The chunk goes
+    /// through in pieces, each piece's events written and freed before the
+    /// next is parsed: the records' memory is reused while still in cache
+    /// (and in the allocator's per-thread cache) instead of a whole chunk's
+    /// being allocated, then freed, at once.
+    fn lines(&self, chunk: Option<&[u8]>, kept: &mut Vec<u8>, diverted: &mut Vec<u8>) {
         kept.clear();
         diverted.clear();
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
         let mut e = self.lock();
-        for ev in events {
-            let start = kept.len();
-            match e.write_json(ev, kept) {
-                Verdict::Keep => kept.push(b'\n'),
-                Verdict::Divert => {
-                    diverted.extend_from_slice(&kept[start..]);
-                    diverted.push(b'\n');
-                    kept.truncate(start);
-                }
-                Verdict::Drop => {}
-            }
+        let mut evs: Vec<Event> = Vec::new();
+        let Some(chunk) = chunk else {
+            log.finish(&mut evs);
+            return e.write_lines(&evs, kept, diverted);
+        };
+        for piece in chunk.chunks(PIECE) {
+            log.feed(piece, &mut evs);
+            e.write_lines(&evs, kept, diverted);
+            evs.clear();
         }
     }
+
+    /// One chunk of `src` through the log stream and the enricher, its lines
+    /// written to `out` and `divert`; false at the end of the input.
+    fn pump(
+        &self,
+        src: &mut impl Read,
+        out: &mut impl Write,
+        divert: Option<&mut File>,
+    ) -> std::io::Result<bool> {
+        let mut bufs = std::mem::take(&mut *self.out.lock().unwrap_or_else(|p| p.into_inner()));
+        let (kept, diverted, input) = &mut bufs;
+        input.resize(PUMP_CHUNK, 0);
+        let n = loop {
+            match src.read(input) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        self.lines((n > 0).then(|| &input[..n]), kept, diverted);
+        out.write_all(kept)?;
+        if let Some(d) = divert {
+            d.write_all(diverted)?;
+        }
+        if kept.capacity() > RETAINED_OUTPUT || diverted.capacity() > RETAINED_OUTPUT {
+            bufs = Default::default();
+        }
+        *self.out.lock().unwrap_or_else(|p| p.into_inner()) = bufs;
+        Ok(n > 0)
+    }
+}
+
+/// Bytes read from a log per [`PyEnricher::pump_fd`] call.
+const PUMP_CHUNK: usize = 1 << 20;
+
+/// Bytes of a chunk parsed before their events are written (see `lines`).
+const PIECE: usize = 32 << 10;
+
+/// The open file of a descriptor Python owns, never closed here.
+fn borrowed_file(fd: i32) -> PyResult<ManuallyDrop<File>> {
+    if fd < 0 {
+        return Err(PyValueError::new_err(format!("bad file descriptor {fd}")));
+    }
+    // SAFETY: the caller keeps `fd` open for the duration of the call, and
+    // ManuallyDrop keeps the File from closing it.
+    Ok(ManuallyDrop::new(unsafe { File::from_raw_fd(fd) }))
 }
 
 #[pymethods]
@@ -186,7 +232,7 @@ impl PyEnricher {
         Ok(PyEnricher {
             inner: Mutex::new(enricher),
             log: Mutex::new(LogStream::new(1024, 2000)),
-            out: Mutex::new((Vec::new(), Vec::new())),
+            out: Mutex::new((Vec::new(), Vec::new(), Vec::new())),
         })
     }
 
@@ -210,6 +256,17 @@ impl PyEnricher {
         chunk: &[u8],
     ) -> (Bound<'py, PyBytes>, Bound<'py, PyBytes>) {
         self.log_lines(py, Some(chunk))
+    }
+
+    /// Read one chunk of the log open at `src`, write the JSON lines of the
+    /// events it completes to `out` (diverted ones to `divert`, else dropped);
+    /// at the end of the log, the events still in flight. False at the end.
+    #[pyo3(signature = (src, out, divert=None))]
+    fn pump_fd(&self, py: Python<'_>, src: i32, out: i32, divert: Option<i32>) -> PyResult<bool> {
+        let (mut src, mut out) = (borrowed_file(src)?, borrowed_file(out)?);
+        let mut divert = divert.map(borrowed_file).transpose()?;
+        py.detach(|| self.pump(&mut *src, &mut *out, divert.as_deref_mut()))
+            .map_err(PyErr::from)
     }
 
     /// End of the log: the events still in flight, as `feed_log`.

@@ -66,6 +66,22 @@ class Enricher:
         """Parse a log chunk. Returns: ``(kept, diverted)`` enriched JSON lines."""
     def finish_log(self) -> tuple[bytes, bytes]:
         """End of the log. Returns: as :meth:`feed_log`."""
+    def pump_fd(self, src: int, out: int, divert: int | None = None) -> bool:
+        """Read one chunk (1 MiB) of the log open at descriptor ``src`` and write the
+        enriched JSON lines of the events it completes to descriptor ``out`` (diverted
+        ones to ``divert``, else dropped); at the end of the log, the events still open.
+
+        Arguments:
+            src: descriptor to read the log from (kept open by the caller).
+            out: descriptor for the kept events' lines.
+            divert: descriptor for the diverted events' lines, or None.
+
+        Returns:
+            False once the end of the log is reached and written.
+
+        Raises:
+            OSError: reading or writing failed.
+            ValueError: a negative descriptor."""
     def process(self, pid: int) -> TrackedProcess | None:
         """The process now holding ``pid``, or None."""
     def ancestors(self, pid: int) -> list[TrackedProcess]:

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::audit::records::json::Translation;
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default)]
 pub struct Config {
@@ -83,17 +85,30 @@ impl Default for Transform {
     }
 }
 
-/// auditlink's JSON always carries auparse's interpretations (names for ids,
-/// arch, syscall, socket addresses) next to the raw fields, so these are
-/// accepted and have no further effect.
+/// laurel's `[translate]`: which of auparse's interpretations the records'
+/// objects carry. Unset, `universal` and `user-db` are on (auditlink's records
+/// shape); `false` leaves those UPPER-case keys out, as laurel does.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Translate {
-    pub universal: bool,
+    /// Everything but uid/gid names: ARCH, SYSCALL, SADDR, EXIT, ...
+    pub universal: Option<bool>,
+    /// Names for uids and gids (UID, AUID, OGID, ...).
     #[serde(rename = "user-db", alias = "userdb")]
-    pub userdb: bool,
+    pub userdb: Option<bool>,
+    /// A field whose interpretation is written loses its raw value.
     #[serde(rename = "drop-raw")]
     pub drop_raw: bool,
+}
+
+impl Translate {
+    pub fn translation(&self) -> Translation {
+        Translation {
+            ids: self.userdb.unwrap_or(true),
+            universal: self.universal.unwrap_or(true),
+            drop_raw: self.drop_raw,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -13,7 +13,7 @@ use super::output::limit_argv;
 use super::table::{Origin, ProcId, Process, ProcessTable};
 use super::track::Seen;
 use super::users::UserDb;
-use crate::audit::records::json::{Extra, Sink};
+use crate::audit::records::json::{Extra, Sink, Translation};
 use crate::audit::records::{Event, Record};
 use crate::audit::tables::msg;
 
@@ -392,5 +392,8 @@ impl Extra for Members<'_> {
 
     fn execve_argv(&self) -> bool {
         self.plan.args.is_none() || self.config.transform.execve_argv.is_empty()
+    }
+    fn translation(&self) -> Translation {
+        self.config.translate.translation()
     }
 }

@@ -192,6 +192,7 @@ impl Enricher {
                 out.members.push((index, sink.into_members()));
             }
             out.replaces_argv = !members.execve_argv();
+            out.translation = members.translation();
             self.plan = plan;
         }
         out
@@ -206,6 +207,23 @@ impl Enricher {
             emit_event_with(&mut w, ev, &self.members_of(&self.plan));
         }
         verdict
+    }
+
+    /// `events` as JSON lines: the kept ones appended to `kept`, the diverted
+    /// ones to `diverted`.
+    pub fn write_lines(&mut self, events: &[Event], kept: &mut Vec<u8>, diverted: &mut Vec<u8>) {
+        for ev in events {
+            let start = kept.len();
+            match self.write_json(ev, kept) {
+                Verdict::Keep => kept.push(b'\n'),
+                Verdict::Divert => {
+                    diverted.extend_from_slice(&kept[start..]);
+                    diverted.push(b'\n');
+                    kept.truncate(start);
+                }
+                Verdict::Drop => {}
+            }
+        }
     }
 
     /// Update the process table from `ev`, decide its verdict and (unless it

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use crate::audit::records::json::{Extra, Sink};
+use crate::audit::records::json::{Extra, Sink, Translation};
 use crate::audit::records::Record;
 
 /// A small JSON value tree (the enrichment is built before the event is
@@ -154,13 +154,26 @@ pub enum Verdict {
 }
 
 /// The members added to one event's records.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Enrichment {
     pub verdict: Verdict,
     /// (index of the record in the event, members), in record order.
     pub members: Vec<(usize, Vec<(String, Value)>)>,
     /// EXECVE's own `argv` list is replaced by `ARGV` / `ARGV_STR`.
     pub replaces_argv: bool,
+    /// The interpretations the records' objects carry (`[translate]`).
+    pub translation: Translation,
+}
+
+impl Default for Enrichment {
+    fn default() -> Enrichment {
+        Enrichment {
+            verdict: Verdict::Keep,
+            members: Vec::new(),
+            replaces_argv: false,
+            translation: Translation::ALL,
+        }
+    }
 }
 
 impl Enrichment {
@@ -190,6 +203,9 @@ impl Extra for Enrichment {
     }
     fn execve_argv(&self) -> bool {
         !self.replaces_argv
+    }
+    fn translation(&self) -> Translation {
+        self.translation
     }
 }
 

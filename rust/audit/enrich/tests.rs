@@ -409,7 +409,7 @@ fn child_exec_recorded_before_the_parents_clone() {
 fn value_tree_and_json_agree() {
     let conf = "[transform]\nexecve-argv = ['array', 'string']\nexecve-argv-limit-bytes = 12\n\
                 [enrich]\nppid-verbose = true\n[label-process]\nlabel-exe.'dash$' = 'sh'\n\
-                propagate-labels = ['sh']\n";
+                propagate-labels = ['sh']\n[translate]\nuser-db = false\ndrop-raw = true\n";
     let log = [
         exec(10, 100, 1, "bash", "/usr/bin/bash", &["bash"]),
         clone(11, 100, 1, 101, "bash", "/usr/bin/bash"),
@@ -441,4 +441,41 @@ fn value_tree_and_json_agree() {
         );
     }
     assert!(members > 20, "{members}");
+}
+
+/// `[translate]`: `user-db` / `universal` = false leave out the names of ids /
+/// every other interpretation; `drop-raw` leaves out a raw arch, syscall, uid
+/// or gid whose interpretation is written (and only those). Unset: everything.
+#[test]
+fn translate_section() {
+    let log = syscall(20, 2, -2, 100, 1, "cat", "/usr/bin/cat", "", &[]);
+    let syscall_of = |conf: &str| run(&mut cfg(conf), &log)[0]["SYSCALL"].clone();
+    let all = syscall_of("");
+    for k in [
+        "arch", "ARCH", "syscall", "SYSCALL", "uid", "UID", "auid", "AUID", "exit", "EXIT",
+    ] {
+        assert!(all.get(k).is_some(), "{k} in {all}");
+    }
+    assert_eq!(
+        all,
+        syscall_of("[translate]\nuniversal = true\nuser-db = true\n")
+    );
+    let ids = syscall_of("[translate]\nuniversal = false\n");
+    assert!(ids.get("ARCH").is_none() && ids.get("SYSCALL").is_none() && ids.get("EXIT").is_none());
+    assert_eq!(ids["AUID"], all["AUID"]);
+    let universal = syscall_of("[translate]\nuser-db = false\n");
+    assert!(universal.get("UID").is_none() && universal.get("FSGID").is_none());
+    assert_eq!(universal["SYSCALL"], "open");
+    let dropped = syscall_of("[translate]\ndrop-raw = true\n");
+    for k in ["arch", "syscall", "uid", "auid", "gid"] {
+        assert!(dropped.get(k).is_none(), "{k} in {dropped}");
+    }
+    for k in [
+        "ARCH", "SYSCALL", "UID", "AUID", "GID", "exit", "EXIT", "pid", "PID", "comm",
+    ] {
+        assert_eq!(dropped[k], all[k], "{k}");
+    }
+    let raw_kept = syscall_of("[translate]\nuniversal = false\ndrop-raw = true\n");
+    assert_eq!(raw_kept["arch"], all["arch"]);
+    assert!(raw_kept.get("uid").is_none() && raw_kept.get("ARCH").is_none());
 }

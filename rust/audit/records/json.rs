@@ -19,6 +19,8 @@
 //! field (names for ids, syscalls, errnos, modes, socket addresses, ...).
 
 use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
+pub(crate) use super::jsonwrite::{decimal_digits, push_decimal};
+pub use super::jsonwrite::{write_json_string, JsonWriter};
 use super::parse::{Field, Record};
 use super::reassemble::Event;
 use crate::audit::tables::{self, msg};
@@ -33,6 +35,14 @@ pub trait Sink {
     fn string(&mut self, s: &[u8]);
     fn int(&mut self, v: i64);
     fn uint(&mut self, v: u64);
+    /// `v`, whose decimal text is `text` already (a sink writing text copies it).
+    fn int_text(&mut self, v: i64, _text: &[u8]) {
+        self.int(v)
+    }
+    /// `v`, whose decimal text is `text` already.
+    fn uint_text(&mut self, v: u64, _text: &[u8]) {
+        self.uint(v)
+    }
     fn boolean(&mut self, b: bool);
     fn null(&mut self);
 }
@@ -139,12 +149,13 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
                 }
             }
         }
+        // Canonical digits (no leading zero, no "-0"): `v` is the number's text.
         if ok {
             if !neg {
-                return sink.uint(n);
+                return sink.uint_text(n, v);
             }
             if n <= i64::MAX as u64 + 1 && n != 0 {
-                return sink.int((n as i64).wrapping_neg());
+                return sink.int_text((n as i64).wrapping_neg(), v);
             }
         }
     }
@@ -152,12 +163,14 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
 }
 
 /// Key names of one object, to keep them unique (`name_2`, `name_3`, ...).
-/// Remembers 64-bit hashes only: a collision would at worst add a suffix.
+/// Remembers 64-bit hashes only: a collision would at worst add a suffix. A
+/// 512-bit filter answers most lookups of a record's (mostly new) keys
+/// without scanning the hashes.
 struct Keys {
     inline: [u64; 48],
     len: usize,
     more: Vec<u64>,
-    bloom: u64,
+    bloom: [u64; 8],
 }
 
 impl Default for Keys {
@@ -166,13 +179,13 @@ impl Default for Keys {
             inline: [0; 48],
             len: 0,
             more: Vec::new(),
-            bloom: 0,
+            bloom: [0; 8],
         }
     }
 }
 
 /// FNV-1a over 8-byte words (then the tail bytes), with a final mix so the
-/// top six bits (the bloom filter's index) depend on every byte.
+/// top nine bits (the bloom filter's index) depend on every byte.
 fn key_hash(k: &[u8]) -> u64 {
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut words = k.chunks_exact(8);
@@ -191,12 +204,17 @@ fn key_hash(k: &[u8]) -> u64 {
 }
 
 impl Keys {
+    /// The filter's word and bit for `h` (its top nine bits).
+    fn bit(h: u64) -> (usize, u64) {
+        ((h >> 61) as usize, 1u64 << ((h >> 55) & 63))
+    }
     fn contains(&self, h: u64) -> bool {
-        self.bloom & (1u64 << (h >> 58)) != 0
-            && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
+        let (w, b) = Keys::bit(h);
+        self.bloom[w] & b != 0 && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
     }
     fn insert(&mut self, h: u64) {
-        self.bloom |= 1u64 << (h >> 58);
+        let (w, b) = Keys::bit(h);
+        self.bloom[w] |= b;
         if self.len < self.inline.len() {
             self.inline[self.len] = h;
             self.len += 1;
@@ -225,10 +243,52 @@ impl Keys {
     }
 }
 
-fn emit_field<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, f: &Field, buf: &mut Vec<u8>) {
+/// Which interpretations the UPPER-case keys carry (laurel's `[translate]`):
+/// names for uids and gids (`user-db`), everything else (`universal`: arch,
+/// syscall, socket addresses, errnos, modes, ...), and whether an `arch`,
+/// `syscall`, uid or gid field whose interpretation is written loses its raw
+/// value (`drop-raw`, the fields laurel drops).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Translation {
+    pub ids: bool,
+    pub universal: bool,
+    pub drop_raw: bool,
+}
+
+impl Translation {
+    /// Every interpretation, next to its raw field (the records shape).
+    pub const ALL: Translation = Translation {
+        ids: true,
+        universal: true,
+        drop_raw: false,
+    };
+
+    fn wants(self, kind: FieldKind) -> bool {
+        has_interpretation(kind)
+            && if matches!(kind, FieldKind::Uid | FieldKind::Gid) {
+                self.ids
+            } else {
+                self.universal
+            }
+    }
+}
+
+fn emit_field<S: Sink>(
+    sink: &mut S,
+    keys: &mut Keys,
+    (rec, f): (&Record, &Field),
+    buf: &mut Vec<u8>,
+    tr: Translation,
+) {
     let name = rec.field_name(f);
     let value = rec.field_value(f);
     let kind = field_kind(rec.msg_type, name, value, f.quoted);
+    if !matches!(
+        kind,
+        FieldKind::Escaped | FieldKind::EscapedFile | FieldKind::EscapedKey | FieldKind::Proctitle
+    ) {
+        return emit_scalar_field(sink, keys, (rec, f), (name, value, kind), buf, tr);
+    }
     keys.emit(sink, name);
     match kind {
         FieldKind::Escaped | FieldKind::EscapedFile => {
@@ -262,45 +322,72 @@ fn emit_field<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, f: &Field, b
             }
             sink.end_list();
         }
-        _ => {
-            if !f.quoted && numeric_kind(kind) {
-                emit_typed_scalar(sink, value);
-            } else {
-                sink.string(value);
-            }
-            if has_interpretation(kind) {
-                buf.clear();
-                interpret_field_as(rec, f, kind, buf);
-                let same = buf.as_slice() == value
-                    || (matches!(
-                        kind,
-                        FieldKind::A0 | FieldKind::A1 | FieldKind::A2 | FieldKind::A3
-                    ) && buf.strip_prefix(b"0x") == Some(value));
-                if !same {
-                    // Field names are short: upper-cased on the stack.
-                    let mut small = [0u8; 32];
-                    let heap;
-                    let upper: &[u8] = match small.get_mut(..name.len()) {
-                        Some(u) => {
-                            u.copy_from_slice(name);
-                            u.make_ascii_uppercase();
-                            u
-                        }
-                        None => {
-                            heap = name.to_ascii_uppercase();
-                            &heap
-                        }
-                    };
-                    keys.emit(sink, upper);
-                    sink.string(buf);
-                }
-            }
+        _ => {}
+    }
+}
+
+/// A field written as its raw value (a number where it is one), then its
+/// interpretation in an UPPER-case key when that says more and is wanted.
+fn emit_scalar_field<S: Sink>(
+    sink: &mut S,
+    keys: &mut Keys,
+    (rec, f): (&Record, &Field),
+    (name, value, kind): (&[u8], &[u8], FieldKind),
+    buf: &mut Vec<u8>,
+    tr: Translation,
+) {
+    let mut translated = false;
+    if tr.wants(kind) {
+        buf.clear();
+        interpret_field_as(rec, f, kind, buf);
+        translated = buf.as_slice() != value
+            && !(matches!(
+                kind,
+                FieldKind::A0 | FieldKind::A1 | FieldKind::A2 | FieldKind::A3
+            ) && buf.strip_prefix(b"0x") == Some(value));
+    }
+    let dropped = translated
+        && tr.drop_raw
+        && matches!(
+            kind,
+            FieldKind::Arch | FieldKind::Syscall | FieldKind::Uid | FieldKind::Gid
+        );
+    if !dropped {
+        keys.emit(sink, name);
+        if !f.quoted && numeric_kind(kind) {
+            emit_typed_scalar(sink, value);
+        } else {
+            sink.string(value);
         }
+    }
+    if translated {
+        // Field names are short: upper-cased on the stack.
+        let mut small = [0u8; 32];
+        let heap;
+        let upper: &[u8] = match small.get_mut(..name.len()) {
+            Some(u) => {
+                u.copy_from_slice(name);
+                u.make_ascii_uppercase();
+                u
+            }
+            None => {
+                heap = name.to_ascii_uppercase();
+                &heap
+            }
+        };
+        keys.emit(sink, upper);
+        sink.string(buf);
     }
 }
 
 /// The fields of one record as an object body (without begin/end).
-fn emit_fields<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, buf: &mut Vec<u8>) {
+fn emit_fields<S: Sink>(
+    sink: &mut S,
+    keys: &mut Keys,
+    rec: &Record,
+    buf: &mut Vec<u8>,
+    tr: Translation,
+) {
     let mut in_msg = false;
     for f in rec.fields() {
         if f.nested && !in_msg {
@@ -310,12 +397,12 @@ fn emit_fields<S: Sink>(sink: &mut S, keys: &mut Keys, rec: &Record, buf: &mut V
             // Nested names get their own namespace.
             let mut inner = Keys::default();
             for g in rec.fields().iter().filter(|g| g.nested) {
-                emit_field(sink, &mut inner, rec, g, buf);
+                emit_field(sink, &mut inner, (rec, g), buf, tr);
             }
             sink.end_map();
         }
         if !f.nested {
-            emit_field(sink, keys, rec, f, buf);
+            emit_field(sink, keys, (rec, f), buf, tr);
         }
     }
     if let Some(e) = rec.error() {
@@ -342,6 +429,10 @@ pub trait Extra {
     fn execve_argv(&self) -> bool {
         true
     }
+    /// Which interpretations the records' objects carry.
+    fn translation(&self) -> Translation {
+        Translation::ALL
+    }
 }
 
 /// No extra members.
@@ -360,7 +451,7 @@ fn emit_record_with<S: Sink, X: Extra>(
 ) {
     sink.begin_map();
     let mut keys = Keys::default();
-    emit_fields(sink, &mut keys, rec, buf);
+    emit_fields(sink, &mut keys, rec, buf, extra.translation());
     extra.members(index, rec, sink);
     sink.end_map();
 }
@@ -427,20 +518,23 @@ fn emit_execve<S: Sink, X: Extra>(
         .map(|(i, ..)| i + 1)
         .max()
         .unwrap_or(0);
-    let mut args: Vec<Vec<u8>> = vec![Vec::new(); len];
+    // Decoded only when written (the enricher writes its own ARGV).
+    let write_argv = extra.execve_argv();
+    let mut args: Vec<Vec<u8>> = vec![Vec::new(); if write_argv { len } else { 0 }];
     for &(idx, rec, f) in &present {
-        match args.get_mut(idx) {
-            Some(a) => decode_string(rec.field_value(f), f.quoted, a),
-            None => others.push((rec, f)),
+        if idx >= len {
+            others.push((rec, f));
+        } else if let Some(a) = args.get_mut(idx) {
+            decode_string(rec.field_value(f), f.quoted, a);
         }
     }
     sink.begin_map();
     keys.emit(sink, b"argc");
     match argc {
         Some(v) => emit_typed_scalar(sink, v),
-        None => sink.uint(args.len() as u64),
+        None => sink.uint(len as u64),
     }
-    if extra.execve_argv() {
+    if write_argv {
         keys.emit(sink, b"argv");
         sink.begin_list();
         for a in &args {
@@ -448,8 +542,9 @@ fn emit_execve<S: Sink, X: Extra>(
         }
         sink.end_list();
     }
-    for (rec, f) in others {
-        emit_field(sink, &mut keys, rec, f, buf);
+    let tr = extra.translation();
+    for field in others {
+        emit_field(sink, &mut keys, field, buf, tr);
     }
     for rec in recs {
         if let Some(e) = rec.error() {
@@ -472,11 +567,23 @@ pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
 
 /// One event as an object, with `extra`'s members in its records' objects.
 pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
-    let mut buf = Vec::with_capacity(256);
+    let mut buf = EMIT_BUF.with(std::cell::Cell::take);
+    buf.clear();
+    emit_event_in(sink, ev, extra, &mut buf);
+    EMIT_BUF.with(|b| b.set(buf));
+}
+
+thread_local! {
+    /// The scratch buffer of [`emit_event_with`] (decoded values,
+    /// interpretations), reused between events.
+    static EMIT_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+fn emit_event_in<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X, buf: &mut Vec<u8>) {
     sink.begin_map();
     sink.key(b"timestamp");
     buf.clear();
-    push_decimal(&mut buf, ev.timestamp.sec);
+    push_decimal(buf, ev.timestamp.sec);
     buf.push(b'.');
     let ms = ev.timestamp.msec;
     if ms < 1000 {
@@ -486,9 +593,9 @@ pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
             b'0' + (ms % 10) as u8,
         ]);
     } else {
-        push_decimal(&mut buf, u64::from(ms));
+        push_decimal(buf, u64::from(ms));
     }
-    sink.string(&buf);
+    sink.string(buf);
     sink.key(b"serial");
     sink.uint(ev.serial);
     if let Some(node) = ev.node() {
@@ -507,210 +614,20 @@ pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
         sink.key(type_key(t).as_bytes());
         if t == msg::EXECVE {
             let recs: Vec<&Record> = same().collect();
-            emit_execve(sink, &recs, &mut buf, extra, i);
+            emit_execve(sink, &recs, buf, extra, i);
         } else if is_list_type(t) || same().nth(1).is_some() {
             sink.begin_list();
             for (j, r) in ev.records.iter().enumerate().skip(i) {
                 if r.msg_type == t {
-                    emit_record_with(sink, r, &mut buf, extra, j);
+                    emit_record_with(sink, r, buf, extra, j);
                 }
             }
             sink.end_list();
         } else {
-            emit_record_with(sink, first, &mut buf, extra, i);
+            emit_record_with(sink, first, buf, extra, i);
         }
     }
     sink.end_map();
-}
-
-/// Writes JSON text. Strings are UTF-8; bytes that are not valid UTF-8 are
-/// written as `\udcXX` (lone surrogates, the same as Python's "surrogateescape"),
-/// so `json.loads(...)` followed by `.encode("utf-8", "surrogateescape")` gives
-/// the original bytes back.
-pub struct JsonWriter<'a> {
-    pub out: &'a mut Vec<u8>,
-    first: Vec<bool>,
-    after_key: bool,
-}
-
-impl<'a> JsonWriter<'a> {
-    pub fn new(out: &'a mut Vec<u8>) -> JsonWriter<'a> {
-        JsonWriter {
-            out,
-            first: Vec::with_capacity(8),
-            after_key: false,
-        }
-    }
-
-    fn value_prefix(&mut self) {
-        if self.after_key {
-            self.after_key = false;
-            return;
-        }
-        if let Some(first) = self.first.last_mut() {
-            if !*first {
-                self.out.push(b',');
-            }
-            *first = false;
-        }
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// Append the decimal digits of `v` (no allocation).
-pub(crate) fn push_decimal(out: &mut Vec<u8>, v: u64) {
-    let mut buf = [0u8; 20];
-    out.extend_from_slice(decimal_digits(v, &mut buf));
-}
-
-/// The decimal digits of `v`, at the end of `buf`.
-pub(crate) fn decimal_digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
-/// Append `s` as a JSON string literal.
-pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    // Fast path: printable ASCII without quote or backslash goes out as is.
-    if is_plain_ascii(s) {
-        out.extend_from_slice(s);
-        out.push(b'"');
-        return;
-    }
-    let mut rest = s;
-    loop {
-        match std::str::from_utf8(rest) {
-            Ok(valid) => {
-                escape_str(out, valid.as_bytes());
-                break;
-            }
-            Err(e) => {
-                let (good, bad) = rest.split_at(e.valid_up_to());
-                escape_str(out, good);
-                let n = e.error_len().unwrap_or(bad.len());
-                for &c in &bad[..n] {
-                    out.extend_from_slice(b"\\udc");
-                    out.push(HEX[usize::from(c >> 4)]);
-                    out.push(HEX[usize::from(c & 0xf)]);
-                }
-                rest = &bad[n..];
-            }
-        }
-    }
-    out.push(b'"');
-}
-
-/// Printable ASCII without `"` or `\\` (nothing to escape), eight bytes at a
-/// time: a byte below 0x20, from 0x7f up, or equal to `"` or `\\` sets the
-/// high bit of its lane in `flag` (SWAR; a carry out of an 0xff lane can only
-/// add a flag where one is set already).
-fn is_plain_ascii(s: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero_in = |x: u64| x.wrapping_sub(LO) & !x & HI;
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(c);
-        let x = u64::from_le_bytes(a);
-        let flag = x.wrapping_sub(LO * 0x20) & !x & HI // < 0x20
-            | (x | x.wrapping_add(LO)) & HI // >= 0x7f
-            | zero_in(x ^ (LO * u64::from(b'"')))
-            | zero_in(x ^ (LO * u64::from(b'\\')));
-        if flag != 0 {
-            return false;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
-}
-
-fn escape_str(out: &mut Vec<u8>, s: &[u8]) {
-    let mut last = 0;
-    for (i, &c) in s.iter().enumerate() {
-        let esc: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f | 0x7f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&s[last..i]);
-        if esc.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(c >> 4)]);
-            out.push(HEX[usize::from(c & 0xf)]);
-        } else {
-            out.extend_from_slice(esc);
-        }
-        last = i + 1;
-    }
-    out.extend_from_slice(&s[last..]);
-}
-
-impl Sink for JsonWriter<'_> {
-    fn begin_map(&mut self) {
-        self.value_prefix();
-        self.out.push(b'{');
-        self.first.push(true);
-    }
-    fn end_map(&mut self) {
-        self.first.pop();
-        self.out.push(b'}');
-    }
-    fn begin_list(&mut self) {
-        self.value_prefix();
-        self.out.push(b'[');
-        self.first.push(true);
-    }
-    fn end_list(&mut self) {
-        self.first.pop();
-        self.out.push(b']');
-    }
-    fn key(&mut self, k: &[u8]) {
-        self.value_prefix();
-        write_json_string(self.out, k);
-        self.out.push(b':');
-        self.after_key = true;
-    }
-    fn string(&mut self, s: &[u8]) {
-        self.value_prefix();
-        write_json_string(self.out, s);
-    }
-    fn int(&mut self, v: i64) {
-        self.value_prefix();
-        if v < 0 {
-            self.out.push(b'-');
-        }
-        push_decimal(self.out, v.unsigned_abs());
-    }
-    fn uint(&mut self, v: u64) {
-        self.value_prefix();
-        push_decimal(self.out, v);
-    }
-    fn boolean(&mut self, b: bool) {
-        self.value_prefix();
-        self.out
-            .extend_from_slice(if b { b"true" } else { b"false" });
-    }
-    fn null(&mut self) {
-        self.value_prefix();
-        self.out.extend_from_slice(b"null");
-    }
 }
 
 /// Append one event as a JSON object (no line end).
@@ -723,42 +640,4 @@ pub fn event_to_json(ev: &Event, out: &mut Vec<u8>) {
 pub fn record_to_json(rec: &Record, out: &mut Vec<u8>) {
     let mut w = JsonWriter::new(out);
     emit_record(&mut w, rec);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn plain_naive(s: &[u8]) -> bool {
-        s.iter()
-            .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
-    }
-
-    #[test]
-    fn plain_ascii_edges() {
-        for c in 0..=255u8 {
-            for pos in 0..17 {
-                let mut s = vec![b'a'; 17];
-                s[pos] = c;
-                assert_eq!(is_plain_ascii(&s), plain_naive(&s), "byte {c:#x} at {pos}");
-            }
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn plain_ascii_agrees_with_the_byte_loop(s in proptest::collection::vec(any::<u8>(), 0..64)) {
-            prop_assert_eq!(is_plain_ascii(&s), plain_naive(&s));
-        }
-        #[test]
-        fn plain_ascii_agrees_on_mostly_printable(s in "[ -~]{0,40}", c in any::<u8>(), at in 0usize..40) {
-            let mut b = s.into_bytes();
-            if !b.is_empty() {
-                let i = at % b.len();
-                b[i] = c;
-            }
-            prop_assert_eq!(is_plain_ascii(&b), plain_naive(&b));
-        }
-    }
 }

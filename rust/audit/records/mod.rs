@@ -8,6 +8,7 @@
 mod auparse_tables;
 pub mod interpret;
 pub mod json;
+mod jsonwrite;
 pub mod names;
 pub mod parse;
 pub mod pipeline;

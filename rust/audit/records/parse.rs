@@ -204,23 +204,45 @@ impl Record {
         let mut text = text.to_vec();
         text.truncate(MAX_RECORD_LEN);
         let len = text.len();
-        Record {
-            text: text.into_boxed_slice(),
-            side: Box::default(),
+        let mut rec = Record::new(
+            text.into_boxed_slice(),
+            Box::default(),
             msg_type,
-            timestamp: Timestamp::default(),
-            serial: 0,
-            node: None,
-            body: Span::new(0, len),
-            fields: Box::default(),
-            n_fields: 0,
+            (Timestamp::default(), 0),
+            None,
+            Span::new(0, len),
+            (Box::default(), 0),
+        );
+        rec.error = Some(error);
+        rec
+    }
+    /// A record without the per-record facts (see [`gather_facts`]) or an error.
+    fn new(
+        text: Box<[u8]>,
+        side: Box<[u8]>,
+        msg_type: u16,
+        (timestamp, serial): (Timestamp, u64),
+        node: Option<Span>,
+        body: Span,
+        (fields, n_fields): (Box<[Field]>, u32),
+    ) -> Record {
+        Record {
+            text,
+            side,
+            msg_type,
+            timestamp,
+            serial,
+            node,
+            body,
+            fields,
+            n_fields,
             arch: None,
             syscall: None,
             a0: 0,
             a1: 0,
             machine: None,
             syscall_name: None,
-            error: Some(error),
+            error: None,
         }
     }
 }
@@ -474,24 +496,15 @@ fn build(
         }
         let n_fields = fields.len() as u32;
         fields.extend_from_slice(enriched);
-        let mut rec = Record {
-            text: text.into(),
-            side: side.as_slice().into(),
+        let mut rec = Record::new(
+            text.into(),
+            side.as_slice().into(),
             msg_type,
-            timestamp,
-            serial,
+            (timestamp, serial),
             node,
-            body: Span::new(body_start, body_end),
-            fields: fields.as_slice().into(),
-            n_fields,
-            arch: None,
-            syscall: None,
-            a0: 0,
-            a1: 0,
-            machine: None,
-            syscall_name: None,
-            error: None,
-        };
+            Span::new(body_start, body_end),
+            (fields.as_slice().into(), n_fields),
+        );
         gather_facts(&mut rec);
         rec
     })

@@ -1,0 +1,248 @@
+//! JSON text out: a [`Sink`] that writes into one byte buffer, with string
+//! escaping done on byte slices (a fast path for the bytes that need none).
+
+use super::json::Sink;
+
+/// Writes JSON text. Strings are UTF-8; bytes that are not valid UTF-8 are
+/// written as `\udcXX` (lone surrogates, the same as Python's "surrogateescape"),
+/// so `json.loads(...)` followed by `.encode("utf-8", "surrogateescape")` gives
+/// the original bytes back.
+pub struct JsonWriter<'a> {
+    pub out: &'a mut Vec<u8>,
+    /// Open objects and lists.
+    depth: u32,
+    after_key: bool,
+}
+
+impl<'a> JsonWriter<'a> {
+    pub fn new(out: &'a mut Vec<u8>) -> JsonWriter<'a> {
+        JsonWriter {
+            out,
+            depth: 0,
+            after_key: false,
+        }
+    }
+
+    /// The comma before a value in a container: not after its key, and not
+    /// as the first one (the last byte out is then the container's `{`/`[`;
+    /// otherwise it is the end of a value, never one of those).
+    fn value_prefix(&mut self) {
+        if self.after_key {
+            self.after_key = false;
+            return;
+        }
+        if self.depth > 0 && !matches!(self.out.last(), Some(b'{' | b'[')) {
+            self.out.push(b',');
+        }
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Append the decimal digits of `v` (no allocation).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, v: u64) {
+    let mut buf = [0u8; 20];
+    out.extend_from_slice(decimal_digits(v, &mut buf));
+}
+
+/// The decimal digits of `v`, at the end of `buf`.
+pub(crate) fn decimal_digits(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// Append `s` as a JSON string literal.
+pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
+    // Fast path: printable ASCII without quote or backslash goes out as is.
+    if is_plain_ascii(s) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
+    let mut rest = s;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                escape_str(out, valid.as_bytes());
+                break;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                escape_str(out, good);
+                let n = e.error_len().unwrap_or(bad.len());
+                for &c in &bad[..n] {
+                    out.extend_from_slice(b"\\udc");
+                    out.push(HEX[usize::from(c >> 4)]);
+                    out.push(HEX[usize::from(c & 0xf)]);
+                }
+                rest = &bad[n..];
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// Printable ASCII without `"` or `\\` (nothing to escape), eight bytes at a
+/// time, the tail padded with a plain byte.
+fn is_plain_ascii(s: &[u8]) -> bool {
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(c);
+        if needs_escape(u64::from_le_bytes(a)) {
+            return false;
+        }
+    }
+    let rest = chunks.remainder();
+    let mut a = [b'a'; 8];
+    a[..rest.len()].copy_from_slice(rest);
+    !needs_escape(u64::from_le_bytes(a))
+}
+
+/// Whether any of eight bytes is below 0x20, from 0x7f up, or equal to `"`
+/// or `\\`: each such byte sets the high bit of its lane (SWAR; a carry out
+/// of an 0xff lane can only add a flag where one is set already).
+#[inline]
+fn needs_escape(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let flag = x.wrapping_sub(LO * 0x20) & !x & HI // < 0x20
+        | (x | x.wrapping_add(LO)) & HI // >= 0x7f
+        | zero_in(x ^ (LO * u64::from(b'"')))
+        | zero_in(x ^ (LO * u64::from(b'\\')));
+    flag != 0
+}
+
+fn escape_str(out: &mut Vec<u8>, s: &[u8]) {
+    let mut last = 0;
+    for (i, &c) in s.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f | 0x7f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&s[last..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(c >> 4)]);
+            out.push(HEX[usize::from(c & 0xf)]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        last = i + 1;
+    }
+    out.extend_from_slice(&s[last..]);
+}
+
+impl Sink for JsonWriter<'_> {
+    fn begin_map(&mut self) {
+        self.value_prefix();
+        self.out.push(b'{');
+        self.depth += 1;
+    }
+    fn end_map(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.out.push(b'}');
+    }
+    fn begin_list(&mut self) {
+        self.value_prefix();
+        self.out.push(b'[');
+        self.depth += 1;
+    }
+    fn end_list(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.out.push(b']');
+    }
+    fn key(&mut self, k: &[u8]) {
+        self.value_prefix();
+        write_json_string(self.out, k);
+        self.out.push(b':');
+        self.after_key = true;
+    }
+    fn string(&mut self, s: &[u8]) {
+        self.value_prefix();
+        write_json_string(self.out, s);
+    }
+    fn int(&mut self, v: i64) {
+        self.value_prefix();
+        if v < 0 {
+            self.out.push(b'-');
+        }
+        push_decimal(self.out, v.unsigned_abs());
+    }
+    fn uint(&mut self, v: u64) {
+        self.value_prefix();
+        push_decimal(self.out, v);
+    }
+    fn int_text(&mut self, _: i64, text: &[u8]) {
+        self.value_prefix();
+        self.out.extend_from_slice(text);
+    }
+    fn uint_text(&mut self, _: u64, text: &[u8]) {
+        self.value_prefix();
+        self.out.extend_from_slice(text);
+    }
+    fn boolean(&mut self, b: bool) {
+        self.value_prefix();
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
+    fn null(&mut self) {
+        self.value_prefix();
+        self.out.extend_from_slice(b"null");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn plain_naive(s: &[u8]) -> bool {
+        s.iter()
+            .all(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+    }
+
+    #[test]
+    fn plain_ascii_edges() {
+        for c in 0..=255u8 {
+            for pos in 0..17 {
+                let mut s = vec![b'a'; 17];
+                s[pos] = c;
+                assert_eq!(is_plain_ascii(&s), plain_naive(&s), "byte {c:#x} at {pos}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn plain_ascii_agrees_with_the_byte_loop(s in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(is_plain_ascii(&s), plain_naive(&s));
+        }
+        #[test]
+        fn plain_ascii_agrees_on_mostly_printable(s in "[ -~]{0,40}", c in any::<u8>(), at in 0usize..40) {
+            let mut b = s.into_bytes();
+            if !b.is_empty() {
+                let i = at % b.len();
+                b[i] = c;
+            }
+            prop_assert_eq!(is_plain_ascii(&b), plain_naive(&b));
+        }
+    }
+}
