@@ -142,8 +142,17 @@ def test_reports_without_summary_form_fail_as_aureport() -> None:
 
 def test_avc_tty_time_rows_api() -> None:
     a = auditlink.report(AVC_TTY, "avc")
-    assert a.columns[2:] == ("comm", "subj", "syscall", "class", "permission", "obj", "result", "event")
-    assert ("cat", "denied", "101") == (a.rows[0][2], a.rows[0][8], a.rows[0][9])
+    assert a.columns[2:] == (
+        "comm",
+        "subj",
+        "syscall",
+        "class",
+        "permission",
+        "obj",
+        "result",
+        "event",
+    )
+    assert (a.rows[0][2], a.rows[0][8], a.rows[0][9]) == ("cat", "denied", "101")
     assert len([r for r in a.rows if r[-1] == "102"]) == 2
     s = auditlink.report(AVC_TTY, "avc", summary=True)
     assert s.columns == ("total", "obj") and s.rows[0][0] == "2"

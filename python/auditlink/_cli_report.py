@@ -86,7 +86,6 @@ def add_report_command(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from auditlink._cli_search import input_paths, time_range
-
     from auditlink.report import NO_SUMMARY
 
     start, end = time_range(args)

@@ -68,7 +68,14 @@ pub fn decision(b: &[u8]) -> Result<(Avc, usize), Malformed> {
     }
     // Empty braces with a space ("{ }"): the C parser cuts before its start
     // and so keeps the rest of the record as the permission.
-    a.perm = Some(if end < start { &b[start..] } else { &b[start..end] }.to_vec());
+    a.perm = Some(
+        if end < start {
+            &b[start..]
+        } else {
+            &b[start..end]
+        }
+        .to_vec(),
+    );
     Ok((a, end))
 }
 
@@ -172,14 +179,20 @@ mod tests {
         assert_eq!(k.avc.verdict, Verdict::Denied);
         assert_eq!(k.avc.perm.as_deref(), Some(&b"read write"[..]));
         assert_eq!(k.avc.class.as_deref(), Some(&b"dir"[..]));
-        assert_eq!(k.avc.tcontext.as_deref(), Some(&b"system_u:object_r:b_t:s0"[..]));
+        assert_eq!(
+            k.avc.tcontext.as_deref(),
+            Some(&b"system_u:object_r:b_t:s0"[..])
+        );
         // Missing class or unclosed braces: malformed.
         let none = Needs::default();
         assert!(kernel(b" avc:  denied  { read ", &none, false).is_err());
         assert!(kernel(b" avc:  granted  { x } for pid=1 comm=\"a\"", &none, false).is_err());
         assert!(kernel(b" avc:  denied  { x } for pid=1 tclass=f", &none, true).is_err());
         assert!(kernel(b" avc:  denied  { x } for tcontext=a", &all, false).is_err());
-        assert_eq!(decision(b"avc: x {}").unwrap().0.perm.as_deref(), Some(&b""[..]));
+        assert_eq!(
+            decision(b"avc: x {}").unwrap().0.perm.as_deref(),
+            Some(&b""[..])
+        );
         assert_eq!(decision(b"no decision").unwrap().0.verdict, Verdict::Unset);
     }
 
@@ -188,7 +201,10 @@ mod tests {
         let b = b" pid=1 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:init_t:s0 msg='avc:  received setenforce notice (enforcing=1) { x } for tcontext=u:r:t:s0 tclass=service exe=\"/x\"'";
         let a = user(b).unwrap();
         assert_eq!(a.verdict, Verdict::Granted);
-        assert_eq!(a.scontext.as_deref(), Some(&b"system_u:system_r:init_t:s0"[..]));
+        assert_eq!(
+            a.scontext.as_deref(),
+            Some(&b"system_u:system_r:init_t:s0"[..])
+        );
         assert_eq!(a.class.as_deref(), Some(&b"service"[..]));
     }
 }

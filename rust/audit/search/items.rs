@@ -7,9 +7,9 @@
 
 use memchr::memmem;
 
+use super::avc::{Avc, Verdict};
 pub use super::fields::{after, unescape, Malformed};
 use super::fields::{body, hex, id32, legacy_string, num, string, strtoll0, word};
-use super::avc::{Avc, Verdict};
 use super::group::Group;
 use crate::audit::tables::msg;
 

@@ -142,6 +142,9 @@ struct Totals {
     pids: IntTally,
 }
 
+/// First and last event time stamps (seconds, milliseconds).
+type TimeRange = ((u64, u32), (u64, u32));
+
 /// An aureport run in progress: feed events, then take the text or rows.
 #[derive(Debug)]
 pub struct Report {
@@ -155,8 +158,8 @@ pub struct Report {
     last_event: Option<(u64, u32)>,
     /// First and last event of the file being read, and the ranges of the
     /// files read (the log time report).
-    file_range: Option<((u64, u32), (u64, u32))>,
-    files: Vec<(Vec<u8>, Option<((u64, u32), (u64, u32))>)>,
+    file_range: Option<TimeRange>,
+    files: Vec<(Vec<u8>, Option<TimeRange>)>,
 }
 
 const FIRST_USER_LSPP_MSG: u16 = 2300;
@@ -243,11 +246,17 @@ fn tty_data(g: &Group) -> Option<Vec<u8>> {
     let mut line = b"type=TTY msg=audit(1.000:1): data=".to_vec();
     line.extend_from_slice(even);
     let rec = crate::audit::records::parse_log_line(&line).ok();
-    Some(rec.and_then(|r| crate::audit::records::interpret(&r, b"data")).unwrap_or_default())
+    Some(
+        rec.and_then(|r| crate::audit::records::interpret(&r, b"data"))
+            .unwrap_or_default(),
+    )
 }
 
 fn first(v: &Option<Vec<Vec<u8>>>) -> Vec<u8> {
-    v.as_ref().and_then(|l| l.first()).cloned().unwrap_or_default()
+    v.as_ref()
+        .and_then(|l| l.first())
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A column of a detailed report's line.
@@ -520,24 +529,42 @@ impl Report {
             Key if first_key.is_some_and(|k| k.as_slice() != b"(null)") => {
                 &[C::FirstKey, C::Success, C::Exe, C::Auid, C::Serial]
             }
-            File if s.filenames.is_some() => &[C::FirstFile, C::Sys, C::Success, C::Exe, C::Auid, C::Serial],
+            File if s.filenames.is_some() => {
+                &[C::FirstFile, C::Sys, C::Success, C::Exe, C::Auid, C::Serial]
+            }
             User if s.uid != u32::MAX as u64 => &[C::Auid, C::Term, C::Host, C::Exe, C::Serial],
-            Login if has(g, msg::USER_LOGIN) => &[C::LoginWho, C::Host, C::Term, C::Exe, C::Success, C::Serial],
+            Login if has(g, msg::USER_LOGIN) => {
+                &[C::LoginWho, C::Host, C::Term, C::Exe, C::Success, C::Serial]
+            }
             Auth if has(g, msg::USER_AUTH)
                 || (has(g, msg::USER_MGMT) && s.success == Some(FAILED)) =>
             {
                 &[C::AuthWho, C::Host, C::Term, C::Exe, C::Success, C::Serial]
             }
-            Mods if is_acct_mod(g) => &[C::Auid, C::Host, C::Term, C::Exe, C::Acct, C::Success, C::Serial],
+            Mods if is_acct_mod(g) => &[
+                C::Auid,
+                C::Host,
+                C::Term,
+                C::Exe,
+                C::Acct,
+                C::Success,
+                C::Serial,
+            ],
             Config if is_config(g) => &[C::Type, C::Auid, C::Success, C::Serial],
             Mac | Crypto if self.in_typed_report(g) => &[C::Auid, C::Type, C::Success, C::Serial],
-            Integrity | Virt | Response if self.in_typed_report(g) => &[C::Type, C::Success, C::Serial],
-            Syscall if s.syscall.unwrap_or(0) != 0 => &[C::Sys, C::Pid, C::Comm, C::Auid, C::Serial],
+            Integrity | Virt | Response if self.in_typed_report(g) => {
+                &[C::Type, C::Success, C::Serial]
+            }
+            Syscall if s.syscall.unwrap_or(0) != 0 => {
+                &[C::Sys, C::Pid, C::Comm, C::Auid, C::Serial]
+            }
             Event => &[C::Serial, C::Type, C::Auid, C::Success],
             Pid if s.pid >= 0 => &[C::Pid, C::Exe, C::Sys, C::Auid, C::Serial],
             Terminal if s.terminal.is_some() => &[C::Term, C::Host, C::Exe, C::Auid, C::Serial],
             Host if s.hostname.is_some() => &[C::Host, C::Sys, C::Auid, C::Serial],
-            Anomaly if is_anomaly(g) => &[C::Type, C::ExeOrComm, C::Term, C::Host, C::Auid, C::Serial],
+            Anomaly if is_anomaly(g) => {
+                &[C::Type, C::ExeOrComm, C::Term, C::Host, C::Auid, C::Serial]
+            }
             Tty if matches!(g.first_type, msg::TTY | msg::USER_TTY) => {
                 &[C::Serial, C::Auid, C::Term, C::Session, C::Comm, C::TtyData]
             }

@@ -286,7 +286,9 @@ impl Report {
         if self.opts.kind == Kind::Time {
             let text = |r: Option<(u64, u32)>| {
                 let mut t = Vec::new();
-                r.map(|r| stamp(r, &mut t));
+                if let Some(r) = r {
+                    stamp(r, &mut t);
+                }
                 t
             };
             return Rows {
