@@ -108,10 +108,12 @@ def test_tty_record_without_data_equals_aureport(tmp_path: Path) -> None:
 def _rotated(tmp_path: Path, log: Path, cuts: list[float]) -> Path:
     """``log`` split into audit.log.N ... audit.log at the fractions ``cuts``
     (mid-event, so events carry over to the next file), with an empty file
-    in the middle."""
+    in the middle and the oldest file's last line unterminated."""
     lines = log.read_bytes().splitlines(keepends=True)
     bounds = [0, *(int(len(lines) * c) for c in cuts), len(lines)]
     parts = [b"".join(lines[a:b]) for a, b in zip(bounds, bounds[1:])]
+    # A file's last line without its newline still ends with the file.
+    parts[0] = parts[0].rstrip(b"\n")
     parts.insert(len(parts) // 2, b"")
     d = tmp_path / "logs"
     d.mkdir()
