@@ -6,9 +6,11 @@ state they may change — status and rules — also when the test fails."""
 from __future__ import annotations
 
 import fcntl
+import lzma
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +105,13 @@ def ctrl_c() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture(scope="session")
+def seed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The records benchmark's seed: recorded from the real kernel (auditd
+    ENRICHED, three concurrent workers, PAM, sockets, failures)."""
+    src = Path(__file__).parent.parent / "bench" / "records" / "seed.log.xz"
+    out = tmp_path_factory.mktemp("seed") / "seed.log"
+    out.write_bytes(lzma.decompress(src.read_bytes()))
+    return out

@@ -3,7 +3,6 @@ exit status, sources (file, directory of rotated logs, stdin), the Python API.""
 
 from __future__ import annotations
 
-import lzma
 import os
 import re
 import shutil
@@ -29,16 +28,6 @@ def run(cmd: list[str], stdin: bytes | None = None) -> subprocess.CompletedProce
 
 def mine(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return run([sys.executable, "-m", "auditlink", "search", *args], stdin)
-
-
-@pytest.fixture(scope="session")
-def seed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The records benchmark's seed: recorded from the real kernel (auditd
-    ENRICHED, three concurrent workers, PAM, sockets, failures)."""
-    src = Path(__file__).parent.parent / "bench" / "records" / "seed.log.xz"
-    out = tmp_path_factory.mktemp("seed") / "seed.log"
-    out.write_bytes(lzma.decompress(src.read_bytes()))
-    return out
 
 
 # The -i interpretations where ausearch shows libauparse's own quirks, which

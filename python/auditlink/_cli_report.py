@@ -32,15 +32,15 @@ _KIND_OPTIONS = (
     (("--virt",), "virt"),
     (("-cr", "--crypto"), "crypto"),
     (("-r", "--response"), "response"),
+    (("-a", "--avc"), "avc"),
+    (("--tty",), "tty"),
+    (("-t", "--log"), "time"),
 )
 
 
 #: aureport 3.0.9 options auditlink does not implement (docs/search.md):
 #: refused with a clear message instead of an argparse "unrecognized" error.
 _UNSUPPORTED = (
-    ("-a", "--avc"),
-    ("-t", "--log"),
-    ("--tty",),
     ("-nc", "--no-config"),
     ("--eoe-timeout",),
     ("--escape",),
@@ -86,6 +86,7 @@ def add_report_command(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from auditlink._cli_search import input_paths, time_range
+    from auditlink.report import NO_SUMMARY
 
     start, end = time_range(args)
     text, found, _columns, _rows = _native.run_report(
@@ -101,4 +102,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     sys.stdout.buffer.write(text)
     sys.stdout.buffer.flush()
+    if args.summary and args.kind in NO_SUMMARY:
+        # aureport's answer (after the start of the title).
+        sys.stderr.write("Unimplemented option\n")
     return 0 if found else 1

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from auditlink import _native
 from auditlink.search import log_paths
 
-__all__ = ["REPORT_KINDS", "ReportResult", "report"]
+__all__ = ["NO_SUMMARY", "REPORT_KINDS", "ReportResult", "report"]
 
 #: Report names (aureport option in the comment).
 REPORT_KINDS = (
@@ -43,7 +43,13 @@ REPORT_KINDS = (
     "virt",  # --virt
     "crypto",  # -cr
     "response",  # -r
+    "avc",  # -a
+    "tty",  # --tty
+    "time",  # -t (each file's time range)
 )
+
+#: Reports aureport has no ``--summary`` form of.
+NO_SUMMARY = frozenset({"tty", "time"})
 
 
 class ReportResult(NamedTuple):
@@ -52,7 +58,8 @@ class ReportResult(NamedTuple):
     ``columns`` names the row fields: for a detailed report ``date``,
     ``time``, then the report's columns (as in aureport's header); for
     ``summary=True`` ``total`` and the value; for the summary report
-    ``label`` and ``value``. ``found`` is False when a detailed report had
+    ``label`` and ``value``; for ``"time"`` ``file``, ``first`` and ``last``
+    (empty when the file has no events). ``found`` is False when a detailed report had
     nothing to show (aureport then exits 1). ``text`` is aureport's output.
     """
 
@@ -95,11 +102,14 @@ def report(
         A :class:`ReportResult`.
 
     Raises:
-        ValueError: unknown ``kind``.
+        ValueError: unknown ``kind``, or ``summary=True`` for ``"tty"`` or
+            ``"time"`` (aureport has no summary of those).
         FileNotFoundError: the source does not exist.
     """
     if kind not in REPORT_KINDS:
         raise ValueError(f"unknown report {kind!r}; one of {', '.join(REPORT_KINDS)}")
+    if summary and kind in NO_SUMMARY:
+        raise ValueError(f"the {kind!r} report has no summary form")
     nodes = [node] if isinstance(node, str) else list(node or [])
     text, found, columns, rows = _native.run_report(
         log_paths(source),

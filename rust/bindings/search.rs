@@ -361,6 +361,9 @@ fn report_kind(name: &str) -> PyResult<Kind> {
         "virt" => Virt,
         "crypto" => Crypto,
         "response" => Response,
+        "avc" => Avc,
+        "tty" => Tty,
+        "time" => Time,
         other => return Err(PyValueError::new_err(format!("unknown report {other:?}"))),
     })
 }
@@ -391,8 +394,16 @@ fn run_report(
         end,
         nodes: nodes.into_iter().map(String::into_bytes).collect(),
     };
+    let names: Vec<Vec<u8>> = paths
+        .iter()
+        .flatten()
+        .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
+        .collect();
     let mut inputs = open_inputs(paths)?;
-    let report = py.detach(move || run::report_inputs(&mut inputs, opts))?;
+    let report = py.detach(move || {
+        let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+        run::report_inputs(&mut inputs, &names, opts)
+    })?;
     let rows = report.rows();
     Ok((report.text(), report.found(), rows.columns, rows.rows))
 }
@@ -463,21 +474,10 @@ impl PyLiveSearch {
                 crate::audit::client::DEFAULT_LINGER,
             )?;
             let mut out = Vec::new();
-            let mut r = self.reasm.lock().unwrap_or_else(|p| p.into_inner());
-            if batch.is_empty() {
-                r.expire_idle_now(&mut out);
-            } else {
-                r.arrived();
-                for i in 0..batch.len() {
-                    if let Some((t, data)) = batch.get(i) {
-                        r.push(
-                            crate::audit::records::parse_payload_lenient(t, data),
-                            &mut out,
-                        );
-                    }
-                }
-            }
-            drop(r);
+            self.reasm
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_batch(&batch, &mut out);
             self.keep(&mut out);
             Ok((!out.is_empty()).then_some(out))
         })?;

@@ -346,6 +346,21 @@ impl Reassembler {
         self.expire_idle(idle, out);
     }
 
+    /// One batch received from the kernel (netlink payloads, parsed
+    /// leniently); an empty batch means the stream was idle, so the events
+    /// past the timeout are emitted.
+    pub fn push_batch(&mut self, batch: &crate::audit::client::Batch, out: &mut Vec<Event>) {
+        if batch.is_empty() {
+            return self.expire_idle_now(out);
+        }
+        self.arrived();
+        for i in 0..batch.len() {
+            if let Some((t, data)) = batch.get(i) {
+                self.push(super::parse_payload_lenient(t, data), out);
+            }
+        }
+    }
+
     /// The input has been idle for `idle_ms` since its last record: every
     /// node's stream time runs on by that much (not cumulative: a second call
     /// with a longer idle time replaces the first), and the events now past

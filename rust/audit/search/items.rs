@@ -7,6 +7,7 @@
 
 use memchr::memmem;
 
+use super::avc::{Avc, Verdict};
 pub use super::fields::{after, unescape, Malformed};
 use super::fields::{body, hex, id32, legacy_string, num, string, strtoll0, word};
 use super::group::Group;
@@ -76,6 +77,8 @@ pub struct Items {
     pub objects: Vec<Vec<u8>>,
     pub vmname: Option<Vec<u8>>,
     pub uuid: Option<Vec<u8>>,
+    /// The access decisions of AVC and USER_AVC records, in record order.
+    pub avcs: Vec<Avc>,
 }
 
 impl Default for Items {
@@ -105,6 +108,7 @@ impl Default for Items {
             objects: Vec::new(),
             vmname: None,
             uuid: None,
+            avcs: Vec::new(),
         }
     }
 }
@@ -586,36 +590,23 @@ impl Items {
 
     fn avc(&mut self, t: u16, b: &[u8], n: &Needs) -> R {
         if t == msg::USER_AVC {
-            // "avc: ... {": denied or granted decides success, then the
-            // user message fields.
-            if let Some(p) = memmem::find(b, b"avc: ") {
-                if let Some(brace) = memchr::memchr(b'{', &b[p..]) {
-                    if n.success {
-                        let head = &b[p..p + brace];
-                        self.success = Some(u64::from(memmem::find(head, b"denied").is_none()));
-                    }
-                }
+            let a = super::avc::user(b)?;
+            if n.success && a.verdict != Verdict::Unset {
+                self.success = Some(u64::from(a.verdict == Verdict::Granted));
             }
-            return self.user(t, b, n);
+            self.user(t, b, n)?;
+            self.avcs.push(a);
+            return Ok(());
         }
-        // A kernel AVC without its class is malformed to ausearch (skipped).
-        if memmem::find(b, b"tclass=").is_none() {
-            return Err(Malformed);
+        let k = super::avc::kernel(b, n, n.comm && self.comm.is_none())?;
+        if n.success && k.avc.verdict != Verdict::Unset {
+            self.success = Some(u64::from(k.avc.verdict == Verdict::Granted));
         }
-        if n.success {
-            if let Some(p) = memmem::find(b, b"avc: ") {
-                self.success = Some(u64::from(memmem::find(&b[p..], b"denied").is_none()));
-            }
+        if let Some(p) = k.pid {
+            self.pid = p as i64;
         }
-        if n.pid {
-            if let Some(r) = after(b, b"pid") {
-                self.pid = num(r) as i64;
-            }
-        }
-        if n.comm && self.comm.is_none() {
-            if let Some(r) = after(b, b"comm") {
-                self.comm = string(r)?;
-            }
+        if k.comm.is_some() {
+            self.comm = k.comm;
         }
         if n.filename {
             if after(b, b"path").is_some() {
@@ -624,8 +615,14 @@ impl Items {
                 self.path(b, b"name", n, true)?;
             }
         }
-        self.label(b, b"scontext", n.subject, true)?;
-        self.label(b, b"tcontext", n.object, true)
+        if n.subject {
+            self.subjects.extend(k.avc.scontext.clone());
+        }
+        if n.object {
+            self.objects.extend(k.avc.tcontext.clone());
+        }
+        self.avcs.push(k.avc);
+        Ok(())
     }
 
     fn anom(&mut self, b: &[u8], n: &Needs) -> R {
@@ -784,6 +781,10 @@ impl Items {
     }
 
     fn tty(&mut self, b: &[u8], n: &Needs) -> R {
+        // A TTY record without the login uid is malformed when it is needed.
+        if n.loginuid && memmem::find(b, b"auid=").is_none() {
+            return Err(Malformed);
+        }
         self.set_ids(b, n, false)?;
         if n.comm {
             if let Some(r) = after(b, b"comm") {

@@ -2,6 +2,7 @@
 //! search filters, their output formats and report aggregation, and the
 //! live counters of `auditlink top`.
 
+pub mod avc;
 pub mod fields;
 pub mod filter;
 pub mod group;

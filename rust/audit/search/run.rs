@@ -179,17 +179,12 @@ pub fn feed_inputs(
 ) -> io::Result<()> {
     let mut buf = vec![0u8; CHUNK];
     for input in inputs.iter_mut() {
-        loop {
-            let n = match input.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            search.feed(&buf[..n]);
-            if !each(search)? {
-                return Ok(());
-            }
+        let go_on = read_chunks(input, &mut buf, |chunk| {
+            search.feed(chunk);
+            each(search)
+        })?;
+        if !go_on {
+            return Ok(());
         }
     }
     if hold {
@@ -198,6 +193,27 @@ pub fn feed_inputs(
         search.finish();
     }
     each(search).map(drop)
+}
+
+/// Call `f` with each chunk read from `input` until its end (true) or
+/// until `f` says stop (false).
+fn read_chunks(
+    input: &mut dyn Read,
+    buf: &mut [u8],
+    mut f: impl FnMut(&[u8]) -> io::Result<bool>,
+) -> io::Result<bool> {
+    loop {
+        match input.read(buf) {
+            Ok(0) => return Ok(true),
+            Ok(n) => {
+                if !f(&buf[..n])? {
+                    return Ok(false);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Open files for [`feed_inputs`].
@@ -300,14 +316,17 @@ pub fn search_to_writer(
     Ok(outcome)
 }
 
-/// Run an aureport report over `inputs`.
+/// Run an aureport report over `inputs`, named `names` (the log time
+/// report prints them).
 pub fn report_inputs(
     inputs: &mut [Box<dyn Read + Send>],
+    names: &[&[u8]],
     opts: super::report::Options,
 ) -> io::Result<super::report::Report> {
     use super::group::parse_header;
+    use super::report::Report;
     let (start, end) = (opts.start, opts.end);
-    let mut report = super::report::Report::new(opts);
+    let mut report = Report::new(opts);
     let mut grouper = Grouper::new(EOE_TIMEOUT);
     grouper.start = start;
     grouper.end = end;
@@ -316,7 +335,7 @@ pub fn report_inputs(
     let mut buf = vec![0u8; CHUNK];
     // aureport's "range of time" starts at the first line read, or with -ts
     // at the first line outside the selected range.
-    let mut line = |l: &[u8], g: &mut Grouper, r: &mut super::report::Report| {
+    let mut line = |l: &[u8], g: &mut Grouper, r: &mut Report| {
         if !first_known {
             if let Some(h) = parse_header(l) {
                 let outside =
@@ -329,24 +348,26 @@ pub fn report_inputs(
         }
         g.push(l);
     };
-    for input in inputs.iter_mut() {
-        loop {
-            let n = match input.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            lines.feed(&buf[..n], |l| line(l, &mut grouper, &mut report));
+    let count = inputs.len();
+    for (i, input) in inputs.iter_mut().enumerate() {
+        read_chunks(input, &mut buf, |chunk| {
+            lines.feed(chunk, |l| line(l, &mut grouper, &mut report));
+            while let Some(g) = grouper.pop() {
+                report.add(&g);
+            }
+            Ok(true)
+        })?;
+        // A file's last line ends with the file (aureport reads lines with
+        // fgets); events still open belong to the next file, except after
+        // the last one.
+        lines.finish(|l| line(l, &mut grouper, &mut report));
+        if i + 1 == count {
+            grouper.finish();
             while let Some(g) = grouper.pop() {
                 report.add(&g);
             }
         }
-    }
-    lines.finish(|l| line(l, &mut grouper, &mut report));
-    grouper.finish();
-    while let Some(g) = grouper.pop() {
-        report.add(&g);
+        report.file_done(names.get(i).copied().unwrap_or(b"stdin"));
     }
     Ok(report)
 }

@@ -137,17 +137,7 @@ pub(super) fn receive_events<'py>(
     let out = common::sliced(py, timeout, |slice| -> crate::Result<_> {
         c.receive_batch(&mut batch, max_messages.max(1), Some(slice), linger)?;
         let mut out = Vec::new();
-        let mut r = reasm.lock();
-        if batch.is_empty() {
-            r.expire_idle_now(&mut out);
-        } else {
-            r.arrived();
-            for i in 0..batch.len() {
-                if let Some((t, data)) = batch.get(i) {
-                    r.push(core::parse_payload_lenient(t, data), &mut out);
-                }
-            }
-        }
+        reasm.lock().push_batch(&batch, &mut out);
         Ok((!out.is_empty()).then_some(out))
     })?;
     events_to_list(py, out.unwrap_or_default(), reasm.ids)

@@ -5,6 +5,7 @@
 //! as audit-userspace 3.0.9 `src/aureport-scan.c` and `aureport-output.c`
 //! count and print them (written from their description).
 
+use super::avc::{Avc, Verdict};
 use super::group::Group;
 use super::items::{Items, Needs};
 use super::output::{date, date_time, time_of_day, tty_escaped};
@@ -36,6 +37,20 @@ pub enum Kind {
     Virt,
     Crypto,
     Response,
+    /// `-a`: one line per AVC decision; `--summary` counts the objects.
+    Avc,
+    /// `--tty`: the keystrokes of TTY and USER_TTY records.
+    Tty,
+    /// `-t`: the time range of each log file.
+    Time,
+}
+
+impl Kind {
+    /// aureport has no `--summary` form of the log time and TTY reports
+    /// (it prints an empty line and "Unimplemented option").
+    pub fn has_summary(self) -> bool {
+        !matches!(self, Kind::Tty | Kind::Time)
+    }
 }
 
 /// How the report is asked for.
@@ -127,6 +142,9 @@ struct Totals {
     pids: IntTally,
 }
 
+/// First and last event time stamps (seconds, milliseconds).
+type TimeRange = ((u64, u32), (u64, u32));
+
 /// An aureport run in progress: feed events, then take the text or rows.
 #[derive(Debug)]
 pub struct Report {
@@ -138,6 +156,10 @@ pub struct Report {
     sum: Totals,
     first_line: Option<(u64, u32)>,
     last_event: Option<(u64, u32)>,
+    /// First and last event of the file being read, and the ranges of the
+    /// files read (the log time report).
+    file_range: Option<TimeRange>,
+    files: Vec<(Vec<u8>, Option<TimeRange>)>,
 }
 
 const FIRST_USER_LSPP_MSG: u16 = 2300;
@@ -196,12 +218,71 @@ fn success_word(s: Option<u64>) -> &'static [u8] {
     }
 }
 
-fn or_q(v: &Option<Vec<u8>>) -> Vec<u8> {
-    v.clone().unwrap_or_else(|| b"?".to_vec())
+/// The AVC decisions that say denied or granted.
+fn decided(s: &Items) -> impl Iterator<Item = &Avc> {
+    s.avcs.iter().filter(|a| a.verdict != Verdict::Unset)
 }
 
-fn or_null(v: &Option<Vec<u8>>) -> Vec<u8> {
-    v.clone().unwrap_or_else(|| b"(null)".to_vec())
+/// `--tty`: the head record's `data=` value (up to its last space), its
+/// hex decoded and shown as libaudit shows keystrokes; `None` when the
+/// record has no `data=` (aureport then prints only the line's number and
+/// date).
+fn tty_data(g: &Group) -> Option<Vec<u8>> {
+    let raw = g.lines.first()?.raw();
+    let p = memchr::memmem::find(raw, b"data=")?;
+    let rest = &raw[p + 5..];
+    let v = &rest[..memchr::memrchr(b' ', rest).unwrap_or(rest.len())];
+    if !v.iter().all(u8::is_ascii_hexdigit) {
+        return Some(v.to_vec());
+    }
+    if v.len() < 2 {
+        let mut out = b"conversion error(".to_vec();
+        out.extend_from_slice(v);
+        out.push(b')');
+        return Some(out);
+    }
+    // aureport shows len/2 bytes: an odd last digit is dropped.
+    let even = &v[..v.len() & !1];
+    let mut line = b"type=TTY msg=audit(1.000:1): data=".to_vec();
+    line.extend_from_slice(even);
+    let rec = crate::audit::records::parse_log_line(&line).ok();
+    Some(
+        rec.and_then(|r| crate::audit::records::interpret(&r, b"data"))
+            .unwrap_or_default(),
+    )
+}
+
+fn first(v: &Option<Vec<Vec<u8>>>) -> Vec<u8> {
+    v.as_ref()
+        .and_then(|l| l.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A column of a detailed report's line.
+#[derive(Debug, Clone, Copy)]
+enum Col {
+    Exe,
+    Comm,
+    Term,
+    Host,
+    Acct,
+    /// The executable, else the command (anomaly report).
+    ExeOrComm,
+    Auid,
+    Serial,
+    Success,
+    Sys,
+    Pid,
+    Type,
+    Session,
+    FirstKey,
+    FirstFile,
+    /// Login report: the account of a failed login, else the auid.
+    LoginWho,
+    /// Auth report: the account, else the uid.
+    AuthWho,
+    TtyData,
 }
 
 impl Report {
@@ -233,7 +314,9 @@ impl Report {
             Login | Mods => (n.exe, n.hostname, n.terminal, n.loginuid) = (true, true, true, true),
             Auth => (n.exe, n.hostname, n.terminal, n.uid) = (true, true, true, true),
             Config | Event | Mac | Crypto => n.loginuid = true,
-            Integrity | Virt | Response => {}
+            Integrity | Virt | Response | Time => {}
+            Avc => (n.comm, n.subject, n.object) = (true, true, true),
+            Tty => (n.session, n.loginuid, n.terminal, n.comm) = (true, true, true, true),
             Syscall => (n.comm, n.loginuid) = (true, true),
             Pid => (n.exe, n.loginuid) = (true, true),
             Host => (n.hostname, n.loginuid) = (true, true),
@@ -252,7 +335,17 @@ impl Report {
             sum: Totals::default(),
             first_line: None,
             last_event: None,
+            file_range: None,
+            files: Vec::new(),
         }
+    }
+
+    /// The end of one input file: aureport's summary ends its time range
+    /// at the last file's last event, and `-t` prints each file's range.
+    pub fn file_done(&mut self, name: &[u8]) {
+        let range = self.file_range.take();
+        self.last_event = range.map(|r| r.1);
+        self.files.push((name.to_vec(), range));
     }
 
     /// The time of the first line read (aureport's "range of time" start).
@@ -302,7 +395,8 @@ impl Report {
 
     /// Account one event.
     pub fn add(&mut self, g: &Group) {
-        self.last_event = Some((g.stamp.sec, g.stamp.milli));
+        let at = (g.stamp.sec, g.stamp.milli);
+        self.file_range = Some(self.file_range.map_or((at, at), |r| (r.0, at)));
         if self.opts.start.is_some_and(|s| g.stamp.sec < s)
             || self.opts.end.is_some_and(|e| g.stamp.sec > e)
         {
@@ -391,140 +485,137 @@ impl Report {
                 self.types.add(i64::from(head))
             }
             Event => self.types.add(i64::from(head)),
+            Avc => decided(s)
+                .filter_map(|a| a.tcontext.as_ref())
+                .for_each(|t| self.values.add(t)),
             _ => {}
         }
     }
 
-    fn detail(&mut self, g: &Group, s: &Items) {
+    /// `-a`: a line per decided AVC of the event (or its last AVC when none
+    /// says denied or granted, as aureport's list cursor then rests there).
+    fn avc_lines(&mut self, g: &Group, s: &Items) {
+        if !has(g, msg::AVC) && !has(g, msg::USER_AVC) {
+            return;
+        }
+        let mut avcs: Vec<&Avc> = decided(s).collect();
+        if avcs.is_empty() {
+            avcs.extend(s.avcs.last());
+        }
+        let null = |v: &Option<Vec<u8>>| v.clone().unwrap_or_else(|| b"(null)".to_vec());
+        for a in avcs {
+            let row = vec![
+                s.comm.clone().unwrap_or_else(|| b"?".to_vec()),
+                null(&a.scontext),
+                self.syscall_text(s, g),
+                null(&a.class),
+                null(&a.perm),
+                null(&a.tcontext),
+                a.verdict.word().to_vec(),
+                g.stamp.serial.to_string().into_bytes(),
+            ];
+            self.rows.push((g.stamp.sec, row));
+        }
+    }
+
+    /// The columns of the event's line in the detailed report, if it has one.
+    fn columns(&self, g: &Group, s: &Items) -> Option<&'static [Col]> {
+        use Col as C;
         use Kind::*;
-        let auid = || self.uid_text(s.loginuid, g);
-        let serial = g.stamp.serial.to_string().into_bytes();
-        let ok = success_word(s.success).to_vec();
-        let row: Option<Row> = match self.opts.kind {
-            Executable if s.exe.is_some() => Some(vec![
-                or_q(&s.exe),
-                or_q(&s.terminal),
-                or_q(&s.hostname),
-                auid(),
-                serial,
-            ]),
-            Comm if s.comm.is_some() => Some(vec![
-                or_q(&s.comm),
-                or_q(&s.terminal),
-                or_q(&s.hostname),
-                auid(),
-                serial,
-            ]),
-            Key => match s.keys.as_ref().and_then(|k| k.first()) {
-                Some(k) if k.as_slice() != b"(null)" => {
-                    Some(vec![k.clone(), ok, or_q(&s.exe), auid(), serial])
-                }
-                _ => None,
-            },
-            File => s.filenames.as_ref().map(|f| {
-                let first = f.first().cloned().unwrap_or_default();
-                vec![
-                    first,
-                    self.syscall_text(s, g),
-                    ok,
-                    or_q(&s.exe),
-                    auid(),
-                    serial,
-                ]
-            }),
-            User if s.uid != u32::MAX as u64 => Some(vec![
-                auid(),
-                or_q(&s.terminal),
-                or_q(&s.hostname),
-                or_q(&s.exe),
-                serial,
-            ]),
+        let first_key = s.keys.as_ref().and_then(|k| k.first());
+        Some(match self.opts.kind {
+            Executable if s.exe.is_some() => &[C::Exe, C::Term, C::Host, C::Auid, C::Serial],
+            Comm if s.comm.is_some() => &[C::Comm, C::Term, C::Host, C::Auid, C::Serial],
+            Key if first_key.is_some_and(|k| k.as_slice() != b"(null)") => {
+                &[C::FirstKey, C::Success, C::Exe, C::Auid, C::Serial]
+            }
+            File if s.filenames.is_some() => {
+                &[C::FirstFile, C::Sys, C::Success, C::Exe, C::Auid, C::Serial]
+            }
+            User if s.uid != u32::MAX as u64 => &[C::Auid, C::Term, C::Host, C::Exe, C::Serial],
             Login if has(g, msg::USER_LOGIN) => {
-                let who = match &s.acct {
-                    Some(a) if s.success == Some(FAILED) => a.clone(),
-                    _ => auid(),
-                };
-                Some(vec![
-                    who,
-                    or_null(&s.hostname),
-                    or_null(&s.terminal),
-                    or_null(&s.exe),
-                    ok,
-                    serial,
-                ])
+                &[C::LoginWho, C::Host, C::Term, C::Exe, C::Success, C::Serial]
             }
             Auth if has(g, msg::USER_AUTH)
                 || (has(g, msg::USER_MGMT) && s.success == Some(FAILED)) =>
             {
-                let who = s.acct.clone().unwrap_or_else(|| self.uid_text(s.uid, g));
-                Some(vec![
-                    who,
-                    or_null(&s.hostname),
-                    or_null(&s.terminal),
-                    or_null(&s.exe),
-                    ok,
-                    serial,
-                ])
+                &[C::AuthWho, C::Host, C::Term, C::Exe, C::Success, C::Serial]
             }
-            Mods if is_acct_mod(g) => Some(vec![
-                auid(),
-                or_q(&s.hostname),
-                or_q(&s.terminal),
-                or_q(&s.exe),
-                or_q(&s.acct),
-                ok,
-                serial,
-            ]),
-            Config if is_config(g) => Some(vec![self.type_text(g.first_type), auid(), ok, serial]),
-            Mac | Crypto if self.in_typed_report(g) => {
-                Some(vec![auid(), self.type_text(g.first_type), ok, serial])
-            }
+            Mods if is_acct_mod(g) => &[
+                C::Auid,
+                C::Host,
+                C::Term,
+                C::Exe,
+                C::Acct,
+                C::Success,
+                C::Serial,
+            ],
+            Config if is_config(g) => &[C::Type, C::Auid, C::Success, C::Serial],
+            Mac | Crypto if self.in_typed_report(g) => &[C::Auid, C::Type, C::Success, C::Serial],
             Integrity | Virt | Response if self.in_typed_report(g) => {
-                Some(vec![self.type_text(g.first_type), ok, serial])
+                &[C::Type, C::Success, C::Serial]
             }
-            Syscall if s.syscall.unwrap_or(0) != 0 => Some(vec![
-                self.syscall_text(s, g),
-                (s.pid as u32).to_string().into_bytes(),
-                or_q(&s.comm),
-                auid(),
-                serial,
-            ]),
-            Event => Some(vec![serial, self.type_text(g.first_type), auid(), ok]),
-            Pid if s.pid >= 0 => Some(vec![
-                (s.pid as u32).to_string().into_bytes(),
-                or_q(&s.exe),
-                self.syscall_text(s, g),
-                auid(),
-                serial,
-            ]),
-            Terminal if s.terminal.is_some() => Some(vec![
-                or_null(&s.terminal),
-                or_null(&s.hostname),
-                or_null(&s.exe),
-                auid(),
-                serial,
-            ]),
-            Host if s.hostname.is_some() => Some(vec![
-                or_null(&s.hostname),
-                self.syscall_text(s, g),
-                auid(),
-                serial,
-            ]),
-            Anomaly if is_anomaly(g) => Some(vec![
-                self.type_text(g.first_type),
-                s.exe
-                    .clone()
-                    .or_else(|| s.comm.clone())
-                    .unwrap_or_else(|| b"?".to_vec()),
-                or_q(&s.terminal),
-                or_q(&s.hostname),
-                auid(),
-                serial,
-            ]),
-            _ => None,
+            Syscall if s.syscall.unwrap_or(0) != 0 => {
+                &[C::Sys, C::Pid, C::Comm, C::Auid, C::Serial]
+            }
+            Event => &[C::Serial, C::Type, C::Auid, C::Success],
+            Pid if s.pid >= 0 => &[C::Pid, C::Exe, C::Sys, C::Auid, C::Serial],
+            Terminal if s.terminal.is_some() => &[C::Term, C::Host, C::Exe, C::Auid, C::Serial],
+            Host if s.hostname.is_some() => &[C::Host, C::Sys, C::Auid, C::Serial],
+            Anomaly if is_anomaly(g) => {
+                &[C::Type, C::ExeOrComm, C::Term, C::Host, C::Auid, C::Serial]
+            }
+            Tty if matches!(g.first_type, msg::TTY | msg::USER_TTY) => {
+                &[C::Serial, C::Auid, C::Term, C::Session, C::Comm, C::TtyData]
+            }
+            _ => return None,
+        })
+    }
+
+    /// One column's text; a missing value is `?` or, in the login, auth,
+    /// terminal and host reports, `(null)` (aureport prints a NULL there).
+    fn cell(&self, c: Col, g: &Group, s: &Items) -> Vec<u8> {
+        let missing: &[u8] = match self.opts.kind {
+            Kind::Login | Kind::Auth | Kind::Terminal | Kind::Host => b"(null)",
+            _ => b"?",
         };
-        if let Some(r) = row {
-            self.rows.push((g.stamp.sec, r));
+        let text = |v: &Option<Vec<u8>>| v.clone().unwrap_or_else(|| missing.to_vec());
+        match c {
+            Col::Exe => text(&s.exe),
+            Col::Comm => text(&s.comm),
+            Col::Term => text(&s.terminal),
+            Col::Host => text(&s.hostname),
+            Col::Acct => text(&s.acct),
+            Col::ExeOrComm => text(&s.exe.clone().or_else(|| s.comm.clone())),
+            Col::Auid => self.uid_text(s.loginuid, g),
+            Col::Serial => g.stamp.serial.to_string().into_bytes(),
+            Col::Success => success_word(s.success).to_vec(),
+            Col::Sys => self.syscall_text(s, g),
+            Col::Pid => (s.pid as u32).to_string().into_bytes(),
+            Col::Type => self.type_text(g.first_type),
+            Col::Session => (s.session as u32).to_string().into_bytes(),
+            Col::FirstKey => first(&s.keys),
+            Col::FirstFile => first(&s.filenames),
+            Col::LoginWho => match &s.acct {
+                Some(a) if s.success == Some(FAILED) => a.clone(),
+                _ => self.uid_text(s.loginuid, g),
+            },
+            Col::AuthWho => s.acct.clone().unwrap_or_else(|| self.uid_text(s.uid, g)),
+            Col::TtyData => tty_data(g).unwrap_or_default(),
+        }
+    }
+
+    fn detail(&mut self, g: &Group, s: &Items) {
+        if self.opts.kind == Kind::Avc {
+            return self.avc_lines(g, s);
+        }
+        if self.opts.kind == Kind::Tty && self.columns(g, s).is_some() && tty_data(g).is_none() {
+            // An empty row: the line's number and date only.
+            return self.rows.push((g.stamp.sec, Vec::new()));
+        }
+        if let Some(cols) = self.columns(g, s) {
+            let row = cols.iter().map(|&c| self.cell(c, g, s)).collect();
+            self.rows.push((g.stamp.sec, row));
         }
     }
 

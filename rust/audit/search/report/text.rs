@@ -30,6 +30,9 @@ fn detailed_title(k: Kind) -> &'static str {
         Integrity => "Integrity Report\n==============================\n# date time type success event\n==============================\n",
         Virt => "Virtualization Report\n==============================\n# date time type success event\n==============================\n",
         Response => "Response to Anomaly Report\n==============================\n# date time type success event\n==============================\n",
+        Avc => "AVC Report\n===============================================================\n# date time comm subj syscall class permission obj result event\n===============================================================\n",
+        Tty => "TTY Report\n===============================================\n# date time event auid term sess comm data\n===============================================\n",
+        Time => "Log Time Range Report\n=====================\n",
         Summary => "",
     }
 }
@@ -59,7 +62,15 @@ fn summary_title(k: Kind) -> &'static str {
         Virt => "Virtualization Summary Report\n=============================\ntotal  type\n=============================\n",
         Crypto => "Crypto Summary Report\n=====================\ntotal  type\n=====================\n",
         Response => "Anomaly Response Summary Report\n===============================\ntotal  type\n===============================\n",
+        Avc => "Avc Object Summary Report\n=================================\ntotal  obj\n=================================\n",
+        Tty | Time => "",
     }
+}
+
+/// `date time.milli`, as aureport prints a time range's ends.
+fn stamp((sec, milli): (u64, u32), out: &mut Vec<u8>) {
+    date_time(sec, out);
+    let _ = write!(out, ".{milli:03}");
 }
 
 const NOTHING: &[u8] = b"<no events of interest were found>\n\n";
@@ -94,7 +105,10 @@ impl Report {
     /// Did any event go into the report (aureport exits 1 when a detailed
     /// report found nothing)?
     pub fn found(&self) -> bool {
-        !self.detailed() || !self.rows.is_empty()
+        if self.opts.summary && !self.opts.kind.has_summary() {
+            return false;
+        }
+        !self.detailed() || self.opts.kind == Kind::Time || !self.rows.is_empty()
     }
 
     /// The whole report as aureport prints it.
@@ -102,6 +116,10 @@ impl Report {
         let mut out = vec![b'\n'];
         if self.detailed() {
             out.extend_from_slice(detailed_title(self.opts.kind).as_bytes());
+            if self.opts.kind == Kind::Time {
+                self.time_ranges(&mut out);
+                return out;
+            }
             if self.rows.is_empty() {
                 out.extend_from_slice(NOTHING);
                 return out;
@@ -109,6 +127,11 @@ impl Report {
             for (i, (sec, row)) in self.rows.iter().enumerate() {
                 let _ = write!(out, "{}. ", i + 1);
                 date_time(*sec, &mut out);
+                // A TTY record without data: aureport stops after the date.
+                if row.is_empty() {
+                    out.push(b' ');
+                    continue;
+                }
                 for c in row {
                     out.push(b' ');
                     tty_escaped(c, &mut out);
@@ -122,6 +145,10 @@ impl Report {
             Some(true) => out.extend_from_slice(b"Success "),
             None => {}
         }
+        if !self.opts.kind.has_summary() {
+            // aureport gives up after the title's first word.
+            return out;
+        }
         out.extend_from_slice(summary_title(self.opts.kind).as_bytes());
         if self.opts.kind == Kind::Summary {
             self.summary_text(&mut out);
@@ -134,10 +161,32 @@ impl Report {
         for r in rows {
             out.extend_from_slice(&r[0]);
             out.extend_from_slice(b"  ");
-            tty_escaped(&r[1], &mut out);
+            // The AVC objects are printed as they are.
+            if self.opts.kind == Kind::Avc {
+                out.extend_from_slice(&r[1]);
+            } else {
+                tty_escaped(&r[1], &mut out);
+            }
             out.push(b'\n');
         }
         out
+    }
+
+    /// `-t`: each file's first and last event, or "no records".
+    fn time_ranges(&self, out: &mut Vec<u8>) {
+        for (name, range) in &self.files {
+            out.extend_from_slice(name);
+            out.extend_from_slice(b": ");
+            match range {
+                Some((first, last)) => {
+                    stamp(*first, out);
+                    out.extend_from_slice(b" - ");
+                    stamp(*last, out);
+                    out.push(b'\n');
+                }
+                None => out.extend_from_slice(b"no records\n"),
+            }
+        }
     }
 
     /// `count, value` rows of a `--summary` report, most frequent first.
@@ -209,10 +258,10 @@ impl Report {
         let (fsec, fmilli) = self.first_line.unwrap_or((0, 0));
         let (lsec, lmilli) = self.last_event.unwrap_or((0, 0));
         out.extend_from_slice(b"Range of time in logs: ");
-        date_time(fsec, out);
-        let _ = write!(out, ".{fmilli:03} - ");
-        date_time(lsec, out);
-        let _ = writeln!(out, ".{lmilli:03}");
+        stamp((fsec, fmilli), out);
+        out.extend_from_slice(b" - ");
+        stamp((lsec, lmilli), out);
+        out.push(b'\n');
         out.extend_from_slice(b"Selected time for report: ");
         date_time(self.opts.start.unwrap_or(fsec), out);
         out.extend_from_slice(b" - ");
@@ -234,6 +283,23 @@ impl Report {
 
     /// The report as rows (see [`Rows`]).
     pub fn rows(&self) -> Rows {
+        if self.opts.kind == Kind::Time {
+            let text = |r: Option<(u64, u32)>| {
+                let mut t = Vec::new();
+                if let Some(r) = r {
+                    stamp(r, &mut t);
+                }
+                t
+            };
+            return Rows {
+                columns: vec!["file", "first", "last"],
+                rows: self
+                    .files
+                    .iter()
+                    .map(|(name, r)| vec![name.clone(), text(r.map(|r| r.0)), text(r.map(|r| r.1))])
+                    .collect(),
+            };
+        }
         if self.opts.kind == Kind::Summary {
             return Rows {
                 columns: vec!["label", "value"],
