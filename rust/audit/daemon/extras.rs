@@ -117,8 +117,9 @@ pub struct PipelineSettings {
     /// Batches queued between the reader and the writer.
     #[serde(default = "default_queue_batches")]
     pub queue_batches: usize,
-    /// After the socket runs dry, wait this long once and read again (fewer,
-    /// larger batches; see `AuditClient::receive_batch`).
+    /// The longest a record the reader has read waits before its batch goes
+    /// to the writer (the writer is woken once per batch, the reader reads
+    /// each record as soon as it arrives).
     #[serde(default = "default_linger_us")]
     pub linger_us: u64,
     /// The socket's receive buffer (SO_RCVBUFFORCE): room for bursts while
@@ -137,7 +138,7 @@ fn default_receive_buffer() -> usize {
 }
 
 fn default_linger_us() -> u64 {
-    500
+    2000
 }
 
 fn default_batch_records() -> usize {
