@@ -41,7 +41,10 @@ fn calls_of_other_processes_share_a_cached_part() {
         let line = syscall_line(pid, 0);
         let (out, cached) = fast(&line);
         assert!(cached);
-        assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(&full(&line)));
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&full(&line))
+        );
     }
 }
 

@@ -189,7 +189,9 @@ pub fn reader_main(
             .records_received
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         counters.batches.fetch_add(1, Ordering::Relaxed);
-        let full = std::mem::replace(batch, free.try_recv().unwrap_or_default());
+        let mut empty = free.try_recv().unwrap_or_default();
+        empty.clear();
+        let full = std::mem::replace(batch, empty);
         match tx.try_send(Item::Records(full)) {
             Ok(()) => {}
             Err(TrySendError::Full(item)) => {
@@ -227,7 +229,12 @@ pub fn reader_main(
         if !batch.is_empty() {
             hand_off(&mut batch);
         }
-        match client.receive_batch(&mut batch, batch_records, Some(Duration::ZERO), Duration::ZERO) {
+        match client.receive_batch(
+            &mut batch,
+            batch_records,
+            Some(Duration::ZERO),
+            Duration::ZERO,
+        ) {
             Ok(()) if !batch.is_empty() => {}
             _ => break,
         }
@@ -406,8 +413,9 @@ impl Writer {
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             match item {
-                Item::Records(batch) => {
+                Item::Records(mut batch) => {
                     self.records((0..batch.len()).filter_map(|i| batch.get(i)));
+                    batch.clear();
                     let _ = self.free.try_send(batch);
                 }
                 Item::Rotate(text) => {
