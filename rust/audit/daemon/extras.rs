@@ -117,9 +117,8 @@ pub struct PipelineSettings {
     /// Batches queued between the reader and the writer.
     #[serde(default = "default_queue_batches")]
     pub queue_batches: usize,
-    /// The longest a record the reader has read waits before its batch goes
-    /// to the writer (the writer is woken once per batch, the reader reads
-    /// each record as soon as it arrives).
+    /// After the socket runs dry, wait this long once and read again (fewer,
+    /// larger batches; see `AuditClient::receive_batch`).
     #[serde(default = "default_linger_us")]
     pub linger_us: u64,
     /// The socket's receive buffer (SO_RCVBUFFORCE): room for bursts while
@@ -138,7 +137,7 @@ fn default_receive_buffer() -> usize {
 }
 
 fn default_linger_us() -> u64 {
-    2000
+    500
 }
 
 fn default_batch_records() -> usize {

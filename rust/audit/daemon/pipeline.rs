@@ -8,7 +8,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::fanout::{FanoutSender, Msg, Stage};
 use super::format::{DaemonSerial, LineFormat};
@@ -155,20 +155,12 @@ pub struct Outputs {
 #[derive(Debug, Clone, Copy)]
 pub struct ReaderSettings {
     pub batch_records: usize,
-    /// The longest a record waits in the reader's batch before the batch
-    /// goes to the writer (unless it fills first).
     pub linger: Duration,
     pub priority_boost: u32,
 }
 
 /// The reader thread: drain the socket into batches until `stop`, then
 /// drain once more, unregister, drain what was left, and hand over `end`.
-///
-/// Each record is read as soon as the kernel queues it, as a plain recv
-/// loop does: read at once, its buffer is still in the cache, while records
-/// left to pile up in the socket cost more to read. The writer, though, is
-/// woken once per `linger` (or full batch), not once per read: every
-/// hand-off costs a wakeup and a write(2).
 pub fn reader_main(
     client: &AuditClient,
     tx: &SyncSender<Item>,
@@ -184,61 +176,37 @@ pub fn reader_main(
     } = settings;
     boost_this_thread(priority_boost);
     let mut batch = Batch::default();
-    let hand_off = |batch: &mut Batch| {
-        counters
-            .records_received
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        counters.batches.fetch_add(1, Ordering::Relaxed);
-        let mut empty = free.try_recv().unwrap_or_default();
-        empty.clear();
-        let full = std::mem::replace(batch, empty);
-        match tx.try_send(Item::Records(full)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(item)) => {
-                counters.reader_waits.fetch_add(1, Ordering::Relaxed);
-                let _ = tx.send(item);
+    let pass = |batch: &mut Batch, wait: Option<Duration>, linger: Duration| -> bool {
+        match client.receive_batch(batch, batch_records, wait, linger) {
+            Ok(()) if batch.is_empty() => false,
+            Ok(()) => {
+                counters
+                    .records_received
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                counters.batches.fetch_add(1, Ordering::Relaxed);
+                let full = std::mem::replace(batch, free.try_recv().unwrap_or_default());
+                match tx.try_send(Item::Records(full)) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(item)) => {
+                        counters.reader_waits.fetch_add(1, Ordering::Relaxed);
+                        let _ = tx.send(item);
+                    }
+                    Err(TrySendError::Disconnected(_)) => {}
+                }
+                true
             }
-            Err(TrySendError::Disconnected(_)) => {}
-        }
-    };
-    // When the batch's first record was read.
-    let mut first_at: Option<Instant> = None;
-    while !stop.load(Ordering::Acquire) {
-        let wait = first_at.map_or(Duration::from_millis(100), |t| {
-            linger.saturating_sub(t.elapsed())
-        });
-        match client.receive_more(&mut batch, batch_records, Some(wait), Duration::ZERO) {
-            Ok(()) => {}
-            // Only while stopping: the stop flag follows.
-            Err(Error::Closed) => std::thread::sleep(Duration::from_millis(1)),
+            Err(Error::Closed) => false,
             Err(_) => {
                 counters.receive_errors.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(10));
+                false
             }
         }
-        if batch.is_empty() {
-            continue;
-        }
-        let since = *first_at.get_or_insert_with(Instant::now);
-        if batch.len() >= batch_records || since.elapsed() >= linger {
-            hand_off(&mut batch);
-            first_at = None;
-        }
+    };
+    while !stop.load(Ordering::Acquire) {
+        pass(&mut batch, Some(Duration::from_millis(100)), linger);
     }
-    loop {
-        if !batch.is_empty() {
-            hand_off(&mut batch);
-        }
-        match client.receive_batch(
-            &mut batch,
-            batch_records,
-            Some(Duration::ZERO),
-            Duration::ZERO,
-        ) {
-            Ok(()) if !batch.is_empty() => {}
-            _ => break,
-        }
-    }
+    while pass(&mut batch, Some(Duration::ZERO), Duration::ZERO) {}
 }
 
 /// auditd's `priority_boost`, for the reader thread only: under CPU
