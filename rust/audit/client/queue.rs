@@ -82,23 +82,7 @@ impl AuditClient {
         linger: Duration,
     ) -> Result<()> {
         out.clear();
-        self.receive_more(out, max, timeout, linger)
-    }
-
-    /// [`AuditClient::receive_batch`] without clearing `out`: append up to
-    /// `max` records in all, waiting up to `timeout` for the first new one.
-    /// The daemon's reader gathers what arrives over a short while into one
-    /// batch this way while still reading each record as soon as it arrives
-    /// (records read at once are still in the cache; see docs/daemon.md).
-    pub fn receive_more(
-        &self,
-        out: &mut Batch,
-        max: usize,
-        timeout: Option<Duration>,
-        linger: Duration,
-    ) -> Result<()> {
-        let had = out.len();
-        if had >= max {
+        if max == 0 {
             return Ok(());
         }
         let deadline = timeout.map(|t| Instant::now() + t);
@@ -115,14 +99,14 @@ impl AuditClient {
                 break;
             }
             if st.reader_active {
-                if out.len() > had || deadline.is_some_and(|d| Instant::now() >= d) {
+                if !out.is_empty() || deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
                 st = self.wait(st, deadline);
                 continue;
             }
             // Take a turn as the reader: drain the socket straight into `out`.
-            let first_deadline = if out.len() == had {
+            let first_deadline = if out.is_empty() {
                 deadline
             } else {
                 Some(Instant::now())
@@ -137,12 +121,12 @@ impl AuditClient {
                 // Replies were dispatched; records may have been queued meanwhile.
                 Ok(true) => continue,
                 Ok(false) => break,
-                Err(e) if out.len() == had => return Err(e),
+                Err(e) if out.is_empty() => return Err(e),
                 Err(_) => break,
             }
         }
         drop(st);
-        if out.len() == had && self.is_closed() {
+        if out.is_empty() && self.is_closed() {
             return Err(Error::Closed);
         }
         Ok(())

@@ -233,39 +233,3 @@ fn foreign_and_truncated_datagrams_are_counted_and_dropped() {
     let s = client.stats();
     assert_eq!((s.foreign_dropped, s.truncated, s.datagrams), (1, 1, 3));
 }
-
-#[test]
-fn receive_more_appends_and_waits_for_new_records_only() {
-    let (client, fake) = pair(Duration::from_secs(5));
-    fake.send(&[record(b"one"), record(b"two")]);
-    let mut batch = Batch::default();
-    let five = Some(Duration::from_secs(5));
-    client
-        .receive_more(&mut batch, 10, five, Duration::ZERO)
-        .unwrap();
-    assert_eq!(batch.len(), 2);
-    // The records already in the batch do not count as new: it waits.
-    let t = Instant::now();
-    client
-        .receive_more(
-            &mut batch,
-            10,
-            Some(Duration::from_millis(50)),
-            Duration::ZERO,
-        )
-        .unwrap();
-    assert_eq!(batch.len(), 2);
-    assert!(t.elapsed() >= Duration::from_millis(40));
-    fake.send(&[record(b"three")]);
-    client
-        .receive_more(&mut batch, 10, five, Duration::ZERO)
-        .unwrap();
-    let got: Vec<&[u8]> = (0..batch.len()).map(|i| batch.get(i).unwrap().1).collect();
-    assert_eq!(got, [&b"one"[..], b"two", b"three"]);
-    // A batch holding `max` records takes no more.
-    fake.send(&[record(b"four")]);
-    client
-        .receive_more(&mut batch, 3, five, Duration::ZERO)
-        .unwrap();
-    assert_eq!(batch.len(), 3);
-}
