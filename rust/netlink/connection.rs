@@ -147,6 +147,9 @@ impl Connection {
             }
             match self.transport.recv_many(dg) {
                 Ok(()) => {
+                    self.stats
+                        .datagrams
+                        .fetch_add(dg.len() as u64, Ordering::Relaxed);
                     dg.retain(|r, bytes| self.accept(r, bytes));
                     if !dg.is_empty() {
                         return Ok(Read::Datagrams);
@@ -171,10 +174,9 @@ impl Connection {
         }
     }
 
-    /// Count a received datagram, show it to the tee, and say whether to use
-    /// it: only what the kernel sent, and only whole.
+    /// Show a received datagram to the tee, and say whether to use it: only
+    /// what the kernel sent, and only whole.
     fn accept(&self, r: Received, bytes: &[u8]) -> bool {
-        self.stats.datagrams.fetch_add(1, Ordering::Relaxed);
         if let Some(tee) = &self.tee {
             tee(bytes);
         }

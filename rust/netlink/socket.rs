@@ -100,6 +100,8 @@ impl Datagrams {
 pub struct NetlinkSocket {
     fd: OwnedFd,
     port_id: u32,
+    /// Connected to the kernel: only the kernel can send to this socket.
+    kernel_only: bool,
 }
 
 impl NetlinkSocket {
@@ -121,7 +123,23 @@ impl NetlinkSocket {
         let port_id = SocketAddrNetlink::try_from(addr)
             .map_err(|_| Error::Malformed("getsockname did not return a netlink address".into()))?
             .pid();
-        Ok(NetlinkSocket { fd, port_id })
+        Ok(NetlinkSocket {
+            fd,
+            port_id,
+            kernel_only: false,
+        })
+    }
+
+    /// Take datagrams from the kernel only: connected to port 0, the socket
+    /// is one the kernel refuses (ECONNREFUSED) to deliver another process's
+    /// unicast to (`netlink_getsockbyportid`), so reads need not ask for
+    /// each datagram's sender: copying those addresses out costs a receive
+    /// several user-memory accesses per datagram. Multicast is unaffected.
+    pub fn connect_to_kernel(&mut self) -> Result<()> {
+        rustix::net::connect(&self.fd, &SocketAddrNetlink::new(0, 0))
+            .map_err(|e| Error::io("connect(AF_NETLINK)", e))?;
+        self.kernel_only = true;
+        Ok(())
     }
 
     /// The port id the kernel assigned to this socket.
@@ -157,13 +175,16 @@ impl NetlinkSocket {
         let mut addrs: [libc::sockaddr_nl; MAX_SLOTS] = unsafe { std::mem::zeroed() };
         let mut iovs: [libc::iovec; MAX_SLOTS] = unsafe { std::mem::zeroed() };
         let mut msgs: [libc::mmsghdr; MAX_SLOTS] = unsafe { std::mem::zeroed() };
+        let kernel_only = self.kernel_only;
         for i in 0..slots {
             // SAFETY: slot i lies inside the arena: i * slot_size + slot_size <= len.
             iovs[i].iov_base = unsafe { base.add(i * slot_size) }.cast();
             iovs[i].iov_len = slot_size;
             let hdr = &mut msgs[i].msg_hdr;
-            hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_nl).cast();
-            hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as u32;
+            if !kernel_only {
+                hdr.msg_name = (&mut addrs[i] as *mut libc::sockaddr_nl).cast();
+                hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as u32;
+            }
             hdr.msg_iov = &mut iovs[i];
             hdr.msg_iovlen = 1;
         }
@@ -184,13 +205,19 @@ impl NetlinkSocket {
         }
         for (slot, (m, a)) in msgs.iter().zip(&addrs).take(n as usize).enumerate() {
             let full = m.msg_len as usize;
-            let from_netlink = a.nl_family as i32 == libc::AF_NETLINK;
+            let sender = if kernel_only {
+                0
+            } else if a.nl_family as i32 == libc::AF_NETLINK {
+                a.nl_pid
+            } else {
+                u32::MAX
+            };
             into.push(
                 slot,
                 Received {
                     len: full.min(slot_size),
                     truncated: full > slot_size || m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
-                    sender: if from_netlink { a.nl_pid } else { u32::MAX },
+                    sender,
                 },
             );
         }

@@ -152,7 +152,7 @@ impl std::fmt::Debug for AuditClient {
 impl AuditClient {
     /// Open a NETLINK_AUDIT socket.
     pub fn open(opts: ClientOptions, tee: Option<Tee>) -> Result<Self> {
-        let sock = NetlinkSocket::open(NETLINK_AUDIT, opts.groups).map_err(|e| match e {
+        let mut sock = NetlinkSocket::open(NETLINK_AUDIT, opts.groups).map_err(|e| match e {
             // Binding the multicast group needs CAP_AUDIT_READ; say so.
             Error::Io { op, source } if opts.groups != 0 => Error::Io {
                 op: if source.raw_os_error() == Some(libc::EPERM) {
@@ -164,6 +164,11 @@ impl AuditClient {
             },
             e => e,
         })?;
+        // A unicast client hears only the kernel; a multicast listener keeps
+        // checking each datagram's sender.
+        if opts.groups == 0 {
+            sock.connect_to_kernel()?;
+        }
         Self::with_transport(Transport::Netlink(sock), opts, tee)
     }
 

@@ -47,42 +47,37 @@ fn enriched_kind(kind: FieldKind) -> Option<bool> {
 struct Emitter {
     room: usize,
     sep_done: u32,
-    item: Vec<u8>,
+    /// Every item was written (none left out for want of room).
+    complete: bool,
 }
 
 impl Emitter {
     fn new(line_len: usize) -> Option<Emitter> {
         let room = FORMAT_BUF_LEN.saturating_sub(line_len);
-        (room > MIN_SPACE_LEFT).then(|| Emitter {
+        (room > MIN_SPACE_LEFT).then_some(Emitter {
             room,
             sep_done: 0,
-            item: Vec::with_capacity(64),
+            complete: true,
         })
     }
 
-    fn full(&self) -> bool {
-        self.room <= MIN_SPACE_LEFT
+    /// No room for more; the items not yet pushed are left out.
+    fn full(&mut self) -> bool {
+        let full = self.room <= MIN_SPACE_LEFT;
+        self.complete &= !full;
+        full
     }
 
     fn push(&mut self, out: &mut Vec<u8>, name: &[u8], encode: bool, value: &[u8]) {
         let value: &[u8] = if value.is_empty() { b"?" } else { value };
-        let item = &mut self.item;
-        item.clear();
-        item.extend(name.iter().take(63).map(u8::to_ascii_uppercase));
-        item.push(b'=');
-        if encode && needs_encoding(value) {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            for &b in value {
-                item.push(HEX[usize::from(b >> 4)]);
-                item.push(HEX[usize::from(b & 15)]);
-            }
-        } else if encode {
-            item.push(b'"');
-            item.extend_from_slice(value);
-            item.push(b'"');
-        } else {
-            item.extend_from_slice(value);
-        }
+        let name = &name[..name.len().min(63)];
+        let hex = encode && needs_encoding(value);
+        let value_len = match (encode, hex) {
+            (true, true) => 2 * value.len(),
+            (true, false) => value.len() + 2,
+            _ => value.len(),
+        };
+        let item_len = name.len() + 1 + value_len;
         // `add_separator`: the first field writes 0x1d (even if the field
         // then does not fit); later ones start with a space.
         self.sep_done += 1;
@@ -91,15 +86,30 @@ impl Emitter {
             self.room -= 1;
         }
         // A field that does not fit is left out, not cut.
-        if item.len() + 2 >= self.room {
+        if item_len + 2 >= self.room {
+            self.complete = false;
             return;
         }
         if self.sep_done > 1 {
             out.push(b' ');
             self.room -= 1;
         }
-        out.extend_from_slice(item);
-        self.room -= item.len();
+        out.extend(name.iter().map(u8::to_ascii_uppercase));
+        out.push(b'=');
+        if hex {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            for &b in value {
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 15)]);
+            }
+        } else if encode {
+            out.push(b'"');
+            out.extend_from_slice(value);
+            out.push(b'"');
+        } else {
+            out.extend_from_slice(value);
+        }
+        self.room -= item_len;
     }
 }
 
@@ -166,8 +176,14 @@ struct Scratch {
     buf: Vec<u8>,
     key: Vec<u8>,
     synthetic: Vec<u8>,
-    cache: HashMap<Box<[u8]>, Box<[u8]>>,
+    /// One field's interpretation, by what it depends on.
+    cache: Cache,
+    line_key: Vec<u8>,
+    /// A whole line's ENRICHED part, by everything it depends on.
+    lines: Cache,
 }
+
+type Cache = HashMap<Box<[u8]>, Box<[u8]>, foldhash::fast::RandomState>;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -265,9 +281,74 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
     if !tokenize(b, body, &mut s.toks) {
         return false;
     }
+    let resolve = resolve_ids();
+    line_key(b, rtype, resolve, &s.toks, &mut s.line_key);
+    if let Some(suffix) = s.lines.get(s.line_key.as_slice()) {
+        // With this much room every item fits, so the line's ENRICHED part
+        // is the cached one whatever the line's length.
+        if line_len + suffix.len() + MIN_SPACE_LEFT + 2 < FORMAT_BUF_LEN {
+            out.extend_from_slice(suffix);
+            return true;
+        }
+    }
+    let cacheable = interpret_fields(b, rtype, body, resolve, s);
+    let Some(mut em) = Emitter::new(line_len) else {
+        return true;
+    };
+    let suffix_start = out.len();
+    for it in &s.items {
+        if em.full() {
+            break;
+        }
+        let (n, v) = (it.name, it.value);
+        em.push(out, &s.buf[n.0..n.1], it.encode, &s.buf[v.0..v.1]);
+    }
+    if cacheable && em.complete {
+        if s.lines.len() >= CACHE_LIMIT {
+            s.lines.clear();
+        }
+        s.lines
+            .insert(s.line_key.as_slice().into(), out[suffix_start..].into());
+    }
+    true
+}
+
+/// The key of a line's ENRICHED part: the record type, whether ids are
+/// resolved, and, with its position (the syscall interpretation reads arch
+/// and syscall by position), every field that is printed or that a syscall
+/// interpretation reads. A field's raw token determines its name, value and
+/// quoting, hence its kind and interpretation. Fields like pid or a1 are
+/// left out, so one key serves every call of a process.
+fn line_key(b: &[u8], rtype: u16, resolve: bool, toks: &[Tok], key: &mut Vec<u8>) {
+    key.clear();
+    key.push(u8::from(resolve));
+    key.extend_from_slice(&rtype.to_le_bytes());
+    for (i, t) in toks.iter().enumerate() {
+        let name = &b[t.name.0..t.name.1];
+        if !may_be_enriched(name) {
+            continue;
+        }
+        let fact = i < 11 && name != b"a0" && syscall_fact(b, t, i);
+        if !fact {
+            let value = &b[t.value.0..t.value.1];
+            if enriched_kind(field_kind(rtype, name, value, t.quoted)).is_none() {
+                continue;
+            }
+        }
+        let raw = &b[t.raw.0..t.raw.1];
+        key.push(i.min(11) as u8);
+        key.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+        key.extend_from_slice(raw);
+    }
+}
+
+/// Interpret the printed fields of the line `b` into `s.items` (each from
+/// the per-field cache, or from a small synthetic record). `false` if one of
+/// them depends on more than the line key holds (socketcall, ipc: a0).
+fn interpret_fields(b: &[u8], rtype: u16, body: usize, resolve: bool, s: &mut Scratch) -> bool {
+    let mut cacheable = true;
     s.items.clear();
     s.buf.clear();
-    let resolve = resolve_ids();
     for (i, t) in s.toks.iter().enumerate() {
         let name = &b[t.name.0..t.name.1];
         if !may_be_enriched(name) {
@@ -333,6 +414,7 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
                 // socketcall and ipc sub-calls depend on a0, which the key leaves out.
                 let a0_bound = kind == FieldKind::Syscall
                     && (got.starts_with(b"socketcall") || got.starts_with(b"ipc"));
+                cacheable &= !a0_bound;
                 if !a0_bound {
                     if s.cache.len() >= CACHE_LIMIT {
                         s.cache.clear();
@@ -347,17 +429,7 @@ fn enrich_fast(out: &mut Vec<u8>, start: usize, s: &mut Scratch) -> bool {
             encode,
         });
     }
-    let Some(mut em) = Emitter::new(line_len) else {
-        return true;
-    };
-    for it in &s.items {
-        if em.full() {
-            break;
-        }
-        let (n, v) = (it.name, it.value);
-        em.push(out, &s.buf[n.0..n.1], it.encode, &s.buf[v.0..v.1]);
-    }
-    true
+    cacheable
 }
 
 /// A cheap necessary condition for [`enriched_kind`]: every uid and gid
@@ -379,9 +451,17 @@ fn kind_tag(kind: FieldKind) -> u8 {
 /// Forget cached interpretations (with the records module's id cache, e.g.
 /// after /etc/passwd changed).
 pub fn flush_cache() {
-    SCRATCH.with(|s| s.borrow_mut().cache.clear());
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        s.cache.clear();
+        s.lines.clear();
+    });
 }
 
 #[cfg(test)]
 #[path = "enriched_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "enriched_cache_tests.rs"]
+mod cache_tests;

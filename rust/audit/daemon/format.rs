@@ -4,6 +4,7 @@
 //! `format_enrich`, `add_simple_field`) and src/auditd.c (`send_audit_event`),
 //! lib/libaudit.c (`audit_format_signal_info`, `audit_encode_nv_string`).
 
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::enriched::{enrich, FORMAT_BUF_LEN, MAX_AUDIT_MESSAGE_LENGTH};
@@ -49,7 +50,7 @@ impl LineFormat {
             None => MAX_AUDIT_MESSAGE_LENGTH - 32 - 1,
         };
         out.extend_from_slice(b"type=");
-        match libaudit_message_type_name(msg_type) {
+        match type_name(msg_type) {
             Some(name) => out.extend_from_slice(name.as_bytes()),
             None => out.extend_from_slice(format!("UNKNOWN[{msg_type}]").as_bytes()),
         }
@@ -70,6 +71,18 @@ impl LineFormat {
         if full_len <= limit && out.last() == Some(&b' ') {
             out.pop();
         }
+    }
+}
+
+/// `libaudit_message_type_name`, from a table of the types below 3000 built
+/// once: the writer names every record, and the lookup is binary searches.
+fn type_name(t: u16) -> Option<&'static str> {
+    const TABLED: u16 = 3000;
+    static NAMES: OnceLock<Vec<Option<&'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| (0..TABLED).map(libaudit_message_type_name).collect());
+    match names.get(usize::from(t)) {
+        Some(name) => *name,
+        None => libaudit_message_type_name(t),
     }
 }
 

@@ -381,8 +381,9 @@ impl Writer {
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             match item {
-                Item::Records(batch) => {
+                Item::Records(mut batch) => {
                     self.records((0..batch.len()).filter_map(|i| batch.get(i)));
+                    batch.clear();
                     let _ = self.free.try_send(batch);
                 }
                 Item::Rotate(text) => {

@@ -126,3 +126,67 @@ fn rss_over_ten_million_records() {
     );
     assert!(peak.max(late) <= early + 10 * 1024);
 }
+
+/// The reader thread over a fake kernel: batches come back from the writer
+/// still holding their records (as a writer may return them), and every
+/// record still reaches the writer's side exactly once, in order.
+#[test]
+fn the_reader_hands_over_every_record_once() {
+    use crate::audit::client::ClientOptions;
+    use crate::netlink::framed::test_pair;
+    use crate::netlink::transport::Transport;
+
+    let (socket, fake) = test_pair(4242);
+    let client = Arc::new(
+        AuditClient::with_transport(Transport::Framed(socket), ClientOptions::default(), None)
+            .unwrap(),
+    );
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Item>(4);
+    let (free_tx, free_rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+    let stop = Arc::new(AtomicBool::new(false));
+    let counters = Arc::new(PipelineCounters::default());
+    let reader = {
+        let (client, stop, counters) = (client.clone(), stop.clone(), counters.clone());
+        std::thread::spawn(move || {
+            let settings = ReaderSettings {
+                batch_records: 7,
+                linger: Duration::from_millis(1),
+                priority_boost: 0,
+            };
+            reader_main(&client, &tx, &free_rx, &stop, &counters, settings);
+        })
+    };
+    let total = 200u32;
+    for i in 0..total {
+        let payload = format!("audit(1.000:{i}): n={i}");
+        let mut d = 0u32.to_ne_bytes().to_vec();
+        d.extend_from_slice(
+            &crate::netlink::message::encode(msg::USER, 0, 0, 0, payload.as_bytes()).unwrap(),
+        );
+        rustix::net::send(&fake, &d, rustix::net::SendFlags::empty()).unwrap();
+        if i % 50 == 0 {
+            std::thread::sleep(Duration::from_millis(3));
+        }
+    }
+    let mut got = Vec::new();
+    while got.len() < total as usize {
+        match rx.recv_timeout(Duration::from_secs(5)).unwrap() {
+            Item::Records(b) => {
+                assert!(b.len() <= 7);
+                got.extend((0..b.len()).map(|i| b.get(i).unwrap().1.to_vec()));
+                let _ = free_tx.try_send(b);
+            }
+            _ => panic!("only records are sent"),
+        }
+    }
+    stop.store(true, Ordering::Release);
+    reader.join().unwrap();
+    let want: Vec<Vec<u8>> = (0..total)
+        .map(|i| format!("audit(1.000:{i}): n={i}").into_bytes())
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        counters.records_received.load(Ordering::Relaxed),
+        u64::from(total)
+    );
+}
