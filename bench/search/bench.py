@@ -1,6 +1,7 @@
 """Search and report speed against ausearch/aureport 3.0.9, same run, same log.
 
     python bench/search/bench.py [--log PATH] [--mb 100] [--key KEY] [--repeat 3]
+                                 [--seed seed|corpus]
 
 Builds (once, under /tmp) a ~100 MB ENRICHED log from the real-kernel seed
 with bench/records/make_big_log.py unless --log is given, then times, best of
@@ -95,15 +96,21 @@ def main() -> int:
     ap.add_argument("--key", default="exec")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-rss", action="store_true")
+    ap.add_argument(
+        "--seed",
+        choices=("seed", "corpus"),
+        default="seed",
+        help="the log repeated (bench/records/make_big_log.py): 'seed' is dense and "
+        "interleaved, 'corpus' one event at a time (the C tools' best case)",
+    )
     args = ap.parse_args()
     log = args.log
     if log is None:
-        log = f"/tmp/auditlink-search-bench-{int(args.mb)}mb.log"
+        suffix = "" if args.seed == "seed" else f"-{args.seed}"
+        log = f"/tmp/auditlink-search-bench-{int(args.mb)}mb{suffix}.log"
         if not os.path.exists(log):
-            subprocess.run(
-                [PY, str(ROOT / "bench/records/make_big_log.py"), log, "--mb", str(args.mb)],
-                check=True,
-            )
+            make = [PY, str(ROOT / "bench/records/make_big_log.py"), log]
+            subprocess.run([*make, "--mb", str(args.mb), "--seed", args.seed], check=True)
     size = os.path.getsize(log) / 1e6
     print(f"log {log}: {size:.0f} MB; load {os.getloadavg()[0]:.2f}")
     me = [PY, "-m", "auditlink"]
