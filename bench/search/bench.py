@@ -58,8 +58,9 @@ def has_format(fmt: str, log: str) -> bool:
     return b"needs the normalizer" not in p.stderr
 
 
-def rss_following(log_size_mb: float, chunk: bytes, workdir: Path) -> int:
-    """Peak RSS (KiB) of ``auditlink top -f`` after ``log_size_mb`` of appends."""
+def rss_following(log_size_mb: float, source: str, workdir: Path) -> int:
+    """Peak RSS (KiB) of ``auditlink top -f`` after ``log_size_mb`` of appends,
+    taken in order from ``source`` (a log that moves on, as a live one does)."""
     path = workdir / "followed.log"
     path.write_bytes(b"")
     proc = subprocess.Popen(
@@ -71,8 +72,12 @@ def rss_following(log_size_mb: float, chunk: bytes, workdir: Path) -> int:
         time.sleep(1.5)
         written = 0
         deadline = time.monotonic() + 120
-        with open(path, "ab") as f:
+        with open(path, "ab") as f, open(source, "rb") as src:
             while written < log_size_mb * 1e6 and time.monotonic() < deadline:
+                chunk = src.read(256 * 1024)
+                if not chunk:
+                    src.seek(0)
+                    continue
                 f.write(chunk)
                 f.flush()
                 written += len(chunk)
@@ -168,11 +173,8 @@ def main() -> int:
         )
     print(f"load after {os.getloadavg()[0]:.2f}")
     if not args.no_rss:
-        with open(log, "rb") as f:
-            chunk = f.read(256 * 1024)
-        chunk = chunk[: chunk.rfind(b"\n") + 1]
-        small = rss_following(5, chunk, Path("/tmp"))
-        large = rss_following(40, chunk, Path("/tmp"))
+        small = rss_following(5, log, Path("/tmp"))
+        large = rss_following(40, log, Path("/tmp"))
         print(f"top -f peak RSS: {small} KiB after 5 MB, {large} KiB after 40 MB of appends")
     return 0 if ok else 1
 

@@ -20,6 +20,12 @@ use crate::audit::tables::msg;
 /// ausearch's default end-of-event timeout (auditd.conf `end_of_event_timeout`).
 pub const EOE_TIMEOUT: u64 = 2;
 
+/// Bytes of pending lines past which the oldest pending event is taken as
+/// complete. Events complete by time, so input whose time stamps stop
+/// advancing (a log replaying the same events, a clock stuck) would otherwise
+/// pend without bound; a real log's 2-second window holds far less.
+pub const MAX_PENDING_BYTES: usize = 256 << 20;
+
 /// One log line of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -178,6 +184,19 @@ pub struct Grouper {
     pub start: Option<u64>,
     pub end: Option<u64>,
     ready: VecDeque<Group>,
+    /// Bytes of the lines in `pending`, held under `max_pending_bytes`.
+    pending_bytes: usize,
+    max_pending_bytes: usize,
+}
+
+/// Forget that `g` takes records: a later line with its stamp starts anew.
+fn stop_building(building: &mut StampMap<Vec<Building>>, g: &Group) {
+    if let Some(v) = building.get_mut(&g.stamp) {
+        v.retain(|(n, _)| *n != g.node);
+        if v.is_empty() {
+            building.remove(&g.stamp);
+        }
+    }
 }
 
 impl Grouper {
@@ -190,6 +209,16 @@ impl Grouper {
             start: None,
             end: None,
             ready: VecDeque::new(),
+            pending_bytes: 0,
+            max_pending_bytes: MAX_PENDING_BYTES,
+        }
+    }
+
+    /// The same, with another bound on pending bytes (see [`MAX_PENDING_BYTES`]).
+    pub fn with_max_pending_bytes(eoe_timeout: u64, max: usize) -> Grouper {
+        Grouper {
+            max_pending_bytes: max,
+            ..Grouper::new(eoe_timeout)
         }
     }
 
@@ -226,6 +255,8 @@ impl Grouper {
             if let Some((g, _)) = self.pending.get_mut(key) {
                 g.lines.push(rec);
                 g.enriched |= enriched;
+                self.pending_bytes += line.len();
+                self.shed();
                 return;
             }
         }
@@ -250,8 +281,26 @@ impl Grouper {
                 .push((node, key.clone()));
         }
         self.pending.insert(key, (group, complete));
+        self.pending_bytes += line.len();
         self.expire(h.stamp.sec);
         self.release();
+        self.shed();
+    }
+
+    /// Complete the oldest pending events while their lines take more than
+    /// `max_pending_bytes`.
+    fn shed(&mut self) {
+        while self.pending_bytes > self.max_pending_bytes {
+            let Some(mut oldest) = self.pending.first_entry() else {
+                break;
+            };
+            let (g, done) = oldest.get_mut();
+            if !*done {
+                *done = true;
+                stop_building(&mut self.building, g);
+            }
+            self.release();
+        }
     }
 
     /// Mark events `eoe_timeout` seconds older than `now` complete.
@@ -262,12 +311,7 @@ impl Grouper {
             }
             if !*done {
                 *done = true;
-                if let Some(v) = self.building.get_mut(&g.stamp) {
-                    v.retain(|(n, _)| *n != g.node);
-                    if v.is_empty() {
-                        self.building.remove(&g.stamp);
-                    }
-                }
+                stop_building(&mut self.building, g);
             }
         }
     }
@@ -279,6 +323,7 @@ impl Grouper {
                 break;
             }
             let (g, _) = entry.remove();
+            self.pending_bytes -= g.lines.iter().map(|l| l.text.len()).sum::<usize>();
             self.ready.push_back(g);
         }
     }
@@ -286,6 +331,7 @@ impl Grouper {
     /// End of input: everything pending becomes ready.
     pub fn finish(&mut self) {
         self.building.clear();
+        self.pending_bytes = 0;
         for (_, (g, _)) in std::mem::take(&mut self.pending) {
             self.ready.push_back(g);
         }
@@ -321,6 +367,31 @@ mod tests {
         );
         assert!(parse_header(b"garbage").is_none());
         assert!(parse_header(b"type=SYSCALL msg=audit(1.2:3)").is_none());
+    }
+
+    #[test]
+    fn pending_bytes_stay_bounded_when_time_stops() {
+        // The same two events replayed: their stamps never move on, so only
+        // the byte bound completes them.
+        let mut g = Grouper::with_max_pending_bytes(2, 4096);
+        let mut out = 0;
+        for _ in 0..10_000 {
+            g.push(b"type=SYSCALL msg=audit(100.000:2): a=1");
+            g.push(b"type=PATH msg=audit(100.000:2): item=0");
+            g.push(b"type=SYSCALL msg=audit(100.000:3): a=2");
+            while g.pop().is_some() {
+                out += 1;
+            }
+            assert!(g.pending_bytes <= 4096, "{}", g.pending_bytes);
+        }
+        g.finish();
+        while let Some(e) = g.pop() {
+            assert!(e.lines.len() * 40 <= 4096 + 40);
+            out += 1;
+        }
+        assert!(out > 10, "{out}");
+        // A log that moves on never reaches the bound: the default is kept.
+        assert_eq!(Grouper::new(2).max_pending_bytes, MAX_PENDING_BYTES);
     }
 
     #[test]
