@@ -30,7 +30,13 @@ from auditlink import AuditClient
 from .helpers import KernelState
 from .test_daemon_kernel import burst, daemon_process, write_conf
 from .test_enrich_kernel import DOUBLE_FORK, FORKS
-from .test_enrich_laurel import LABELS, assert_same_as_laurel, laurel_binary, laurel_plugin
+from .test_enrich_laurel import (
+    LABELS,
+    assert_same_as_laurel,
+    laurel_binary,
+    laurel_plugin,
+    wait_laurel_ready,
+)
 from .test_enrich_support import KEY, add_rules, as_group, event_id
 from .test_sinks_engines import (
     NODE,
@@ -110,6 +116,7 @@ def test_enriched_json_one_line_per_call_and_same_as_laurel(
     with AuditClient() as client:
         client.set_backlog_limit(8192)
         with daemon(tmp_path) as proc:
+            wait_laurel_ready(laurel_log)
             pid = burst(client, n)
             add_rules(FORKS)
             env = dict(os.environ, LD_PRELOAD="")

@@ -75,6 +75,24 @@ def laurel_plugin(laurel: str, tmp_path: Path, plugins: Path) -> Path:
     return tmp_path / "laurel" / "audit.log"
 
 
+def wait_laurel_ready(log: Path, limit: float = 30.0) -> None:
+    """Wait until laurel has written a user message sent after it started.
+
+    laurel reads all of /proc once at start-up; a process that starts while that
+    scan runs is then already in its table in its later (post-exec) state, and
+    laurel names that state as the process's own spawner (``previous_self``). So
+    events are only generated once laurel is seen to process the stream."""
+    deadline = time.monotonic() + limit
+    marker = f"auditlink-laurel-ready-{os.getpid()}"
+    while True:
+        subprocess.run(["auditctl", "-m", marker], check=True, capture_output=True)
+        time.sleep(0.2)
+        if log.exists() and marker in log.read_text(errors="replace"):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"laurel wrote no {marker!r} to {log} within {limit} s")
+
+
 @pytest.fixture
 def auditd_with_laurel(kernel_state: KernelState, tmp_path: Path) -> Iterator[Path]:
     """auditd (by PID) with laurel as its only plugin; yields laurel's log path."""
@@ -103,6 +121,7 @@ def auditd_with_laurel(kernel_state: KernelState, tmp_path: Path) -> Iterator[Pa
         time.sleep(1.5)  # auditd registers and starts laurel
         if proc.poll() is not None:
             pytest.skip(f"auditd did not start: {proc.stderr.read()[-500:]!r}")  # type: ignore[union-attr]
+        wait_laurel_ready(tmp_path / "laurel" / "audit.log")
         yield tmp_path / "laurel" / "audit.log"
     finally:
         proc.send_signal(signal.SIGTERM)
