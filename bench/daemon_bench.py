@@ -43,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +63,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 class DaemonRun:
     receiver: str
     kept: int  # SYSCALL records of the generator in the log
-    seconds: float  # from go until the log stopped growing
+    seconds: float  # from the log's first growth after go to its last (see LogWatch)
     gen_ns_per_call: float
     lost: int
     cpu: float
@@ -186,8 +187,11 @@ def run_generator(
     gen: Path,
     calls: int,
     during: object = None,
+    before_go: Callable[[], None] | None = None,
 ) -> tuple[int, float, float]:
-    """Run the generator under its rule; returns (pid, ns per call, go time)."""
+    """Run the generator under its rule; returns (pid, ns per call, go time).
+    ``before_go`` runs once the rule's own CONFIG_CHANGE record has had time to be
+    logged, just before the generator starts calling."""
     g = subprocess.Popen(
         [str(gen), str(calls)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -195,6 +199,9 @@ def run_generator(
     try:
         subprocess.run(["auditctl", *rule], check=True, capture_output=True)
         assert g.stdin is not None
+        if before_go is not None:
+            time.sleep(0.3)
+            before_go()
         g.stdin.write("go\n")
         g.stdin.flush()
         started = time.monotonic()
@@ -219,6 +226,43 @@ def run_generator(
             g.kill()
             g.wait()
         subprocess.run(["auditctl", "-d", *rule[1:]], capture_output=True)
+
+
+class LogWatch(threading.Thread):
+    """When the log first grew after :meth:`arm` and when it last grew, from its size
+    polled every 5 ms: the daemon's first-to-last write, as the C loop times its own
+    first-to-last record (the go signal and the 1 s quiet wait are not its work)."""
+
+    def __init__(self, log_file: Path) -> None:
+        super().__init__(daemon=True)
+        self.log_file = log_file
+        self.first = self.last = 0.0
+        self.armed = threading.Event()
+        self.done = threading.Event()
+
+    def size(self) -> int:
+        try:
+            return self.log_file.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def arm(self) -> None:
+        self.base = self.size()
+        self.armed.set()
+
+    def run(self) -> None:
+        self.armed.wait()
+        prev = self.base
+        while not self.done.wait(0.005):
+            size, now = self.size(), time.monotonic()
+            if size != prev:
+                self.first = self.first or now
+                self.last, prev = now, size
+
+    def seconds(self) -> float:
+        self.done.set()
+        self.join()
+        return self.last - self.first
 
 
 def wait_log_quiet(log_dir: Path, quiet: float = 1.0, limit: float = 120) -> float:
@@ -256,8 +300,11 @@ def daemon_run(control: AuditClient, receiver: str, gen: Path, calls: int) -> Da
                 marks.append((written_bytes(proc.pid) - wrote0, rss[-1]))
 
             lost0 = control.get_status().lost
-            pid, ns, started = run_generator(control, gen, calls, sample)
-            done = wait_log_quiet(log_dir)
+            watch = LogWatch(log_dir / "audit.log")
+            watch.start()
+            pid, ns, _ = run_generator(control, gen, calls, sample, watch.arm)
+            wait_log_quiet(log_dir)
+            seconds = watch.seconds()
             cpu = cpu_seconds(proc.pid) - cpu0
             reader = thread_cpu_seconds(proc.pid, "auditlink-reader") - reader0
             sample()
@@ -269,7 +316,7 @@ def daemon_run(control: AuditClient, receiver: str, gen: Path, calls: int) -> Da
     # call's SYSCALL and PROCTITLE are logged, its EOE is not.
     per_record = marks[-1][0] / (3 * calls) if marks and marks[-1][0] else 1.0
     rss_at = [(int(b / per_record), kb) for b, kb in marks]
-    return DaemonRun(receiver, kept, done - started, ns, lost, cpu, rss, reader, rss_at)
+    return DaemonRun(receiver, kept, seconds, ns, lost, cpu, rss, reader, rss_at)
 
 
 def c_run(control: AuditClient, gen: Path, recv_c: Path, calls: int) -> DaemonRun:
