@@ -13,6 +13,9 @@ alternating the receivers so each sees the same load:
   auditlink-remote    + one remote sink to a central Debian auditd (local_events = no,
                       tcp_listen_port; in a private network namespace reached through
                       the sink tests' relay on 127.0.0.1) writing its own log
+  auditlink-otlp      + one otlp sink (OTLP/HTTP, protobuf) to a receiver in this
+                      script on 127.0.0.1 answering 200 to each export and counting
+                      the log records whose first record is a SYSCALL
 
 Reported: generator ns per audited call (vs C, vs auditd ENRICHED and vs auditlink with
 the log only), the records the log kept, JSON lines / events received for the
@@ -20,7 +23,7 @@ generator's pid, the daemon's CPU per record; for the sinks, the events/s they
 delivered next to the events/s the daemon logged (both from the generator's start), and
 the sink thread's CPU per event.
 
-    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,remote]
+    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
 
 Touches the real kernel: holds /tmp/auditlink-kernel.lock, saves the audit state and
 restores it at the end, also on error. Daemons are started and stopped by PID; the
@@ -58,8 +61,9 @@ RECEIVERS = (
     "auditlink-json",
     "auditlink-syslog",
     "auditlink-remote",
+    "auditlink-otlp",
 )
-SINKS = ("syslog", "remote")
+SINKS = ("syslog", "remote", "otlp")
 
 
 class Drain:
@@ -95,6 +99,33 @@ class Drain:
 
     def close(self) -> None:
         self.listener.close()
+
+
+class OtlpDrain(Drain):
+    """An OTLP/HTTP receiver on 127.0.0.1: answers 200 to every export and counts
+    the log records whose `audit.record_type` attribute is SYSCALL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The attribute's protobuf bytes: key, then AnyValue{string_value}.
+        self.needle = b"audit.record_type\x12\x09\x0a\x07SYSCALL"
+
+    def _read(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as f:
+            while True:
+                length = -1
+                while line := f.readline():
+                    if line in (b"\r\n", b"\n"):
+                        break
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                if length < 0:
+                    return
+                body = f.read(length)
+                self.count += body.count(self.needle)
+                self.last = time.monotonic()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
 
 class Central:
@@ -133,12 +164,19 @@ class Run:
     sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
 
 
-def auditlink_toml(kind: str, conf_dir: Path, drain: Drain, central: Central | None) -> str:
+def auditlink_toml(
+    kind: str, conf_dir: Path, drains: dict[str, Drain], central: Central | None
+) -> str:
     if kind == "json":
         return f'[json]\npath = "{conf_dir / "log" / "audit.jsonl"}"\n[enrich]\npid = true\n'
     if kind == "syslog":
         return (
-            f'[[sink]]\ntype = "syslog"\ntransport = "tcp"\nport = {drain.port}\n'
+            f'[[sink]]\ntype = "syslog"\ntransport = "tcp"\nport = {drains["syslog"].port}\n'
+            f'spool_dir = "{conf_dir / "spool"}"\n'
+        )
+    if kind == "otlp":
+        return (
+            f'[[sink]]\ntype = "otlp"\nendpoint = "http://127.0.0.1:{drains["otlp"].port}/v1/logs"\n'
             f'spool_dir = "{conf_dir / "spool"}"\n'
         )
     if kind == "remote" and central is not None:
@@ -155,7 +193,7 @@ def one(
     gen: Path,
     recv_c: Path,
     calls: int,
-    drain: Drain,
+    drains: dict[str, Drain],
     central: Central | None,
 ) -> Run:
     if who == "c":
@@ -167,9 +205,10 @@ def one(
         db.write_conf(
             conf_dir, "ENRICHED", max_log_file=200, num_logs=3, max_log_file_action="ROTATE"
         )
-        (conf_dir / "auditlink.toml").write_text(auditlink_toml(extra, conf_dir, drain, central))
+        (conf_dir / "auditlink.toml").write_text(auditlink_toml(extra, conf_dir, drains, central))
         log_dir = conf_dir / "log"
-        drain.count = 0
+        for drain in drains.values():
+            drain.count = 0
         proc = db.start_daemon(control, kind, conf_dir)
         sink_cpu = 0.0
         try:
@@ -179,7 +218,7 @@ def one(
             logged_at = db.wait_log_quiet(log_dir)
             arrived_at, delivered = 0.0, -1
             if extra in SINKS:
-                arrived_at, delivered = wait_delivered(extra, pid, calls, drain, central)
+                arrived_at, delivered = wait_delivered(extra, pid, calls, drains, central)
             cpu = db.cpu_seconds(proc.pid) - cpu0
             sink_cpu = db.thread_cpu_seconds(proc.pid, f"sink-{extra}") - sink0
         finally:
@@ -197,12 +236,13 @@ def one(
 
 
 def wait_delivered(
-    sink: str, pid: int, calls: int, drain: Drain, central: Central | None
+    sink: str, pid: int, calls: int, drains: dict[str, Drain], central: Central | None
 ) -> tuple[float, int]:
     """Wait (60 s at most) until the receiver has `calls` events of `pid`; returns
     when the last one arrived (monotonic) and how many did."""
     deadline = time.monotonic() + 60
-    if sink == "syslog":
+    if sink in drains:
+        drain = drains[sink]
         while drain.count < calls and time.monotonic() < deadline:
             time.sleep(0.05)
         return drain.last, drain.count
@@ -223,14 +263,14 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine)")
     only = set(args.only.split(",")) if args.only else None
     receivers = [w for w in RECEIVERS if only is None or w.split("-")[-1] in only or w in BASELINES]
-    drain = Drain()
+    drains = {"syslog": Drain(), "otlp": OtlpDrain()}
     with tempfile.TemporaryDirectory(prefix="auditlink-forward-central-") as tmp:
         central = Central(Path(tmp)) if "auditlink-remote" in receivers else None
         runs: dict[str, list[Run]] = {w: [] for w in receivers}
         try:
             for _ in range(args.rounds):
                 for who in receivers:
-                    r = one(control, who, gen, recv_c, args.calls, drain, central)
+                    r = one(control, who, gen, recv_c, args.calls, drains, central)
                     runs[who].append(r)
                     got = "" if r.delivered < 0 else f"  delivered {r.delivered:7}"
                     print(
@@ -240,7 +280,8 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
                         flush=True,
                     )
         finally:
-            drain.close()
+            for drain in drains.values():
+                drain.close()
             if central is not None:
                 central.close()
     report(runs, args)

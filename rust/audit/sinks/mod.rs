@@ -304,6 +304,8 @@ pub fn local_hostname() -> String {
 }
 
 #[cfg(test)]
+mod pipeline_tests;
+#[cfg(test)]
 mod spool_tests;
 #[cfg(test)]
 mod tests;

@@ -6,8 +6,17 @@
 //! spec: 429, 502, 503 and 504 are retryable (honouring `Retry-After`
 //! seconds); any other non-2xx refuses the batch for good; a 2xx with
 //! `partial_success.rejected_log_records` refuses that many.
+//!
+//! Up to `exports_in_flight` exports await their answers at once, each sent
+//! by one of as many export threads (ureq is blocking; its agent pools the
+//! connections); the worker settles the answers in order (see
+//! [`super::worker`]), so the spool only moves past an export once it and
+//! every earlier one were answered.
 
 use std::collections::BTreeMap;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prost::Message;
@@ -153,6 +162,10 @@ pub struct OtlpConfig {
     /// Seconds one export may take.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// Exports awaiting the collector's answer at once (1: each waits for
+    /// the previous one's).
+    #[serde(default = "default_exports_in_flight")]
+    pub exports_in_flight: usize,
     #[serde(flatten)]
     pub spool: SpoolConfig,
 }
@@ -166,6 +179,13 @@ fn default_service_name() -> String {
 fn default_timeout() -> u64 {
     10
 }
+/// Enough to keep the collector and the sink busy at once on loopback
+/// without flooding a remote collector.
+fn default_exports_in_flight() -> usize {
+    4
+}
+/// More in flight than this buys nothing but duplicates after a failure.
+const MAX_EXPORTS_IN_FLIGHT: usize = 64;
 
 impl OtlpConfig {
     pub(crate) fn retry(&self) -> Retry {
@@ -179,6 +199,12 @@ impl OtlpConfig {
                 self.endpoint
             )));
         }
+        if !(1..=MAX_EXPORTS_IN_FLIGHT).contains(&self.exports_in_flight) {
+            return Err(Error::InvalidArgument(format!(
+                "otlp sink: exports_in_flight must be 1 to {MAX_EXPORTS_IN_FLIGHT}, not {}",
+                self.exports_in_flight
+            )));
+        }
         let tls = ureq_tls(&self.tls)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(self.timeout.max(1))))
@@ -186,11 +212,19 @@ impl OtlpConfig {
             .tls_config(tls)
             .build()
             .into();
-        Ok(OtlpLink {
+        let exporter = Arc::new(Exporter {
             cfg: self.clone(),
             agent,
             host: super::local_hostname(),
-        })
+        });
+        let lanes = if self.exports_in_flight > 1 {
+            // Named like the sink's own thread: its CPU is the sink's.
+            let thread = format!("sink-{}", self.name.as_deref().unwrap_or("otlp"));
+            Some(Lanes::start(&exporter, self.exports_in_flight, &thread)?)
+        } else {
+            None
+        };
+        Ok(OtlpLink { exporter, lanes })
     }
 }
 
@@ -227,13 +261,100 @@ fn ureq_tls(files: &TlsFiles) -> Result<ureq::tls::TlsConfig> {
     Ok(tls.build())
 }
 
-pub(crate) struct OtlpLink {
+/// What one export needs: shared by the worker and the export threads.
+pub(crate) struct Exporter {
     cfg: OtlpConfig,
     agent: ureq::Agent,
     host: String,
 }
 
-impl OtlpLink {
+pub(crate) struct OtlpLink {
+    exporter: Arc<Exporter>,
+    /// The export threads, when more than one export may be in flight.
+    lanes: Option<Lanes>,
+}
+
+/// Export threads taking numbered batches from one queue; answers come back
+/// numbered and are handed out in number order.
+struct Lanes {
+    jobs: Option<Sender<(u64, Vec<ForwardEvent>)>>,
+    answers: Receiver<(u64, Delivery)>,
+    threads: Vec<JoinHandle<()>>,
+    /// Number of the next batch handed over, and of the next answer due.
+    next: u64,
+    due: u64,
+    /// Answers that came before an older one's.
+    early: BTreeMap<u64, Delivery>,
+}
+
+impl Lanes {
+    fn start(exporter: &Arc<Exporter>, n: usize, thread: &str) -> Result<Lanes> {
+        let (jobs, queue) = channel::<(u64, Vec<ForwardEvent>)>();
+        let (answer, answers) = channel();
+        let queue = Arc::new(Mutex::new(queue));
+        let mut threads = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (queue, answer, exporter) = (queue.clone(), answer.clone(), exporter.clone());
+            let t = std::thread::Builder::new()
+                .name(thread.to_owned())
+                .spawn(move || loop {
+                    let job = queue.lock().map(|q| q.recv());
+                    let Ok(Ok((seq, events))) = job else { break };
+                    // Encoded here, so the next batch is built while this
+                    // one is on its way.
+                    if answer.send((seq, exporter.export(&events))).is_err() {
+                        break;
+                    }
+                })
+                .map_err(|e| Error::io("start otlp export thread", e))?;
+            threads.push(t);
+        }
+        Ok(Lanes {
+            jobs: Some(jobs),
+            answers,
+            threads,
+            next: 0,
+            due: 0,
+            early: BTreeMap::new(),
+        })
+    }
+
+    fn answer(&mut self) -> Delivery {
+        let lost = || Delivery {
+            error: Some("otlp export thread stopped".into()),
+            ..Delivery::default()
+        };
+        if self.due == self.next {
+            return lost();
+        }
+        let due = self.due;
+        self.due += 1;
+        loop {
+            if let Some(d) = self.early.remove(&due) {
+                return d;
+            }
+            match self.answers.recv() {
+                Ok((seq, d)) if seq == due => return d,
+                Ok((seq, d)) => {
+                    self.early.insert(seq, d);
+                }
+                Err(_) => return lost(),
+            }
+        }
+    }
+}
+
+impl Drop for Lanes {
+    fn drop(&mut self) {
+        // Closing the queue ends each thread after its current export.
+        self.jobs = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Exporter {
     /// The log record for one event: body = JSON (or the text), attributes
     /// from the id and the first occurrence of the main record fields.
     pub fn log_record(ev: &ForwardEvent, observed: u64) -> LogRecord {
@@ -325,6 +446,45 @@ impl Transport for OtlpLink {
     }
 
     fn deliver(&mut self, events: &[ForwardEvent]) -> Delivery {
+        self.exporter.export(events)
+    }
+
+    fn window(&self) -> usize {
+        self.lanes.as_ref().map_or(1, |l| l.threads.len())
+    }
+
+    fn begin(&mut self, events: &mut Vec<ForwardEvent>) -> Option<Delivery> {
+        let Some(lanes) = &mut self.lanes else {
+            return Some(self.exporter.export(events));
+        };
+        let batch = std::mem::take(events);
+        let sent = lanes.jobs.as_ref().map(|j| j.send((lanes.next, batch)));
+        if !matches!(sent, Some(Ok(()))) {
+            return Some(Delivery {
+                error: Some("otlp export thread stopped".into()),
+                ..Delivery::default()
+            });
+        }
+        lanes.next += 1;
+        None
+    }
+
+    fn answer(&mut self) -> Delivery {
+        match &mut self.lanes {
+            Some(lanes) => lanes.answer(),
+            None => Delivery {
+                error: Some("no export awaits an answer".into()),
+                ..Delivery::default()
+            },
+        }
+    }
+
+    fn disconnect(&mut self) {}
+}
+
+impl Exporter {
+    /// One export request for `events`, answered.
+    fn export(&self, events: &[ForwardEvent]) -> Delivery {
         let mut d = Delivery::default();
         let body = self.request(events).encode_to_vec();
         let mut req = self
@@ -385,6 +545,4 @@ impl Transport for OtlpLink {
         }
         d
     }
-
-    fn disconnect(&mut self) {}
 }
