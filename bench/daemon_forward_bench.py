@@ -21,7 +21,8 @@ Reported: generator ns per audited call (vs C, vs auditd ENRICHED and vs auditli
 the log only), the records the log kept, JSON lines / events received for the
 generator's pid, the daemon's CPU per record; for the sinks, the events/s they
 delivered next to the events/s the daemon logged (both from the generator's start), and
-the sink thread's CPU per event.
+the sink thread's CPU per event (for remote also the central auditd's and the relay's,
+which run on the same CPUs as the audited generator here).
 
     python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
 
@@ -33,6 +34,7 @@ receiver listens on 127.0.0.1 only; every wait is bounded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -146,6 +148,16 @@ class Central:
         with self.auditd.log.open("rb") as f:
             return sum(1 for ln in f if b" type=SYSCALL " in ln and needle in ln)
 
+    def cpu(self) -> dict[int, float]:
+        """CPU seconds so far of the central auditd and each live relay process."""
+        procs = [self.auditd.proc, *self.relay.procs]
+        out: dict[int, float] = {}
+        for p in procs:
+            if p is not None and p.poll() is None:
+                with contextlib.suppress(OSError):
+                    out[p.pid] = db.cpu_seconds(p.pid)
+        return out
+
     def close(self) -> None:
         self.auditd.stop()
         self.relay.close()
@@ -162,6 +174,7 @@ class Run:
     log_rate: float = 0.0  # events/s the daemon logged, from the generator's start
     sink_rate: float = 0.0  # events/s the sink delivered, from the generator's start
     sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
+    far_cpu_ns: float = 0.0  # the central auditd's and relay's CPU per delivered event
 
 
 def auditlink_toml(
@@ -210,8 +223,9 @@ def one(
         for drain in drains.values():
             drain.count = 0
         proc = db.start_daemon(control, kind, conf_dir)
-        sink_cpu = 0.0
+        sink_cpu = far_cpu = 0.0
         try:
+            far0 = central.cpu() if central is not None and extra == "remote" else {}
             cpu0 = db.cpu_seconds(proc.pid)
             sink0 = db.thread_cpu_seconds(proc.pid, f"sink-{extra}")
             pid, ns, started = db.run_generator(control, gen, calls)
@@ -221,6 +235,8 @@ def one(
                 arrived_at, delivered = wait_delivered(extra, pid, calls, drains, central)
             cpu = db.cpu_seconds(proc.pid) - cpu0
             sink_cpu = db.thread_cpu_seconds(proc.pid, f"sink-{extra}") - sink0
+            if central is not None and extra == "remote":
+                far_cpu = sum(c - far0.get(p, 0.0) for p, c in central.cpu().items())
         finally:
             db.stop_daemon(control, proc)
         kept = db.count_syscalls(log_dir, pid)
@@ -232,6 +248,7 @@ def one(
     if extra in SINKS:
         run.sink_rate = delivered / max(arrived_at - started, 1e-9)
         run.sink_cpu_ns = sink_cpu / max(delivered, 1) * 1e9
+        run.far_cpu_ns = far_cpu / max(delivered, 1) * 1e9
     return run
 
 
@@ -312,6 +329,11 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
                 f"events/s ({sink / log:4.2f}x); sink thread "
                 f"{med(w, 'sink_cpu_ns'):6.0f} ns CPU per event"
             )
+            if w.endswith("remote"):
+                print(
+                    f"  {'':19} receiving side on this machine (central auditd + relay): "
+                    f"{med(w, 'far_cpu_ns'):6.0f} ns CPU per event"
+                )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

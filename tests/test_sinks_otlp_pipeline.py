@@ -22,8 +22,18 @@ from auditlink.forward import OtlpSink, forward
 
 from .test_sinks_engines import make_log
 
-# The `audit.id` attribute: key, then AnyValue{string_value = "sec.msec:serial"}.
-AUDIT_ID = re.compile(rb"audit\.id\x12[\x00-\x7f]\x0a[\x00-\x7f](\d+\.\d{3}):(\d+)", re.DOTALL)
+# The `audit.id` attribute: key, then AnyValue{string_value = "sec.msec:serial"}
+# (the string's one-byte length captured: the next field's tag can be a digit).
+AUDIT_ID = re.compile(rb"audit\.id\x12[\x00-\x7f]\x0a([\x00-\x7f])", re.DOTALL)
+
+
+def serials(body: bytes) -> list[int]:
+    """The serials of the `audit.id`s in an export request, in order."""
+    out = []
+    for m in AUDIT_ID.finditer(body):
+        value = body[m.end() : m.end() + m[1][0]]
+        out.append(int(value.rsplit(b":", 1)[1]))
+    return out
 
 
 @dataclass
@@ -54,7 +64,7 @@ class Collector(BaseHTTPRequestHandler):
         with self.script.lock:
             n = len(self.script.exports)
             delay, status = self.script.answers.get(n, (0.0, 200))
-            export = Export([int(m[2]) for m in AUDIT_ID.finditer(body)], status, time.monotonic())
+            export = Export(serials(body), status, time.monotonic())
             self.script.exports.append(export)
         time.sleep(delay)
         export.answered = time.monotonic()

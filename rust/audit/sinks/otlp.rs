@@ -121,9 +121,18 @@ pub mod any_value {
 /// SeverityNumber INFO (logs/v1).
 const SEVERITY_INFO: i32 = 9;
 
-/// Record fields copied into log record attributes as `audit.<name>`.
-const FIELDS: [&str; 10] = [
-    "syscall", "success", "exit", "pid", "ppid", "auid", "uid", "comm", "exe", "key",
+/// Record fields copied into log record attributes, and the attributes' keys.
+const FIELDS: [(&str, &str); 10] = [
+    ("syscall", "audit.syscall"),
+    ("success", "audit.success"),
+    ("exit", "audit.exit"),
+    ("pid", "audit.pid"),
+    ("ppid", "audit.ppid"),
+    ("auid", "audit.auid"),
+    ("uid", "audit.uid"),
+    ("comm", "audit.comm"),
+    ("exe", "audit.exe"),
+    ("key", "audit.key"),
 ];
 
 fn text(key: &str, v: impl Into<String>) -> KeyValue {
@@ -302,7 +311,7 @@ impl Lanes {
                     let Ok(Ok((seq, events))) = job else { break };
                     // Encoded here, so the next batch is built while this
                     // one is on its way.
-                    if answer.send((seq, exporter.export(&events))).is_err() {
+                    if answer.send((seq, exporter.export(events))).is_err() {
                         break;
                     }
                 })
@@ -356,13 +365,13 @@ impl Drop for Lanes {
 
 impl Exporter {
     /// The log record for one event: body = JSON (or the text), attributes
-    /// from the id and the first occurrence of the main record fields.
-    pub fn log_record(ev: &ForwardEvent, observed: u64) -> LogRecord {
-        let mut attributes = vec![
-            text("audit.node", ev.node.clone()),
-            text("audit.id", ev.id()),
-            int("audit.serial", ev.serial as i64),
-        ];
+    /// from the id and the first occurrence of the main record fields. The
+    /// event is consumed: its JSON becomes the body without a copy.
+    pub fn log_record(ev: ForwardEvent, observed: u64) -> LogRecord {
+        let mut attributes = Vec::with_capacity(4 + FIELDS.len());
+        attributes.push(text("audit.node", ev.node.clone()));
+        attributes.push(text("audit.id", ev.id()));
+        attributes.push(int("audit.serial", ev.serial as i64));
         let records: Vec<_> = ev
             .text
             .split('\n')
@@ -375,15 +384,20 @@ impl Exporter {
                 crate::audit::records::json::type_key(first.msg_type),
             ));
         }
-        for f in FIELDS {
+        for (f, key) in FIELDS {
             if let Some(v) = records.iter().find_map(|r| r.get(f.as_bytes())) {
                 let v = String::from_utf8_lossy(v);
-                attributes.push(text(&format!("audit.{f}"), v.trim_matches('"')));
+                attributes.push(text(key, v.trim_matches('"')));
             }
         }
-        let body = ev.json.clone().unwrap_or_else(|| ev.text.clone());
+        drop(records);
+        let time_unix_nano = ev.sec * 1_000_000_000 + u64::from(ev.msec) * 1_000_000;
+        let body = match ev.json {
+            Some(json) => json,
+            None => ev.text,
+        };
         LogRecord {
-            time_unix_nano: ev.sec * 1_000_000_000 + u64::from(ev.msec) * 1_000_000,
+            time_unix_nano,
             observed_time_unix_nano: observed,
             severity_number: SEVERITY_INFO,
             severity_text: "INFO".into(),
@@ -396,23 +410,31 @@ impl Exporter {
 
     /// One request: a ResourceLogs per node (in order of first appearance),
     /// `host.name` being that node (or this host when the event has none).
-    pub fn request(&self, events: &[ForwardEvent]) -> ExportLogsServiceRequest {
+    pub fn request(&self, events: Vec<ForwardEvent>) -> ExportLogsServiceRequest {
         let observed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        let mut nodes: Vec<&str> = Vec::new();
+        let mut groups: Vec<(String, Vec<LogRecord>)> = Vec::new();
         for e in events {
-            if !nodes.contains(&e.node.as_str()) {
-                nodes.push(&e.node);
-            }
+            let at = match groups.iter().position(|(node, _)| *node == e.node) {
+                Some(at) => at,
+                None => {
+                    groups.push((e.node.clone(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[at].1.push(Self::log_record(e, observed));
         }
-        let resource_logs = nodes
+        let resource_logs = groups
             .into_iter()
-            .map(|node| ResourceLogs {
+            .map(|(node, log_records)| ResourceLogs {
                 resource: Some(Resource {
                     attributes: vec![
-                        text("host.name", if node.is_empty() { &self.host } else { node }),
+                        text(
+                            "host.name",
+                            if node.is_empty() { &self.host } else { &node },
+                        ),
                         text("service.name", self.cfg.service_name.clone()),
                         text("os.type", "linux"),
                     ],
@@ -422,11 +444,7 @@ impl Exporter {
                         name: "auditlink".into(),
                         version: env!("CARGO_PKG_VERSION").into(),
                     }),
-                    log_records: events
-                        .iter()
-                        .filter(|e| e.node == node)
-                        .map(|e| Self::log_record(e, observed))
-                        .collect(),
+                    log_records,
                 }],
             })
             .collect();
@@ -446,7 +464,7 @@ impl Transport for OtlpLink {
     }
 
     fn deliver(&mut self, events: &[ForwardEvent]) -> Delivery {
-        self.exporter.export(events)
+        self.exporter.export(events.to_vec())
     }
 
     fn window(&self) -> usize {
@@ -455,7 +473,7 @@ impl Transport for OtlpLink {
 
     fn begin(&mut self, events: &mut Vec<ForwardEvent>) -> Option<Delivery> {
         let Some(lanes) = &mut self.lanes else {
-            return Some(self.exporter.export(events));
+            return Some(self.exporter.export(std::mem::take(events)));
         };
         let batch = std::mem::take(events);
         let sent = lanes.jobs.as_ref().map(|j| j.send((lanes.next, batch)));
@@ -484,8 +502,9 @@ impl Transport for OtlpLink {
 
 impl Exporter {
     /// One export request for `events`, answered.
-    fn export(&self, events: &[ForwardEvent]) -> Delivery {
+    fn export(&self, events: Vec<ForwardEvent>) -> Delivery {
         let mut d = Delivery::default();
+        let n = events.len();
         let body = self.request(events).encode_to_vec();
         let mut req = self
             .agent
@@ -506,7 +525,7 @@ impl Exporter {
                 return d;
             }
         };
-        d.sent = events.len();
+        d.sent = n;
         let status = resp.status().as_u16();
         let wait = retry_after(
             resp.headers()
@@ -523,11 +542,11 @@ impl Exporter {
                         if !p.error_message.is_empty() {
                             d.warning = Some(format!("collector: {}", p.error_message));
                         }
-                        (p.rejected_log_records.max(0) as usize).min(events.len())
+                        (p.rejected_log_records.max(0) as usize).min(n)
                     })
                     .unwrap_or(0);
                 d.rejected = rejected;
-                d.acked = events.len() - rejected;
+                d.acked = n - rejected;
             }
             429 | 502 | 503 | 504 => {
                 d.error = Some(format!("collector answered HTTP {status} (will retry)"));
@@ -535,10 +554,10 @@ impl Exporter {
             }
             _ => {
                 // Not retryable: the collector will never take this batch.
-                d.rejected = events.len();
+                d.rejected = n;
                 d.warning = Some(format!(
                     "collector refused a batch of {} with HTTP {status}: {}",
-                    events.len(),
+                    n,
                     String::from_utf8_lossy(&reply[..reply.len().min(200)])
                 ));
             }

@@ -134,13 +134,20 @@ fn a_failed_export_in_the_middle_is_resent_with_the_later_ones_in_order() {
     assert_eq!(h[2], (512..768).collect::<Vec<_>>());
     assert_eq!(h[3], (768..1000).collect::<Vec<_>>());
     // Then the resend starts at the first unacknowledged event, in order.
-    assert_eq!(h[4][0], 256, "resend starts at the first unacknowledged event");
+    assert_eq!(
+        h[4][0], 256,
+        "resend starts at the first unacknowledged event"
+    );
     let resent: Vec<u64> = h[4..].concat();
     assert_eq!(resent, (256..1000).collect::<Vec<_>>());
     // Nothing lost; duplicates only of the batches in flight after the failed one.
     let mut taken = seen.taken.clone();
     taken.sort_unstable();
-    let dups: Vec<u64> = taken.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    let dups: Vec<u64> = taken
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
     taken.dedup();
     assert_eq!(taken, (0..1000).collect::<Vec<_>>());
     assert_eq!(dups, (512..1000).collect::<Vec<_>>());
