@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import pytest
 
-from auditlink.forward import OtlpSink, forward
+from auditlink.forward import OtlpSink, SinkStats, forward
 
 from .test_sinks_engines import make_log
 
@@ -100,22 +100,31 @@ def taken(script: Script) -> list[Export]:
     return [e for e in script.exports if 200 <= e.status < 300]
 
 
-def check_exports_whole_and_ordered(script: Script) -> None:
+def run(
+    collector: tuple[str, Script],
+    tmp_path: Path,
+    n: int,
+    answers: dict[int, tuple[float, int]],
+    in_flight: int = 4,
+) -> tuple[SinkStats, Script]:
+    """Forward `n` events with the collector answering per `answers`; every
+    event must be acknowledged, and every export hold consecutive events."""
+    url, script = collector
+    script.answers = answers
+    stats = forward(make_log(n), sink(tmp_path, url, in_flight), timeout=60)
+    assert (stats.acked, stats.dropped, stats.spooled) == (n, 0, 0), stats
     for e in script.exports:
         assert e.serials, "an export without log records"
         assert e.serials == list(range(e.serials[0], e.serials[0] + len(e.serials))), e.serials
+    return stats, script
 
 
 def test_a_slow_first_export_holds_nothing_back_and_loses_nothing(
     collector: tuple[str, Script], tmp_path: Path
 ) -> None:
-    url, script = collector
     n = 3000
     # The first export is answered last, after the later ones in flight.
-    script.answers = {0: (1.0, 200)}
-    stats = forward(make_log(n), sink(tmp_path, url), timeout=60)
-    assert (stats.acked, stats.dropped, stats.spooled) == (n, 0, 0), stats
-    check_exports_whole_and_ordered(script)
+    stats, script = run(collector, tmp_path, n, {0: (1.0, 200)})
     first = script.exports[0]
     overlapping = [e for e in script.exports[1:] if e.received < first.answered]
     assert overlapping, "no export was sent while the first awaited its answer"
@@ -128,14 +137,10 @@ def test_a_slow_first_export_holds_nothing_back_and_loses_nothing(
 def test_a_failed_export_in_the_middle_is_resent_from_there_nothing_lost(
     collector: tuple[str, Script], tmp_path: Path
 ) -> None:
-    url, script = collector
     n = 3000
     # The second export received fails late (after later ones were taken).
-    script.answers = {1: (0.5, 503)}
-    stats = forward(make_log(n), sink(tmp_path, url), timeout=60)
-    assert (stats.acked, stats.dropped, stats.spooled) == (n, 0, 0), stats
+    stats, script = run(collector, tmp_path, n, {1: (0.5, 503)})
     assert "HTTP 503" in stats.last_error, stats
-    check_exports_whole_and_ordered(script)
     failed = script.exports[1]
     ok = taken(script)
     got = [s for e in ok for s in e.serials]
@@ -160,11 +165,8 @@ def test_a_failed_export_in_the_middle_is_resent_from_there_nothing_lost(
 def test_one_export_in_flight_waits_for_each_answer(
     collector: tuple[str, Script], tmp_path: Path
 ) -> None:
-    url, script = collector
     n = 1500
-    script.answers = {0: (0.3, 200)}
-    stats = forward(make_log(n), sink(tmp_path, url, in_flight=1), timeout=60)
-    assert (stats.acked, stats.dropped, stats.spooled) == (n, 0, 0), stats
+    _, script = run(collector, tmp_path, n, {0: (0.3, 200)}, in_flight=1)
     for before, after in zip(script.exports, script.exports[1:]):
         assert after.received >= before.answered
     assert sorted(s for e in taken(script) for s in e.serials) == list(range(1, n + 1))

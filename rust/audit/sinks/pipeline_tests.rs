@@ -22,6 +22,8 @@ struct Seen {
 struct Scripted {
     window: usize,
     open: Arc<AtomicBool>,
+    /// Answers wait until this is set.
+    answering: Arc<AtomicBool>,
     seen: Arc<Mutex<Seen>>,
     waiting: VecDeque<(usize, Vec<ForwardEvent>)>,
     count: usize,
@@ -51,6 +53,9 @@ impl Transport for Scripted {
         None
     }
     fn answer(&mut self) -> Delivery {
+        while !self.answering.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let (n, batch) = self.waiting.pop_front().expect("an answer was due");
         let d = (self.script)(n, batch.len());
         if d.error.is_none() {
@@ -72,28 +77,35 @@ fn ok(n: usize) -> Delivery {
     }
 }
 
+fn scripted(script: fn(usize, usize) -> Delivery) -> (Scripted, Arc<Mutex<Seen>>) {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let transport = Scripted {
+        window: 3,
+        open: Arc::new(AtomicBool::new(false)),
+        answering: Arc::new(AtomicBool::new(true)),
+        seen: seen.clone(),
+        waiting: VecDeque::new(),
+        count: 0,
+        script,
+    };
+    (transport, seen)
+}
+
+const FAST: Retry = Retry {
+    base: Duration::from_millis(10),
+    max: Duration::from_millis(20),
+    idle: None,
+};
+
 /// Runs `events` events through a window-3 scripted sink whose far end is
 /// reachable only once they are all spooled (so the first batches are full).
 fn run(events: u64, script: fn(usize, usize) -> Delivery) -> (super::SinkStats, Seen) {
     let dir = tempdir("pipeline");
     let spool: SpoolConfig =
         toml::from_str(&format!("spool_dir = {:?}", dir.display().to_string())).unwrap();
-    let open = Arc::new(AtomicBool::new(false));
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let transport = Scripted {
-        window: 3,
-        open: open.clone(),
-        seen: seen.clone(),
-        waiting: VecDeque::new(),
-        count: 0,
-        script,
-    };
-    let retry = Retry {
-        base: Duration::from_millis(10),
-        max: Duration::from_millis(20),
-        idle: None,
-    };
-    let sink = start("scripted".into(), &spool, retry, transport).unwrap();
+    let (transport, seen) = scripted(script);
+    let open = transport.open.clone();
+    let sink = start("scripted".into(), &spool, FAST, transport).unwrap();
     let all: Vec<_> = (0..events).map(event).collect();
     assert_eq!(sink.submit_waiting(all), events as usize);
     while sink.stats().spooled < events {
@@ -210,5 +222,46 @@ fn window_one_transports_still_answer_in_deliver() {
     assert!(sink.flush(Duration::from_secs(10)));
     assert_eq!(*got.lock().unwrap(), (0..600).collect::<Vec<_>>());
     drop(sink);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_full_spool_dropping_handed_out_events_does_not_move_the_cursor_wrongly() {
+    // While a batch awaits its answer, a full spool (drop_oldest) discards
+    // it: its answer must not acknowledge the events that took its place.
+    let dir = tempdir("pipeline-full");
+    let spool: SpoolConfig = toml::from_str(&format!(
+        "spool_dir = {:?}\nspool_max_bytes = 20000\nspool_full_action = \"drop_oldest\"",
+        dir.display().to_string()
+    ))
+    .unwrap();
+    let (transport, seen) = scripted(|_, len| ok(len));
+    let (open, answering) = (transport.open.clone(), transport.answering.clone());
+    answering.store(false, Ordering::Relaxed);
+    open.store(true, Ordering::Relaxed);
+    let sink = start("scripted".into(), &spool, FAST, transport).unwrap();
+    assert_eq!(sink.submit_waiting((0..20).map(event).collect()), 20);
+    while seen.lock().unwrap().handed.is_empty() {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(sink.submit_waiting((20..400).map(event).collect()), 380);
+    while sink.stats().queued > 0 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    answering.store(true, Ordering::Relaxed);
+    assert!(sink.flush(Duration::from_secs(20)), "{:?}", sink.stats());
+    sink.close();
+    let st = sink.stats();
+    assert!(st.dropped > 0, "{st:?}");
+    assert_eq!(st.acked + st.dropped, 400, "{st:?}");
+    // Every event the spool kept reached the far end.
+    let mut taken = seen.lock().unwrap().taken.clone();
+    taken.sort_unstable();
+    taken.dedup();
+    let kept: Vec<u64> = (st.dropped..400).collect();
+    assert!(
+        kept.iter().all(|s| taken.binary_search(s).is_ok()),
+        "{st:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
