@@ -13,14 +13,18 @@ alternating the receivers so each sees the same load:
   auditlink-remote    + one remote sink to a central Debian auditd (local_events = no,
                       tcp_listen_port; in a private network namespace reached through
                       the sink tests' relay on 127.0.0.1) writing its own log
+  auditlink-otlp      + one otlp sink (OTLP/HTTP, protobuf) to a receiver in this
+                      script on 127.0.0.1 answering 200 to each export and counting
+                      the log records whose first record is a SYSCALL
 
 Reported: generator ns per audited call (vs C, vs auditd ENRICHED and vs auditlink with
 the log only), the records the log kept, JSON lines / events received for the
 generator's pid, the daemon's CPU per record; for the sinks, the events/s they
 delivered next to the events/s the daemon logged (both from the generator's start), and
-the sink thread's CPU per event.
+the sink thread's CPU per event (for remote also the central auditd's and the relay's,
+which run on the same CPUs as the audited generator here).
 
-    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,remote]
+    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
 
 Touches the real kernel: holds /tmp/auditlink-kernel.lock, saves the audit state and
 restores it at the end, also on error. Daemons are started and stopped by PID; the
@@ -30,6 +34,7 @@ receiver listens on 127.0.0.1 only; every wait is bounded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -58,8 +63,9 @@ RECEIVERS = (
     "auditlink-json",
     "auditlink-syslog",
     "auditlink-remote",
+    "auditlink-otlp",
 )
-SINKS = ("syslog", "remote")
+SINKS = ("syslog", "remote", "otlp")
 
 
 class Drain:
@@ -97,6 +103,33 @@ class Drain:
         self.listener.close()
 
 
+class OtlpDrain(Drain):
+    """An OTLP/HTTP receiver on 127.0.0.1: answers 200 to every export and counts
+    the log records whose `audit.record_type` attribute is SYSCALL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The attribute's protobuf bytes: key, then AnyValue{string_value}.
+        self.needle = b"audit.record_type\x12\x09\x0a\x07SYSCALL"
+
+    def _read(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rb") as f:
+            while True:
+                length = -1
+                while line := f.readline():
+                    if line in (b"\r\n", b"\n"):
+                        break
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                if length < 0:
+                    return
+                body = f.read(length)
+                self.count += body.count(self.needle)
+                self.last = time.monotonic()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+
+
 class Central:
     """The central auditd for the remote sink, reached through a relay on 127.0.0.1."""
 
@@ -106,14 +139,35 @@ class Central:
         self.relay = engines.Relay(self.ns, self.auditd.port)
         self.port = self.relay.port
         self.auditd.start()
+        self.pid, self.offset, self.seen, self.carry = 0, 0, 0, b""
 
     def count(self, pid: int) -> int:
-        """SYSCALL records of `pid` in the central log."""
-        needle = f" pid={pid} ".encode()
+        """SYSCALL records of `pid` in the central log. Reads only what was
+        added since the last call (rescanning the whole log every 50 ms would
+        take the CPU the central auditd needs)."""
+        if pid != self.pid:
+            self.pid, self.offset, self.seen, self.carry = pid, 0, 0, b""
         if not self.auditd.log.exists():
             return 0
         with self.auditd.log.open("rb") as f:
-            return sum(1 for ln in f if b" type=SYSCALL " in ln and needle in ln)
+            f.seek(self.offset)
+            data = f.read()
+        self.offset += len(data)
+        lines = (self.carry + data).split(b"\n")
+        self.carry = lines.pop()
+        needle = f" pid={pid} ".encode()
+        self.seen += sum(1 for ln in lines if b" type=SYSCALL " in ln and needle in ln)
+        return self.seen
+
+    def cpu(self) -> dict[int, float]:
+        """CPU seconds so far of the central auditd and each live relay process."""
+        procs = [self.auditd.proc, *self.relay.procs]
+        out: dict[int, float] = {}
+        for p in procs:
+            if p is not None and p.poll() is None:
+                with contextlib.suppress(OSError):
+                    out[p.pid] = db.cpu_seconds(p.pid)
+        return out
 
     def close(self) -> None:
         self.auditd.stop()
@@ -131,14 +185,22 @@ class Run:
     log_rate: float = 0.0  # events/s the daemon logged, from the generator's start
     sink_rate: float = 0.0  # events/s the sink delivered, from the generator's start
     sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
+    far_cpu_ns: float = 0.0  # the central auditd's and relay's CPU per delivered event
 
 
-def auditlink_toml(kind: str, conf_dir: Path, drain: Drain, central: Central | None) -> str:
+def auditlink_toml(
+    kind: str, conf_dir: Path, drains: dict[str, Drain], central: Central | None
+) -> str:
     if kind == "json":
         return f'[json]\npath = "{conf_dir / "log" / "audit.jsonl"}"\n[enrich]\npid = true\n'
     if kind == "syslog":
         return (
-            f'[[sink]]\ntype = "syslog"\ntransport = "tcp"\nport = {drain.port}\n'
+            f'[[sink]]\ntype = "syslog"\ntransport = "tcp"\nport = {drains["syslog"].port}\n'
+            f'spool_dir = "{conf_dir / "spool"}"\n'
+        )
+    if kind == "otlp":
+        return (
+            f'[[sink]]\ntype = "otlp"\nendpoint = "http://127.0.0.1:{drains["otlp"].port}/v1/logs"\n'
             f'spool_dir = "{conf_dir / "spool"}"\n'
         )
     if kind == "remote" and central is not None:
@@ -155,7 +217,7 @@ def one(
     gen: Path,
     recv_c: Path,
     calls: int,
-    drain: Drain,
+    drains: dict[str, Drain],
     central: Central | None,
 ) -> Run:
     if who == "c":
@@ -167,21 +229,25 @@ def one(
         db.write_conf(
             conf_dir, "ENRICHED", max_log_file=200, num_logs=3, max_log_file_action="ROTATE"
         )
-        (conf_dir / "auditlink.toml").write_text(auditlink_toml(extra, conf_dir, drain, central))
+        (conf_dir / "auditlink.toml").write_text(auditlink_toml(extra, conf_dir, drains, central))
         log_dir = conf_dir / "log"
-        drain.count = 0
+        for drain in drains.values():
+            drain.count = 0
         proc = db.start_daemon(control, kind, conf_dir)
-        sink_cpu = 0.0
+        sink_cpu = far_cpu = 0.0
         try:
+            far0 = central.cpu() if central is not None and extra == "remote" else {}
             cpu0 = db.cpu_seconds(proc.pid)
             sink0 = db.thread_cpu_seconds(proc.pid, f"sink-{extra}")
             pid, ns, started = db.run_generator(control, gen, calls)
             logged_at = db.wait_log_quiet(log_dir)
             arrived_at, delivered = 0.0, -1
             if extra in SINKS:
-                arrived_at, delivered = wait_delivered(extra, pid, calls, drain, central)
+                arrived_at, delivered = wait_delivered(extra, pid, calls, drains, central)
             cpu = db.cpu_seconds(proc.pid) - cpu0
             sink_cpu = db.thread_cpu_seconds(proc.pid, f"sink-{extra}") - sink0
+            if central is not None and extra == "remote":
+                far_cpu = sum(c - far0.get(p, 0.0) for p, c in central.cpu().items())
         finally:
             db.stop_daemon(control, proc)
         kept = db.count_syscalls(log_dir, pid)
@@ -193,16 +259,18 @@ def one(
     if extra in SINKS:
         run.sink_rate = delivered / max(arrived_at - started, 1e-9)
         run.sink_cpu_ns = sink_cpu / max(delivered, 1) * 1e9
+        run.far_cpu_ns = far_cpu / max(delivered, 1) * 1e9
     return run
 
 
 def wait_delivered(
-    sink: str, pid: int, calls: int, drain: Drain, central: Central | None
+    sink: str, pid: int, calls: int, drains: dict[str, Drain], central: Central | None
 ) -> tuple[float, int]:
     """Wait (60 s at most) until the receiver has `calls` events of `pid`; returns
     when the last one arrived (monotonic) and how many did."""
     deadline = time.monotonic() + 60
-    if sink == "syslog":
+    if sink in drains:
+        drain = drains[sink]
         while drain.count < calls and time.monotonic() < deadline:
             time.sleep(0.05)
         return drain.last, drain.count
@@ -223,14 +291,14 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (shared machine)")
     only = set(args.only.split(",")) if args.only else None
     receivers = [w for w in RECEIVERS if only is None or w.split("-")[-1] in only or w in BASELINES]
-    drain = Drain()
+    drains = {"syslog": Drain(), "otlp": OtlpDrain()}
     with tempfile.TemporaryDirectory(prefix="auditlink-forward-central-") as tmp:
         central = Central(Path(tmp)) if "auditlink-remote" in receivers else None
         runs: dict[str, list[Run]] = {w: [] for w in receivers}
         try:
             for _ in range(args.rounds):
                 for who in receivers:
-                    r = one(control, who, gen, recv_c, args.calls, drain, central)
+                    r = one(control, who, gen, recv_c, args.calls, drains, central)
                     runs[who].append(r)
                     got = "" if r.delivered < 0 else f"  delivered {r.delivered:7}"
                     print(
@@ -240,7 +308,8 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
                         flush=True,
                     )
         finally:
-            drain.close()
+            for drain in drains.values():
+                drain.close()
             if central is not None:
                 central.close()
     report(runs, args)
@@ -271,6 +340,11 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
                 f"events/s ({sink / log:4.2f}x); sink thread "
                 f"{med(w, 'sink_cpu_ns'):6.0f} ns CPU per event"
             )
+            if w.endswith("remote"):
+                print(
+                    f"  {'':19} receiving side on this machine (central auditd + relay): "
+                    f"{med(w, 'far_cpu_ns'):6.0f} ns CPU per event"
+                )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -483,6 +483,11 @@ RELAY = """
 import selectors, socket, sys
 inner = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 outer = socket.socket(fileno=0)
+# Both ends of the real protocol send at once (auditd sets TCP_NODELAY on its
+# connections): without it the relay's small writes (acknowledgements) would
+# wait for the peer's delayed ACK.
+for s in (inner, outer):
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 sel = selectors.DefaultSelector()
 sel.register(outer, selectors.EVENT_READ, inner)
 sel.register(inner, selectors.EVENT_READ, outer)

@@ -5,7 +5,8 @@ driver) on 127.0.0.1. The reference is a second rsyslogd reading the same
 events from a file (imfile, one message per event: `startmsg.regex` on the
 SYSCALL record, inotify mode) and forwarding them with omfwd (RFC 5424, octet-counted
 framing; `gtls` for TLS). The otlp sink sends to rotel-agent (PyPI), a real
-collector; it is put next to the same omfwd reference. Each sender is timed
+collector; it is put next to the same omfwd reference, once with one export
+in flight at a time and once with the default window. Each sender is timed
 from its process start until the receiver has written the whole burst.
 Usage (root not needed):
 
@@ -22,6 +23,10 @@ from pathlib import Path
 from common import engines, options, scratch
 
 from auditlink.forward import OtlpSink, SyslogSink
+
+# The otlp sink's default `exports_in_flight`; it also runs with 1 (each
+# export waits for the previous one's answer) for comparison.
+OTLP_IN_FLIGHT = OtlpSink("").exports_in_flight
 
 SENDER = (
     "import sys; from auditlink.forward import forward; "
@@ -132,24 +137,27 @@ def run(work: Path, n: int, rounds: int) -> None:
             if rotel is not None:
                 log = work / f"in-otlp-{r}.log"
                 log.write_bytes(events)
-                sink_otlp = OtlpSink(
-                    str(work / f"spool-otlp-{r}"),
-                    endpoint=f"http://127.0.0.1:{rotel.http_port}/v1/logs",
-                )
-                before = rotel.out.stat().st_size
-                t0 = time.monotonic()
-                p = auditlink_run(sink_otlp.to_toml(), log, f"al-otlp{r}")
-                p.wait(600)
-                # forward() returns once the collector answered every export.
-                dt = time.monotonic() - t0
-                assert rotel.out.stat().st_size > before
-                record("auditlink otlp", n / dt, r, dt)
+                for in_flight in (1, OTLP_IN_FLIGHT):
+                    sink_otlp = OtlpSink(
+                        str(work / f"spool-otlp-{r}-{in_flight}"),
+                        endpoint=f"http://127.0.0.1:{rotel.http_port}/v1/logs",
+                        exports_in_flight=in_flight,
+                    )
+                    before = rotel.out.stat().st_size
+                    t0 = time.monotonic()
+                    p = auditlink_run(sink_otlp.to_toml(), log, f"al-otlp{r}-{in_flight}")
+                    p.wait(600)
+                    # forward() returns once the collector answered every export.
+                    dt = time.monotonic() - t0
+                    assert rotel.out.stat().st_size > before
+                    record(f"auditlink otlp {in_flight}", n / dt, r, dt)
         ref_tcp = best["rsyslog omfwd tcp"]
         print("best of each, ratio to rsyslog omfwd (same events, same receiver, same run):")
         for name, reference in (
             ("auditlink syslog tcp", ref_tcp),
             ("auditlink syslog tls", best["rsyslog omfwd tls"]),
-            ("auditlink otlp", ref_tcp),
+            ("auditlink otlp 1", ref_tcp),
+            (f"auditlink otlp {OTLP_IN_FLIGHT}", ref_tcp),
         ):
             if name in best:
                 print(f"  {name:22s} {best[name]:9.0f} events/s  {best[name] / reference:5.2f}x")

@@ -105,6 +105,10 @@ class OtlpSink(_SinkTable):
     For ``https://`` endpoints the collector's certificate is verified against
     ``ca_file`` (default: the Mozilla roots); ``cert_file``/``key_file`` give a
     client certificate for collectors that require one (mTLS).
+    ``exports_in_flight`` export requests may await the collector's answer at
+    once (1 to 64; 1 waits for each answer before sending the next); the
+    spool still moves past an export only once it and every earlier one were
+    answered.
     """
 
     spool_dir: str
@@ -115,6 +119,7 @@ class OtlpSink(_SinkTable):
     cert_file: str | None = None
     key_file: str | None = None
     timeout: int = 10
+    exports_in_flight: int = 4
     queue_depth: int = 2048
     network_retry_time: int = 1
     spool_max_bytes: int = 256 << 20

@@ -199,13 +199,13 @@ impl Intake {
     fn store(&mut self, events: &[ForwardEvent]) {
         let s = &self.shared;
         let n = events.len() as u64;
-        s.queued.fetch_sub(n, Relaxed);
         if self.suspended {
             let sp = self.spool.lock();
             if sp.bytes() <= sp.max_bytes() / 2 {
                 self.suspended = false;
             } else {
                 s.dropped.fetch_add(n, Relaxed);
+                s.queued.fetch_sub(n, Relaxed);
                 return;
             }
         }
@@ -230,6 +230,8 @@ impl Intake {
         let mut sp = self.spool.lock();
         let r = sp.append_batch(&payloads, self.action);
         publish(s, &sp);
+        // Only now, so `flush` never sees the events neither queued nor spooled.
+        s.queued.fetch_sub(n, Relaxed);
         drop(sp);
         self.spool.appended.notify_all();
         s.dropped

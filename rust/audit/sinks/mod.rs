@@ -58,7 +58,9 @@ impl ForwardEvent {
         let json = with_json.then(|| {
             let mut out = Vec::new();
             json::event_to_json(ev, &mut out);
-            String::from_utf8_lossy(&out).into_owned()
+            // Valid UTF-8 (the usual case) is taken as is, without a copy.
+            String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
         });
         let node = ev
             .node()
@@ -303,6 +305,8 @@ pub fn local_hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
+#[cfg(test)]
+mod pipeline_tests;
 #[cfg(test)]
 mod spool_tests;
 #[cfg(test)]

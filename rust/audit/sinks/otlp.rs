@@ -6,8 +6,17 @@
 //! spec: 429, 502, 503 and 504 are retryable (honouring `Retry-After`
 //! seconds); any other non-2xx refuses the batch for good; a 2xx with
 //! `partial_success.rejected_log_records` refuses that many.
+//!
+//! Up to `exports_in_flight` exports await their answers at once, each sent
+//! by one of as many export threads (ureq is blocking; its agent pools the
+//! connections); the worker settles the answers in order (see
+//! [`super::worker`]), so the spool only moves past an export once it and
+//! every earlier one were answered.
 
 use std::collections::BTreeMap;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prost::Message;
@@ -112,9 +121,18 @@ pub mod any_value {
 /// SeverityNumber INFO (logs/v1).
 const SEVERITY_INFO: i32 = 9;
 
-/// Record fields copied into log record attributes as `audit.<name>`.
-const FIELDS: [&str; 10] = [
-    "syscall", "success", "exit", "pid", "ppid", "auid", "uid", "comm", "exe", "key",
+/// Record fields copied into log record attributes, and the attributes' keys.
+const FIELDS: [(&str, &str); 10] = [
+    ("syscall", "audit.syscall"),
+    ("success", "audit.success"),
+    ("exit", "audit.exit"),
+    ("pid", "audit.pid"),
+    ("ppid", "audit.ppid"),
+    ("auid", "audit.auid"),
+    ("uid", "audit.uid"),
+    ("comm", "audit.comm"),
+    ("exe", "audit.exe"),
+    ("key", "audit.key"),
 ];
 
 fn text(key: &str, v: impl Into<String>) -> KeyValue {
@@ -153,6 +171,10 @@ pub struct OtlpConfig {
     /// Seconds one export may take.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
+    /// Exports awaiting the collector's answer at once (1: each waits for
+    /// the previous one's).
+    #[serde(default = "default_exports_in_flight")]
+    pub exports_in_flight: usize,
     #[serde(flatten)]
     pub spool: SpoolConfig,
 }
@@ -166,6 +188,13 @@ fn default_service_name() -> String {
 fn default_timeout() -> u64 {
     10
 }
+/// Enough to keep the collector and the sink busy at once on loopback
+/// without flooding a remote collector.
+fn default_exports_in_flight() -> usize {
+    4
+}
+/// More in flight than this buys nothing but duplicates after a failure.
+const MAX_EXPORTS_IN_FLIGHT: usize = 64;
 
 impl OtlpConfig {
     pub(crate) fn retry(&self) -> Retry {
@@ -179,6 +208,12 @@ impl OtlpConfig {
                 self.endpoint
             )));
         }
+        if !(1..=MAX_EXPORTS_IN_FLIGHT).contains(&self.exports_in_flight) {
+            return Err(Error::InvalidArgument(format!(
+                "otlp sink: exports_in_flight must be 1 to {MAX_EXPORTS_IN_FLIGHT}, not {}",
+                self.exports_in_flight
+            )));
+        }
         let tls = ureq_tls(&self.tls)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(self.timeout.max(1))))
@@ -186,11 +221,19 @@ impl OtlpConfig {
             .tls_config(tls)
             .build()
             .into();
-        Ok(OtlpLink {
+        let exporter = Arc::new(Exporter {
             cfg: self.clone(),
             agent,
             host: super::local_hostname(),
-        })
+        });
+        let lanes = if self.exports_in_flight > 1 {
+            // Named like the sink's own thread: its CPU is the sink's.
+            let thread = format!("sink-{}", self.name.as_deref().unwrap_or("otlp"));
+            Some(Lanes::start(&exporter, self.exports_in_flight, &thread)?)
+        } else {
+            None
+        };
+        Ok(OtlpLink { exporter, lanes })
     }
 }
 
@@ -227,21 +270,108 @@ fn ureq_tls(files: &TlsFiles) -> Result<ureq::tls::TlsConfig> {
     Ok(tls.build())
 }
 
-pub(crate) struct OtlpLink {
+/// What one export needs: shared by the worker and the export threads.
+pub(crate) struct Exporter {
     cfg: OtlpConfig,
     agent: ureq::Agent,
     host: String,
 }
 
-impl OtlpLink {
+pub(crate) struct OtlpLink {
+    exporter: Arc<Exporter>,
+    /// The export threads, when more than one export may be in flight.
+    lanes: Option<Lanes>,
+}
+
+/// Export threads taking numbered batches from one queue; answers come back
+/// numbered and are handed out in number order.
+struct Lanes {
+    jobs: Option<Sender<(u64, Vec<ForwardEvent>)>>,
+    answers: Receiver<(u64, Delivery)>,
+    threads: Vec<JoinHandle<()>>,
+    /// Number of the next batch handed over, and of the next answer due.
+    next: u64,
+    due: u64,
+    /// Answers that came before an older one's.
+    early: BTreeMap<u64, Delivery>,
+}
+
+impl Lanes {
+    fn start(exporter: &Arc<Exporter>, n: usize, thread: &str) -> Result<Lanes> {
+        let (jobs, queue) = channel::<(u64, Vec<ForwardEvent>)>();
+        let (answer, answers) = channel();
+        let queue = Arc::new(Mutex::new(queue));
+        let mut threads = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (queue, answer, exporter) = (queue.clone(), answer.clone(), exporter.clone());
+            let t = std::thread::Builder::new()
+                .name(thread.to_owned())
+                .spawn(move || loop {
+                    let job = queue.lock().map(|q| q.recv());
+                    let Ok(Ok((seq, events))) = job else { break };
+                    // Encoded here, so the next batch is built while this
+                    // one is on its way.
+                    if answer.send((seq, exporter.export(events))).is_err() {
+                        break;
+                    }
+                })
+                .map_err(|e| Error::io("start otlp export thread", e))?;
+            threads.push(t);
+        }
+        Ok(Lanes {
+            jobs: Some(jobs),
+            answers,
+            threads,
+            next: 0,
+            due: 0,
+            early: BTreeMap::new(),
+        })
+    }
+
+    fn answer(&mut self) -> Delivery {
+        let lost = || Delivery {
+            error: Some("otlp export thread stopped".into()),
+            ..Delivery::default()
+        };
+        if self.due == self.next {
+            return lost();
+        }
+        let due = self.due;
+        self.due += 1;
+        loop {
+            if let Some(d) = self.early.remove(&due) {
+                return d;
+            }
+            match self.answers.recv() {
+                Ok((seq, d)) if seq == due => return d,
+                Ok((seq, d)) => {
+                    self.early.insert(seq, d);
+                }
+                Err(_) => return lost(),
+            }
+        }
+    }
+}
+
+impl Drop for Lanes {
+    fn drop(&mut self) {
+        // Closing the queue ends each thread after its current export.
+        self.jobs = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Exporter {
     /// The log record for one event: body = JSON (or the text), attributes
-    /// from the id and the first occurrence of the main record fields.
-    pub fn log_record(ev: &ForwardEvent, observed: u64) -> LogRecord {
-        let mut attributes = vec![
-            text("audit.node", ev.node.clone()),
-            text("audit.id", ev.id()),
-            int("audit.serial", ev.serial as i64),
-        ];
+    /// from the id and the first occurrence of the main record fields. The
+    /// event is consumed: its JSON becomes the body without a copy.
+    pub fn log_record(ev: ForwardEvent, observed: u64) -> LogRecord {
+        let mut attributes = Vec::with_capacity(4 + FIELDS.len());
+        attributes.push(text("audit.node", ev.node.clone()));
+        attributes.push(text("audit.id", ev.id()));
+        attributes.push(int("audit.serial", ev.serial as i64));
         let records: Vec<_> = ev
             .text
             .split('\n')
@@ -254,15 +384,20 @@ impl OtlpLink {
                 crate::audit::records::json::type_key(first.msg_type),
             ));
         }
-        for f in FIELDS {
+        for (f, key) in FIELDS {
             if let Some(v) = records.iter().find_map(|r| r.get(f.as_bytes())) {
                 let v = String::from_utf8_lossy(v);
-                attributes.push(text(&format!("audit.{f}"), v.trim_matches('"')));
+                attributes.push(text(key, v.trim_matches('"')));
             }
         }
-        let body = ev.json.clone().unwrap_or_else(|| ev.text.clone());
+        drop(records);
+        let time_unix_nano = ev.sec * 1_000_000_000 + u64::from(ev.msec) * 1_000_000;
+        let body = match ev.json {
+            Some(json) => json,
+            None => ev.text,
+        };
         LogRecord {
-            time_unix_nano: ev.sec * 1_000_000_000 + u64::from(ev.msec) * 1_000_000,
+            time_unix_nano,
             observed_time_unix_nano: observed,
             severity_number: SEVERITY_INFO,
             severity_text: "INFO".into(),
@@ -275,23 +410,31 @@ impl OtlpLink {
 
     /// One request: a ResourceLogs per node (in order of first appearance),
     /// `host.name` being that node (or this host when the event has none).
-    pub fn request(&self, events: &[ForwardEvent]) -> ExportLogsServiceRequest {
+    pub fn request(&self, events: Vec<ForwardEvent>) -> ExportLogsServiceRequest {
         let observed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0);
-        let mut nodes: Vec<&str> = Vec::new();
+        let mut groups: Vec<(String, Vec<LogRecord>)> = Vec::new();
         for e in events {
-            if !nodes.contains(&e.node.as_str()) {
-                nodes.push(&e.node);
-            }
+            let at = match groups.iter().position(|(node, _)| *node == e.node) {
+                Some(at) => at,
+                None => {
+                    groups.push((e.node.clone(), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[at].1.push(Self::log_record(e, observed));
         }
-        let resource_logs = nodes
+        let resource_logs = groups
             .into_iter()
-            .map(|node| ResourceLogs {
+            .map(|(node, log_records)| ResourceLogs {
                 resource: Some(Resource {
                     attributes: vec![
-                        text("host.name", if node.is_empty() { &self.host } else { node }),
+                        text(
+                            "host.name",
+                            if node.is_empty() { &self.host } else { &node },
+                        ),
                         text("service.name", self.cfg.service_name.clone()),
                         text("os.type", "linux"),
                     ],
@@ -301,11 +444,7 @@ impl OtlpLink {
                         name: "auditlink".into(),
                         version: env!("CARGO_PKG_VERSION").into(),
                     }),
-                    log_records: events
-                        .iter()
-                        .filter(|e| e.node == node)
-                        .map(|e| Self::log_record(e, observed))
-                        .collect(),
+                    log_records,
                 }],
             })
             .collect();
@@ -325,7 +464,47 @@ impl Transport for OtlpLink {
     }
 
     fn deliver(&mut self, events: &[ForwardEvent]) -> Delivery {
+        self.exporter.export(events.to_vec())
+    }
+
+    fn window(&self) -> usize {
+        self.lanes.as_ref().map_or(1, |l| l.threads.len())
+    }
+
+    fn begin(&mut self, events: &mut Vec<ForwardEvent>) -> Option<Delivery> {
+        let Some(lanes) = &mut self.lanes else {
+            return Some(self.exporter.export(std::mem::take(events)));
+        };
+        let batch = std::mem::take(events);
+        let sent = lanes.jobs.as_ref().map(|j| j.send((lanes.next, batch)));
+        if !matches!(sent, Some(Ok(()))) {
+            return Some(Delivery {
+                error: Some("otlp export thread stopped".into()),
+                ..Delivery::default()
+            });
+        }
+        lanes.next += 1;
+        None
+    }
+
+    fn answer(&mut self) -> Delivery {
+        match &mut self.lanes {
+            Some(lanes) => lanes.answer(),
+            None => Delivery {
+                error: Some("no export awaits an answer".into()),
+                ..Delivery::default()
+            },
+        }
+    }
+
+    fn disconnect(&mut self) {}
+}
+
+impl Exporter {
+    /// One export request for `events`, answered.
+    fn export(&self, events: Vec<ForwardEvent>) -> Delivery {
         let mut d = Delivery::default();
+        let n = events.len();
         let body = self.request(events).encode_to_vec();
         let mut req = self
             .agent
@@ -346,7 +525,7 @@ impl Transport for OtlpLink {
                 return d;
             }
         };
-        d.sent = events.len();
+        d.sent = n;
         let status = resp.status().as_u16();
         let wait = retry_after(
             resp.headers()
@@ -363,11 +542,11 @@ impl Transport for OtlpLink {
                         if !p.error_message.is_empty() {
                             d.warning = Some(format!("collector: {}", p.error_message));
                         }
-                        (p.rejected_log_records.max(0) as usize).min(events.len())
+                        (p.rejected_log_records.max(0) as usize).min(n)
                     })
                     .unwrap_or(0);
                 d.rejected = rejected;
-                d.acked = events.len() - rejected;
+                d.acked = n - rejected;
             }
             429 | 502 | 503 | 504 => {
                 d.error = Some(format!("collector answered HTTP {status} (will retry)"));
@@ -375,16 +554,14 @@ impl Transport for OtlpLink {
             }
             _ => {
                 // Not retryable: the collector will never take this batch.
-                d.rejected = events.len();
+                d.rejected = n;
                 d.warning = Some(format!(
                     "collector refused a batch of {} with HTTP {status}: {}",
-                    events.len(),
+                    n,
                     String::from_utf8_lossy(&reply[..reply.len().min(200)])
                 ));
             }
         }
         d
     }
-
-    fn disconnect(&mut self) {}
 }

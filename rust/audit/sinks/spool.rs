@@ -94,6 +94,8 @@ pub struct Spool {
     peek_pos: (u64, u64),
     /// End position and size of each frame handed out and not yet acked.
     in_flight: VecDeque<((u64, u64), u64)>,
+    /// How many times the handed-out frames were taken back (see [`Spool::rewinds`]).
+    rewinds: u64,
     events: u64,
     bytes: u64,
     reader: Option<(u64, File)>,
@@ -193,6 +195,7 @@ impl Spool {
             cursor,
             peek_pos: cursor,
             in_flight: VecDeque::new(),
+            rewinds: 0,
             events,
             bytes,
             reader: None,
@@ -208,6 +211,13 @@ impl Spool {
     /// Events waiting (handed out but unacknowledged ones included).
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// Counts every [`rewind`](Self::rewind), including the ones a full
+    /// spool's `DropOldest` does on its own: a deliverer that handed out
+    /// several batches acks them only while this is unchanged.
+    pub fn rewinds(&self) -> u64 {
+        self.rewinds
     }
 
     /// Bytes those events take on disk.
@@ -479,6 +489,7 @@ impl Spool {
 
     /// Undo every `peek` not acked: they will be handed out again.
     pub fn rewind(&mut self) {
+        self.rewinds += 1;
         self.in_flight.clear();
         self.peek_pos = self.cursor;
     }

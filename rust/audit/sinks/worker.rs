@@ -8,6 +8,7 @@
 //! events at once, the spool appends them with one write, and a transport
 //! sends up to [`BATCH_EVENTS`] at once.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -44,9 +45,32 @@ pub(crate) struct Delivery {
 }
 
 /// One protocol: connect, deliver a batch in order, keep an idle link alive.
+///
+/// A transport either answers each batch in [`deliver`](Transport::deliver)
+/// (window 1), or pipelines: [`begin`](Transport::begin) hands a batch over
+/// and returns at once, and [`answer`](Transport::answer) gives the answers
+/// in hand-over order, with up to [`window`](Transport::window) batches
+/// awaiting theirs.
 pub(crate) trait Transport: Send + 'static {
     fn connect(&mut self) -> std::result::Result<(), String>;
     fn deliver(&mut self, events: &[ForwardEvent]) -> Delivery;
+    /// Batches that may await their answers at once.
+    fn window(&self) -> usize {
+        1
+    }
+    /// Hand `events` over: `Some` answer when delivered already, `None` when
+    /// it comes from [`answer`](Transport::answer). A pipelined transport
+    /// takes the events (leaving `events` empty).
+    fn begin(&mut self, events: &mut Vec<ForwardEvent>) -> Option<Delivery> {
+        Some(self.deliver(events))
+    }
+    /// The answer for the oldest batch `begin` took without answering (waits for it).
+    fn answer(&mut self) -> Delivery {
+        Delivery {
+            error: Some("no batch awaits an answer".into()),
+            ..Delivery::default()
+        }
+    }
     /// Called when the link has been idle for a while (heartbeats).
     fn idle(&mut self) -> std::result::Result<(), String> {
         Ok(())
@@ -128,6 +152,7 @@ pub(crate) fn start<T: Transport>(
     );
     let mut worker = Worker {
         events: Vec::new(),
+        pending: VecDeque::new(),
         spool,
         transport,
         retry,
@@ -258,9 +283,22 @@ impl Sink for SinkHandle {
     }
 }
 
+/// A batch handed to the transport whose answer is not settled yet.
+struct InFlight {
+    events: usize,
+    /// The spool's [`rewinds`](Spool::rewinds) when it was handed out: if it
+    /// changed since, the spool took the frames back and the answer cannot
+    /// move its cursor.
+    rewinds: u64,
+    /// The answer, when the transport gave it in `begin`.
+    answer: Option<Delivery>,
+}
+
 struct Worker<T> {
     /// The batch decoded from the spool for the transport.
     events: Vec<ForwardEvent>,
+    /// Batches awaiting their answers, oldest first (at most `window`).
+    pending: VecDeque<InFlight>,
     spool: Arc<SpoolLock>,
     transport: T,
     retry: Retry,
@@ -304,6 +342,11 @@ impl<T: Transport> Worker<T> {
                 }
             }
         }
+        // Answers still due are awaited (bounded by the transport's own
+        // timeout) so what the far end took leaves the spool.
+        while !self.pending.is_empty() {
+            self.settle_oldest();
+        }
         if self.connected {
             self.transport.disconnect();
         }
@@ -322,7 +365,8 @@ impl<T: Transport> Worker<T> {
         self.backoff = (self.backoff * 2).min(self.retry.max);
     }
 
-    /// Connect or deliver one batch; `true` when something moved.
+    /// Connect, hand batches over until the window is full, settle the
+    /// oldest answer; `true` when something moved.
     fn step(&mut self) -> bool {
         if !self.connected {
             if Instant::now() < self.next_attempt || self.spool.lock().events() == 0 {
@@ -344,7 +388,7 @@ impl<T: Transport> Worker<T> {
                 }
             }
         }
-        if self.spool.lock().events() == 0 {
+        if self.pending.is_empty() && self.spool.lock().events() == 0 {
             if let Some(idle) = self.retry.idle {
                 if self.last_activity.elapsed() >= idle {
                     self.last_activity = Instant::now();
@@ -355,46 +399,116 @@ impl<T: Transport> Worker<T> {
             }
             return false;
         }
-        let mut events = std::mem::take(&mut self.events);
-        events.clear();
-        {
-            let mut sp = self.spool.lock();
-            sp.rewind();
-            let peeked = sp.peek_each(BATCH_EVENTS, BATCH_BYTES, |p| {
-                events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)));
-            });
-            if let Err(e) = peeked {
-                set(&self.shared.last_error, &format!("spool read: {e}"));
-                if events.is_empty() {
-                    // A damaged frame first in line cannot be delivered: give
-                    // up the rest of its segment, counted. (Frames before it
-                    // were handed out and go first.)
-                    match sp.skip_damaged() {
-                        Ok(lost) => self.shared.dropped.fetch_add(lost, Relaxed),
-                        Err(e) => {
-                            set(&self.shared.last_error, &format!("spool skip: {e}"));
-                            0
+        if self.fill() {
+            return true;
+        }
+        if self.pending.is_empty() {
+            return false;
+        }
+        self.settle_oldest()
+    }
+
+    /// Hand batches from the spool to the transport until its window is
+    /// full or nothing more is spooled. `true` when a damaged spool segment
+    /// was given up (nothing handed over then).
+    fn fill(&mut self) -> bool {
+        let window = self.transport.window().max(1);
+        while self.pending.len() < window {
+            let mut events = std::mem::take(&mut self.events);
+            events.clear();
+            let rewinds;
+            {
+                let mut sp = self.spool.lock();
+                if self.pending.is_empty() {
+                    // Nothing awaits an answer: start again from the cursor
+                    // (after a failure, the first unacknowledged event).
+                    sp.rewind();
+                }
+                rewinds = sp.rewinds();
+                let peeked = sp.peek_each(BATCH_EVENTS, BATCH_BYTES, |p| {
+                    events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)));
+                });
+                if let Err(e) = peeked {
+                    set(&self.shared.last_error, &format!("spool read: {e}"));
+                    if events.is_empty() {
+                        self.events = events;
+                        if !self.pending.is_empty() {
+                            // Settled first: the damage is dealt with from the cursor.
+                            return false;
                         }
-                    };
-                    publish(&self.shared, &sp);
-                    self.events = events;
-                    return true;
+                        // A damaged frame first in line cannot be delivered: give
+                        // up the rest of its segment, counted. (Frames before it
+                        // were handed out and go first.)
+                        match sp.skip_damaged() {
+                            Ok(lost) => self.shared.dropped.fetch_add(lost, Relaxed),
+                            Err(e) => {
+                                set(&self.shared.last_error, &format!("spool skip: {e}"));
+                                0
+                            }
+                        };
+                        publish(&self.shared, &sp);
+                        return true;
+                    }
                 }
             }
+            if events.is_empty() {
+                self.events = events;
+                return false;
+            }
+            // The spool is not locked while the far end takes its time: the
+            // intake keeps appending.
+            let n = events.len();
+            let answer = self.transport.begin(&mut events);
+            self.events = events;
+            self.pending.push_back(InFlight {
+                events: n,
+                rewinds,
+                answer,
+            });
         }
-        // The spool is not locked while the far end takes its time: the
-        // intake keeps appending.
-        let d = self.transport.deliver(&events);
-        self.events = events;
+        false
+    }
+
+    /// Wait for the oldest batch's answer and apply it: the spool's cursor
+    /// moves past it (every earlier batch being settled already). When it
+    /// was not taken whole, the later batches' answers are awaited and
+    /// ignored, and everything from the cursor is handed out again, in order.
+    fn settle_oldest(&mut self) -> bool {
+        let Some(batch) = self.pending.pop_front() else {
+            return false;
+        };
+        let d = match batch.answer {
+            Some(d) => d,
+            None => self.transport.answer(),
+        };
         self.last_activity = Instant::now();
         self.shared.sent.fetch_add(d.sent as u64, Relaxed);
-        self.shared.acked.fetch_add(d.acked as u64, Relaxed);
-        self.shared.dropped.fetch_add(d.rejected as u64, Relaxed);
+        let done = d.acked + d.rejected;
+        let mut whole = d.error.is_none() && done >= batch.events;
         {
             let mut sp = self.spool.lock();
-            if let Err(e) = sp.ack(d.acked + d.rejected) {
-                set(&self.shared.last_error, &format!("spool cursor: {e}"));
+            if sp.rewinds() == batch.rewinds {
+                self.shared.acked.fetch_add(d.acked as u64, Relaxed);
+                self.shared.dropped.fetch_add(d.rejected as u64, Relaxed);
+                if let Err(e) = sp.ack(done) {
+                    set(&self.shared.last_error, &format!("spool cursor: {e}"));
+                }
+            } else {
+                whole = false;
             }
+            publish(&self.shared, &sp);
+        }
+        if !whole {
+            // Later batches may have been taken: they are sent again (the
+            // duplicates a receiver drops by id).
+            for later in std::mem::take(&mut self.pending) {
+                let d = match later.answer {
+                    Some(d) => d,
+                    None => self.transport.answer(),
+                };
+                self.shared.sent.fetch_add(d.sent as u64, Relaxed);
+            }
+            let mut sp = self.spool.lock();
             sp.rewind();
             publish(&self.shared, &sp);
         }
