@@ -103,7 +103,7 @@ pub(super) struct LineParser<'r> {
 
 /// Parse one auditctl command line (the arguments after `auditctl`).
 pub fn parse_line(
-    tokens: &[Token],
+    tokens: &[Token<'_>],
     env: &dyn Resolver,
     lineno: Option<usize>,
 ) -> Result<ParsedLine, RuleError> {
@@ -112,9 +112,7 @@ pub fn parse_line(
         if let Some(e) = getopt_error {
             return Err(e);
         }
-        let (pos, text) = tokens
-            .first()
-            .map_or((0, ""), |t| (t.start, t.text.as_str()));
+        let (pos, text) = tokens.first().map_or((0, ""), |t| (t.start, &*t.text));
         return Err(RuleError::at("no option given", pos, text));
     }
     let mut p = LineParser {
@@ -174,13 +172,13 @@ impl LineParser<'_> {
         &mut self,
         opts: &[Opt<'_>],
         index: usize,
-        tokens: &[Token],
+        tokens: &[Token<'_>],
     ) -> Result<bool, RuleError> {
         let opt = &opts[index];
         let arg: &str = opt.arg.unwrap_or("");
         let err = |msg: String| RuleError::at(msg, opt.pos, &opt.token());
         // The arguments that follow this option, for auditctl's count checks.
-        let rest = || -> Vec<&Token> { tokens.iter().filter(|t| t.start > opt.pos).collect() };
+        let rest = || -> Vec<&Token<'_>> { tokens.iter().filter(|t| t.start > opt.pos).collect() };
         match opt.name {
             "h" => self.out.commands.push(Command::Help),
             "v" => self.out.commands.push(Command::Version),
@@ -206,7 +204,7 @@ impl LineParser<'_> {
                 match rest().as_slice() {
                     [] => {}
                     [i] if i.text == "-i" => {}
-                    [k, v] if k.text == "-k" => key = Some(v.text.clone()),
+                    [k, v] if k.text == "-k" => key = Some(v.text.to_string()),
                     _ => return Err(err("Only -k or -i options are allowed".into())),
                 }
                 self.out.commands.push(Command::List { key });
@@ -221,7 +219,7 @@ impl LineParser<'_> {
                     if k.text != "-k" {
                         return Err(err("Only the -k option is allowed".into()));
                     }
-                    key = Some(v.text.clone());
+                    key = Some(v.text.to_string());
                 }
                 self.out.commands.push(Command::DeleteAll { key });
                 return Ok(true);
