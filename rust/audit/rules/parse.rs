@@ -77,6 +77,13 @@ pub struct ParsedLine {
 
 pub(super) const UNSET_LIST: u32 = 0x80;
 
+/// The names of a `-S`/`-U` argument: split at commas with the empty ones
+/// left out, unless there is no comma (then the argument itself, even empty).
+fn comma_list(arg: &str) -> impl Iterator<Item = &str> {
+    let listed = arg.contains(',');
+    arg.split(',').filter(move |s| !listed || !s.is_empty())
+}
+
 pub(super) struct LineParser<'r> {
     pub(super) env: &'r dyn Resolver,
     pub(super) lineno: Option<usize>,
@@ -441,12 +448,7 @@ impl LineParser<'_> {
             }
         };
         let mut mask = self.rule.mask;
-        let names: Vec<&str> = if arg.contains(',') {
-            arg.split(',').filter(|s| !s.is_empty()).collect()
-        } else {
-            vec![arg]
-        };
-        for name in &names {
+        for name in comma_list(arg) {
             if !syscall_into(&mut mask, arch, name) {
                 let shown = if arg.contains(',') { name } else { arg };
                 return Err(err(format!("Syscall name unknown: {shown}")));
@@ -459,11 +461,11 @@ impl LineParser<'_> {
             if let Some(arch32) = lookup::arch_32bit_of(arch) {
                 let mut other = [0u32; BITMASK_SIZE];
                 let mut same = true;
-                for name in &names {
+                for name in comma_list(arg) {
                     syscall_into(&mut other, arch32, name);
                 }
                 let mut mine = [0u32; BITMASK_SIZE];
-                for name in &names {
+                for name in comma_list(arg) {
                     syscall_into(&mut mine, arch, name);
                 }
                 // libaudit compares the first AUDIT_BITMASK_SIZE bytes only.
@@ -512,12 +514,7 @@ impl LineParser<'_> {
                 "Error: uringop auditing cannot be put on syscall list".into()
             ));
         }
-        let names: Vec<&str> = if arg.contains(',') {
-            arg.split(',').filter(|s| !s.is_empty()).collect()
-        } else {
-            vec![arg]
-        };
-        for name in names {
+        for name in comma_list(arg) {
             if name == "all" {
                 self.rule.set_all_syscalls();
                 continue;
@@ -642,9 +639,10 @@ impl LineParser<'_> {
             } else {
                 0
             };
-            let key = std::mem::take(&mut self.key);
-            let (pos, token) = self.key_pos.clone().unwrap_or((0, key.clone()));
-            self.fieldpair(&format!("key={key}"), flags)
+            let mut pair = std::mem::take(&mut self.key);
+            let (pos, token) = self.key_pos.take().unwrap_or_else(|| (0, pair.clone()));
+            pair.insert_str(0, "key=");
+            self.fieldpair(&pair, flags)
                 .map_err(|m| RuleError::at(m, pos, &token))?;
         }
         if !self.rule_op {
