@@ -6,8 +6,11 @@
  * duplicate check against the rules of the same list, the CONFIG_CHANGE record)
  * plus the syscalls.
  *
- * Usage: load_floor RULES_FILE [B]
+ * Usage: load_floor RULES_FILE [B [unconnected]]
  *   RULES_FILE: records of (u32 length, native endian; payload), one per rule.
+ *   unconnected: address each datagram to the kernel instead of connect()ing
+ *   the socket to it first (auditlink's client connects; this measures what
+ *   that costs or saves).
  * Prints "rules total_seconds send_seconds": total from socket() to close(), send
  * the time spent inside send() (where the kernel adds the rules).
  * Exits 1 if any rule is refused. */
@@ -72,6 +75,7 @@ static int take_acks(int fd, uint32_t last) {
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: load_floor RULES_FILE [B]\n"); return 2; }
     int per_batch = argc > 2 ? atoi(argv[2]) : 48;
+    int connected = !(argc > 3 && strcmp(argv[3], "unconnected") == 0);
     size_t len;
     unsigned char *in = read_all(argv[1], &len);
     unsigned char *out = malloc(len + 64 * (len / 4 + 1));
@@ -82,7 +86,10 @@ int main(int argc, char **argv) {
     int one = 1;
     setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    if (connect(fd, (struct sockaddr *)&kernel, sizeof kernel) < 0) { perror("connect"); return 2; }
+    if (connected && connect(fd, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        perror("connect");
+        return 2;
+    }
 
     int rules = 0, refused = 0, in_batch = 0;
     size_t used = 0, pos = 0;
@@ -106,7 +113,10 @@ int main(int argc, char **argv) {
         if (in_batch == per_batch || pos + 4 > len) {
             h->nlmsg_flags |= NLM_F_ACK;
             double s = now();
-            if (send(fd, out, used, 0) != (ssize_t)used) { perror("send"); return 2; }
+            if (sendto(fd, out, used, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)used) {
+                perror("send");
+                return 2;
+            }
             in_send += now() - s;
             refused += take_acks(fd, h->nlmsg_seq);
             used = 0;

@@ -490,13 +490,6 @@ pub static IP_OPTION_NAMES: &[(u64, &str)] = &[
     (0x27, "IP_ADD_SOURCE_MEMBERSHIP"),
     (0x28, "IP_DROP_SOURCE_MEMBERSHIP"),
     (0x29, "IP_MSFILTER"),
-    (0x2a, "MCAST_JOIN_GROUP"),
-    (0x2b, "MCAST_BLOCK_SOURCE"),
-    (0x2c, "MCAST_UNBLOCK_SOURCE"),
-    (0x2d, "MCAST_LEAVE_GROUP"),
-    (0x2e, "MCAST_JOIN_SOURCE_GROUP"),
-    (0x2f, "MCAST_LEAVE_SOURCE_GROUP"),
-    (0x30, "MCAST_MSFILTER"),
     (0x31, "IP_MULTICAST_ALL"),
     (0x32, "IP_UNICAST_IF"),
     (0x40, "IPT_SO_SET_REPLACE"),
@@ -656,13 +649,6 @@ pub static IP6_OPTION_NAMES: &[(u64, &str)] = &[
     (0x22, "IPV6_IPSEC_POLICY"),
     (0x23, "IPV6_XFRM_POLICY"),
     (0x24, "IPV6_HDRINCL"),
-    (0x2a, "MCAST_JOIN_GROUP"),
-    (0x2b, "MCAST_BLOCK_SOURCE"),
-    (0x2c, "MCAST_UNBLOCK_SOURCE"),
-    (0x2d, "MCAST_LEAVE_GROUP"),
-    (0x2e, "MCAST_JOIN_SOURCE_GROUP"),
-    (0x2f, "MCAST_LEAVE_SOURCE_GROUP"),
-    (0x30, "MCAST_MSFILTER"),
     (0x31, "IPV6_RECVPKTINFO"),
     (0x32, "IPV6_PKTINFO"),
     (0x33, "IPV6_RECVHOPLIMIT"),
@@ -719,4 +705,15 @@ pub static PACKET_OPTION_NAMES: &[(u64, &str)] = &[
     (0x15, "PACKET_ROLLOVER_STATS"),
     (0x16, "PACKET_FANOUT_DATA"),
     (0x17, "PACKET_IGNORE_OUTGOING"),
+];
+
+/// MCAST_* socket options: in both auparse `ipoptnametab.h` and `ip6optnametab.h`.
+pub static MCAST_OPTION_NAMES: &[(u64, &str)] = &[
+    (0x2a, "MCAST_JOIN_GROUP"),
+    (0x2b, "MCAST_BLOCK_SOURCE"),
+    (0x2c, "MCAST_UNBLOCK_SOURCE"),
+    (0x2d, "MCAST_LEAVE_GROUP"),
+    (0x2e, "MCAST_JOIN_SOURCE_GROUP"),
+    (0x2f, "MCAST_LEAVE_SOURCE_GROUP"),
+    (0x30, "MCAST_MSFILTER"),
 ];

@@ -11,6 +11,11 @@ table against this machine's C headers, as the Debian build of libauparse did.
 
 Output order is the header's order: auparse's flag tables keep it, and its
 value -> name lookups take the first entry of a value, which we do too.
+
+Rows that several headers repeat (the protocol-independent MCAST_* socket
+options are in both ipoptnametab.h and ip6optnametab.h) are written once, as a
+table of their own that the interpreter looks up after the table they were
+taken from (see SHARED); the script checks that this changes no lookup.
 """
 
 from __future__ import annotations
@@ -48,6 +53,16 @@ TABLES = [
     ("tcpoptnametab", "TCP_OPTION_NAMES", "IPPROTO_TCP socket options"),
     ("ip6optnametab", "IP6_OPTION_NAMES", "IPPROTO_IPV6 socket options"),
     ("pktoptnametab", "PACKET_OPTION_NAMES", "SOL_PACKET socket options"),
+]
+
+# (Rust name, what it is, label prefix, tables that hold the same rows)
+SHARED = [
+    (
+        "MCAST_OPTION_NAMES",
+        "MCAST_* socket options",
+        "MCAST_",
+        ("IP_OPTION_NAMES", "IP6_OPTION_NAMES"),
+    ),
 ]
 
 HEADERS = """
@@ -96,6 +111,28 @@ def dump(src: str, header: str, work: str) -> list[tuple[int, str]]:
     return rows
 
 
+def split_shared(
+    by_name: dict[str, list[tuple[int, str]]], prefix: str, holders: tuple[str, ...]
+) -> list[tuple[int, str]]:
+    """Take the rows labelled `prefix...` out of every table in `holders` (they
+    must be the same rows in each) and return them. A lookup of the rest and
+    then of the shared rows must find what the whole table did: no shared value
+    may also stand elsewhere in a holder."""
+    shared: list[tuple[int, str]] | None = None
+    for name in holders:
+        rows = by_name[name]
+        mine = [r for r in rows if r[1].startswith(prefix)]
+        rest = [r for r in rows if not r[1].startswith(prefix)]
+        if shared is not None and mine != shared:
+            raise SystemExit(f"{name}: its {prefix}* rows differ from the other tables'")
+        clash = {v for v, _ in mine} & {v for v, _ in rest}
+        if clash:
+            raise SystemExit(f"{name}: {prefix}* values also name other rows: {sorted(clash)}")
+        shared = mine
+        by_name[name] = rest
+    return shared or []
+
+
 def main() -> int:
     src = sys.argv[1]
     out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "auparse_tables.rs")
@@ -108,14 +145,19 @@ def main() -> int:
         "",
     ]
     with tempfile.TemporaryDirectory() as work:
-        for header, name, what in TABLES:
-            rows = dump(src, header, work)
-            lines.append(f"/// {what}: auparse `{header}.h`.")
-            lines.append(f"pub static {name}: &[(u64, &str)] = &[")
-            for value, label in rows:
-                lines.append(f'    ({value:#x}, "{label}"),')
-            lines.append("];")
-            lines.append("")
+        by_name = {name: dump(src, header, work) for header, name, _ in TABLES}
+    out = [(name, f"{what}: auparse `{header}.h`") for header, name, what in TABLES]
+    for shared, what, prefix, holders in SHARED:
+        by_name[shared] = split_shared(by_name, prefix, holders)
+        headers = " and ".join(f"`{h}.h`" for h, n, _ in TABLES if n in holders)
+        out.append((shared, f"{what}: in both auparse {headers}"))
+    for name, doc in out:
+        lines.append(f"/// {doc}.")
+        lines.append(f"pub static {name}: &[(u64, &str)] = &[")
+        for value, label in by_name[name]:
+            lines.append(f'    ({value:#x}, "{label}"),')
+        lines.append("];")
+        lines.append("")
     with open(out_path, "w") as f:
         f.write("\n".join(lines))
     print(f"wrote {out_path}")

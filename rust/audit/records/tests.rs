@@ -343,3 +343,16 @@ mod props {
         }
     }
 }
+
+#[test]
+fn socket_option_names_include_the_shared_mcast_rows() {
+    let opt = |level: &str, name: &str| {
+        let r = line(&format!("type=SYSCALL msg=audit(1.000:1): arch=c000003e syscall=54 success=yes exit=0 a0=3 a1={level} a2={name} a3=0 items=0 pid=1"));
+        interp(&r, "a2")
+    };
+    assert_eq!(opt("0", "2a"), "MCAST_JOIN_GROUP");
+    assert_eq!(opt("29", "30"), "MCAST_MSFILTER");
+    assert_eq!(opt("0", "31"), "IP_MULTICAST_ALL");
+    assert_eq!(opt("29", "31"), "IPV6_RECVPKTINFO");
+    assert_eq!(opt("0", "ff"), "unknown-ipopt-name(0xff)");
+}

@@ -102,13 +102,22 @@ impl LineParser<'_> {
         if self.rule.fields.len() >= MAX_FIELDS - 1 {
             return Err(after("Too many fields in rule:", pair));
         }
-        let found = OPERATOR_SEARCH_ORDER.iter().find_map(|&(sym, op)| {
-            let sym = sym.as_bytes();
-            pair.as_bytes()
-                .windows(sym.len())
-                .position(|w| w == sym)
-                .map(|at| (at, sym.len(), op))
-        });
+        let bytes = pair.as_bytes();
+        // Without `!`, `<`, `>` or `&` only `=` can match: the first one.
+        let found = if !bytes.iter().any(|b| matches!(b, b'!' | b'<' | b'>' | b'&')) {
+            bytes
+                .iter()
+                .position(|&b| b == b'=')
+                .map(|at| (at, 1, OP_EQUAL))
+        } else {
+            OPERATOR_SEARCH_ORDER.iter().find_map(|&(sym, op)| {
+                let sym = sym.as_bytes();
+                bytes
+                    .windows(sym.len())
+                    .position(|w| w == sym)
+                    .map(|at| (at, sym.len(), op))
+            })
+        };
         let Some((at, oplen, op)) = found else {
             return Err(after("-F missing operation for", pair));
         };

@@ -4,7 +4,7 @@
 
 use super::lookup::Resolver;
 use super::parse::{parse_line, ParsedLine};
-use super::tokens::file_split;
+use super::tokens::file_split_into;
 use super::RuleError;
 
 /// One non-blank, non-comment line of a rules file.
@@ -30,6 +30,7 @@ pub fn parse_rules_file(content: &[u8], env: &dyn Resolver) -> Vec<FileLine> {
 /// Parse the command lines of a rules file one by one, handing each to `f`
 /// until it returns false.
 pub fn for_each_line(content: &[u8], env: &dyn Resolver, mut f: impl FnMut(FileLine) -> bool) {
+    let mut tokens = Vec::with_capacity(16);
     for (index, raw) in content.split(|&b| b == b'\n').enumerate() {
         let lineno = index + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -51,7 +52,7 @@ pub fn for_each_line(content: &[u8], env: &dyn Resolver, mut f: impl FnMut(FileL
                 continue;
             }
         };
-        let tokens = file_split(text);
+        file_split_into(text, &mut tokens);
         match tokens.first() {
             None => continue,
             Some(t) if t.text.starts_with('#') => continue,

@@ -87,7 +87,7 @@ pub fn parse_rule(text: &str, env: &dyn Resolver) -> Result<ParsedRule, RuleErro
             _ => {
                 let (pos, tok) = tokens
                     .first()
-                    .map_or((0, String::new()), |t| (t.start, t.text.clone()));
+                    .map_or((0, String::new()), |t| (t.start, t.text.to_string()));
                 return Err(RuleError::at(
                     "not a rule: expected -a, -A, -d, -w or -W with the rule's options",
                     pos,

@@ -182,28 +182,45 @@ pub fn load_rules(
         });
         return Ok(report);
     };
-    // The lines are parsed on a second thread while this one waits for the
-    // kernel, which spends longer adding rules than auditlink parsing them.
+    // The lines are parsed (and rules encoded) on a second thread while this
+    // one waits for the kernel, which spends longer adding rules than
+    // auditlink parsing them. They are handed over a chunk at a time: one
+    // hand-over per line made the two threads wake each other a thousand
+    // times a file, which cost more than the parse itself.
     std::thread::scope(|scope| {
-        let (lines, parsed) = std::sync::mpsc::sync_channel::<FileLine>(2 * BATCH_LINES);
+        let (chunks, parsed) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
         scope.spawn(move || {
             let cached = CachingResolver::new(env);
-            for_each_line(content, &cached, |line| lines.send(line).is_ok());
+            let mut chunk = Vec::with_capacity(BATCH_LINES);
+            for_each_line(content, &cached, |line| {
+                chunk.push(Prepared::from(line));
+                if chunk.len() < BATCH_LINES {
+                    return true;
+                }
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(BATCH_LINES));
+                chunks.send(full).is_ok()
+            });
+            if !chunk.is_empty() {
+                let _ = chunks.send(chunk);
+            }
         });
         let mut batch = Batch::default();
-        for line in parsed {
-            if report.stopped_at.is_some() {
-                step(Some(client), line, &mut report);
-                continue;
-            }
-            match batchable(line) {
-                Ok((report_line, bytes)) => {
-                    batch.lines.push((report_line, bytes));
+        for item in parsed.into_iter().flatten() {
+            match item {
+                Prepared::Add(line, bytes) if report.stopped_at.is_none() => {
+                    batch.lines.push((line, bytes));
                     if batch.lines.len() >= BATCH_LINES {
                         batch.flush(client, &mut report);
                     }
                 }
-                Err(line) => {
+                // After the line that stopped the load: reported as `step`
+                // reports such lines.
+                Prepared::Add(mut line, _) => {
+                    line.status = LineStatus::NotRun;
+                    line.warnings.clear();
+                    report.lines.push(line);
+                }
+                Prepared::Other(line) => {
                     batch.flush(client, &mut report);
                     step(Some(client), line, &mut report);
                 }
@@ -216,8 +233,26 @@ pub fn load_rules(
 
 /// Rule lines sent together (see `AuditClient::request_batch`): about one
 /// datagram of typical rules, so the first datagram leaves while the next
-/// lines are still being parsed.
+/// lines are still being parsed. Also the parsing thread's chunk size.
 const BATCH_LINES: usize = 48;
+
+/// A line as the parsing thread hands it over.
+enum Prepared {
+    /// A line that only adds a rule: its report (to be completed) and the
+    /// rule's bytes, ready to be batched.
+    Add(LineReport, Vec<u8>),
+    /// Any other line, executed on its own.
+    Other(FileLine),
+}
+
+impl From<FileLine> for Prepared {
+    fn from(line: FileLine) -> Self {
+        match batchable(line) {
+            Ok((report, bytes)) => Prepared::Add(report, bytes),
+            Err(line) => Prepared::Other(line),
+        }
+    }
+}
 
 /// A line that only adds a rule, ready to be batched: its report (to be
 /// completed) and the rule's bytes. Any other line comes back unchanged.

@@ -80,7 +80,7 @@ fn invalid(text: &str, start: usize, spelled: &str) -> RuleError {
 /// option is an error, as auditctl reports it after getopt has moved such
 /// arguments to the end). An error ends the list; it only counts if the
 /// options before it do not end the line first (like `-D` does).
-pub(super) fn getopt(tokens: &[Token]) -> (Vec<Opt<'_>>, Option<RuleError>) {
+pub(super) fn getopt<'a>(tokens: &'a [Token<'_>]) -> (Vec<Opt<'a>>, Option<RuleError>) {
     let mut out = Vec::with_capacity(tokens.len());
     match getopt_into(tokens, &mut out) {
         Ok(()) => (out, None),
@@ -88,11 +88,11 @@ pub(super) fn getopt(tokens: &[Token]) -> (Vec<Opt<'_>>, Option<RuleError>) {
     }
 }
 
-fn getopt_into<'a>(tokens: &'a [Token], out: &mut Vec<Opt<'a>>) -> Result<(), RuleError> {
+fn getopt_into<'a>(tokens: &'a [Token<'_>], out: &mut Vec<Opt<'a>>) -> Result<(), RuleError> {
     let mut i = 0;
     while i < tokens.len() {
         let tok = &tokens[i];
-        let text = tok.text.as_str();
+        let text = &*tok.text;
         if let Some(long) = text.strip_prefix("--") {
             if long.is_empty() {
                 // "--" ends the options; anything after is a stray argument.
@@ -123,7 +123,7 @@ fn getopt_into<'a>(tokens: &'a [Token], out: &mut Vec<Opt<'a>>) -> Result<(), Ru
                 (true, None) => match tokens.get(i + 1) {
                     Some(next) => {
                         i += 1;
-                        (Some(next.text.as_str()), next.start)
+                        (Some(&*next.text), next.start)
                     }
                     None => return Err(invalid(text, tok.start, text)),
                 },
@@ -166,7 +166,7 @@ fn getopt_into<'a>(tokens: &'a [Token], out: &mut Vec<Opt<'a>>) -> Result<(), Ru
                     i += 1;
                     out.push(Opt {
                         name,
-                        arg: Some(next.text.as_str()),
+                        arg: Some(&*next.text),
                         pos: next.start,
                     });
                 } else {

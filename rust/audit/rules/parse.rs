@@ -77,6 +77,13 @@ pub struct ParsedLine {
 
 pub(super) const UNSET_LIST: u32 = 0x80;
 
+/// The names of a `-S`/`-U` argument: split at commas with the empty ones
+/// left out, unless there is no comma (then the argument itself, even empty).
+fn comma_list(arg: &str) -> impl Iterator<Item = &str> {
+    let listed = arg.contains(',');
+    arg.split(',').filter(move |s| !listed || !s.is_empty())
+}
+
 pub(super) struct LineParser<'r> {
     pub(super) env: &'r dyn Resolver,
     pub(super) lineno: Option<usize>,
@@ -103,7 +110,7 @@ pub(super) struct LineParser<'r> {
 
 /// Parse one auditctl command line (the arguments after `auditctl`).
 pub fn parse_line(
-    tokens: &[Token],
+    tokens: &[Token<'_>],
     env: &dyn Resolver,
     lineno: Option<usize>,
 ) -> Result<ParsedLine, RuleError> {
@@ -112,9 +119,7 @@ pub fn parse_line(
         if let Some(e) = getopt_error {
             return Err(e);
         }
-        let (pos, text) = tokens
-            .first()
-            .map_or((0, ""), |t| (t.start, t.text.as_str()));
+        let (pos, text) = tokens.first().map_or((0, ""), |t| (t.start, &*t.text));
         return Err(RuleError::at("no option given", pos, text));
     }
     let mut p = LineParser {
@@ -174,13 +179,13 @@ impl LineParser<'_> {
         &mut self,
         opts: &[Opt<'_>],
         index: usize,
-        tokens: &[Token],
+        tokens: &[Token<'_>],
     ) -> Result<bool, RuleError> {
         let opt = &opts[index];
         let arg: &str = opt.arg.unwrap_or("");
         let err = |msg: String| RuleError::at(msg, opt.pos, &opt.token());
         // The arguments that follow this option, for auditctl's count checks.
-        let rest = || -> Vec<&Token> { tokens.iter().filter(|t| t.start > opt.pos).collect() };
+        let rest = || -> Vec<&Token<'_>> { tokens.iter().filter(|t| t.start > opt.pos).collect() };
         match opt.name {
             "h" => self.out.commands.push(Command::Help),
             "v" => self.out.commands.push(Command::Version),
@@ -206,7 +211,7 @@ impl LineParser<'_> {
                 match rest().as_slice() {
                     [] => {}
                     [i] if i.text == "-i" => {}
-                    [k, v] if k.text == "-k" => key = Some(v.text.clone()),
+                    [k, v] if k.text == "-k" => key = Some(v.text.to_string()),
                     _ => return Err(err("Only -k or -i options are allowed".into())),
                 }
                 self.out.commands.push(Command::List { key });
@@ -221,7 +226,7 @@ impl LineParser<'_> {
                     if k.text != "-k" {
                         return Err(err("Only the -k option is allowed".into()));
                     }
-                    key = Some(v.text.clone());
+                    key = Some(v.text.to_string());
                 }
                 self.out.commands.push(Command::DeleteAll { key });
                 return Ok(true);
@@ -443,12 +448,7 @@ impl LineParser<'_> {
             }
         };
         let mut mask = self.rule.mask;
-        let names: Vec<&str> = if arg.contains(',') {
-            arg.split(',').filter(|s| !s.is_empty()).collect()
-        } else {
-            vec![arg]
-        };
-        for name in &names {
+        for name in comma_list(arg) {
             if !syscall_into(&mut mask, arch, name) {
                 let shown = if arg.contains(',') { name } else { arg };
                 return Err(err(format!("Syscall name unknown: {shown}")));
@@ -461,11 +461,11 @@ impl LineParser<'_> {
             if let Some(arch32) = lookup::arch_32bit_of(arch) {
                 let mut other = [0u32; BITMASK_SIZE];
                 let mut same = true;
-                for name in &names {
+                for name in comma_list(arg) {
                     syscall_into(&mut other, arch32, name);
                 }
                 let mut mine = [0u32; BITMASK_SIZE];
-                for name in &names {
+                for name in comma_list(arg) {
                     syscall_into(&mut mine, arch, name);
                 }
                 // libaudit compares the first AUDIT_BITMASK_SIZE bytes only.
@@ -514,12 +514,7 @@ impl LineParser<'_> {
                 "Error: uringop auditing cannot be put on syscall list".into()
             ));
         }
-        let names: Vec<&str> = if arg.contains(',') {
-            arg.split(',').filter(|s| !s.is_empty()).collect()
-        } else {
-            vec![arg]
-        };
-        for name in names {
+        for name in comma_list(arg) {
             if name == "all" {
                 self.rule.set_all_syscalls();
                 continue;
@@ -644,9 +639,10 @@ impl LineParser<'_> {
             } else {
                 0
             };
-            let key = std::mem::take(&mut self.key);
-            let (pos, token) = self.key_pos.clone().unwrap_or((0, key.clone()));
-            self.fieldpair(&format!("key={key}"), flags)
+            let mut pair = std::mem::take(&mut self.key);
+            let (pos, token) = self.key_pos.take().unwrap_or_else(|| (0, pair.clone()));
+            pair.insert_str(0, "key=");
+            self.fieldpair(&pair, flags)
                 .map_err(|m| RuleError::at(m, pos, &token))?;
         }
         if !self.rule_op {

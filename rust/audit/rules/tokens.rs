@@ -6,19 +6,22 @@
 //! backslash, nothing else is special; src/auditctl.c `preprocess` and
 //! lib/strsplit.c).
 
+use std::borrow::Cow;
+
 use super::RuleError;
 
 /// One argument and the byte offset in the source text where it starts.
+/// The text borrows from the source unless quoting or escapes changed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub text: String,
+pub struct Token<'a> {
+    pub text: Cow<'a, str>,
     pub start: usize,
 }
 
 /// Split like `sh` does (no expansion): blanks separate words; `'...'` is
 /// literal; inside `"..."` a backslash escapes `"`, `\`, `$` and `` ` ``;
 /// elsewhere a backslash escapes the next character.
-pub fn shell_split(text: &str) -> Result<Vec<Token>, RuleError> {
+pub fn shell_split(text: &str) -> Result<Vec<Token<'static>>, RuleError> {
     let mut tokens = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
@@ -70,16 +73,29 @@ pub fn shell_split(text: &str) -> Result<Vec<Token>, RuleError> {
                 ch => word.push(ch),
             }
         }
-        tokens.push(Token { text: word, start });
+        tokens.push(Token {
+            text: Cow::Owned(word),
+            start,
+        });
     }
     Ok(tokens)
 }
 
 /// Split one line of a rules file like `auditctl -R`.
-pub fn file_split(line: &str) -> Vec<Token> {
-    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r');
-    let bytes = line.as_bytes();
+pub fn file_split(line: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::with_capacity(16);
+    file_split_into(line, &mut tokens);
+    tokens
+}
+
+/// [`file_split`] into `tokens` (cleared first), so that one vector serves
+/// every line of a file. A token borrows from `line` unless it holds an
+/// escape.
+pub fn file_split_into<'a>(line: &'a str, tokens: &mut Vec<Token<'a>>) {
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r');
+    let escape = |b: Option<&u8>| matches!(b, Some(b' ' | b'\\'));
+    let bytes = line.as_bytes();
+    tokens.clear();
     let mut i = 0;
     while i < bytes.len() {
         if blank(bytes[i]) {
@@ -87,31 +103,38 @@ pub fn file_split(line: &str) -> Vec<Token> {
             continue;
         }
         let start = i;
-        let mut text = String::new();
+        let mut owned: Option<String> = None;
         // Copy runs between escapes; every cut is at an ASCII byte, so each
         // slice is valid UTF-8.
         let mut run = i;
         while i < bytes.len() && !blank(bytes[i]) {
-            if bytes[i] == b'\\' && matches!(bytes.get(i + 1), Some(b' ' | b'\\')) {
-                text.push_str(&line[run..i]);
+            if bytes[i] == b'\\' && escape(bytes.get(i + 1)) {
+                owned
+                    .get_or_insert_with(String::new)
+                    .push_str(&line[run..i]);
                 run = i + 1;
                 i += 2;
             } else {
                 i += 1;
             }
         }
-        text.push_str(&line[run..i]);
+        let text = match owned {
+            Some(mut s) => {
+                s.push_str(&line[run..i]);
+                Cow::Owned(s)
+            }
+            None => Cow::Borrowed(&line[start..i]),
+        };
         tokens.push(Token { text, start });
     }
-    tokens
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn words(v: Vec<Token>) -> Vec<String> {
-        v.into_iter().map(|t| t.text).collect()
+    fn words(v: Vec<Token<'_>>) -> Vec<String> {
+        v.into_iter().map(|t| t.text.into_owned()).collect()
     }
 
     #[test]
@@ -144,5 +167,40 @@ mod tests {
     fn file_dialect() {
         let t = file_split(r"-w /a\ b -k 'q' x\\y");
         assert_eq!(words(t), ["-w", "/a b", "-k", "'q'", r"x\y"]);
+    }
+
+    /// The rules-file dialect by its definition: words between blanks, then
+    /// `\ ` and `\\` unescaped left to right.
+    fn reference_split(line: &str) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        let mut word: Option<(String, usize)> = None;
+        let mut chars = line.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if matches!(c, ' ' | '\t' | '\r') {
+                out.extend(word.take());
+                continue;
+            }
+            let (w, _) = word.get_or_insert_with(|| (String::new(), i));
+            match (c, chars.peek()) {
+                ('\\', Some(&(_, next @ (' ' | '\\')))) => {
+                    w.push(next);
+                    chars.next();
+                }
+                _ => w.push(c),
+            }
+        }
+        out.extend(word);
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn file_split_matches_its_definition(line in "[-a-z=,/ \\t\\\\\r\u{e9}]{0,40}") {
+            let got: Vec<(String, usize)> = file_split(&line)
+                .into_iter()
+                .map(|t| (t.text.into_owned(), t.start))
+                .collect();
+            proptest::prop_assert_eq!(got, reference_split(&line));
+        }
     }
 }

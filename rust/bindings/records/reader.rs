@@ -1,5 +1,6 @@
 //! Log input: `LogParser` (bytes in, events out) and `LogReader` (a file read and grouped on a second thread).
 
+use super::stream::grouping_pymethods;
 use super::*;
 
 // --------------------------------------------------------------- log parser
@@ -38,16 +39,9 @@ pub(super) fn json_lines(events: &[Event], ids: Option<bool>) -> Vec<u8> {
     out
 }
 
-#[pymethods]
+grouping_pymethods! {
 impl PyLogParser {
-    #[new]
-    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
-    fn new(
-        max_in_flight: usize,
-        timeout: f64,
-        split_login: bool,
-        id_resolution: Option<bool>,
-    ) -> PyResult<Self> {
+    new(max_in_flight, timeout, split_login, id_resolution) {
         Ok(PyLogParser {
             inner: Mutex::new(log_stream(max_in_flight, timeout, split_login)?),
             ids: id_resolution,
@@ -110,6 +104,7 @@ impl PyLogParser {
     fn records(&self) -> u64 {
         self.lock().records
     }
+}
 }
 
 // -------------------------------------------------------- log file reader

@@ -2,6 +2,27 @@
 
 use super::*;
 
+/// A `#[pymethods]` block whose constructor takes the grouping arguments
+/// `LogParser` and `Reassembler` share (one signature, one set of defaults):
+/// `new(names of the four arguments) { body returning PyResult<Self> }`
+/// followed by the other methods.
+macro_rules! grouping_pymethods {
+    (impl $ty:ident {
+        new($max:ident, $timeout:ident, $split:ident, $ids:ident) $body:block
+        $($rest:tt)*
+    }) => {
+        #[pymethods]
+        impl $ty {
+            #[new]
+            #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
+            fn new($max: usize, $timeout: f64, $split: bool, $ids: Option<bool>) -> PyResult<Self>
+            $body
+            $($rest)*
+        }
+    };
+}
+pub(super) use grouping_pymethods;
+
 // -------------------------------------------------------------- reassembler
 
 /// Groups records into events (docs: the stubs, python/auditlink/_native/).
@@ -17,16 +38,9 @@ impl PyReassembler {
     }
 }
 
-#[pymethods]
+grouping_pymethods! {
 impl PyReassembler {
-    #[new]
-    #[pyo3(signature = (max_in_flight=1024, timeout=2.0, *, split_login=false, id_resolution=None))]
-    fn new(
-        max_in_flight: usize,
-        timeout: f64,
-        split_login: bool,
-        id_resolution: Option<bool>,
-    ) -> PyResult<Self> {
+    new(max_in_flight, timeout, split_login, id_resolution) {
         if max_in_flight == 0 {
             return Err(PyValueError::new_err("max_in_flight must be >= 1"));
         }
@@ -111,6 +125,7 @@ impl PyReassembler {
             r.lost()
         )
     }
+}
 }
 
 // ------------------------------------------------------------ live stream

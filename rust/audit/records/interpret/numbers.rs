@@ -325,8 +325,20 @@ pub(super) fn print_table16(
     hex: &str,
     out: &mut Vec<u8>,
 ) {
+    print_tables16(v, &[table], prefix, hex, out);
+}
+
+/// [`print_table16`] over tables searched in turn: one of auparse's tables
+/// whose rows another table shares (see `tables::MCAST_OPTION_NAMES`).
+pub(super) fn print_tables16(
+    v: &[u8],
+    tables: &[&[(u64, &'static str)]],
+    prefix: &str,
+    hex: &str,
+    out: &mut Vec<u8>,
+) {
     match c_strtoul(v, 16) {
-        Ok(n) => match lookup(table, n) {
+        Ok(n) => match tables.iter().find_map(|t| lookup(t, n)) {
             Some(s) => out.extend_from_slice(s.as_bytes()),
             None => unknown(out, prefix, hex, v),
         },

@@ -238,7 +238,13 @@ fn print_a2(call: &Call, v: &[u8], out: &mut Vec<u8>) {
     }
     if rest == "etsockopt" {
         return match rec.a1 {
-            0 => print_table16(v, tables::IP_OPTION_NAMES, "unknown-ipopt-name(", "0x", out),
+            0 => print_tables16(
+                v,
+                &[tables::IP_OPTION_NAMES, tables::MCAST_OPTION_NAMES],
+                "unknown-ipopt-name(",
+                "0x",
+                out,
+            ),
             1 => print_sock_opt_name(rec, v, out),
             6 => print_table16(
                 v,
@@ -248,9 +254,9 @@ fn print_a2(call: &Call, v: &[u8], out: &mut Vec<u8>) {
                 out,
             ),
             17 => print_udp_opt_name(v, out),
-            41 => print_table16(
+            41 => print_tables16(
                 v,
-                tables::IP6_OPTION_NAMES,
+                &[tables::IP6_OPTION_NAMES, tables::MCAST_OPTION_NAMES],
                 "unknown-ip6opt-name(",
                 "0x",
                 out,
