@@ -21,6 +21,8 @@ pub mod track;
 pub mod users;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;

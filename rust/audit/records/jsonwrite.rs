@@ -94,28 +94,40 @@ pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// Printable ASCII without `"` or `\\` (nothing to escape), eight bytes at a
-/// time, the tail padded with a plain byte.
+/// time; the tail is read as one more word overlapping the last one (or, in a
+/// string under eight bytes, two overlapping halves), never copied.
 fn is_plain_ascii(s: &[u8]) -> bool {
-    let mut chunks = s.chunks_exact(8);
-    for c in &mut chunks {
+    let n = s.len();
+    let half = |i: usize| u64::from(u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]));
+    let word = |i: usize| {
         let mut a = [0u8; 8];
-        a.copy_from_slice(c);
-        if needs_escape(u64::from_le_bytes(a)) {
-            return false;
+        a.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(a)
+    };
+    match n {
+        // A byte repeated in every lane.
+        0..=3 => s.iter().all(|&c| !needs_escape(u64::from(c) * LO)),
+        4..=7 => !needs_escape(half(0) | half(n - 4) << 32),
+        _ => {
+            let mut i = 0;
+            while i + 8 <= n {
+                if needs_escape(word(i)) {
+                    return false;
+                }
+                i += 8;
+            }
+            i == n || !needs_escape(word(n - 8))
         }
     }
-    let rest = chunks.remainder();
-    let mut a = [b'a'; 8];
-    a[..rest.len()].copy_from_slice(rest);
-    !needs_escape(u64::from_le_bytes(a))
 }
+
+const LO: u64 = 0x0101_0101_0101_0101;
 
 /// Whether any of eight bytes is below 0x20, from 0x7f up, or equal to `"`
 /// or `\\`: each such byte sets the high bit of its lane (SWAR; a carry out
 /// of an 0xff lane can only add a flag where one is set already).
 #[inline]
 fn needs_escape(x: u64) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let zero_in = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let flag = x.wrapping_sub(LO * 0x20) & !x & HI // < 0x20
@@ -173,6 +185,11 @@ impl Sink for JsonWriter<'_> {
         self.value_prefix();
         write_json_string(self.out, k);
         self.out.push(b':');
+        self.after_key = true;
+    }
+    fn key_json(&mut self, _: &[u8], json: &[u8]) {
+        self.value_prefix();
+        self.out.extend_from_slice(json);
         self.after_key = true;
     }
     fn string(&mut self, s: &[u8]) {

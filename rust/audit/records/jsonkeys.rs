@@ -1,0 +1,265 @@
+//! The keys of a record's JSON object: kept unique (`name_2`, `name_3`, ...),
+//! and for record layouts seen before, escaped once per layout instead of
+//! per field.
+
+use std::collections::HashMap;
+
+use super::interpret::{name_kind, FieldKind};
+use super::json::Sink;
+use super::jsonwrite::write_json_string;
+use super::parse::Record;
+
+/// Key names of one object, to keep them unique (`name_2`, `name_3`, ...).
+/// Remembers 64-bit hashes only: a collision would at worst add a suffix. A
+/// 512-bit filter answers most lookups of a record's (mostly new) keys
+/// without scanning the hashes.
+pub(super) struct Keys {
+    inline: [u64; 48],
+    len: usize,
+    more: Vec<u64>,
+    bloom: [u64; 8],
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys {
+            inline: [0; 48],
+            len: 0,
+            more: Vec::new(),
+            bloom: [0; 8],
+        }
+    }
+}
+
+/// FNV-1a over 8-byte words (then the tail bytes), with a final mix so the
+/// top nine bits (the bloom filter's index) depend on every byte.
+fn key_hash(k: &[u8]) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut words = k.chunks_exact(8);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(PRIME);
+    }
+    for &c in words.remainder() {
+        h = (h ^ u64::from(c)).wrapping_mul(PRIME);
+    }
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+impl Keys {
+    /// The filter's word and bit for `h` (its top nine bits).
+    fn bit(h: u64) -> (usize, u64) {
+        ((h >> 61) as usize, 1u64 << ((h >> 55) & 63))
+    }
+    fn contains(&self, h: u64) -> bool {
+        let (w, b) = Keys::bit(h);
+        self.bloom[w] & b != 0 && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
+    }
+    fn insert(&mut self, h: u64) {
+        let (w, b) = Keys::bit(h);
+        self.bloom[w] |= b;
+        if self.len < self.inline.len() {
+            self.inline[self.len] = h;
+            self.len += 1;
+        } else {
+            self.more.push(h);
+        }
+    }
+    pub(super) fn emit<S: Sink>(&mut self, sink: &mut S, k: &[u8]) {
+        let h = key_hash(k);
+        if !self.contains(h) {
+            self.insert(h);
+            return sink.key(k);
+        }
+        let mut n = 2;
+        loop {
+            let mut cand = k.to_vec();
+            cand.extend_from_slice(format!("_{n}").as_bytes());
+            let h = key_hash(&cand);
+            if !self.contains(h) {
+                sink.key(&cand);
+                self.insert(h);
+                return;
+            }
+            n += 1;
+        }
+    }
+}
+
+/// Where a field's keys come from: checked one by one for uniqueness, or a
+/// layout's (unique by construction, escaped already).
+pub(super) enum FieldKeys<'a> {
+    Checked(&'a mut Keys),
+    Known { key: &'a [u8], upper: &'a [u8] },
+}
+
+impl FieldKeys<'_> {
+    /// The field's own key, `name`.
+    pub(super) fn name<S: Sink>(&mut self, sink: &mut S, name: &[u8]) {
+        match self {
+            FieldKeys::Checked(keys) => keys.emit(sink, name),
+            FieldKeys::Known { key, .. } => sink.key_json(name, key),
+        }
+    }
+
+    /// The key of the field's interpretation: `name` in upper case.
+    pub(super) fn upper<S: Sink>(&mut self, sink: &mut S, name: &[u8]) {
+        // Field names are short: upper-cased on the stack.
+        let mut small = [0u8; 32];
+        let heap;
+        let upper: &[u8] = match small.get_mut(..name.len()) {
+            Some(u) => {
+                u.copy_from_slice(name);
+                u.make_ascii_uppercase();
+                u
+            }
+            None => {
+                heap = name.to_ascii_uppercase();
+                &heap
+            }
+        };
+        match self {
+            FieldKeys::Checked(keys) => keys.emit(sink, upper),
+            FieldKeys::Known { upper: json, .. } => sink.key_json(upper, json),
+        }
+    }
+}
+
+/// One field of a [`Layout`].
+struct LayoutField {
+    /// Its kind when the name decides it.
+    kind: Option<FieldKind>,
+    /// The end of its name in `names`, of its key and of its UPPER-case key
+    /// in `json`.
+    name_end: u32,
+    key_end: u32,
+    upper_end: u32,
+}
+
+/// The field names of a record type's records in one order, with their keys
+/// as JSON text (`"name":`, `"NAME":`): the layout of records that repeat.
+/// Only layouts whose keys cannot collide are used (a field name repeated, or
+/// one equal to another's UPPER-case key, takes the checked path).
+pub(super) struct Layout {
+    msg_type: u16,
+    names: Vec<u8>,
+    json: Vec<u8>,
+    fields: Vec<LayoutField>,
+    /// Its keys are unique whatever the values (else it is never used).
+    unique: bool,
+}
+
+impl Layout {
+    fn new(rec: &Record) -> Layout {
+        let mut l = Layout {
+            msg_type: rec.msg_type,
+            names: Vec::new(),
+            json: Vec::new(),
+            fields: Vec::with_capacity(rec.fields().len()),
+            unique: true,
+        };
+        let mut all: Vec<Vec<u8>> = Vec::with_capacity(2 * rec.fields().len());
+        for f in rec.fields() {
+            let name = rec.field_name(f);
+            l.unique &= !f.nested;
+            let kind = name_kind(rec.msg_type, name);
+            l.names.extend_from_slice(name);
+            write_json_string(&mut l.json, name);
+            l.json.push(b':');
+            let key_end = l.json.len() as u32;
+            let upper = name.to_ascii_uppercase();
+            write_json_string(&mut l.json, &upper);
+            l.json.push(b':');
+            l.fields.push(LayoutField {
+                kind,
+                name_end: l.names.len() as u32,
+                key_end,
+                upper_end: l.json.len() as u32,
+            });
+            all.push(name.to_vec());
+            // A kind without interpretation never writes its UPPER key.
+            if kind.is_none_or(super::json::has_interpretation) {
+                all.push(upper);
+            }
+        }
+        all.sort_unstable();
+        l.unique &= all.windows(2).all(|w| w[0] != w[1]);
+        l
+    }
+
+    /// Whether `rec` has this layout.
+    fn fits(&self, rec: &Record) -> bool {
+        if rec.msg_type != self.msg_type || rec.fields().len() != self.fields.len() {
+            return false;
+        }
+        let mut start = 0;
+        for (f, lf) in rec.fields().iter().zip(&self.fields) {
+            let end = lf.name_end as usize;
+            if rec.field_name(f) != &self.names[start..end] {
+                return false;
+            }
+            start = end;
+        }
+        true
+    }
+
+    /// Field `i`'s kind (when its name decides it) and keys.
+    pub(super) fn field(&self, i: usize) -> (Option<FieldKind>, FieldKeys<'_>) {
+        let f = &self.fields[i];
+        let start = match i {
+            0 => 0,
+            _ => self.fields[i - 1].upper_end as usize,
+        };
+        let (key, upper) = (f.key_end as usize, f.upper_end as usize);
+        let keys = FieldKeys::Known {
+            key: &self.json[start..key],
+            upper: &self.json[key..upper],
+        };
+        (f.kind, keys)
+    }
+}
+
+/// Layouts per record type kept (the most recent ones).
+const LAYOUTS_PER_TYPE: usize = 8;
+/// Record types with layouts kept; more types start the cache afresh.
+const LAYOUT_TYPES: usize = 256;
+
+/// The layouts of the records written recently, per record type.
+#[derive(Default)]
+pub(super) struct Layouts {
+    by_type: HashMap<u16, (Vec<Layout>, usize), foldhash::fast::RandomState>,
+}
+
+impl Layouts {
+    /// The layout of `rec` when its keys are unique whatever its values; a
+    /// record with a parse error (extra keys) has none.
+    pub(super) fn of(&mut self, rec: &Record) -> Option<&Layout> {
+        if rec.error().is_some() {
+            return None;
+        }
+        if self.by_type.len() >= LAYOUT_TYPES && !self.by_type.contains_key(&rec.msg_type) {
+            self.by_type.clear();
+        }
+        let (layouts, next) = self.by_type.entry(rec.msg_type).or_default();
+        let i = match layouts.iter().position(|l| l.fits(rec)) {
+            Some(i) => i,
+            None if layouts.len() < LAYOUTS_PER_TYPE => {
+                layouts.push(Layout::new(rec));
+                layouts.len() - 1
+            }
+            None => {
+                // Replaced in turn: a type with many layouts costs a build per
+                // record, never unbounded memory.
+                let i = *next % LAYOUTS_PER_TYPE;
+                *next = i + 1;
+                layouts[i] = Layout::new(rec);
+                i
+            }
+        };
+        layouts.get(i).filter(|l| l.unique)
+    }
+}
