@@ -136,36 +136,33 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
         Some(d) => (true, d),
         None => (false, v),
     };
-    let plain = !digits.is_empty()
-        && digits.len() <= 20
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits[0] != b'0' || digits.len() == 1);
-    if plain {
-        let mut n: u64 = 0;
-        let mut ok = true;
-        for &c in digits {
-            match n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(c - b'0')))
-            {
-                Some(m) => n = m,
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
+    // Canonical digits (no leading zero, no "-0"): `v` is the number's text.
+    let canonical = digits.len() <= 20 && (digits.first() != Some(&b'0') || digits.len() == 1);
+    if let Some(n) = parse_decimal(digits).filter(|_| canonical) {
+        if !neg {
+            return sink.uint_text(n, v);
         }
-        // Canonical digits (no leading zero, no "-0"): `v` is the number's text.
-        if ok {
-            if !neg {
-                return sink.uint_text(n, v);
-            }
-            if n <= i64::MAX as u64 + 1 && n != 0 {
-                return sink.int_text((n as i64).wrapping_neg(), v);
-            }
+        if n <= i64::MAX as u64 + 1 && n != 0 {
+            return sink.int_text((n as i64).wrapping_neg(), v);
         }
     }
     sink.string(v)
+}
+
+/// Decimal digits (at least one) as a number, if they are all digits and it fits.
+fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(n)
 }
 
 /// Which interpretations the UPPER-case keys carry (laurel's `[translate]`):
@@ -239,9 +236,10 @@ fn emit_field<S: Sink>(
         }
         FieldKind::Proctitle => {
             buf.clear();
-            decode_string(value, f.quoted, buf);
+            let hex = decode_string(value, f.quoted, buf);
             sink.begin_list();
-            if !f.quoted && value.len() % 2 == 0 && value.iter().all(u8::is_ascii_hexdigit) {
+            // Hex: NUL-separated arguments.
+            if hex {
                 for a in buf.split(|&c| c == 0) {
                     sink.string(a);
                 }

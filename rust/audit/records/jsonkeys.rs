@@ -94,7 +94,12 @@ impl Keys {
 /// layout's (unique by construction, escaped already).
 pub(super) enum FieldKeys<'a> {
     Checked(&'a mut Keys),
-    Known { key: &'a [u8], upper: &'a [u8] },
+    /// The JSON text of the key and of the UPPER-case key, and the latter's name.
+    Known {
+        key: &'a [u8],
+        upper: &'a [u8],
+        upper_name: &'a [u8],
+    },
 }
 
 impl FieldKeys<'_> {
@@ -108,6 +113,12 @@ impl FieldKeys<'_> {
 
     /// The key of the field's interpretation: `name` in upper case.
     pub(super) fn upper<S: Sink>(&mut self, sink: &mut S, name: &[u8]) {
+        let keys = match self {
+            FieldKeys::Checked(keys) => keys,
+            FieldKeys::Known {
+                upper, upper_name, ..
+            } => return sink.key_json(upper_name, upper),
+        };
         // Field names are short: upper-cased on the stack.
         let mut small = [0u8; 32];
         let heap;
@@ -122,10 +133,7 @@ impl FieldKeys<'_> {
                 &heap
             }
         };
-        match self {
-            FieldKeys::Checked(keys) => keys.emit(sink, upper),
-            FieldKeys::Known { upper: json, .. } => sink.key_json(upper, json),
-        }
+        keys.emit(sink, upper)
     }
 }
 
@@ -147,6 +155,8 @@ struct LayoutField {
 pub(super) struct Layout {
     msg_type: u16,
     names: Vec<u8>,
+    /// The names in upper case (the same lengths).
+    upper_names: Vec<u8>,
     json: Vec<u8>,
     fields: Vec<LayoutField>,
     /// Its keys are unique whatever the values (else it is never used).
@@ -158,6 +168,7 @@ impl Layout {
         let mut l = Layout {
             msg_type: rec.msg_type,
             names: Vec::new(),
+            upper_names: Vec::new(),
             json: Vec::new(),
             fields: Vec::with_capacity(rec.fields().len()),
             unique: true,
@@ -172,6 +183,7 @@ impl Layout {
             l.json.push(b':');
             let key_end = l.json.len() as u32;
             let upper = name.to_ascii_uppercase();
+            l.upper_names.extend_from_slice(&upper);
             write_json_string(&mut l.json, &upper);
             l.json.push(b':');
             l.fields.push(LayoutField {
@@ -210,14 +222,15 @@ impl Layout {
     /// Field `i`'s kind (when its name decides it) and keys.
     pub(super) fn field(&self, i: usize) -> (Option<FieldKind>, FieldKeys<'_>) {
         let f = &self.fields[i];
-        let start = match i {
-            0 => 0,
-            _ => self.fields[i - 1].upper_end as usize,
+        let (start, name_start) = match i.checked_sub(1).map(|p| &self.fields[p]) {
+            None => (0, 0),
+            Some(p) => (p.upper_end as usize, p.name_end as usize),
         };
         let (key, upper) = (f.key_end as usize, f.upper_end as usize);
         let keys = FieldKeys::Known {
             key: &self.json[start..key],
             upper: &self.json[key..upper],
+            upper_name: &self.upper_names[name_start..f.name_end as usize],
         };
         (f.kind, keys)
     }
