@@ -211,7 +211,7 @@ impl Layout {
         let mut start = 0;
         for (f, lf) in rec.fields().iter().zip(&self.fields) {
             let end = lf.name_end as usize;
-            if rec.field_name(f) != &self.names[start..end] {
+            if !same_name(rec.field_name(f), &self.names[start..end]) {
                 return false;
             }
             start = end;
@@ -233,6 +233,27 @@ impl Layout {
             upper_name: &self.upper_names[name_start..f.name_end as usize],
         };
         (f.kind, keys)
+    }
+}
+
+/// `a == b` for short field names without a call to `memcmp`: two
+/// overlapping words compared (of eight bytes, or four under eight).
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let w4 = |s: &[u8], i: usize| u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]);
+    let w8 = |s: &[u8], i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        u64::from_le_bytes(w)
+    };
+    match n {
+        0..=3 => a == b,
+        4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
+        8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
+        _ => a == b,
     }
 }
 

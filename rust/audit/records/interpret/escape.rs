@@ -83,15 +83,15 @@ pub(crate) fn decode_string(v: &[u8], quoted: bool, out: &mut Vec<u8>) -> bool {
         // One pass: decode while checking (proctitles are long), undone at the
         // first byte that is not a hex digit.
         let start = out.len();
-        out.reserve(v.len() / 2);
-        for p in v.chunks_exact(2) {
+        out.resize(start + v.len() / 2, 0);
+        for (b, p) in out[start..].iter_mut().zip(v.chunks_exact(2)) {
             let (hi, lo) = (HEX_VALUE[usize::from(p[0])], HEX_VALUE[usize::from(p[1])]);
             if (hi | lo) & 0x80 != 0 {
                 out.truncate(start);
                 out.extend_from_slice(v);
                 return false;
             }
-            out.push(hi << 4 | lo);
+            *b = hi << 4 | lo;
         }
         return true;
     }
