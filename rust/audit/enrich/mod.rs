@@ -123,6 +123,7 @@ impl Enricher {
             want_script: config.enrich.script,
             want_cgroup: config.enrich.container || config.enrich.systemd,
             gone: Default::default(),
+            exe_ids: Default::default(),
         };
         if procfs {
             tracker.seed();

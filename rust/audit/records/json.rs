@@ -552,7 +552,8 @@ fn emit_event_in<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X, scratch
             continue;
         }
         let same = || ev.records[i..].iter().filter(move |r| r.msg_type == t);
-        sink.key(type_key(t).as_bytes());
+        let (key, key_json) = scratch.layouts.type_key(t);
+        sink.key_json(key, key_json);
         if t == msg::EXECVE {
             let recs: Vec<&Record> = same().collect();
             emit_execve(sink, &recs, &mut scratch.buf, extra, i);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::interpret::{name_kind, FieldKind};
-use super::json::Sink;
+use super::json::{type_key, Sink};
 use super::jsonwrite::write_json_string;
 use super::parse::Record;
 
@@ -262,23 +262,52 @@ const LAYOUTS_PER_TYPE: usize = 8;
 /// Record types with layouts kept; more types start the cache afresh.
 const LAYOUT_TYPES: usize = 256;
 
-/// The layouts of the records written recently, per record type.
+/// The layouts of the records written recently, and the event object's key
+/// for their type, per record type.
 #[derive(Default)]
 pub(super) struct Layouts {
-    by_type: HashMap<u16, (Vec<Layout>, usize), foldhash::fast::RandomState>,
+    by_type: HashMap<u16, TypeLayouts, foldhash::fast::RandomState>,
+}
+
+#[derive(Default)]
+struct TypeLayouts {
+    layouts: Vec<Layout>,
+    /// The one replaced next when all places are taken.
+    next: usize,
+    /// The type's key (its name) and that key's JSON text; empty until asked.
+    key: Box<[u8]>,
+    key_json: Box<[u8]>,
 }
 
 impl Layouts {
+    fn entry(&mut self, t: u16) -> &mut TypeLayouts {
+        if self.by_type.len() >= LAYOUT_TYPES && !self.by_type.contains_key(&t) {
+            self.by_type.clear();
+        }
+        self.by_type.entry(t).or_default()
+    }
+
+    /// The key of record type `t` in the event object, and its JSON text.
+    pub(super) fn type_key(&mut self, t: u16) -> (&[u8], &[u8]) {
+        let e = self.entry(t);
+        if e.key.is_empty() {
+            let key = type_key(t);
+            let mut json = Vec::with_capacity(key.len() + 3);
+            write_json_string(&mut json, key.as_bytes());
+            json.push(b':');
+            e.key = key.as_bytes().into();
+            e.key_json = json.into();
+        }
+        (&e.key, &e.key_json)
+    }
+
     /// The layout of `rec` when its keys are unique whatever its values; a
     /// record with a parse error (extra keys) has none.
     pub(super) fn of(&mut self, rec: &Record) -> Option<&Layout> {
         if rec.error().is_some() {
             return None;
         }
-        if self.by_type.len() >= LAYOUT_TYPES && !self.by_type.contains_key(&rec.msg_type) {
-            self.by_type.clear();
-        }
-        let (layouts, next) = self.by_type.entry(rec.msg_type).or_default();
+        let TypeLayouts { layouts, next, .. } = self.entry(rec.msg_type);
         let i = match layouts.iter().position(|l| l.fits(rec)) {
             Some(i) => i,
             None if layouts.len() < LAYOUTS_PER_TYPE => {
