@@ -18,7 +18,7 @@
 //! next to a field carries auparse's interpretation when it says more than the
 //! field (names for ids, syscalls, errnos, modes, socket addresses, ...).
 
-use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
+use super::interpret::{decode_string, field_kind, interpretation, FieldKind};
 use super::jsonkeys::{FieldKeys, Keys, Layout, Layouts};
 pub(crate) use super::jsonwrite::{decimal_digits, push_decimal};
 pub use super::jsonwrite::{write_json_string, JsonWriter};
@@ -263,14 +263,14 @@ fn emit_scalar_field<S: Sink>(
     tr: Translation,
 ) {
     let mut translated = false;
+    let mut text: &[u8] = &[];
     if tr.wants(kind) {
-        buf.clear();
-        interpret_field_as(rec, f, kind, buf);
-        translated = buf.as_slice() != value
+        text = interpretation(rec, f, kind, buf);
+        translated = text != value
             && !(matches!(
                 kind,
                 FieldKind::A0 | FieldKind::A1 | FieldKind::A2 | FieldKind::A3
-            ) && buf.strip_prefix(b"0x") == Some(value));
+            ) && text.strip_prefix(b"0x") == Some(value));
     }
     let dropped = translated
         && tr.drop_raw
@@ -288,7 +288,7 @@ fn emit_scalar_field<S: Sink>(
     }
     if translated {
         keys.upper(sink, name);
-        sink.string(buf);
+        sink.string(text);
     }
 }
 

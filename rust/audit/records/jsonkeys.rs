@@ -141,9 +141,11 @@ impl FieldKeys<'_> {
 struct LayoutField {
     /// Its kind when the name decides it.
     kind: Option<FieldKind>,
-    /// The end of its name in `names`, of its key and of its UPPER-case key
-    /// in `json`.
+    /// Its name in `names` (and `upper_names`); its key, then its
+    /// UPPER-case key, in `json` (`key_start..key_end..upper_end`).
+    name_start: u32,
     name_end: u32,
+    key_start: u32,
     key_end: u32,
     upper_end: u32,
 }
@@ -178,6 +180,7 @@ impl Layout {
             let name = rec.field_name(f);
             l.unique &= !f.nested;
             let kind = name_kind(rec.msg_type, name);
+            let (name_start, key_start) = (l.names.len() as u32, l.json.len() as u32);
             l.names.extend_from_slice(name);
             write_json_string(&mut l.json, name);
             l.json.push(b':');
@@ -188,6 +191,8 @@ impl Layout {
             l.json.push(b':');
             l.fields.push(LayoutField {
                 kind,
+                name_start,
+                key_start,
                 name_end: l.names.len() as u32,
                 key_end,
                 upper_end: l.json.len() as u32,
@@ -208,36 +213,28 @@ impl Layout {
         if rec.msg_type != self.msg_type || rec.fields().len() != self.fields.len() {
             return false;
         }
-        let mut start = 0;
-        for (f, lf) in rec.fields().iter().zip(&self.fields) {
-            let end = lf.name_end as usize;
-            if !same_name(rec.field_name(f), &self.names[start..end]) {
-                return false;
-            }
-            start = end;
-        }
-        true
+        rec.fields().iter().zip(&self.fields).all(|(f, lf)| {
+            let name = &self.names[lf.name_start as usize..lf.name_end as usize];
+            same_name(rec.field_name(f), name)
+        })
     }
 
     /// Field `i`'s kind (when its name decides it) and keys.
     pub(super) fn field(&self, i: usize) -> (Option<FieldKind>, FieldKeys<'_>) {
         let f = &self.fields[i];
-        let (start, name_start) = match i.checked_sub(1).map(|p| &self.fields[p]) {
-            None => (0, 0),
-            Some(p) => (p.upper_end as usize, p.name_end as usize),
-        };
         let (key, upper) = (f.key_end as usize, f.upper_end as usize);
         let keys = FieldKeys::Known {
-            key: &self.json[start..key],
+            key: &self.json[f.key_start as usize..key],
             upper: &self.json[key..upper],
-            upper_name: &self.upper_names[name_start..f.name_end as usize],
+            upper_name: &self.upper_names[f.name_start as usize..f.name_end as usize],
         };
         (f.kind, keys)
     }
 }
 
 /// `a == b` for short field names without a call to `memcmp`: two
-/// overlapping words compared (of eight bytes, or four under eight).
+/// overlapping words compared (of eight bytes, or four under eight; under
+/// four, the first, middle and last bytes).
 fn same_name(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -250,7 +247,8 @@ fn same_name(a: &[u8], b: &[u8]) -> bool {
         u64::from_le_bytes(w)
     };
     match n {
-        0..=3 => a == b,
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
         4..=7 => w4(a, 0) == w4(b, 0) && w4(a, n - 4) == w4(b, n - 4),
         8..=16 => w8(a, 0) == w8(b, 0) && w8(a, n - 8) == w8(b, n - 8),
         _ => a == b,

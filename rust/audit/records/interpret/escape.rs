@@ -209,7 +209,7 @@ fn push_octal_escape(out: &mut Vec<u8>, c: u8) {
 
 /// Whether any byte is below 0x20, eight at a time (SWAR: a lane below 0x20
 /// sets its high bit; a borrow only adds flags above a lane that has one).
-fn has_control(s: &[u8]) -> bool {
+pub(super) fn has_control(s: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let below = |x: u64| x.wrapping_sub(LO * 0x20) & !x & HI != 0;

@@ -383,6 +383,35 @@ pub(crate) fn interpret_field_as(rec: &Record, f: &Field, kind: FieldKind, out: 
     tty_escape_tail(out, start, keep_sep);
 }
 
+/// [`interpret_field_as`]'s text: auditd's ENRICHED value itself where that
+/// is the answer as written (nothing to unquote or escape), else written into
+/// `buf` (cleared first).
+pub(crate) fn interpretation<'r>(
+    rec: &'r Record,
+    f: &Field,
+    kind: FieldKind,
+    buf: &'r mut Vec<u8>,
+) -> &'r [u8] {
+    if let Some(e) = rec
+        .field_enrichment(f)
+        .filter(|e| !e.starts_with(b"unknown-"))
+    {
+        let text = match kind {
+            FieldKind::Uid | FieldKind::Gid => e.strip_prefix(b"\"").map(|inner| {
+                let end = inner.iter().position(|&c| c == b'"').unwrap_or(inner.len());
+                &inner[..end]
+            }),
+            _ => Some(e),
+        };
+        if let Some(t) = text.filter(|t| !has_control(t)) {
+            return t;
+        }
+    }
+    buf.clear();
+    interpret_field_as(rec, f, kind, buf);
+    buf
+}
+
 /// Interpret the first field called `name`; `None` if the record has none.
 pub fn interpret(rec: &Record, name: &[u8]) -> Option<Vec<u8>> {
     let (_, f) = rec.find(name)?;
