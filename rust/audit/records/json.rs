@@ -296,7 +296,6 @@ fn emit_scalar_field<S: Sink>(
 /// keys from `layout` when the record has one.
 fn emit_fields<S: Sink>(
     sink: &mut S,
-    keys: &mut Keys,
     (rec, layout): (&Record, Option<&Layout>),
     buf: &mut Vec<u8>,
     tr: Translation,
@@ -308,6 +307,7 @@ fn emit_fields<S: Sink>(
         }
         return;
     }
+    let keys = &mut Keys::default();
     let mut in_msg = false;
     for f in rec.fields() {
         if f.nested && !in_msg {
@@ -377,15 +377,8 @@ fn emit_record_with<S: Sink, X: Extra>(
     index: usize,
 ) {
     sink.begin_map();
-    let mut keys = Keys::default();
     let layout = scratch.layouts.of(rec);
-    emit_fields(
-        sink,
-        &mut keys,
-        (rec, layout),
-        &mut scratch.buf,
-        extra.translation(),
-    );
+    emit_fields(sink, (rec, layout), &mut scratch.buf, extra.translation());
     extra.members(index, rec, sink);
     sink.end_map();
 }
