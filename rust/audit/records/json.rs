@@ -294,7 +294,7 @@ fn emit_scalar_field<S: Sink>(
 
 /// The fields of one record as an object body (without begin/end), their
 /// keys from `layout` when the record has one.
-fn emit_fields<S: Sink>(
+pub(super) fn emit_fields<S: Sink>(
     sink: &mut S,
     (rec, layout): (&Record, Option<&Layout>),
     buf: &mut Vec<u8>,

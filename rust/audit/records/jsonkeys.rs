@@ -324,3 +324,93 @@ impl Layouts {
         layouts.get(i).filter(|l| l.unique)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::records::json::{emit_fields, JsonWriter, Translation};
+    use crate::audit::records::parse_log_line_lenient;
+    use proptest::prelude::*;
+
+    /// The record's fields as written with its layout (if it has one) and
+    /// with every key checked, under each translation.
+    fn both_ways(line: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let rec = parse_log_line_lenient(line.as_bytes());
+        let mut layouts = Layouts::default();
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        for (ids, universal, drop_raw) in [
+            (true, true, false),
+            (false, true, true),
+            (true, false, true),
+        ] {
+            let tr = Translation {
+                ids,
+                universal,
+                drop_raw,
+            };
+            let mut with = Vec::new();
+            let mut checked = Vec::new();
+            // Twice with the cache: the layout built, then found.
+            for _ in 0..2 {
+                with.clear();
+                let layout = layouts.of(&rec);
+                emit_fields(
+                    &mut JsonWriter::new(&mut with),
+                    (&rec, layout),
+                    &mut buf,
+                    tr,
+                );
+            }
+            emit_fields(
+                &mut JsonWriter::new(&mut checked),
+                (&rec, None),
+                &mut buf,
+                tr,
+            );
+            out.push((with, checked));
+        }
+        out
+    }
+
+    #[test]
+    fn layouts_write_what_checked_keys_write() {
+        for line in [
+            "type=SYSCALL msg=audit(1.000:1): arch=c000003e syscall=59 success=yes exit=0 uid=0 comm=\"id\" key=(null)",
+            // A repeated name and an UPPER-case key that collides: no layout.
+            "type=SYSCALL msg=audit(1.000:1): uid=0 uid=1 UID=7 gid=0",
+            "type=PATH msg=audit(1.000:1): item=0 name=\"/x\" mode=0100644 ouid=0 OUID=\"root\"",
+            "type=USER_CMD msg=audit(1.000:1): pid=1 uid=0 msg='cwd=\"/\" cmd=6C73 res=success'",
+            "type=TRUSTED_APP msg=audit(1.000:1): acct=123 x=61 y=zz",
+        ] {
+            for (with, checked) in both_ways(line) {
+                assert_eq!(String::from_utf8_lossy(&with), String::from_utf8_lossy(&checked), "{line}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn layouts_agree_on_any_names(
+            names in proptest::collection::vec("(uid|UID|gid|a0|A0|arch|ARCH|key|comm|acct|[a-z_]{1,20})", 1..12),
+            values in proptest::collection::vec("[0-9a-f]{1,8}|\"[ -~&&[^\"]]{0,10}\"|\\(null\\)", 12),
+        ) {
+            let body: Vec<String> = names.iter().zip(&values).map(|(n, v)| format!("{n}={v}")).collect();
+            let line = format!("type=SYSCALL msg=audit(1.000:1): {}", body.join(" "));
+            for (with, checked) in both_ways(&line) {
+                prop_assert_eq!(&with, &checked, "{}", line);
+            }
+        }
+
+        #[test]
+        fn same_name_is_equality(a in proptest::collection::vec(any::<u8>(), 0..24), b in proptest::collection::vec(any::<u8>(), 0..24), eq in any::<bool>()) {
+            let b = if eq { a.clone() } else { b };
+            prop_assert_eq!(same_name(&a, &b), a == b);
+            let mut c = a.clone();
+            if let Some(x) = c.last_mut() {
+                *x ^= 1;
+                prop_assert!(!same_name(&a, &c));
+            }
+        }
+    }
+}
