@@ -136,7 +136,10 @@ pub struct Tracker {
 /// interpreter compares the exec's file with the exe, and execs run the same
 /// few interpreters over and over.
 #[derive(Debug)]
-pub(crate) struct ExeIds(LruCache<Vec<u8>, (Option<(u64, u64)>, Instant)>);
+pub(crate) struct ExeIds(LruCache<Vec<u8>, (Option<FileId>, Instant)>);
+
+/// A file's (device, inode).
+type FileId = (u64, u64);
 
 impl Default for ExeIds {
     fn default() -> ExeIds {
@@ -150,7 +153,7 @@ impl ExeIds {
     /// How long an answer is used.
     const FRESH: Duration = Duration::from_secs(1);
 
-    fn get(&mut self, exe: &[u8]) -> Option<(u64, u64)> {
+    fn get(&mut self, exe: &[u8]) -> Option<FileId> {
         use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::MetadataExt;
         let now = Instant::now();
