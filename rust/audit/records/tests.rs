@@ -348,20 +348,25 @@ mod props {
 fn kinds_the_value_decides() {
     use crate::audit::records::interpret::{field_kind, FieldKind::*};
     use crate::audit::tables::msg;
-    let kind = |t, name: &[u8], v: &[u8], quoted| field_kind(t, name, v, quoted);
-    // acct: a string when quoted or hex (an empty value is hex), in any record.
-    assert_eq!(kind(msg::TRUSTED_APP, b"acct", b"123", false), Escaped);
-    assert_eq!(kind(msg::TRUSTED_APP, b"acct", b"", false), Escaped);
-    assert_eq!(kind(msg::USER_CMD, b"acct", b"zz", false), Unclassified);
-    assert_eq!(kind(msg::USER_CMD, b"acct", b"zz", true), Escaped);
-    // Other TRUSTED_APP fields: decimal digits are a number first.
-    assert_eq!(kind(msg::TRUSTED_APP, b"x", b"123", false), Unclassified);
-    assert_eq!(kind(msg::TRUSTED_APP, b"x", b"", false), Unclassified);
-    assert_eq!(kind(msg::TRUSTED_APP, b"x", b"6a", false), Escaped);
-    assert_eq!(kind(msg::TRUSTED_APP, b"x", b"zz", false), Unclassified);
-    assert_eq!(kind(msg::TRUSTED_APP, b"uid", b"0", true), Escaped);
-    // The name decides the rest.
-    assert_eq!(kind(msg::SYSCALL, b"uid", b"zz", true), Uid);
-    assert_eq!(kind(msg::EXECVE, b"a1", b"61", false), Escaped);
-    assert_eq!(kind(msg::EXECVE, b"a1_len", b"61", false), Unclassified);
+    let cases: &[(u16, &str, &str, bool, interpret::FieldKind)] = &[
+        // acct: a string when quoted or hex (an empty value is hex), in any record.
+        (msg::TRUSTED_APP, "acct", "123", false, Escaped),
+        (msg::TRUSTED_APP, "acct", "", false, Escaped),
+        (msg::USER_CMD, "acct", "zz", false, Unclassified),
+        (msg::USER_CMD, "acct", "zz", true, Escaped),
+        // Other TRUSTED_APP fields: decimal digits are a number first.
+        (msg::TRUSTED_APP, "x", "123", false, Unclassified),
+        (msg::TRUSTED_APP, "x", "", false, Unclassified),
+        (msg::TRUSTED_APP, "x", "6a", false, Escaped),
+        (msg::TRUSTED_APP, "x", "zz", false, Unclassified),
+        (msg::TRUSTED_APP, "uid", "0", true, Escaped),
+        // The name decides the rest.
+        (msg::SYSCALL, "uid", "zz", true, Uid),
+        (msg::EXECVE, "a1", "61", false, Escaped),
+        (msg::EXECVE, "a1_len", "61", false, Unclassified),
+    ];
+    for &(t, name, v, quoted, want) in cases {
+        let got = field_kind(t, name.as_bytes(), v.as_bytes(), quoted);
+        assert_eq!(got, want, "{t} {name}={v} quoted={quoted}");
+    }
 }
