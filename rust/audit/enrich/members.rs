@@ -17,6 +17,14 @@ use crate::audit::records::json::{Extra, Sink, Translation};
 use crate::audit::records::{Event, Record};
 use crate::audit::tables::msg;
 
+/// Write the key `$k` (a literal that needs no JSON escaping) with its JSON
+/// text made at compile time.
+macro_rules! key {
+    ($sink:expr, $k:literal) => {
+        $sink.key_json($k.as_bytes(), concat!("\"", $k, "\":").as_bytes())
+    };
+}
+
 /// Keys that carry `[enrich] prefix` (laurel: prefix + lower-case name).
 #[derive(Debug, Clone)]
 pub(crate) struct PidKeys {
@@ -196,26 +204,27 @@ pub(crate) struct Members<'a> {
 }
 
 fn origin<S: Sink>(sink: &mut S, o: &Origin) {
-    sink.key(o.key().as_bytes());
+    let (k, json) = o.keys();
+    sink.key_json(k.as_bytes(), json.as_bytes());
     sink.string(o.text().as_bytes());
 }
 
 /// `pid`, `comm`, `exe` of a process (SPAWNED_BY, ANCESTORS entries).
 fn identity<S: Sink>(sink: &mut S, p: &Process) {
-    sink.key(b"pid");
+    key!(sink, "pid");
     sink.int(p.pid.into());
     if let Some(c) = &p.comm {
-        sink.key(b"comm");
+        key!(sink, "comm");
         sink.string(c);
     }
     if let Some(x) = &p.exe {
-        sink.key(b"exe");
+        key!(sink, "exe");
         sink.string(x);
     }
 }
 
 fn labels<S: Sink>(sink: &mut S, p: &Process) {
-    sink.key(b"LABELS");
+    key!(sink, "LABELS");
     sink.begin_list();
     for l in &p.labels {
         sink.string(l.as_bytes());
@@ -232,15 +241,15 @@ impl Members<'_> {
             origin(sink, &p.origin);
             if verbose {
                 if let Some(c) = &p.comm {
-                    sink.key(b"comm");
+                    key!(sink, "comm");
                     sink.string(c);
                 }
                 if let Some(e) = &p.exe {
-                    sink.key(b"exe");
+                    key!(sink, "exe");
                     sink.string(e);
                 }
                 if p.ppid != 0 {
-                    sink.key(b"ppid");
+                    key!(sink, "ppid");
                     sink.int(p.ppid.into());
                 }
             }
@@ -257,22 +266,22 @@ impl Members<'_> {
             return;
         };
         if let (true, Some(c)) = (e.container, cg.container.as_ref()) {
-            sink.key(b"container");
+            key!(sink, "container");
             sink.begin_map();
-            sink.key(b"id");
+            key!(sink, "id");
             sink.string(c.id.as_bytes());
             if !c.runtime.is_empty() {
-                sink.key(b"runtime");
+                key!(sink, "runtime");
                 sink.string(c.runtime.as_bytes());
             }
             if let Some(pod) = &c.pod_uid {
-                sink.key(b"pod_uid");
+                key!(sink, "pod_uid");
                 sink.string(pod.as_bytes());
             }
             sink.end_map();
         }
         if e.systemd && !cg.services.is_empty() {
-            sink.key(b"systemd_service");
+            key!(sink, "systemd_service");
             sink.begin_list();
             for s in &cg.services {
                 sink.string(s.as_bytes());
@@ -289,7 +298,7 @@ impl Members<'_> {
             self.table,
         );
         if let Some(s) = &plan.script {
-            sink.key(b"SCRIPT");
+            key!(sink, "SCRIPT");
             sink.string(s);
         }
         if e.pid {
@@ -301,7 +310,7 @@ impl Members<'_> {
             }
         }
         if let (true, Some(sp)) = (e.spawned_by, t.spawner(id)) {
-            sink.key(b"SPAWNED_BY");
+            key!(sink, "SPAWNED_BY");
             sink.begin_map();
             if let Some(p) = t.get(sp) {
                 origin(sink, &p.origin);
@@ -310,7 +319,7 @@ impl Members<'_> {
             sink.end_map();
         }
         if !plan.ancestors.is_empty() {
-            sink.key(b"ANCESTORS");
+            key!(sink, "ANCESTORS");
             sink.begin_list();
             for p in plan.ancestors.iter().filter_map(|&anc| t.get(anc)) {
                 sink.begin_map();
@@ -327,7 +336,7 @@ impl Members<'_> {
             labels(sink, p);
         }
         if let Some(groups) = plan.uid.and_then(|uid| self.users.cached(uid)) {
-            sink.key(b"UID_GROUPS");
+            key!(sink, "UID_GROUPS");
             sink.begin_list();
             for g in groups {
                 sink.string(g.as_bytes());
@@ -335,7 +344,7 @@ impl Members<'_> {
             sink.end_list();
         }
         if let Some(h) = &plan.exe_hash {
-            sink.key(b"EXE_HASH");
+            key!(sink, "EXE_HASH");
             sink.string(h.as_bytes());
         }
     }
@@ -347,7 +356,7 @@ impl Members<'_> {
             None => Cow::Borrowed(args),
         };
         if t.execve_argv.contains(&ArgvForm::Array) {
-            sink.key(b"ARGV");
+            key!(sink, "ARGV");
             sink.begin_list();
             for a in argv.iter() {
                 sink.string(a);
@@ -355,11 +364,11 @@ impl Members<'_> {
             sink.end_list();
         }
         if t.execve_argv.contains(&ArgvForm::String) {
-            sink.key(b"ARGV_STR");
+            key!(sink, "ARGV_STR");
             sink.string(&argv.join(&b' '));
         }
         if let Some(block) = &self.plan.environ {
-            sink.key(b"ENV");
+            key!(sink, "ENV");
             sink.begin_map();
             for (k, v) in self.env.select(block) {
                 sink.key(String::from_utf8_lossy(k).as_bytes());

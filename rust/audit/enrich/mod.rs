@@ -21,6 +21,8 @@ pub mod track;
 pub mod users;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;
 
 use std::path::PathBuf;
@@ -121,6 +123,7 @@ impl Enricher {
             want_script: config.enrich.script,
             want_cgroup: config.enrich.container || config.enrich.systemd,
             gone: Default::default(),
+            exe_ids: Default::default(),
         };
         if procfs {
             tracker.seed();

@@ -42,9 +42,14 @@ impl Origin {
 
     /// `EVENT_ID` (the event named the process) or `START_TIME` (/proc did).
     pub fn key(&self) -> &'static str {
+        self.keys().0
+    }
+
+    /// [`Origin::key`] and its JSON text (`"EVENT_ID":`).
+    pub fn keys(&self) -> (&'static str, &'static str) {
         match self {
-            Origin::Event { .. } => "EVENT_ID",
-            Origin::Observed { .. } => "START_TIME",
+            Origin::Event { .. } => ("EVENT_ID", "\"EVENT_ID\":"),
+            Origin::Observed { .. } => ("START_TIME", "\"START_TIME\":"),
         }
     }
 

@@ -4,7 +4,11 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lru::LruCache;
 
 use super::cgroup::{self, CgroupInfo};
 use super::config::LabelProcess;
@@ -123,6 +127,47 @@ pub struct Tracker {
     /// so the other /proc files of that pid are not tried again (an event of a
     /// process that has exited asks several times).
     pub(crate) gone: RefCell<Vec<u32>>,
+    /// This machine's (device, inode) of recent executables.
+    pub(crate) exe_ids: RefCell<ExeIds>,
+}
+
+/// The (device, inode) of executables on this machine by path, each for
+/// [`ExeIds::FRESH`] (`None`: no such file): telling a script from its
+/// interpreter compares the exec's file with the exe, and execs run the same
+/// few interpreters over and over.
+#[derive(Debug)]
+pub(crate) struct ExeIds(LruCache<Vec<u8>, (Option<FileId>, Instant)>);
+
+/// A file's (device, inode).
+type FileId = (u64, u64);
+
+impl Default for ExeIds {
+    fn default() -> ExeIds {
+        ExeIds(LruCache::new(
+            NonZeroUsize::new(256).unwrap_or(NonZeroUsize::MIN),
+        ))
+    }
+}
+
+impl ExeIds {
+    /// How long an answer is used.
+    const FRESH: Duration = Duration::from_secs(1);
+
+    fn get(&mut self, exe: &[u8]) -> Option<FileId> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::MetadataExt;
+        let now = Instant::now();
+        if let Some(&(id, at)) = self.0.get(exe) {
+            if now.duration_since(at) < ExeIds::FRESH {
+                return id;
+            }
+        }
+        let id = std::fs::metadata(std::ffi::OsStr::from_bytes(exe))
+            .ok()
+            .map(|m| (m.dev(), m.ino()));
+        self.0.put(exe.to_vec(), (id, now));
+        id
+    }
 }
 
 impl Tracker {
@@ -459,15 +504,15 @@ impl Tracker {
         if name == **exe {
             return None;
         }
-        use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::MetadataExt;
-        let here = || std::fs::metadata(std::ffi::OsStr::from_bytes(exe)).ok();
-        let meta = if self.procfs {
+        let here = || self.exe_ids.borrow_mut().get(exe);
+        let (exe_dev, exe_ino) = if self.procfs {
             // Both may have exited by now: then this machine's view.
             let within = |pid: u32| {
                 (!self.is_gone(pid))
                     .then(|| procfs::metadata_in(pid, exe))
                     .flatten()
+                    .map(|m| (m.dev(), m.ino()))
             };
             within(f.pid).or_else(|| within(f.ppid)).or_else(here)
         } else {
@@ -475,9 +520,9 @@ impl Tracker {
         }?;
         let (dev, ino) = (*id)?;
         // Unnamed devices (overlay mounts of containers) give no usable dev.
-        if libc::major(dev) == 0 && libc::major(meta.dev()) != 0 {
+        if libc::major(dev) == 0 && libc::major(exe_dev) != 0 {
             return None;
         }
-        ((dev, ino) != (meta.dev(), meta.ino())).then_some(name)
+        ((dev, ino) != (exe_dev, exe_ino)).then_some(name)
     }
 }

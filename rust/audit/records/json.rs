@@ -18,7 +18,8 @@
 //! next to a field carries auparse's interpretation when it says more than the
 //! field (names for ids, syscalls, errnos, modes, socket addresses, ...).
 
-use super::interpret::{decode_string, field_kind, interpret_field_as, FieldKind};
+use super::interpret::{decode_string, field_kind, interpretation, FieldKind};
+use super::jsonkeys::{FieldKeys, Keys, Layout, Layouts};
 pub(crate) use super::jsonwrite::{decimal_digits, push_decimal};
 pub use super::jsonwrite::{write_json_string, JsonWriter};
 use super::parse::{Field, Record};
@@ -32,6 +33,11 @@ pub trait Sink {
     fn begin_list(&mut self);
     fn end_list(&mut self);
     fn key(&mut self, k: &[u8]);
+    /// The key `k`, whose JSON text (`"k":`, escaped) is `json` already (a
+    /// sink writing text copies it).
+    fn key_json(&mut self, k: &[u8], _json: &[u8]) {
+        self.key(k)
+    }
     fn string(&mut self, s: &[u8]);
     fn int(&mut self, v: i64);
     fn uint(&mut self, v: u64);
@@ -64,7 +70,7 @@ pub fn type_key(t: u16) -> std::borrow::Cow<'static, str> {
 }
 
 /// Kinds whose interpretation goes next to the field in an UPPER-case key.
-fn has_interpretation(kind: FieldKind) -> bool {
+pub(super) fn has_interpretation(kind: FieldKind) -> bool {
     use FieldKind::*;
     matches!(
         kind,
@@ -130,117 +136,33 @@ fn emit_typed_scalar<S: Sink>(sink: &mut S, v: &[u8]) {
         Some(d) => (true, d),
         None => (false, v),
     };
-    let plain = !digits.is_empty()
-        && digits.len() <= 20
-        && digits.iter().all(u8::is_ascii_digit)
-        && (digits[0] != b'0' || digits.len() == 1);
-    if plain {
-        let mut n: u64 = 0;
-        let mut ok = true;
-        for &c in digits {
-            match n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(u64::from(c - b'0')))
-            {
-                Some(m) => n = m,
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
+    // Canonical digits (no leading zero, no "-0"): `v` is the number's text.
+    let canonical = digits.len() <= 20 && (digits.first() != Some(&b'0') || digits.len() == 1);
+    if let Some(n) = parse_decimal(digits).filter(|_| canonical) {
+        if !neg {
+            return sink.uint_text(n, v);
         }
-        // Canonical digits (no leading zero, no "-0"): `v` is the number's text.
-        if ok {
-            if !neg {
-                return sink.uint_text(n, v);
-            }
-            if n <= i64::MAX as u64 + 1 && n != 0 {
-                return sink.int_text((n as i64).wrapping_neg(), v);
-            }
+        if n <= i64::MAX as u64 + 1 && n != 0 {
+            return sink.int_text((n as i64).wrapping_neg(), v);
         }
     }
     sink.string(v)
 }
 
-/// Key names of one object, to keep them unique (`name_2`, `name_3`, ...).
-/// Remembers 64-bit hashes only: a collision would at worst add a suffix. A
-/// 512-bit filter answers most lookups of a record's (mostly new) keys
-/// without scanning the hashes.
-struct Keys {
-    inline: [u64; 48],
-    len: usize,
-    more: Vec<u64>,
-    bloom: [u64; 8],
-}
-
-impl Default for Keys {
-    fn default() -> Keys {
-        Keys {
-            inline: [0; 48],
-            len: 0,
-            more: Vec::new(),
-            bloom: [0; 8],
+/// Decimal digits (at least one) as a number, if they are all digits and it fits.
+fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
         }
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
     }
-}
-
-/// FNV-1a over 8-byte words (then the tail bytes), with a final mix so the
-/// top nine bits (the bloom filter's index) depend on every byte.
-fn key_hash(k: &[u8]) -> u64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut words = k.chunks_exact(8);
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for w in &mut words {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(PRIME);
-    }
-    for &c in words.remainder() {
-        h = (h ^ u64::from(c)).wrapping_mul(PRIME);
-    }
-    h ^= h >> 29;
-    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h ^ (h >> 32)
-}
-
-impl Keys {
-    /// The filter's word and bit for `h` (its top nine bits).
-    fn bit(h: u64) -> (usize, u64) {
-        ((h >> 61) as usize, 1u64 << ((h >> 55) & 63))
-    }
-    fn contains(&self, h: u64) -> bool {
-        let (w, b) = Keys::bit(h);
-        self.bloom[w] & b != 0 && (self.inline[..self.len].contains(&h) || self.more.contains(&h))
-    }
-    fn insert(&mut self, h: u64) {
-        let (w, b) = Keys::bit(h);
-        self.bloom[w] |= b;
-        if self.len < self.inline.len() {
-            self.inline[self.len] = h;
-            self.len += 1;
-        } else {
-            self.more.push(h);
-        }
-    }
-    fn emit<S: Sink>(&mut self, sink: &mut S, k: &[u8]) {
-        let h = key_hash(k);
-        if !self.contains(h) {
-            self.insert(h);
-            return sink.key(k);
-        }
-        let mut n = 2;
-        loop {
-            let mut cand = k.to_vec();
-            cand.extend_from_slice(format!("_{n}").as_bytes());
-            let h = key_hash(&cand);
-            if !self.contains(h) {
-                sink.key(&cand);
-                self.insert(h);
-                return;
-            }
-            n += 1;
-        }
-    }
+    Some(n)
 }
 
 /// Which interpretations the UPPER-case keys carry (laurel's `[translate]`):
@@ -273,23 +195,26 @@ impl Translation {
     }
 }
 
+/// One field: its kind is `kind` when known already (a layout's), else
+/// decided here.
 fn emit_field<S: Sink>(
     sink: &mut S,
-    keys: &mut Keys,
+    mut keys: FieldKeys<'_>,
     (rec, f): (&Record, &Field),
+    kind: Option<FieldKind>,
     buf: &mut Vec<u8>,
     tr: Translation,
 ) {
     let name = rec.field_name(f);
     let value = rec.field_value(f);
-    let kind = field_kind(rec.msg_type, name, value, f.quoted);
+    let kind = kind.unwrap_or_else(|| field_kind(rec.msg_type, name, value, f.quoted));
     if !matches!(
         kind,
         FieldKind::Escaped | FieldKind::EscapedFile | FieldKind::EscapedKey | FieldKind::Proctitle
     ) {
         return emit_scalar_field(sink, keys, (rec, f), (name, value, kind), buf, tr);
     }
-    keys.emit(sink, name);
+    keys.name(sink, name);
     match kind {
         FieldKind::Escaped | FieldKind::EscapedFile => {
             buf.clear();
@@ -311,9 +236,10 @@ fn emit_field<S: Sink>(
         }
         FieldKind::Proctitle => {
             buf.clear();
-            decode_string(value, f.quoted, buf);
+            let hex = decode_string(value, f.quoted, buf);
             sink.begin_list();
-            if !f.quoted && value.len() % 2 == 0 && value.iter().all(u8::is_ascii_hexdigit) {
+            // Hex: NUL-separated arguments.
+            if hex {
                 for a in buf.split(|&c| c == 0) {
                     sink.string(a);
                 }
@@ -330,21 +256,21 @@ fn emit_field<S: Sink>(
 /// interpretation in an UPPER-case key when that says more and is wanted.
 fn emit_scalar_field<S: Sink>(
     sink: &mut S,
-    keys: &mut Keys,
+    mut keys: FieldKeys<'_>,
     (rec, f): (&Record, &Field),
     (name, value, kind): (&[u8], &[u8], FieldKind),
     buf: &mut Vec<u8>,
     tr: Translation,
 ) {
     let mut translated = false;
+    let mut text: &[u8] = &[];
     if tr.wants(kind) {
-        buf.clear();
-        interpret_field_as(rec, f, kind, buf);
-        translated = buf.as_slice() != value
+        text = interpretation(rec, f, kind, buf);
+        translated = text != value
             && !(matches!(
                 kind,
                 FieldKind::A0 | FieldKind::A1 | FieldKind::A2 | FieldKind::A3
-            ) && buf.strip_prefix(b"0x") == Some(value));
+            ) && text.strip_prefix(b"0x") == Some(value));
     }
     let dropped = translated
         && tr.drop_raw
@@ -353,7 +279,7 @@ fn emit_scalar_field<S: Sink>(
             FieldKind::Arch | FieldKind::Syscall | FieldKind::Uid | FieldKind::Gid
         );
     if !dropped {
-        keys.emit(sink, name);
+        keys.name(sink, name);
         if !f.quoted && numeric_kind(kind) {
             emit_typed_scalar(sink, value);
         } else {
@@ -361,33 +287,27 @@ fn emit_scalar_field<S: Sink>(
         }
     }
     if translated {
-        // Field names are short: upper-cased on the stack.
-        let mut small = [0u8; 32];
-        let heap;
-        let upper: &[u8] = match small.get_mut(..name.len()) {
-            Some(u) => {
-                u.copy_from_slice(name);
-                u.make_ascii_uppercase();
-                u
-            }
-            None => {
-                heap = name.to_ascii_uppercase();
-                &heap
-            }
-        };
-        keys.emit(sink, upper);
-        sink.string(buf);
+        keys.upper(sink, name);
+        sink.string(text);
     }
 }
 
-/// The fields of one record as an object body (without begin/end).
-fn emit_fields<S: Sink>(
+/// The fields of one record as an object body (without begin/end), their
+/// keys from `layout` when the record has one.
+pub(super) fn emit_fields<S: Sink>(
     sink: &mut S,
-    keys: &mut Keys,
-    rec: &Record,
+    (rec, layout): (&Record, Option<&Layout>),
     buf: &mut Vec<u8>,
     tr: Translation,
 ) {
+    if let Some(layout) = layout {
+        for (i, f) in rec.fields().iter().enumerate() {
+            let (kind, keys) = layout.field(i);
+            emit_field(sink, keys, (rec, f), kind, buf, tr);
+        }
+        return;
+    }
+    let keys = &mut Keys::default();
     let mut in_msg = false;
     for f in rec.fields() {
         if f.nested && !in_msg {
@@ -397,12 +317,19 @@ fn emit_fields<S: Sink>(
             // Nested names get their own namespace.
             let mut inner = Keys::default();
             for g in rec.fields().iter().filter(|g| g.nested) {
-                emit_field(sink, &mut inner, (rec, g), buf, tr);
+                emit_field(
+                    sink,
+                    FieldKeys::Checked(&mut inner),
+                    (rec, g),
+                    None,
+                    buf,
+                    tr,
+                );
             }
             sink.end_map();
         }
         if !f.nested {
-            emit_field(sink, keys, (rec, f), buf, tr);
+            emit_field(sink, FieldKeys::Checked(keys), (rec, f), None, buf, tr);
         }
     }
     if let Some(e) = rec.error() {
@@ -415,8 +342,8 @@ fn emit_fields<S: Sink>(
 
 /// One record as an object.
 pub fn emit_record<S: Sink>(sink: &mut S, rec: &Record) {
-    let mut buf = Vec::with_capacity(128);
-    emit_record_with(sink, rec, &mut buf, &NoExtra, 0);
+    let mut scratch = Scratch::default();
+    emit_record_with(sink, rec, &mut scratch, &NoExtra, 0);
 }
 
 /// Members a later stage (the enricher) adds to the objects of an event's
@@ -445,13 +372,13 @@ impl Extra for NoExtra {
 fn emit_record_with<S: Sink, X: Extra>(
     sink: &mut S,
     rec: &Record,
-    buf: &mut Vec<u8>,
+    scratch: &mut Scratch,
     extra: &X,
     index: usize,
 ) {
     sink.begin_map();
-    let mut keys = Keys::default();
-    emit_fields(sink, &mut keys, rec, buf, extra.translation());
+    let layout = scratch.layouts.of(rec);
+    emit_fields(sink, (rec, layout), &mut scratch.buf, extra.translation());
     extra.members(index, rec, sink);
     sink.end_map();
 }
@@ -544,7 +471,7 @@ fn emit_execve<S: Sink, X: Extra>(
     }
     let tr = extra.translation();
     for field in others {
-        emit_field(sink, &mut keys, field, buf, tr);
+        emit_field(sink, FieldKeys::Checked(&mut keys), field, None, buf, tr);
     }
     for rec in recs {
         if let Some(e) = rec.error() {
@@ -567,19 +494,26 @@ pub fn emit_event<S: Sink>(sink: &mut S, ev: &Event) {
 
 /// One event as an object, with `extra`'s members in its records' objects.
 pub fn emit_event_with<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X) {
-    let mut buf = EMIT_BUF.with(std::cell::Cell::take);
-    buf.clear();
-    emit_event_in(sink, ev, extra, &mut buf);
-    EMIT_BUF.with(|b| b.set(buf));
+    let mut scratch = SCRATCH.with(std::cell::Cell::take);
+    emit_event_in(sink, ev, extra, &mut scratch);
+    SCRATCH.with(|s| s.set(scratch));
+}
+
+/// What writing an event reuses: a buffer for decoded values and
+/// interpretations, and the layouts of the records written so far.
+#[derive(Default)]
+struct Scratch {
+    buf: Vec<u8>,
+    layouts: Layouts,
 }
 
 thread_local! {
-    /// The scratch buffer of [`emit_event_with`] (decoded values,
-    /// interpretations), reused between events.
-    static EMIT_BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The scratch of [`emit_event_with`], kept between events.
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
 }
 
-fn emit_event_in<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X, buf: &mut Vec<u8>) {
+fn emit_event_in<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X, scratch: &mut Scratch) {
+    let buf = &mut scratch.buf;
     sink.begin_map();
     sink.key(b"timestamp");
     buf.clear();
@@ -611,20 +545,21 @@ fn emit_event_in<S: Sink, X: Extra>(sink: &mut S, ev: &Event, extra: &X, buf: &m
             continue;
         }
         let same = || ev.records[i..].iter().filter(move |r| r.msg_type == t);
-        sink.key(type_key(t).as_bytes());
+        let (key, key_json) = scratch.layouts.type_key(t);
+        sink.key_json(key, key_json);
         if t == msg::EXECVE {
             let recs: Vec<&Record> = same().collect();
-            emit_execve(sink, &recs, buf, extra, i);
+            emit_execve(sink, &recs, &mut scratch.buf, extra, i);
         } else if is_list_type(t) || same().nth(1).is_some() {
             sink.begin_list();
             for (j, r) in ev.records.iter().enumerate().skip(i) {
                 if r.msg_type == t {
-                    emit_record_with(sink, r, buf, extra, j);
+                    emit_record_with(sink, r, scratch, extra, j);
                 }
             }
             sink.end_list();
         } else {
-            emit_record_with(sink, first, buf, extra, i);
+            emit_record_with(sink, first, scratch, extra, i);
         }
     }
     sink.end_map();

@@ -8,6 +8,7 @@
 mod auparse_tables;
 pub mod interpret;
 pub mod json;
+mod jsonkeys;
 mod jsonwrite;
 pub mod names;
 pub mod parse;

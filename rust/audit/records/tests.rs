@@ -356,3 +356,30 @@ fn socket_option_names_include_the_shared_mcast_rows() {
     assert_eq!(opt("29", "31"), "IPV6_RECVPKTINFO");
     assert_eq!(opt("0", "ff"), "unknown-ipopt-name(0xff)");
 }
+
+#[test]
+fn kinds_the_value_decides() {
+    use crate::audit::records::interpret::{field_kind, FieldKind::*};
+    use crate::audit::tables::msg;
+    let cases: &[(u16, &str, &str, bool, interpret::FieldKind)] = &[
+        // acct: a string when quoted or hex (an empty value is hex), in any record.
+        (msg::TRUSTED_APP, "acct", "123", false, Escaped),
+        (msg::TRUSTED_APP, "acct", "", false, Escaped),
+        (msg::USER_CMD, "acct", "zz", false, Unclassified),
+        (msg::USER_CMD, "acct", "zz", true, Escaped),
+        // Other TRUSTED_APP fields: decimal digits are a number first.
+        (msg::TRUSTED_APP, "x", "123", false, Unclassified),
+        (msg::TRUSTED_APP, "x", "", false, Unclassified),
+        (msg::TRUSTED_APP, "x", "6a", false, Escaped),
+        (msg::TRUSTED_APP, "x", "zz", false, Unclassified),
+        (msg::TRUSTED_APP, "uid", "0", true, Escaped),
+        // The name decides the rest.
+        (msg::SYSCALL, "uid", "zz", true, Uid),
+        (msg::EXECVE, "a1", "61", false, Escaped),
+        (msg::EXECVE, "a1_len", "61", false, Unclassified),
+    ];
+    for &(t, name, v, quoted, want) in cases {
+        let got = field_kind(t, name.as_bytes(), v.as_bytes(), quoted);
+        assert_eq!(got, want, "{t} {name}={v} quoted={quoted}");
+    }
+}

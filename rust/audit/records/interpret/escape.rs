@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn hexval(c: u8) -> u8 {
+pub(super) const fn hexval(c: u8) -> u8 {
     match c {
         b'0'..=b'9' => c - b'0',
         b'a'..=b'f' => c - b'a' + 10,
@@ -75,14 +75,43 @@ fn unhex_or_as_written(v: &[u8], quoted: bool, out: &mut Vec<u8>) -> Option<usiz
     }
 }
 
-/// Decode a hex-or-quoted string WITHOUT auparse's C-string cut (for the JSON/dict view).
-pub(crate) fn decode_string(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
-    if quoted || !is_hex_string(v) || v.len() < 2 || v.len() % 2 != 0 {
-        out.extend_from_slice(v);
-        return;
+/// Decode a hex-or-quoted string WITHOUT auparse's C-string cut (for the
+/// JSON/dict view): an unquoted value of hex digit pairs is decoded, anything
+/// else appended as written. Returns whether it was decoded.
+pub(crate) fn decode_string(v: &[u8], quoted: bool, out: &mut Vec<u8>) -> bool {
+    if !quoted && v.len() >= 2 && v.len() % 2 == 0 {
+        // One pass: decode while checking (proctitles are long), undone at the
+        // first byte that is not a hex digit.
+        let start = out.len();
+        out.resize(start + v.len() / 2, 0);
+        for (b, p) in out[start..].iter_mut().zip(v.chunks_exact(2)) {
+            let (hi, lo) = (HEX_VALUE[usize::from(p[0])], HEX_VALUE[usize::from(p[1])]);
+            if (hi | lo) & 0x80 != 0 {
+                out.truncate(start);
+                out.extend_from_slice(v);
+                return false;
+            }
+            *b = hi << 4 | lo;
+        }
+        return true;
     }
-    unhex_into(v, out);
+    out.extend_from_slice(v);
+    false
 }
+
+/// The value of each hex digit (either case), 0xff for other bytes.
+static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_hexdigit() {
+            t[c] = hexval(b);
+        }
+        c += 1;
+    }
+    t
+};
 
 pub(super) fn print_proctitle(v: &[u8], quoted: bool, out: &mut Vec<u8>) {
     let Some(start) = unhex_or_as_written(v, quoted, out) else {
@@ -178,11 +207,29 @@ fn push_octal_escape(out: &mut Vec<u8>, c: u8) {
     push_octal3(out, u32::from(c));
 }
 
+/// Whether any byte is below 0x20, eight at a time (SWAR: a lane below 0x20
+/// sets its high bit; a borrow only adds flags above a lane that has one).
+pub(super) fn has_control(s: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64| x.wrapping_sub(LO * 0x20) & !x & HI != 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        if below(u64::from_le_bytes(a)) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&c| c < 0x20)
+}
+
 /// auparse's default TTY escaping: bytes below 0x20 become `\ooo`.
 pub(super) fn tty_escape_tail(out: &mut Vec<u8>, start: usize, keep_key_separator: bool) {
-    let needs = out[start..]
-        .iter()
-        .any(|&c| c < 0x20 && !(keep_key_separator && c == 1));
+    let needs = has_control(&out[start..])
+        && out[start..]
+            .iter()
+            .any(|&c| c < 0x20 && !(keep_key_separator && c == 1));
     if !needs {
         return;
     }

@@ -140,42 +140,44 @@ fn is_hex_string(v: &[u8]) -> bool {
 
 /// auparse's `auparse_interp_adjust_type`: the record type can change a field's kind.
 pub fn field_kind(rtype: u16, name: &[u8], value: &[u8], quoted: bool) -> FieldKind {
+    name_kind(rtype, name).unwrap_or_else(|| value_kind(rtype, name, value, quoted))
+}
+
+/// The kind of every field called `name` in records of type `rtype`, or
+/// `None` when each field's value decides it ([`field_kind`]).
+pub(crate) fn name_kind(rtype: u16, name: &[u8]) -> Option<FieldKind> {
     use FieldKind::*;
     if rtype == msg::EXECVE
         && name.first() == Some(&b'a')
         && name != b"argc"
         && !name.windows(4).any(|w| w == b"_len")
     {
-        return Escaped;
+        return Some(Escaped);
     }
-    match (rtype, name) {
+    Some(match (rtype, name) {
         (msg::AVC, b"saddr") => Unclassified,
         (msg::USER_TTY, b"msg") => Escaped,
         (msg::NETFILTER_PKT, b"saddr") => Addr,
-        (_, b"acct") => {
-            if quoted || is_hex_string(value) {
-                Escaped
-            } else {
-                Unclassified
-            }
-        }
+        (_, b"acct") | (msg::TRUSTED_APP, _) => return None,
         (msg::PATH, b"flags") => Flags,
         (msg::MQ_OPEN, b"mode") => ModeShort,
         (msg::CRYPTO_KEY_USER, b"fp") => Unclassified,
         (msg::ADD_GROUP | msg::GRP_MGMT | msg::DEL_GROUP, b"id") => Gid,
-        (msg::TRUSTED_APP, _) => {
-            if quoted {
-                Escaped
-            } else if value.iter().all(u8::is_ascii_digit) {
-                Unclassified
-            } else if is_hex_string(value) {
-                Escaped
-            } else {
-                Unclassified
-            }
-        }
         (msg::KERN_MODULE, b"name") => Escaped,
         _ => kind_by_name(name),
+    })
+}
+
+/// The kind of an `acct` field, or of any field of a TRUSTED_APP record
+/// (the ones [`name_kind`] leaves to the value): a string when quoted or hex
+/// (a TRUSTED_APP field other than `acct` in decimal digits is a number).
+fn value_kind(rtype: u16, name: &[u8], value: &[u8], quoted: bool) -> FieldKind {
+    let digits =
+        rtype == msg::TRUSTED_APP && name != b"acct" && value.iter().all(u8::is_ascii_digit);
+    if quoted || (!digits && is_hex_string(value)) {
+        FieldKind::Escaped
+    } else {
+        FieldKind::Unclassified
     }
 }
 
@@ -379,6 +381,35 @@ pub(crate) fn interpret_field_as(rec: &Record, f: &Field, kind: FieldKind, out: 
     }
     let keep_sep = kind == FieldKind::EscapedKey && out[start..].contains(&1);
     tty_escape_tail(out, start, keep_sep);
+}
+
+/// [`interpret_field_as`]'s text: auditd's ENRICHED value itself where that
+/// is the answer as written (nothing to unquote or escape), else written into
+/// `buf` (cleared first).
+pub(crate) fn interpretation<'r>(
+    rec: &'r Record,
+    f: &Field,
+    kind: FieldKind,
+    buf: &'r mut Vec<u8>,
+) -> &'r [u8] {
+    if let Some(e) = rec
+        .field_enrichment(f)
+        .filter(|e| !e.starts_with(b"unknown-"))
+    {
+        let text = match kind {
+            FieldKind::Uid | FieldKind::Gid => e.strip_prefix(b"\"").map(|inner| {
+                let end = inner.iter().position(|&c| c == b'"').unwrap_or(inner.len());
+                &inner[..end]
+            }),
+            _ => Some(e),
+        };
+        if let Some(t) = text.filter(|t| !has_control(t)) {
+            return t;
+        }
+    }
+    buf.clear();
+    interpret_field_as(rec, f, kind, buf);
+    buf
 }
 
 /// Interpret the first field called `name`; `None` if the record has none.

@@ -214,14 +214,18 @@ pub(super) fn print_cap_bitmap(v: &[u8], out: &mut Vec<u8>) {
         return conversion_error(v, out);
     };
     let mut first = true;
-    for (i, name) in names::CAPABILITIES.iter().enumerate() {
-        if bits & (1u64 << i) != 0 {
-            if !first {
-                out.push(b',');
-            }
-            out.extend_from_slice(name.as_bytes());
-            first = false;
+    // The set bits, lowest first.
+    let mut rest = bits;
+    while rest != 0 {
+        let Some(name) = names::CAPABILITIES.get(rest.trailing_zeros() as usize) else {
+            break;
+        };
+        rest &= rest - 1;
+        if !first {
+            out.push(b',');
         }
+        out.extend_from_slice(name.as_bytes());
+        first = false;
     }
     if first {
         out.extend_from_slice(b"none");
