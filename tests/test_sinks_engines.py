@@ -394,8 +394,14 @@ def free_port() -> int:
 
 
 def rotel_agent() -> str | None:
-    """The rotel-agent binary of the `rotel` PyPI package, if installed."""
+    """The rotel-agent binary: $AUDITLINK_ROTEL_AGENT (CI points the venvs of
+    CPythons rotel has no wheel for at the dev venv's), else the `rotel` PyPI
+    package's, if installed."""
     import importlib.util
+
+    given = os.environ.get("AUDITLINK_ROTEL_AGENT")
+    if given and os.access(given, os.X_OK):
+        return given
 
     spec = importlib.util.find_spec("rotel")
     if spec is None or spec.origin is None:

@@ -98,8 +98,26 @@ pub fn metadata_in(pid: u32, path: &[u8]) -> Option<fs::Metadata> {
     fs::metadata(std::ffi::OsStr::from_bytes(&p)).ok()
 }
 
+/// The environment block of a live process. An exited process not yet reaped
+/// (a zombie) reads as empty, like one started with no environment; only the
+/// latter yields `Some(empty)`, so a late read is "not read", never "no variables".
 pub fn environ(pid: u32) -> Option<Vec<u8>> {
-    fs::read(pid_path(pid, "environ")).ok()
+    let block = fs::read(pid_path(pid, "environ")).ok()?;
+    if block.is_empty() && !alive(pid) {
+        return None;
+    }
+    Some(block)
+}
+
+/// Whether the process exists and has not exited (state neither Z nor X).
+fn alive(pid: u32) -> bool {
+    let Ok(text) = fs::read(pid_path(pid, "stat")) else {
+        return false;
+    };
+    let Some(close) = text.iter().rposition(|&c| c == b')') else {
+        return false;
+    };
+    !matches!(text.get(close + 2), Some(b'Z' | b'X') | None)
 }
 
 pub fn info(pid: u32) -> Option<ProcInfo> {
@@ -126,6 +144,23 @@ pub fn pids() -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environ_of_an_exited_process_is_not_read() {
+        assert!(environ(std::process::id()).is_some_and(|b| !b.is_empty()));
+        let mut child = std::process::Command::new("/bin/true")
+            .env_clear()
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while alive(pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        assert_eq!(environ(pid), None, "zombie reads as not read");
+        child.wait().unwrap();
+        assert_eq!(environ(pid), None);
+    }
 
     #[test]
     fn stat_with_odd_comm() {
