@@ -179,11 +179,12 @@ print(json.dumps(st.__dict__))
 
 
 def run_sender(
-    ns: NetNs, config: str, log: Path, node: str = NODE, timeout: float = 60.0
+    ns: NetNs | None, config: str, log: Path, node: str = NODE, timeout: float = 60.0
 ) -> subprocess.Popen[bytes]:
-    """auditlink.forward in a subprocess inside the namespace (stdout: stats JSON)."""
+    """auditlink.forward in a subprocess inside the namespace, if any (stdout: stats JSON)."""
+    prefix = ns.prefix() if ns is not None else []
     return subprocess.Popen(
-        [*ns.prefix(), sys.executable, "-c", SENDER, config, str(log), node, str(timeout)],
+        [*prefix, sys.executable, "-c", SENDER, config, str(log), node, str(timeout)],
         stdout=subprocess.PIPE,
     )
 
@@ -283,6 +284,15 @@ class RsyslogTls:
 GTLS = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so"
 
 
+def start_rsyslogd(workdir: Path) -> subprocess.Popen[bytes]:
+    """rsyslogd in the foreground with `workdir`'s rsyslog.conf and its pid file there."""
+    return subprocess.Popen(
+        [RSYSLOGD, "-n", "-f", str(workdir / "rsyslog.conf"), "-i", str(workdir / "pid")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 class Rsyslog:
     """rsyslogd (-n, own config, pid file and work dir in a temp dir) receiving
     on 127.0.0.1 (imtcp, imudp, optionally imtcp over TLS) and a private unix
@@ -331,11 +341,7 @@ template(name="raw" type="string" string="%rawmsg%\\n")
     def start(self) -> None:
         # A socket file left by an earlier run would pass for the new one.
         self.socket.unlink(missing_ok=True)
-        self.proc = subprocess.Popen(
-            [RSYSLOGD, "-n", "-f", str(self.dir / "rsyslog.conf"), "-i", str(self.dir / "pid")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.proc = start_rsyslogd(self.dir)
         deadline = time.monotonic() + 10
         while (
             not self.socket.exists()

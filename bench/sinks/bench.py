@@ -13,21 +13,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from common import engines, options, scratch
+from common import engines, main
 
 from auditlink.forward import RemoteSink
 
 
-def main() -> None:
-    args = options(__doc__)
-    n = args.events
-    with scratch("auditlink-sinks-bench-", n) as work:
-        ns = engines.NetNs()
-        central = engines.CentralAuditd(ns, work / "central")
-        run(central, ns, work, n, args.rounds)
-
-
-def run(central: engines.CentralAuditd, ns: engines.NetNs, work: Path, n: int, rounds: int) -> None:
+def run(work: Path, n: int, rounds: int) -> None:
+    ns = engines.NetNs()
+    central = engines.CentralAuditd(ns, work / "central")
     try:
         central.start()
         events = engines.make_log(n)
@@ -75,4 +68,4 @@ def run(central: engines.CentralAuditd, ns: engines.NetNs, work: Path, n: int, r
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, "auditlink-sinks-bench-", run)

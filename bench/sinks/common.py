@@ -1,6 +1,6 @@
 """What the sink benchmarks share: the repository on ``sys.path``, the real
-receivers of the sink tests (``engines``), the command line, a scratch
-directory and the opening line of the report."""
+receivers of the sink tests (``engines``), and ``main``: the command line, a
+scratch directory and the opening line of the report around a bench's ``run``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests import test_sinks_engines as engines
 
-__all__ = ["engines", "options", "scratch"]
+__all__ = ["engines", "main"]
 
 
 def options(doc: str | None) -> argparse.Namespace:
@@ -37,3 +37,10 @@ def scratch(prefix: str, events: int) -> Iterator[Path]:
         yield work
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def main(doc: str | None, prefix: str, run: Callable[[Path, int, int], None]) -> None:
+    """Parse the command line and call ``run(scratch directory, events, rounds)``."""
+    args = options(doc)
+    with scratch(prefix, args.events) as work:
+        run(work, args.events, args.rounds)

@@ -16,22 +16,16 @@ Usage (root not needed):
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from common import engines, options, scratch
+from common import engines, main
 
 from auditlink.forward import OtlpSink, SyslogSink
 
 # The otlp sink's default `exports_in_flight`; it also runs with 1 (each
 # export waits for the previous one's answer) for comparison.
 OTLP_IN_FLIGHT = OtlpSink("").exports_in_flight
-
-SENDER = (
-    "import sys; from auditlink.forward import forward; "
-    "forward(sys.argv[2], sys.argv[1], node=sys.argv[3], timeout=600)"
-)
 
 
 def wait_until(
@@ -43,10 +37,6 @@ def wait_until(
             raise RuntimeError(f"only {len(rsyslog.lines()) - before} of {n} arrived")
         time.sleep(0.01)
     return time.monotonic() - t0
-
-
-def auditlink_run(config: str, log: Path, node: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", SENDER, config, str(log), node])
 
 
 def omfwd_run(
@@ -70,17 +60,7 @@ input(type="imfile" file="{log}" tag="ref" startmsg.regex="^type=SYSCALL" readTi
            queue.type="LinkedList" queue.size="200000")
 """
     )
-    return subprocess.Popen(
-        [engines.RSYSLOGD, "-n", "-f", str(work / "rsyslog.conf"), "-i", str(work / "pid")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def main() -> None:
-    args = options(__doc__)
-    with scratch("auditlink-fwd-bench-", args.events) as work:
-        run(work, args.events, args.rounds)
+    return engines.start_rsyslogd(work)
 
 
 def run(work: Path, n: int, rounds: int) -> None:
@@ -113,9 +93,9 @@ def run(work: Path, n: int, rounds: int) -> None:
                 )
                 before = len(receiver.lines())
                 t0 = time.monotonic()
-                p = auditlink_run(sink.to_toml(), log, f"al-{transport}{r}")
+                p = engines.run_sender(None, sink.to_toml(), log, f"al-{transport}{r}", 600)
                 dt = wait_until(receiver, before, n, t0)
-                p.wait(60)
+                engines.sender_stats(p, 60)
                 record(f"auditlink syslog {transport}", n / dt, r, dt)
                 before = len(receiver.lines())
                 # imfile ends a message at the next SYSCALL line: one more
@@ -145,8 +125,10 @@ def run(work: Path, n: int, rounds: int) -> None:
                     )
                     before = rotel.out.stat().st_size
                     t0 = time.monotonic()
-                    p = auditlink_run(sink_otlp.to_toml(), log, f"al-otlp{r}-{in_flight}")
-                    p.wait(600)
+                    p = engines.run_sender(
+                        None, sink_otlp.to_toml(), log, f"al-otlp{r}-{in_flight}", 600
+                    )
+                    engines.sender_stats(p, 600)
                     # forward() returns once the collector answered every export.
                     dt = time.monotonic() - t0
                     assert rotel.out.stat().st_size > before
@@ -168,4 +150,4 @@ def run(work: Path, n: int, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__, "auditlink-fwd-bench-", run)

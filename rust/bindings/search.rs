@@ -17,7 +17,7 @@ use crate::audit::search::run::RunOptions;
 use crate::audit::search::run::{self, event_from_group, group_from_event, Search};
 use crate::audit::search::top::Top;
 use crate::audit::search::{Filter, Format};
-use crate::bindings::records::PyEvent;
+use crate::bindings::records::{receive_grouped, PyEvent};
 
 fn bytes_opt(s: Option<String>) -> Option<Vec<u8>> {
     s.map(String::into_bytes)
@@ -462,26 +462,16 @@ impl PyLiveSearch {
         max_messages: usize,
         timeout: Option<f64>,
     ) -> PyResult<Vec<Py<PyEvent>>> {
-        use crate::bindings::common;
-        let c = client.get().client()?;
-        let timeout = common::timeout(timeout)?;
-        let mut batch = crate::audit::client::Batch::default();
-        let out = common::sliced(py, timeout, |slice| -> crate::Result<_> {
-            c.receive_batch(
-                &mut batch,
-                max_messages.max(1),
-                Some(slice),
-                crate::audit::client::DEFAULT_LINGER,
-            )?;
-            let mut out = Vec::new();
-            self.reasm
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push_batch(&batch, &mut out);
-            self.keep(&mut out);
-            Ok((!out.is_empty()).then_some(out))
-        })?;
-        Self::to_list(py, out.unwrap_or_default())
+        let out = receive_grouped(
+            py,
+            client,
+            &self.reasm,
+            max_messages,
+            timeout,
+            crate::bindings::common::DEFAULT_LINGER,
+            |events| self.keep(events),
+        )?;
+        Self::to_list(py, out)
     }
     /// The matching events still being grouped (at the end of the stream).
     fn flush(&self, py: Python<'_>) -> PyResult<Vec<Py<PyEvent>>> {

@@ -387,6 +387,17 @@ fn io_uring_list() {
         error("-a always,exit -U openat"),
         "Error: uringop auditing cannot be put on syscall list"
     );
+    for (list, msg) in [
+        ("task", "being added to task list"),
+        ("user", "being added to user list"),
+        ("filesystem", "being added to filesystem list"),
+        ("exclude", "cannot be put on exclude list"),
+    ] {
+        assert_eq!(
+            error(&format!("-a always,{list} -U openat")),
+            format!("Error: uring op auditing {msg}")
+        );
+    }
     assert_eq!(
         error("-a always,io_uring -F perm=r"),
         "perm can only be used with exit filter list"

@@ -35,6 +35,7 @@ mod record;
 mod stream;
 mod strings;
 pub(crate) use event::{PyEvent, PyEventBatch};
+pub(crate) use stream::receive_grouped;
 pub(crate) use strings::py_str;
 
 use event::*;

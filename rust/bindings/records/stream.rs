@@ -144,16 +144,46 @@ pub(super) fn receive_events<'py>(
     timeout: Option<f64>,
     linger: f64,
 ) -> PyResult<Bound<'py, PyList>> {
+    let reasm = reassembler.get();
+    let out = receive_grouped(
+        py,
+        client,
+        &reasm.inner,
+        max_messages,
+        timeout,
+        linger,
+        |_| {},
+    )?;
+    events_to_list(py, out, reasm.ids)
+}
+
+/// The one receive loop of the live stream (`receive_events`,
+/// `LiveSearch.receive`): receive batches in GIL-released slices, group them
+/// with `reassembler` and keep the events `keep` leaves in place, until at
+/// least one is left or `timeout` seconds pass (None: wait; then no events).
+/// `linger` is `receive_batch`'s, in seconds.
+pub(crate) fn receive_grouped(
+    py: Python<'_>,
+    client: &Bound<'_, PyAuditClient>,
+    reassembler: &Mutex<core::Reassembler>,
+    max_messages: usize,
+    timeout: Option<f64>,
+    linger: f64,
+    keep: impl Fn(&mut Vec<Event>) + Sync,
+) -> PyResult<Vec<Event>> {
     let c = client.get().client()?;
     let timeout = common::timeout(timeout)?;
     let linger = common::duration(linger, "linger")?;
-    let reasm = reassembler.get();
     let mut batch = Batch::default();
     let out = common::sliced(py, timeout, |slice| -> crate::Result<_> {
         c.receive_batch(&mut batch, max_messages.max(1), Some(slice), linger)?;
         let mut out = Vec::new();
-        reasm.lock().push_batch(&batch, &mut out);
+        reassembler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_batch(&batch, &mut out);
+        keep(&mut out);
         Ok((!out.is_empty()).then_some(out))
     })?;
-    events_to_list(py, out.unwrap_or_default(), reasm.ids)
+    Ok(out.unwrap_or_default())
 }
