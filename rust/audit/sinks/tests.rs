@@ -23,14 +23,16 @@ pub(super) fn tempdir(tag: &str) -> PathBuf {
 }
 
 pub(super) fn event(serial: u64) -> ForwardEvent {
+    let text = format!(
+        "type=SYSCALL msg=audit(1700000000.123:{serial}): arch=c000003e syscall=110 success=yes\ntype=EOE msg=audit(1700000000.123:{serial}): "
+    );
     ForwardEvent {
         node: "host1".into(),
         sec: 1_700_000_000,
         msec: 123,
         serial,
-        text: format!(
-            "type=SYSCALL msg=audit(1700000000.123:{serial}): arch=c000003e syscall=110 success=yes\ntype=EOE msg=audit(1700000000.123:{serial}): "
-        ),
+        fields: Some(super::EventFields::from_text(&text)),
+        text,
         json: (serial % 2 == 0).then(|| format!("{{\"serial\":{serial}}}")),
     }
 }
