@@ -215,9 +215,10 @@ impl Stage {
                 let mut out = Vec::with_capacity(2048);
                 event_to_json(ev, &mut out);
                 // Valid UTF-8 (the usual case) is taken as is, without a copy.
-                Some(String::from_utf8(out).unwrap_or_else(|e| {
-                    String::from_utf8_lossy(e.as_bytes()).into_owned()
-                }))
+                Some(
+                    String::from_utf8(out)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                )
             }
         };
         batch.push(ForwardEvent {

@@ -46,7 +46,8 @@ impl EventFields {
     fn push(&mut self, index: usize, value: &[u8]) {
         let value = &value[..value.len().min(u16::MAX as usize)];
         self.0.push(index as u8);
-        self.0.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        self.0
+            .extend_from_slice(&(value.len() as u16).to_le_bytes());
         self.0.extend_from_slice(value);
     }
 

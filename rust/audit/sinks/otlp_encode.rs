@@ -170,7 +170,10 @@ pub fn encode_request(
     out.reserve(bytes + groups.len() * 256);
     for (node, records) in groups {
         let resource = [
-            ("host.name", Value::Str(Cow::Borrowed(if node.is_empty() { host } else { node }))),
+            (
+                "host.name",
+                Value::Str(Cow::Borrowed(if node.is_empty() { host } else { node })),
+            ),
             ("service.name", Value::Str(Cow::Borrowed(service))),
             ("os.type", Value::Str(Cow::Borrowed("linux"))),
         ];
@@ -182,8 +185,8 @@ pub fn encode_request(
         // InstrumentationScope: name = 1, version = 2.
         let scope_len = field_len(1, SCOPE_NAME.len()) + field_len(2, SCOPE_VERSION.len());
         // ScopeLogs: scope = 1, log_records = 2.
-        let scope_logs_len = field_len(1, scope_len)
-            + records.iter().map(|p| field_len(2, p.len)).sum::<usize>();
+        let scope_logs_len =
+            field_len(1, scope_len) + records.iter().map(|p| field_len(2, p.len)).sum::<usize>();
         // ResourceLogs: resource = 1, scope_logs = 2.
         let resource_logs_len = field_len(1, resource_len) + field_len(2, scope_logs_len);
         // ExportLogsServiceRequest: resource_logs = 1.

@@ -171,6 +171,8 @@ impl RemoteConfig {
             port: self.port,
             timeout: Duration::from_secs(self.max_time_per_record.max(1)),
             window: self.batches_in_flight,
+            // Named like the sink's own thread: its CPU is the sink's.
+            thread: format!("sink-{}", self.name.as_deref().unwrap_or("remote")),
             link: None,
             seq: 0,
             buf: Vec::new(),
@@ -197,6 +199,8 @@ pub(crate) struct RemoteLink {
     port: u16,
     timeout: Duration,
     window: usize,
+    /// The name of the connection's acknowledgement reader thread.
+    thread: String,
     link: Option<Link>,
     seq: u32,
     buf: Vec<u8>,
@@ -281,7 +285,10 @@ impl RemoteLink {
             return Some(failure("not connected".into()));
         };
         if let Err(e) = link.writer.write_all(&self.buf) {
-            return Some(failure(format!("send to {}:{}: {e}", self.server, self.port)));
+            return Some(failure(format!(
+                "send to {}:{}: {e}",
+                self.server, self.port
+            )));
         }
         // Handed over only once written: a batch that failed half-way is
         // answered here, and the reader's answers stay in batch order.
@@ -320,7 +327,7 @@ impl Transport for RemoteLink {
                         s.set_read_timeout(Some(self.timeout))?;
                         s.set_write_timeout(Some(self.timeout))?;
                         Ok(Link {
-                            acks: AckReader::start(s.try_clone()?, target.clone())?,
+                            acks: AckReader::start(s.try_clone()?, target.clone(), &self.thread)?,
                             writer: s,
                         })
                     };

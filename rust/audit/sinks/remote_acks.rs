@@ -42,8 +42,12 @@ pub(super) struct AckReader {
 
 impl AckReader {
     /// Start reading replies from `stream` (a clone of the connection; its
-    /// read timeout is how long a reply may take).
-    pub(super) fn start(stream: TcpStream, peer: String) -> std::io::Result<AckReader> {
+    /// read timeout is how long a reply may take) on a thread called `thread`.
+    pub(super) fn start(
+        stream: TcpStream,
+        peer: String,
+        thread: &str,
+    ) -> std::io::Result<AckReader> {
         let (expect, batches) = channel::<Expect>();
         let (answer, answers) = channel();
         let mut replies = Replies {
@@ -55,7 +59,7 @@ impl AckReader {
             peer,
         };
         let thread = std::thread::Builder::new()
-            .name("sinkack-remote".into())
+            .name(thread.into())
             .spawn(move || {
                 while let Ok(batch) = batches.recv() {
                     let d = replies.batch(&batch);

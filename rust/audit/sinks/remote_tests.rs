@@ -126,7 +126,11 @@ fn acknowledgements_held_past_a_batch_need_the_window() {
         ..Script::default()
     };
     let (st, serials) = run(script, 2000, 4);
-    assert_eq!((st.acked, st.dropped, st.reconnects), (2000, 0, 0), "{st:?}");
+    assert_eq!(
+        (st.acked, st.dropped, st.reconnects),
+        (2000, 0, 0),
+        "{st:?}"
+    );
     assert_eq!(serials.len(), 2000);
     assert_all_in_order(&serials, 2000);
 }
@@ -142,7 +146,11 @@ fn a_connection_dropped_mid_window_is_resent_from_the_first_unacknowledged() {
         ..Script::default()
     };
     let (st, serials) = run(script, 2000, 4);
-    assert_eq!((st.acked, st.dropped, st.reconnects), (2000, 0, 1), "{st:?}");
+    assert_eq!(
+        (st.acked, st.dropped, st.reconnects),
+        (2000, 0, 1),
+        "{st:?}"
+    );
     assert_all_in_order(&serials, 2000);
     let on_first = serials.iter().filter(|(c, _)| *c == 0).count();
     assert_eq!(on_first, 550, "{st:?}");
@@ -161,7 +169,11 @@ fn a_reply_for_the_wrong_message_ends_the_connection_and_resends() {
         ..Script::default()
     };
     let (st, serials) = run(script, 1000, 4);
-    assert_eq!((st.acked, st.dropped, st.reconnects), (1000, 0, 1), "{st:?}");
+    assert_eq!(
+        (st.acked, st.dropped, st.reconnects),
+        (1000, 0, 1),
+        "{st:?}"
+    );
     assert!(st.last_error.contains("where"), "{st:?}");
     assert_all_in_order(&serials, 1000);
     // Event 50 (messages 101 and 102) is the first one sent again.
