@@ -6,7 +6,7 @@
 //! read while later batches are being written, never left to fill the
 //! sender's receive buffer. The thread asks the kernel to wake it only once
 //! the replies it still waits for can be there (`SO_RCVLOWAT`, at most
-//! [`MAX_LOWAT`] bytes): one wake-up per batch rather than one per record.
+//! [`MAX_LOWAT`] bytes): one wake-up per many records rather than one each.
 
 use std::io::Read;
 use std::net::TcpStream;
@@ -17,8 +17,11 @@ use std::thread::JoinHandle;
 use super::remote::{classify, next_sequence, Header, Reply, HEADER_SIZE};
 use super::worker::Delivery;
 
-/// The most reply bytes one wake-up waits for (well under any receive buffer).
-const MAX_LOWAT: usize = 16 << 10;
+/// The most reply bytes one wake-up waits for: 64 acknowledgements. Each
+/// arrives in a segment of its own, whose buffer counts against the receive
+/// buffer far beyond its 16 bytes; waiting for many more would close the
+/// receive window, and auditd drops what it cannot write at once.
+const MAX_LOWAT: usize = 1 << 10;
 
 /// What one written batch expects back.
 #[derive(Debug)]
