@@ -1,12 +1,12 @@
 //! Tests of the `remote` sink's send window against fake receivers: acknowledgements held back past a batch, a connection dropped mid-window, a reply for the wrong message.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::remote::{self, Header};
-use super::tests::{event, tempdir};
+use super::remote;
+use super::tests::{event, read_message, tempdir};
 use super::{Sink, SinkConfig, SinkStats};
 
 /// How the fake receiver misbehaves on its first connection.
@@ -37,14 +37,7 @@ fn receiver(script: Script) -> (u16, Received) {
             let first = conn == 0;
             let mut held = Vec::new();
             let mut n = 0;
-            loop {
-                let mut h = [0u8; 16];
-                if s.read_exact(&mut h).is_err() {
-                    break;
-                }
-                let h = Header::decode(&h).unwrap();
-                let mut text = vec![0u8; h.length as usize];
-                s.read_exact(&mut text).unwrap();
+            while let Some((h, text)) = read_message(&mut s) {
                 n += 1;
                 if first && script.cut_at == Some(n) {
                     break;
