@@ -495,20 +495,52 @@ RELAY = """
 import selectors, socket, sys
 inner = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 outer = socket.socket(fileno=0)
-# Both ends of the real protocol send at once (auditd sets TCP_NODELAY on its
-# connections): without it the relay's small writes (acknowledgements) would
-# wait for the peer's delayed ACK.
-for s in (inner, outer):
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+peer = {inner: outer, outer: inner}
+# Bytes waiting to be written to each socket.
+pending = {inner: bytearray(), outer: bytearray()}
 sel = selectors.DefaultSelector()
-sel.register(outer, selectors.EVENT_READ, inner)
-sel.register(inner, selectors.EVENT_READ, outer)
+for s in (inner, outer):
+    # Both ends of the real protocol send at once (auditd sets TCP_NODELAY on
+    # its connections): without it the relay's small writes (acknowledgements)
+    # would wait for the peer's delayed ACK.
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.setblocking(False)
+    sel.register(s, selectors.EVENT_READ)
+# Neither direction ever blocks the other: auditd drops an acknowledgement it
+# cannot write at once, so they are read as they come even while the sender's
+# records wait for auditd to take them.
 while True:
-    for key, _ in sel.select():
-        data = key.fileobj.recv(65536)
-        if not data:
-            sys.exit(0)
-        key.data.sendall(data)
+    for key, mask in sel.select():
+        s = key.fileobj
+        if mask & selectors.EVENT_READ:
+            try:
+                data = s.recv(1 << 16)
+            except BlockingIOError:
+                data = None
+            if data == b"":
+                sys.exit(0)
+            if data:
+                pending[peer[s]] += data
+    for s in (inner, outer):
+        if pending[s]:
+            try:
+                del pending[s][: s.send(pending[s])]
+            except BlockingIOError:
+                pass
+    for s in (inner, outer):
+        # Reading stops only where the peer does not keep up (1 MiB waiting).
+        events = selectors.EVENT_READ if len(pending[peer[s]]) < (1 << 20) else 0
+        if pending[s]:
+            events |= selectors.EVENT_WRITE
+        current = sel.get_key(s).events if s in sel.get_map() else 0
+        if events == current:
+            continue
+        if not current:
+            sel.register(s, events)
+        elif not events:
+            sel.unregister(s)
+        else:
+            sel.modify(s, events)
 """
 
 

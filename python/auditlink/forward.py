@@ -50,7 +50,9 @@ class _SinkTable:
 class RemoteSink(_SinkTable):
     """A central auditd (``tcp_listen_port``), spoken to as audisp-remote does.
 
-    Keys are audisp-remote.conf's, plus the spool's.
+    Keys are audisp-remote.conf's, plus the spool's and ``batches_in_flight``:
+    how many batches (of up to 256 events) are written before the oldest
+    one's acknowledgements are in (1 to 64; 1 waits for each batch's).
     """
 
     remote_server: str
@@ -61,6 +63,7 @@ class RemoteSink(_SinkTable):
     network_retry_time: int = 1
     max_time_per_record: int = 5
     heartbeat_timeout: int = 0
+    batches_in_flight: int = 4
     spool_max_bytes: int = 256 << 20
     spool_full_action: FullAction = "drop_oldest"
     name: str | None = None

@@ -31,7 +31,7 @@ use crate::audit::enrich::{Enricher, Verdict};
 use crate::audit::records::json::event_to_json;
 use crate::audit::records::parse::find_byte;
 use crate::audit::records::Event;
-use crate::audit::sinks::{ForwardEvent, Sink, SinkConfig, SinkHandle, SinkStats};
+use crate::audit::sinks::{EventFields, ForwardEvent, Sink, SinkConfig, SinkHandle, SinkStats};
 use crate::error::{Error, Result};
 
 /// A JSON lines file, rotated by size and on request as the log is
@@ -128,6 +128,8 @@ pub struct Stage {
     sink_configs: Vec<SinkConfig>,
     sinks: Vec<Arc<SinkHandle>>,
     sink_json: bool,
+    /// Whether a sink labels events with their main fields.
+    sink_fields: bool,
     /// The node name sinks report (name_format's, else the host name).
     node: String,
     /// The log's line format: sinks carry the records as the log has them.
@@ -163,6 +165,7 @@ impl Stage {
             line_prefix,
             enricher,
             sink_json: extras.sinks.iter().any(SinkConfig::wants_json),
+            sink_fields: extras.sinks.iter().any(SinkConfig::wants_fields),
             sink_configs: extras.sinks.clone(),
             sinks: Vec::new(),
             node: format
@@ -209,9 +212,13 @@ impl Stage {
             (false, _) => None,
             (true, Some(j)) => Some(String::from_utf8_lossy(j).into_owned()),
             (true, None) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(2048);
                 event_to_json(ev, &mut out);
-                Some(String::from_utf8_lossy(&out).into_owned())
+                // Valid UTF-8 (the usual case) is taken as is, without a copy.
+                Some(
+                    String::from_utf8(out)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                )
             }
         };
         batch.push(ForwardEvent {
@@ -221,6 +228,9 @@ impl Stage {
             serial: ev.serial,
             text: String::from_utf8_lossy(text).into_owned(),
             json,
+            fields: self
+                .sink_fields
+                .then(|| EventFields::from_records(&ev.records)),
         });
     }
 

@@ -5,9 +5,12 @@
 //! worker writes every event to the spool first and removes it only once the
 //! far end has taken it (at least once, in order).
 
+mod fields;
 mod intake;
 pub mod otlp;
+mod otlp_encode;
 pub mod remote;
+mod remote_acks;
 pub mod spool;
 pub mod syslog;
 pub mod tls;
@@ -21,6 +24,7 @@ use serde::Deserialize;
 use crate::audit::records::{json, Event};
 use crate::error::{Error, Result};
 
+pub use fields::{EventFields, FIELD_NAMES};
 pub use otlp::OtlpConfig;
 pub use remote::RemoteConfig;
 pub use spool::FullAction;
@@ -43,11 +47,14 @@ pub struct ForwardEvent {
     pub text: String,
     /// The event as JSON, when the pipeline made it.
     pub json: Option<String>,
+    /// The fields sinks label it with, when the pipeline took them from
+    /// the parsed records (otherwise a sink that needs them parses `text`).
+    pub fields: Option<EventFields>,
 }
 
 impl ForwardEvent {
     /// Build from a reassembled event; `node` is used when the records carry none.
-    pub fn from_event(ev: &Event, node: &str, with_json: bool) -> ForwardEvent {
+    pub fn from_event(ev: &Event, node: &str, with_json: bool, with_fields: bool) -> ForwardEvent {
         let mut text = String::new();
         for (i, r) in ev.records.iter().enumerate() {
             if i > 0 {
@@ -73,6 +80,7 @@ impl ForwardEvent {
             serial: ev.serial,
             text,
             json,
+            fields: with_fields.then(|| EventFields::from_records(&ev.records)),
         }
     }
 
@@ -90,12 +98,14 @@ impl ForwardEvent {
         out.extend_from_slice(&self.msec.to_le_bytes());
         out.extend_from_slice(&self.serial.to_le_bytes());
         put_str(out, &self.text);
-        match &self.json {
-            Some(j) => {
-                out.push(1);
-                put_str(out, j);
-            }
-            None => out.push(0),
+        // Bit 0: JSON follows; bit 1: the fields follow it.
+        let flags = u8::from(self.json.is_some()) | (u8::from(self.fields.is_some()) << 1);
+        out.push(flags);
+        if let Some(j) = &self.json {
+            put_str(out, j);
+        }
+        if let Some(f) = &self.fields {
+            put_bytes(out, f.as_bytes());
         }
     }
 
@@ -107,10 +117,20 @@ impl ForwardEvent {
         let msec = u32::from_le_bytes(take(&mut b, 4)?.try_into().ok()?);
         let serial = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
         let text = get_str(&mut b)?;
-        let json = match take(&mut b, 1)?[0] {
+        let flags = take(&mut b, 1)?[0];
+        if flags > 3 {
+            return None;
+        }
+        let json = match flags & 1 {
             0 => None,
-            1 => Some(get_str(&mut b)?),
-            _ => return None,
+            _ => Some(get_str(&mut b)?),
+        };
+        let fields = match flags & 2 {
+            0 => None,
+            _ => {
+                let n = u32::from_le_bytes(take(&mut b, 4)?.try_into().ok()?) as usize;
+                Some(EventFields::from_bytes(take(&mut b, n)?)?)
+            }
         };
         b.is_empty().then_some(ForwardEvent {
             node,
@@ -119,13 +139,18 @@ impl ForwardEvent {
             serial,
             text,
             json,
+            fields,
         })
     }
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
+    put_bytes(out, s.as_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    out.extend_from_slice(b);
 }
 
 fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
@@ -245,6 +270,12 @@ impl SinkConfig {
         }
     }
 
+    /// Whether this sink labels events with their main fields
+    /// ([`EventFields`], which the pipeline takes from the parsed records).
+    pub fn wants_fields(&self) -> bool {
+        matches!(self, SinkConfig::Otlp(_))
+    }
+
     /// Start the sink's worker thread (opening or recovering its spool).
     pub fn start(&self) -> Result<SinkHandle> {
         let name = self.name();
@@ -269,13 +300,14 @@ pub fn forward_log(
 ) -> Result<SinkStats> {
     let sink = config.start()?;
     let with_json = with_json || config.wants_json();
+    let with_fields = config.wants_fields();
     let mut stream = crate::audit::records::LogStream::new(1024, 2000);
     let mut events = Vec::new();
     let mut chunk = vec![0u8; 256 << 10];
     let submit = |events: &mut Vec<Event>| {
         let batch = events
             .drain(..)
-            .map(|ev| ForwardEvent::from_event(&ev, node, with_json))
+            .map(|ev| ForwardEvent::from_event(&ev, node, with_json, with_fields))
             .collect();
         sink.submit_waiting(batch);
     };
@@ -306,7 +338,11 @@ pub fn local_hostname() -> String {
 }
 
 #[cfg(test)]
+mod otlp_tests;
+#[cfg(test)]
 mod pipeline_tests;
+#[cfg(test)]
+mod remote_tests;
 #[cfg(test)]
 mod spool_tests;
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //!
 //! Messages are the subset of opentelemetry-proto (collector/logs/v1,
 //! logs/v1, common/v1, resource/v1) this sink sends, declared with prost's
-//! derive using the upstream field numbers. Retry rules from the OTLP/HTTP
+//! derive using the upstream field numbers: the reply is decoded with them,
+//! the request is written straight from the events by
+//! [`super::otlp_encode`] with the same numbers. Retry rules from the OTLP/HTTP
 //! spec: 429, 502, 503 and 504 are retryable (honouring `Retry-After`
 //! seconds); any other non-2xx refuses the batch for good; a 2xx with
 //! `partial_success.rejected_log_records` refuses that many.
@@ -22,10 +24,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use prost::Message;
 use serde::Deserialize;
 
+use super::otlp_encode::encode_request;
 use super::tls::TlsFiles;
 use super::worker::{Delivery, Retry, Transport};
 use super::{ForwardEvent, SpoolConfig};
-use crate::audit::records::parse_log_line_lenient;
 use crate::error::{Error, Result};
 
 #[derive(Clone, PartialEq, Message)]
@@ -115,41 +117,6 @@ pub mod any_value {
         StringValue(String),
         #[prost(int64, tag = "3")]
         IntValue(i64),
-    }
-}
-
-/// SeverityNumber INFO (logs/v1).
-const SEVERITY_INFO: i32 = 9;
-
-/// Record fields copied into log record attributes, and the attributes' keys.
-const FIELDS: [(&str, &str); 10] = [
-    ("syscall", "audit.syscall"),
-    ("success", "audit.success"),
-    ("exit", "audit.exit"),
-    ("pid", "audit.pid"),
-    ("ppid", "audit.ppid"),
-    ("auid", "audit.auid"),
-    ("uid", "audit.uid"),
-    ("comm", "audit.comm"),
-    ("exe", "audit.exe"),
-    ("key", "audit.key"),
-];
-
-fn text(key: &str, v: impl Into<String>) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(v.into())),
-        }),
-    }
-}
-
-fn int(key: &str, v: i64) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(v)),
-        }),
     }
 }
 
@@ -363,95 +330,6 @@ impl Drop for Lanes {
     }
 }
 
-impl Exporter {
-    /// The log record for one event: body = JSON (or the text), attributes
-    /// from the id and the first occurrence of the main record fields. The
-    /// event is consumed: its JSON becomes the body without a copy.
-    pub fn log_record(ev: ForwardEvent, observed: u64) -> LogRecord {
-        let mut attributes = Vec::with_capacity(4 + FIELDS.len());
-        attributes.push(text("audit.node", ev.node.clone()));
-        attributes.push(text("audit.id", ev.id()));
-        attributes.push(int("audit.serial", ev.serial as i64));
-        let records: Vec<_> = ev
-            .text
-            .split('\n')
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| parse_log_line_lenient(l.as_bytes()))
-            .collect();
-        if let Some(first) = records.first() {
-            attributes.push(text(
-                "audit.record_type",
-                crate::audit::records::json::type_key(first.msg_type),
-            ));
-        }
-        for (f, key) in FIELDS {
-            if let Some(v) = records.iter().find_map(|r| r.get(f.as_bytes())) {
-                let v = String::from_utf8_lossy(v);
-                attributes.push(text(key, v.trim_matches('"')));
-            }
-        }
-        drop(records);
-        let time_unix_nano = ev.sec * 1_000_000_000 + u64::from(ev.msec) * 1_000_000;
-        let body = match ev.json {
-            Some(json) => json,
-            None => ev.text,
-        };
-        LogRecord {
-            time_unix_nano,
-            observed_time_unix_nano: observed,
-            severity_number: SEVERITY_INFO,
-            severity_text: "INFO".into(),
-            body: Some(AnyValue {
-                value: Some(any_value::Value::StringValue(body)),
-            }),
-            attributes,
-        }
-    }
-
-    /// One request: a ResourceLogs per node (in order of first appearance),
-    /// `host.name` being that node (or this host when the event has none).
-    pub fn request(&self, events: Vec<ForwardEvent>) -> ExportLogsServiceRequest {
-        let observed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        let mut groups: Vec<(String, Vec<LogRecord>)> = Vec::new();
-        for e in events {
-            let at = match groups.iter().position(|(node, _)| *node == e.node) {
-                Some(at) => at,
-                None => {
-                    groups.push((e.node.clone(), Vec::new()));
-                    groups.len() - 1
-                }
-            };
-            groups[at].1.push(Self::log_record(e, observed));
-        }
-        let resource_logs = groups
-            .into_iter()
-            .map(|(node, log_records)| ResourceLogs {
-                resource: Some(Resource {
-                    attributes: vec![
-                        text(
-                            "host.name",
-                            if node.is_empty() { &self.host } else { &node },
-                        ),
-                        text("service.name", self.cfg.service_name.clone()),
-                        text("os.type", "linux"),
-                    ],
-                }),
-                scope_logs: vec![ScopeLogs {
-                    scope: Some(InstrumentationScope {
-                        name: "auditlink".into(),
-                        version: env!("CARGO_PKG_VERSION").into(),
-                    }),
-                    log_records,
-                }],
-            })
-            .collect();
-        ExportLogsServiceRequest { resource_logs }
-    }
-}
-
 /// Seconds of a `Retry-After` header (the HTTP-date form is not used by collectors).
 fn retry_after(v: Option<&str>) -> Option<Duration> {
     v?.trim().parse::<u64>().ok().map(Duration::from_secs)
@@ -505,7 +383,19 @@ impl Exporter {
     fn export(&self, events: Vec<ForwardEvent>) -> Delivery {
         let mut d = Delivery::default();
         let n = events.len();
-        let body = self.request(events).encode_to_vec();
+        let observed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        let mut body = Vec::new();
+        encode_request(
+            &events,
+            &self.host,
+            &self.cfg.service_name,
+            observed,
+            &mut body,
+        );
+        drop(events);
         let mut req = self
             .agent
             .post(&self.cfg.endpoint)

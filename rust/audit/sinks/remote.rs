@@ -6,15 +6,18 @@
 //! all little-endian) followed by the record text with its `node=` prefix; the
 //! receiver answers every message with a header carrying the same sequence:
 //! ACK, DISKLOW (written, with a warning), DISKFULL / DISKERROR (not written),
-//! or ENDING when it shuts down. Messages here are pipelined (a batch written
-//! at once, then its acknowledgements read) instead of one round trip each.
+//! or ENDING when it shuts down. Messages here are pipelined instead of one
+//! round trip each: a batch is written at once, and up to
+//! `batches_in_flight` batches await their replies, which a thread of the
+//! connection reads as they come ([`super::remote_acks`]).
 
-use std::io::{BufReader, Read, Write};
+use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::remote_acks::{AckReader, Expect};
 use super::worker::{Delivery, Retry, Transport};
 use super::{ForwardEvent, SpoolConfig};
 use crate::error::{Error, Result};
@@ -110,6 +113,10 @@ pub struct RemoteConfig {
     /// Seconds of idleness after which a heartbeat is sent (0: never).
     #[serde(default)]
     pub heartbeat_timeout: u64,
+    /// Batches (of up to 256 events) written before the oldest one's
+    /// replies are in (1: each waits for the previous one's).
+    #[serde(default = "default_batches_in_flight")]
+    pub batches_in_flight: usize,
     /// audisp-remote's action keys (network_failure_action, disk_low_action,
     /// disk_full_action, disk_error_action, remote_ending_action, ...): accepted
     /// for compatibility; this sink always keeps the events spooled and retries,
@@ -134,6 +141,13 @@ fn default_port() -> u16 {
 fn default_max_time() -> u64 {
     5
 }
+/// Enough to keep the receiver busy while replies travel back; their bytes
+/// (16 per record) stay far below a socket's receive buffer.
+fn default_batches_in_flight() -> usize {
+    4
+}
+/// More in flight than this buys nothing but duplicates after a failure.
+const MAX_BATCHES_IN_FLIGHT: usize = 64;
 
 impl RemoteConfig {
     pub(crate) fn retry(&self) -> Retry {
@@ -146,10 +160,19 @@ impl RemoteConfig {
                 "remote sink: remote_server is empty".into(),
             ));
         }
+        if !(1..=MAX_BATCHES_IN_FLIGHT).contains(&self.batches_in_flight) {
+            return Err(Error::InvalidArgument(format!(
+                "remote sink: batches_in_flight must be 1 to {MAX_BATCHES_IN_FLIGHT}, not {}",
+                self.batches_in_flight
+            )));
+        }
         Ok(RemoteLink {
             server: self.remote_server.clone(),
             port: self.port,
             timeout: Duration::from_secs(self.max_time_per_record.max(1)),
+            window: self.batches_in_flight,
+            // Named like the sink's own thread: its CPU is the sink's.
+            thread: format!("sink-{}", self.name.as_deref().unwrap_or("remote")),
             link: None,
             seq: 0,
             buf: Vec::new(),
@@ -159,7 +182,15 @@ impl RemoteConfig {
 
 struct Link {
     writer: TcpStream,
-    reader: BufReader<TcpStream>,
+    acks: AckReader,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // Ends a read in progress on the reader thread before it is joined.
+        let _ = self.writer.shutdown(std::net::Shutdown::Both);
+        self.acks.stop();
+    }
 }
 
 /// The connection to one central auditd.
@@ -167,21 +198,42 @@ pub(crate) struct RemoteLink {
     server: String,
     port: u16,
     timeout: Duration,
+    window: usize,
+    /// The name of the connection's acknowledgement reader thread.
+    thread: String,
     link: Option<Link>,
     seq: u32,
     buf: Vec<u8>,
 }
 
+/// The sequence number after `seq`: 0 is what the receiver uses for ENDING,
+/// so it is skipped on wrap-around.
+pub(super) fn next_sequence(seq: u32) -> u32 {
+    seq.wrapping_add(1).max(1)
+}
+
 /// Append one message (header + text) to `out`.
 pub fn push_message(out: &mut Vec<u8>, msg_type: u32, seq: u32, text: &[u8]) {
-    let text = &text[..text.len().min(MAX_MESSAGE)];
+    push_typed(out, msg_type, seq, b"", text);
+}
+
+/// Append one record as a message: `prefix` then `text`, cut to
+/// [`MAX_MESSAGE`] bytes as the receiver would.
+fn push_record(out: &mut Vec<u8>, seq: u32, prefix: &[u8], text: &[u8]) {
+    push_typed(out, TYPE_MESSAGE, seq, prefix, text);
+}
+
+fn push_typed(out: &mut Vec<u8>, msg_type: u32, seq: u32, prefix: &[u8], text: &[u8]) {
+    let prefix = &prefix[..prefix.len().min(MAX_MESSAGE)];
+    let text = &text[..text.len().min(MAX_MESSAGE - prefix.len())];
     let h = Header {
         msg_version: 0,
         msg_type,
-        length: text.len() as u16,
+        length: (prefix.len() + text.len()) as u16,
         sequence: seq,
     };
     out.extend_from_slice(&h.encode());
+    out.extend_from_slice(prefix);
     out.extend_from_slice(text);
 }
 
@@ -218,23 +270,45 @@ pub fn classify(h: &Header, text: &str) -> Reply {
 
 impl RemoteLink {
     fn next_seq(&mut self) -> u32 {
-        // 0 is what the receiver uses for ENDING; skip it on wrap-around.
-        self.seq = self.seq.wrapping_add(1).max(1);
+        self.seq = next_sequence(self.seq);
         self.seq
     }
 
-    fn read_reply(&mut self) -> std::result::Result<(Header, String), String> {
-        let link = self.link.as_mut().ok_or("not connected")?;
-        let mut h = [0u8; HEADER_SIZE];
-        link.reader
-            .read_exact(&mut h)
-            .map_err(|e| format!("waiting for ack from {}:{}: {e}", self.server, self.port))?;
-        let h = Header::decode(&h)?;
-        let mut text = vec![0u8; h.length as usize];
-        link.reader
-            .read_exact(&mut text)
-            .map_err(|e| format!("reading reply text: {e}"))?;
-        Ok((h, String::from_utf8_lossy(&text).into_owned()))
+    /// Write what `self.buf` holds and have the reader await its replies;
+    /// `Some` failure when that could not be done.
+    fn write_expecting(&mut self, expect: Expect) -> Option<Delivery> {
+        let failure = |error: String| Delivery {
+            error: Some(error),
+            ..Delivery::default()
+        };
+        let Some(link) = self.link.as_mut() else {
+            return Some(failure("not connected".into()));
+        };
+        if let Err(e) = link.writer.write_all(&self.buf) {
+            return Some(failure(format!(
+                "send to {}:{}: {e}",
+                self.server, self.port
+            )));
+        }
+        // Handed over only once written: a batch that failed half-way is
+        // answered here, and the reader's answers stay in batch order.
+        if !link.acks.expect(expect) {
+            return Some(failure(format!(
+                "the connection to {}:{} failed",
+                self.server, self.port
+            )));
+        }
+        None
+    }
+
+    fn answer_of(&mut self) -> Delivery {
+        match self.link.as_mut() {
+            Some(link) => link.acks.answer(),
+            None => Delivery {
+                error: Some("not connected".into()),
+                ..Delivery::default()
+            },
+        }
     }
 }
 
@@ -253,7 +327,7 @@ impl Transport for RemoteLink {
                         s.set_read_timeout(Some(self.timeout))?;
                         s.set_write_timeout(Some(self.timeout))?;
                         Ok(Link {
-                            reader: BufReader::with_capacity(64 << 10, s.try_clone()?),
+                            acks: AckReader::start(s.try_clone()?, target.clone(), &self.thread)?,
                             writer: s,
                         })
                     };
@@ -268,85 +342,82 @@ impl Transport for RemoteLink {
     }
 
     fn deliver(&mut self, events: &[ForwardEvent]) -> Delivery {
+        let expect = self.encode(events);
+        match self.write_expecting(expect) {
+            Some(failed) => failed,
+            None => self.answer_of(),
+        }
+    }
+
+    fn window(&self) -> usize {
+        self.window
+    }
+
+    fn begin(&mut self, events: &mut Vec<ForwardEvent>) -> Option<Delivery> {
+        let expect = self.encode(events);
+        self.write_expecting(expect)
+    }
+
+    fn answer(&mut self) -> Delivery {
+        self.answer_of()
+    }
+
+    fn idle(&mut self) -> std::result::Result<(), String> {
+        self.buf.clear();
+        let seq = self.next_seq();
+        push_message(&mut self.buf, TYPE_HEARTBEAT, seq, b"");
+        let expect = Expect {
+            first_seq: seq,
+            messages: 1,
+            ends: Vec::new(),
+        };
+        let d = match self.write_expecting(expect) {
+            Some(failed) => failed,
+            None => self.answer_of(),
+        };
+        d.error.map_or(Ok(()), Err)
+    }
+
+    fn disconnect(&mut self) {
+        // Dropping the link shuts the connection down and stops its reader.
+        self.link = None;
+    }
+}
+
+impl RemoteLink {
+    /// Put the batch's messages (one per record, with `node=` when the
+    /// record has none) in `self.buf`; what their replies must be.
+    fn encode(&mut self, events: &[ForwardEvent]) -> Expect {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        // Messages sent up to and including each event.
         let mut ends = Vec::with_capacity(events.len());
+        let first_seq = next_sequence(self.seq);
         let mut total = 0usize;
-        let mut line = Vec::new();
+        let mut prefix = Vec::new();
         for ev in events {
+            prefix.clear();
+            if !ev.node.is_empty() {
+                prefix.extend_from_slice(b"node=");
+                prefix.extend_from_slice(ev.node.as_bytes());
+                prefix.push(b' ');
+            }
             for rec in ev.text.split('\n').filter(|l| !l.trim().is_empty()) {
-                line.clear();
-                if !rec.starts_with("node=") && !ev.node.is_empty() {
-                    line.extend_from_slice(b"node=");
-                    line.extend_from_slice(ev.node.as_bytes());
-                    line.push(b' ');
-                }
-                line.extend_from_slice(rec.as_bytes());
+                let prefix = if rec.starts_with("node=") {
+                    &[][..]
+                } else {
+                    &prefix[..]
+                };
                 let seq = self.next_seq();
-                push_message(&mut buf, TYPE_MESSAGE, seq, &line);
+                push_record(&mut buf, seq, prefix, rec.as_bytes());
                 total += 1;
             }
             ends.push(total);
         }
-        let mut d = Delivery::default();
-        let written = match self.link.as_mut() {
-            Some(link) => link.writer.write_all(&buf),
-            None => Err(std::io::Error::other("not connected")),
-        };
         self.buf = buf;
-        if let Err(e) = written {
-            d.error = Some(format!("send to {}:{}: {e}", self.server, self.port));
-            return d;
-        }
-        d.sent = events.len();
-        // Replies come in order on the one connection: count them.
-        let mut answered = 0usize;
-        while answered < total {
-            let (h, text) = match self.read_reply() {
-                Ok(r) => r,
-                Err(e) => {
-                    d.error = Some(e);
-                    break;
-                }
-            };
-            match classify(&h, &text) {
-                Reply::Written => {}
-                Reply::WrittenWithWarning(w) => d.warning = Some(w),
-                Reply::NotWritten(e) => {
-                    d.error = Some(e);
-                    break;
-                }
-                Reply::Ending => {
-                    d.error = Some("remote end is shutting down".into());
-                    break;
-                }
-            }
-            answered += 1;
-        }
-        d.acked = ends.iter().take_while(|&&c| c <= answered).count();
-        d
-    }
-
-    fn idle(&mut self) -> std::result::Result<(), String> {
-        let seq = self.next_seq();
-        let mut hb = Vec::with_capacity(HEADER_SIZE);
-        push_message(&mut hb, TYPE_HEARTBEAT, seq, b"");
-        let link = self.link.as_mut().ok_or("not connected")?;
-        link.writer
-            .write_all(&hb)
-            .map_err(|e| format!("heartbeat: {e}"))?;
-        let (h, text) = self.read_reply()?;
-        match classify(&h, &text) {
-            Reply::Written | Reply::WrittenWithWarning(_) => Ok(()),
-            Reply::NotWritten(e) => Err(e),
-            Reply::Ending => Err("remote end is shutting down".into()),
-        }
-    }
-
-    fn disconnect(&mut self) {
-        if let Some(link) = self.link.take() {
-            let _ = link.writer.shutdown(std::net::Shutdown::Both);
+        Expect {
+            first_seq,
+            messages: total,
+            ends,
         }
     }
 }

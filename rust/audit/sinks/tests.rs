@@ -23,14 +23,16 @@ pub(super) fn tempdir(tag: &str) -> PathBuf {
 }
 
 pub(super) fn event(serial: u64) -> ForwardEvent {
+    let text = format!(
+        "type=SYSCALL msg=audit(1700000000.123:{serial}): arch=c000003e syscall=110 success=yes\ntype=EOE msg=audit(1700000000.123:{serial}): "
+    );
     ForwardEvent {
         node: "host1".into(),
         sec: 1_700_000_000,
         msec: 123,
         serial,
-        text: format!(
-            "type=SYSCALL msg=audit(1700000000.123:{serial}): arch=c000003e syscall=110 success=yes\ntype=EOE msg=audit(1700000000.123:{serial}): "
-        ),
+        fields: Some(super::EventFields::from_text(&text)),
+        text,
         json: (serial % 2 == 0).then(|| format!("{{\"serial\":{serial}}}")),
     }
 }
@@ -239,6 +241,16 @@ proptest::proptest! {
     }
 }
 
+/// The next message a fake receiver gets; `None` once the sender hung up.
+pub(super) fn read_message(s: &mut impl Read) -> Option<(Header, Vec<u8>)> {
+    let mut h = [0u8; 16];
+    s.read_exact(&mut h).ok()?;
+    let h = Header::decode(&h).unwrap();
+    let mut text = vec![0u8; h.length as usize];
+    s.read_exact(&mut text).ok()?;
+    Some((h, text))
+}
+
 /// A receiver that speaks the server side: acks each message, answers
 /// DISKFULL to the `fail_at`-th message of the first connection, then hangs up.
 fn fake_receiver(fail_at: usize) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
@@ -252,14 +264,7 @@ fn fake_receiver(fail_at: usize) -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
             let Ok(mut s) = s else { return };
             conn_no += 1;
             let mut n = 0;
-            loop {
-                let mut h = [0u8; 16];
-                if s.read_exact(&mut h).is_err() {
-                    break;
-                }
-                let h = Header::decode(&h).unwrap();
-                let mut text = vec![0u8; h.length as usize];
-                s.read_exact(&mut text).unwrap();
+            while let Some((h, text)) = read_message(&mut s) {
                 n += 1;
                 if conn_no == 1 && n == fail_at {
                     let msg = b"disk full";

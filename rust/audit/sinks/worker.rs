@@ -543,5 +543,6 @@ fn undecodable(p: &[u8]) -> ForwardEvent {
         serial: 0,
         text: String::from_utf8_lossy(p).into_owned(),
         json: None,
+        fields: None,
     }
 }
