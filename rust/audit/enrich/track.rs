@@ -3,10 +3,10 @@
 //! /proc, and applies process labels (by key, exe, argv, script; propagation).
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lru::LruCache;
 
@@ -122,13 +122,55 @@ pub struct Tracker {
     pub track_forks: bool,
     pub want_script: bool,
     pub want_cgroup: bool,
-    /// Pids whose /proc/PID/stat was missing during the current event: the
-    /// process is gone, and a new holder of its pid would not be the event's,
-    /// so the other /proc files of that pid are not tried again (an event of a
-    /// process that has exited asks several times).
-    pub(crate) gone: RefCell<Vec<u32>>,
+    /// Pids whose /proc/PID/stat was found missing (see [`Gone`]).
+    pub(crate) gone: RefCell<Gone>,
     /// This machine's (device, inode) of recent executables.
     pub(crate) exe_ids: RefCell<ExeIds>,
+}
+
+/// Pids whose /proc/PID/stat was found missing, with the wall-clock time of
+/// the look-up. The process that held the pid then had exited; any later
+/// holder started after that time. So /proc has nothing about the pid's
+/// process for the rest of the event that looked, nor for any event stamped
+/// before that time ([`Gone::MARGIN_MS`] earlier: the kernel stamps records
+/// with a coarse clock): a log's events of processes of the past, and an
+/// exited process's events, ask once, not once per event.
+#[derive(Debug, Default)]
+pub(crate) struct Gone {
+    /// pid -> (ms since the epoch of the look-up, the event that looked).
+    seen: HashMap<u32, (u64, u64)>,
+    event: u64,
+    /// The current event's time stamp (ms since the epoch); 0 for questions
+    /// about now.
+    event_ms: u64,
+}
+
+impl Gone {
+    const MARGIN_MS: u64 = 1_000;
+    /// Entries kept before all are forgotten (each is only a saved look-up).
+    const LIMIT: usize = 1 << 16;
+
+    fn start(&mut self, event_ms: u64) {
+        self.event += 1;
+        self.event_ms = event_ms;
+    }
+
+    fn contains(&self, pid: u32) -> bool {
+        self.seen.get(&pid).is_some_and(|&(at, event)| {
+            event == self.event
+                || (self.event_ms > 0 && self.event_ms.saturating_add(Gone::MARGIN_MS) < at)
+        })
+    }
+
+    fn insert(&mut self, pid: u32) {
+        if self.seen.len() >= Gone::LIMIT {
+            self.seen.clear();
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.seen.insert(pid, (now, self.event));
+    }
 }
 
 /// The (device, inode) of executables on this machine by path, each for
@@ -171,19 +213,21 @@ impl ExeIds {
 }
 
 impl Tracker {
-    /// A new event (or question): /proc may have changed.
-    pub(crate) fn new_event(&mut self) {
-        self.gone.get_mut().clear();
+    /// A new event stamped `event_ms` (ms since the epoch), or a question
+    /// about now (0): /proc may have changed.
+    pub(crate) fn new_event(&mut self, event_ms: u64) {
+        self.gone.get_mut().start(event_ms);
     }
 
-    /// /proc/PID/stat told us, during this event, that `pid` has gone.
+    /// /proc/PID/stat told us, during this event or after the event's time,
+    /// that `pid`'s process has gone.
     pub(crate) fn is_gone(&self, pid: u32) -> bool {
-        self.gone.borrow().contains(&pid)
+        self.gone.borrow().contains(pid)
     }
 
     fn note_gone<T>(&self, pid: u32, found: Option<T>) -> Option<T> {
         if found.is_none() {
-            self.gone.borrow_mut().push(pid);
+            self.gone.borrow_mut().insert(pid);
         }
         found
     }
