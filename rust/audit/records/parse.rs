@@ -343,16 +343,40 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 /// `word ^ needle*8` is a match).
 #[inline]
 pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let rep = LO.wrapping_mul(u64::from(needle));
+    find_words(hay, |w| zero_bytes(w ^ rep), |c| c == needle)
+}
+
+/// The first `a` or `b` in `hay`, eight bytes at a time.
+#[inline]
+pub(crate) fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    let (ra, rb) = (LO.wrapping_mul(u64::from(a)), LO.wrapping_mul(u64::from(b)));
+    find_words(
+        hay,
+        |w| zero_bytes(w ^ ra) | zero_bytes(w ^ rb),
+        |c| c == a || c == b,
+    )
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each zero byte of `x`; bytes above the lowest zero byte
+/// may be flagged falsely (borrows), so only the lowest flag is used.
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & 0x8080_8080_8080_8080
+}
+
+/// The first byte where `flags` (of a little-endian word) flags one, then
+/// the tail byte by byte with `is`.
+#[inline(always)]
+fn find_words(hay: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> Option<usize> {
     let mut chunks = hay.chunks_exact(8);
     let mut base = 0;
     for c in &mut chunks {
         let mut a = [0u8; 8];
         a.copy_from_slice(c);
-        let w = u64::from_le_bytes(a) ^ rep;
-        let t = w.wrapping_sub(LO) & !w & HI;
+        let t = flags(u64::from_le_bytes(a));
         if t != 0 {
             return Some(base + (t.trailing_zeros() / 8) as usize);
         }
@@ -361,34 +385,7 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&c| c == needle)
-        .map(|p| base + p)
-}
-
-/// The first `a` or `b` in `hay`, eight bytes at a time (as [`find_byte`]:
-/// the lowest flagged byte of a word is always a true match).
-#[inline]
-pub(crate) fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let (ra, rb) = (LO.wrapping_mul(u64::from(a)), LO.wrapping_mul(u64::from(b)));
-    let mut chunks = hay.chunks_exact(8);
-    let mut base = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let w = u64::from_le_bytes(w);
-        let (x, y) = (w ^ ra, w ^ rb);
-        let t = (x.wrapping_sub(LO) & !x | y.wrapping_sub(LO) & !y) & HI;
-        if t != 0 {
-            return Some(base + (t.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&c| c == a || c == b)
+        .position(|&c| is(c))
         .map(|p| base + p)
 }
 

@@ -153,13 +153,15 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn find_either_finds_the_first(
+        fn find_byte_and_find_either_find_the_first(
             hay in proptest::collection::vec(proptest::sample::select(b" =ab\x20\x3d\xa0\xbd".to_vec()), 0..40),
             skip in 0usize..8,
         ) {
             let hay = &hay[skip.min(hay.len())..];
             let want = hay.iter().position(|&c| c == b' ' || c == b'=');
             proptest::prop_assert_eq!(find_either(hay, b' ', b'='), want);
+            let want = hay.iter().position(|&c| c == b'=');
+            proptest::prop_assert_eq!(find_byte(hay, b'='), want);
         }
     }
 
