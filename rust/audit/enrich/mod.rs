@@ -161,14 +161,14 @@ impl Enricher {
 
     /// The entry now holding `pid` (from /proc if unknown and live).
     pub fn process(&mut self, pid: u32) -> Option<&Process> {
-        self.tracker.new_event();
+        self.tracker.new_event(0);
         let id = self.tracker.lookup(pid)?;
         self.tracker.table.get(id)
     }
 
     /// Ancestors of the process now holding `pid`, nearest first.
     pub fn ancestors(&mut self, pid: u32) -> Vec<&Process> {
-        self.tracker.new_event();
+        self.tracker.new_event(0);
         let Some(id) = self.tracker.lookup(pid) else {
             return Vec::new();
         };
@@ -233,7 +233,9 @@ impl Enricher {
     /// is dropped) plan its members in `self.plan`.
     fn track(&mut self, ev: &Event) -> Verdict {
         self.stats.events += 1;
-        self.tracker.new_event();
+        let t = ev.timestamp;
+        self.tracker
+            .new_event(t.sec.saturating_mul(1000) + u64::from(t.msec));
         let f = Facts::of(ev);
         let args = f.execve_index.map(|_| execve_args(ev));
         let seen = self.tracker.observe(ev, &f, args.as_deref());

@@ -3,10 +3,10 @@
 //! /proc, and applies process labels (by key, exe, argv, script; propagation).
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lru::LruCache;
 
@@ -122,13 +122,85 @@ pub struct Tracker {
     pub track_forks: bool,
     pub want_script: bool,
     pub want_cgroup: bool,
-    /// Pids whose /proc/PID/stat was missing during the current event: the
-    /// process is gone, and a new holder of its pid would not be the event's,
-    /// so the other /proc files of that pid are not tried again (an event of a
-    /// process that has exited asks several times).
-    pub(crate) gone: RefCell<Vec<u32>>,
+    /// Pids whose /proc/PID/stat was found missing (see [`Gone`]).
+    pub(crate) gone: RefCell<Gone>,
     /// This machine's (device, inode) of recent executables.
     pub(crate) exe_ids: RefCell<ExeIds>,
+}
+
+/// Pids whose /proc/PID/stat was found missing, with the wall-clock time of
+/// the look-up. The process that held the pid then had exited; any later
+/// holder started after that time. So /proc has nothing about the pid's
+/// process for the rest of the event that looked, nor for any event stamped
+/// before that time ([`Gone::MARGIN_MS`] earlier: the kernel stamps records
+/// with a coarse clock): a log's events of processes of the past, and an
+/// exited process's events, ask once, not once per event. The same holds for
+/// a pid missing from a listing of /proc (audit's pid fields are process ids,
+/// which /proc lists): events stamped well before the listing (a log's) take
+/// a listing, read again each second, instead of a look-up per new pid.
+#[derive(Debug, Default)]
+pub(crate) struct Gone {
+    /// pid -> (ms since the epoch of the look-up, the event that looked).
+    seen: HashMap<u32, (u64, u64)>,
+    event: u64,
+    /// The current event's time stamp (ms since the epoch); 0 for questions
+    /// about now.
+    event_ms: u64,
+    /// The pids /proc listed (sorted), and when (ms since the epoch).
+    listed: Option<(u64, Vec<u32>)>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Gone {
+    const MARGIN_MS: u64 = 1_000;
+    /// Entries kept before all are forgotten (each is only a saved look-up).
+    const LIMIT: usize = 1 << 16;
+
+    fn start(&mut self, event_ms: u64, procfs: bool) {
+        self.event += 1;
+        self.event_ms = event_ms;
+        if !procfs || event_ms == 0 {
+            return;
+        }
+        let now = now_ms();
+        if self.before(now)
+            && self
+                .listed
+                .as_ref()
+                .is_none_or(|&(at, _)| now.saturating_sub(at) >= Gone::MARGIN_MS)
+        {
+            let mut pids = procfs::pids();
+            pids.sort_unstable();
+            self.listed = Some((now, pids));
+        }
+    }
+
+    /// The current event was stamped well before `at`.
+    fn before(&self, at: u64) -> bool {
+        self.event_ms > 0 && self.event_ms.saturating_add(Gone::MARGIN_MS) < at
+    }
+
+    fn contains(&self, pid: u32) -> bool {
+        self.seen
+            .get(&pid)
+            .is_some_and(|&(at, event)| event == self.event || self.before(at))
+            || self
+                .listed
+                .as_ref()
+                .is_some_and(|(at, pids)| self.before(*at) && pids.binary_search(&pid).is_err())
+    }
+
+    fn insert(&mut self, pid: u32) {
+        if self.seen.len() >= Gone::LIMIT {
+            self.seen.clear();
+        }
+        self.seen.insert(pid, (now_ms(), self.event));
+    }
 }
 
 /// The (device, inode) of executables on this machine by path, each for
@@ -171,19 +243,21 @@ impl ExeIds {
 }
 
 impl Tracker {
-    /// A new event (or question): /proc may have changed.
-    pub(crate) fn new_event(&mut self) {
-        self.gone.get_mut().clear();
+    /// A new event stamped `event_ms` (ms since the epoch), or a question
+    /// about now (0): /proc may have changed.
+    pub(crate) fn new_event(&mut self, event_ms: u64) {
+        self.gone.get_mut().start(event_ms, self.procfs);
     }
 
-    /// /proc/PID/stat told us, during this event, that `pid` has gone.
+    /// /proc/PID/stat told us, during this event or after the event's time,
+    /// that `pid`'s process has gone.
     pub(crate) fn is_gone(&self, pid: u32) -> bool {
-        self.gone.borrow().contains(&pid)
+        self.gone.borrow().contains(pid)
     }
 
     fn note_gone<T>(&self, pid: u32, found: Option<T>) -> Option<T> {
         if found.is_none() {
-            self.gone.borrow_mut().push(pid);
+            self.gone.borrow_mut().insert(pid);
         }
         found
     }
@@ -524,5 +598,33 @@ impl Tracker {
             return None;
         }
         ((dev, ino) != (exe_dev, exe_ino)).then_some(name)
+    }
+}
+
+#[cfg(test)]
+mod gone_tests {
+    use super::*;
+
+    #[test]
+    fn gone_for_the_event_and_for_events_stamped_before() {
+        // Above the kernel's largest pid_max: never in /proc.
+        let missing = 1 << 23;
+        let me = std::process::id();
+        let mut g = Gone::default();
+        let old = now_ms() - 60_000;
+        g.start(old, true);
+        assert!(g.contains(missing), "not listed, event long past");
+        assert!(!g.contains(me));
+        g.start(now_ms(), true);
+        assert!(!g.contains(missing), "an event of now asks /proc");
+        g.insert(missing);
+        assert!(g.contains(missing), "for the rest of the event");
+        g.start(0, true);
+        assert!(!g.contains(missing), "a question about now asks again");
+        g.start(old, false);
+        g.listed = None;
+        assert!(g.contains(missing), "the look-up came after the event");
+        g.seen.clear();
+        assert!(!g.contains(missing), "without /proc: no listing");
     }
 }

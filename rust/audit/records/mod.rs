@@ -98,7 +98,7 @@ impl LogStream {
         }
         let mut rest = chunk;
         if !self.partial.is_empty() {
-            match parse::find_byte(rest, b'\n') {
+            match memchr::memchr(b'\n', rest) {
                 Some(p) => {
                     let mut line = std::mem::take(&mut self.partial);
                     line.extend_from_slice(&rest[..p]);
@@ -113,7 +113,7 @@ impl LogStream {
                 }
             }
         }
-        while let Some(p) = parse::find_byte(rest, b'\n') {
+        while let Some(p) = memchr::memchr(b'\n', rest) {
             self.line(&rest[..p], out);
             rest = &rest[p + 1..];
         }

@@ -343,16 +343,40 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
 /// `word ^ needle*8` is a match).
 #[inline]
 pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let rep = LO.wrapping_mul(u64::from(needle));
+    find_words(hay, |w| zero_bytes(w ^ rep), |c| c == needle)
+}
+
+/// The first `a` or `b` in `hay`, eight bytes at a time.
+#[inline]
+pub(crate) fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    let (ra, rb) = (LO.wrapping_mul(u64::from(a)), LO.wrapping_mul(u64::from(b)));
+    find_words(
+        hay,
+        |w| zero_bytes(w ^ ra) | zero_bytes(w ^ rb),
+        |c| c == a || c == b,
+    )
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each zero byte of `x`; bytes above the lowest zero byte
+/// may be flagged falsely (borrows), so only the lowest flag is used.
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & 0x8080_8080_8080_8080
+}
+
+/// The first byte where `flags` (of a little-endian word) flags one, then
+/// the tail byte by byte with `is`.
+#[inline(always)]
+fn find_words(hay: &[u8], flags: impl Fn(u64) -> u64, is: impl Fn(u8) -> bool) -> Option<usize> {
     let mut chunks = hay.chunks_exact(8);
     let mut base = 0;
     for c in &mut chunks {
         let mut a = [0u8; 8];
         a.copy_from_slice(c);
-        let w = u64::from_le_bytes(a) ^ rep;
-        let t = w.wrapping_sub(LO) & !w & HI;
+        let t = flags(u64::from_le_bytes(a));
         if t != 0 {
             return Some(base + (t.trailing_zeros() / 8) as usize);
         }
@@ -361,7 +385,7 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&c| c == needle)
+        .position(|&c| is(c))
         .map(|p| base + p)
 }
 
@@ -480,7 +504,8 @@ fn build(
     node: Option<Span>,
     body_start: usize,
 ) -> Record {
-    let sep = find_byte(&text[body_start..], ENRICHMENT_SEPARATOR).map(|p| body_start + p);
+    // The whole body is scanned: SIMD (memchr) beats words here.
+    let sep = memchr::memchr(ENRICHMENT_SEPARATOR, &text[body_start..]).map(|p| body_start + p);
     let body_end = sep.unwrap_or(text.len());
     let is_avc = msg_type == msg::AVC || msg_type == msg::USER_AVC;
     SCRATCH.with(|scratch| {
@@ -708,10 +733,7 @@ fn tokenize_enrichment(b: &[u8], start: usize, end: usize, out: &mut Vec<Field>)
             break;
         }
         let tok = i;
-        let mut j = i;
-        while j < end && b[j] != b' ' && b[j] != b'=' {
-            j += 1;
-        }
+        let j = i + find_either(&b[i..end], b' ', b'=').unwrap_or(end - i);
         if j >= end || b[j] == b' ' {
             i = j;
             continue;
@@ -723,10 +745,7 @@ fn tokenize_enrichment(b: &[u8], start: usize, end: usize, out: &mut Vec<Field>)
                 .position(|&c| c == b'}')
                 .map_or(end, |p| v + p + 1)
         } else if b.get(v) == Some(&b'"') {
-            b[v + 1..end]
-                .iter()
-                .position(|&c| c == b'"')
-                .map_or(end, |p| v + 1 + p + 1)
+            find_byte(&b[v + 1..end], b'"').map_or(end, |p| v + 1 + p + 1)
         } else {
             next_space(&b[..end], v)
         };

@@ -4,7 +4,7 @@
 //! ([`super::parse`]) builds its fields from them; the daemon's ENRICHED writer
 //! re-reads lines with the same splitter, so both see the same fields.
 
-use super::parse::find_byte;
+use super::parse::{find_byte, find_either};
 
 /// One token of a record body; every position is a byte offset into the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,11 +76,7 @@ impl Iterator for BodyTokens<'_> {
             }
             let tok = i;
             // Name: up to '=' or a space.
-            let j = tok
-                + b[tok..]
-                    .iter()
-                    .position(|&c| c == b' ' || c == b'=')
-                    .unwrap_or(end - tok);
+            let j = tok + find_either(&b[tok..], b' ', b'=').unwrap_or(end - tok);
             if j >= end || b[j] == b' ' {
                 self.pos = j;
                 return Some(BodyToken::Word { start: tok, end: j });
@@ -153,6 +149,20 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_byte_and_find_either_find_the_first(
+            hay in proptest::collection::vec(proptest::sample::select(b" =ab\x20\x3d\xa0\xbd".to_vec()), 0..40),
+            skip in 0usize..8,
+        ) {
+            let hay = &hay[skip.min(hay.len())..];
+            let want = hay.iter().position(|&c| c == b' ' || c == b'=');
+            proptest::prop_assert_eq!(find_either(hay, b' ', b'='), want);
+            let want = hay.iter().position(|&c| c == b'=');
+            proptest::prop_assert_eq!(find_byte(hay, b'='), want);
+        }
     }
 
     #[test]
