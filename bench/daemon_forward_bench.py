@@ -263,6 +263,16 @@ def one(
     return run
 
 
+def print_run(who: str, r: Run, calls: int, delivered: str, tail: str = "") -> None:
+    """One round's line: what was kept and `delivered` (its label), the cost."""
+    got = "" if r.delivered < 0 else f"  {delivered} {r.delivered:7}"
+    print(
+        f"  {who:19} kept {r.kept:7}/{calls}{got}  gen {r.gen_ns_per_call:6.0f} ns/call  "
+        f"daemon cpu {r.cpu_ns_per_record:6.0f} ns/record{tail}",
+        flush=True,
+    )
+
+
 def wait_delivered(
     sink: str, pid: int, calls: int, drains: dict[str, Drain], central: Central | None
 ) -> tuple[float, int]:
@@ -300,13 +310,7 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
                 for who in receivers:
                     r = one(control, who, gen, recv_c, args.calls, drains, central)
                     runs[who].append(r)
-                    got = "" if r.delivered < 0 else f"  delivered {r.delivered:7}"
-                    print(
-                        f"  {who:19} kept {r.kept:7}/{args.calls}{got}  gen "
-                        f"{r.gen_ns_per_call:6.0f} ns/call  daemon cpu "
-                        f"{r.cpu_ns_per_record:6.0f} ns/record",
-                        flush=True,
-                    )
+                    print_run(who, r, args.calls, "delivered")
         finally:
             for drain in drains.values():
                 drain.close()

@@ -127,13 +127,7 @@ def run_all(
             else:
                 r = dfb.one(control, who, gen, recv_c, args.calls, {}, None)
             runs[who].append(r)
-            got = "" if r.delivered < 0 else f"  JSON lines {r.delivered:7}"
-            print(
-                f"  {who:19} kept {r.kept:7}/{args.calls}{got}  gen "
-                f"{r.gen_ns_per_call:6.0f} ns/call  daemon cpu "
-                f"{r.cpu_ns_per_record:6.0f} ns/record  (load {os.getloadavg()[0]:.2f})",
-                flush=True,
-            )
+            dfb.print_run(who, r, args.calls, "JSON lines", f"  (load {os.getloadavg()[0]:.2f})")
     ns = {w: statistics.median(r.gen_ns_per_call for r in rs) for w, rs in runs.items()}
     print(f"\ncalls per run {args.calls}, rounds {args.rounds}, medians; cost per audited call:")
     for w in RECEIVERS:

@@ -17,11 +17,16 @@ pub struct ProcInfo {
     pub exe: Option<Vec<u8>>,
 }
 
+/// Where a stat line's `comm` ends: its LAST ')'.
+fn comm_end(text: &[u8]) -> Option<usize> {
+    text.iter().rposition(|&c| c == b')')
+}
+
 /// Fields of /proc/PID/stat we use. `comm` is in parentheses and may itself
 /// contain spaces and parentheses, so the rest starts after the LAST ')'.
 pub fn parse_stat(text: &[u8]) -> Option<(u32, Vec<u8>, u32, u64)> {
     let open = text.iter().position(|&c| c == b'(')?;
-    let close = text.iter().rposition(|&c| c == b')')?;
+    let close = comm_end(text)?;
     if close < open {
         return None;
     }
@@ -114,7 +119,7 @@ fn alive(pid: u32) -> bool {
     let Ok(text) = fs::read(pid_path(pid, "stat")) else {
         return false;
     };
-    let Some(close) = text.iter().rposition(|&c| c == b')') else {
+    let Some(close) = comm_end(&text) else {
         return false;
     };
     !matches!(text.get(close + 2), Some(b'Z' | b'X') | None)
