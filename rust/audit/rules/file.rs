@@ -20,7 +20,7 @@ pub struct FileLine {
 /// Parse every command line of a rules file.
 pub fn parse_rules_file(content: &[u8], env: &dyn Resolver) -> Vec<FileLine> {
     let mut out = Vec::new();
-    for_each_line(content, env, |line| {
+    for_each_line(content, 1, env, |line| {
         out.push(line);
         true
     });
@@ -28,11 +28,16 @@ pub fn parse_rules_file(content: &[u8], env: &dyn Resolver) -> Vec<FileLine> {
 }
 
 /// Parse the command lines of a rules file one by one, handing each to `f`
-/// until it returns false.
-pub fn for_each_line(content: &[u8], env: &dyn Resolver, mut f: impl FnMut(FileLine) -> bool) {
+/// until it returns false. `content`'s first line is line `first_lineno`.
+pub fn for_each_line(
+    content: &[u8],
+    first_lineno: usize,
+    env: &dyn Resolver,
+    mut f: impl FnMut(FileLine) -> bool,
+) {
     let mut tokens = Vec::with_capacity(16);
     for (index, raw) in content.split(|&b| b == b'\n').enumerate() {
-        let lineno = index + 1;
+        let lineno = first_lineno + index;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let text = match std::str::from_utf8(raw) {
             Ok(t) => t,
@@ -69,6 +74,17 @@ pub fn for_each_line(content: &[u8], env: &dyn Resolver, mut f: impl FnMut(FileL
     }
 }
 
+/// Split `content` after its first `n` lines: (those lines, the rest).
+pub fn split_after_lines(content: &[u8], n: usize) -> (&[u8], &[u8]) {
+    if n == 0 {
+        return content.split_at(0);
+    }
+    let at = memchr::memchr_iter(b'\n', content)
+        .nth(n - 1)
+        .map_or(content.len(), |i| i + 1);
+    content.split_at(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +113,26 @@ mod tests {
             lines[4].parsed.as_ref().unwrap().commands,
             vec![Command::SetEnabled(2)]
         );
+    }
+
+    #[test]
+    fn split_lines_keeps_numbers() {
+        let text = b"-D\n\n-b 1\n-e 1\n-f 1";
+        for n in 0..7 {
+            let (head, tail) = split_after_lines(text, n);
+            assert_eq!([head, tail].concat(), text);
+            let mut numbers = Vec::new();
+            let lines_in_head = head.iter().filter(|&&b| b == b'\n').count();
+            for_each_line(head, 1, &TestResolver, |l| {
+                numbers.push(l.lineno);
+                true
+            });
+            for_each_line(tail, lines_in_head + 1, &TestResolver, |l| {
+                numbers.push(l.lineno);
+                true
+            });
+            assert_eq!(numbers, [1, 3, 4, 5], "split after {n} lines");
+        }
     }
 
     #[test]

@@ -168,21 +168,28 @@ impl AuditRule {
 
     /// The `audit_rule_data` bytes for AUDIT_ADD_RULE / AUDIT_DEL_RULE.
     pub fn to_bytes(&self) -> Result<Vec<u8>, RuleError> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Append the `audit_rule_data` bytes to `out` (unchanged on error): the
+    /// header (flags, action, field count, mask, then the field, value and
+    /// operator columns), the string length and the strings.
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), RuleError> {
         if self.fields.len() > MAX_FIELDS {
             return Err(RuleError::new(format!(
                 "a rule has at most {MAX_FIELDS} fields, this one has {}",
                 self.fields.len()
             )));
         }
-        let mut buf: Vec<u8> = Vec::new();
+        let mut strings = 0usize;
         for f in &self.fields {
             match (&f.value, is_string_field(f.field)) {
-                (FieldValue::Text(t), true) => {
-                    if t.len() > PATH_MAX {
-                        return Err(RuleError::new("String value too long"));
-                    }
-                    buf.extend_from_slice(t);
+                (FieldValue::Text(t), true) if t.len() > PATH_MAX => {
+                    return Err(RuleError::new("String value too long"))
                 }
+                (FieldValue::Text(t), true) => strings += t.len(),
                 (FieldValue::Number(_), false) => {}
                 (FieldValue::Text(_), false) => {
                     return Err(RuleError::new(format!("field {} takes a number", f.field)))
@@ -192,29 +199,33 @@ impl AuditRule {
                 }
             }
         }
-        let buflen =
-            u32::try_from(buf.len()).map_err(|_| RuleError::new("String value too long"))?;
-        let mut out = Vec::with_capacity(RULE_DATA_HEADER_LEN + buf.len());
-        let flags = self.list | if self.prepend { FILTER_PREPEND } else { 0 };
-        out.extend_from_slice(&flags.to_ne_bytes());
-        out.extend_from_slice(&self.action.to_ne_bytes());
-        // fields.len() <= 64, checked above.
-        out.extend_from_slice(&(self.fields.len() as u32).to_ne_bytes());
-        for w in &self.mask {
-            out.extend_from_slice(&w.to_ne_bytes());
-        }
-        let column = |out: &mut Vec<u8>, get: &dyn Fn(&RuleField) -> u32| {
-            for i in 0..MAX_FIELDS {
-                let v = self.fields.get(i).map_or(0, get);
-                out.extend_from_slice(&v.to_ne_bytes());
+        // At most 64 strings of PATH_MAX bytes: fits in u32.
+        let buflen = strings as u32;
+        let start = out.len();
+        out.reserve(RULE_DATA_HEADER_LEN + strings);
+        out.resize(start + RULE_DATA_HEADER_LEN, 0);
+        let mut words = out[start..].chunks_exact_mut(4);
+        let mut put = |v: u32| {
+            if let Some(w) = words.next() {
+                w.copy_from_slice(&v.to_ne_bytes());
             }
         };
-        column(&mut out, &|f| f.field);
-        column(&mut out, &|f| f.wire_value());
-        column(&mut out, &|f| f.op);
-        out.extend_from_slice(&buflen.to_ne_bytes());
-        out.extend_from_slice(&buf);
-        Ok(out)
+        put(self.list | if self.prepend { FILTER_PREPEND } else { 0 });
+        put(self.action);
+        // fields.len() <= 64, checked above.
+        put(self.fields.len() as u32);
+        self.mask.iter().for_each(|&w| put(w));
+        let columns: [fn(&RuleField) -> u32; 3] = [|f| f.field, RuleField::wire_value, |f| f.op];
+        for get in columns {
+            (0..MAX_FIELDS).for_each(|i| put(self.fields.get(i).map_or(0, get)));
+        }
+        put(buflen);
+        for f in &self.fields {
+            if let FieldValue::Text(t) = &f.value {
+                out.extend_from_slice(t);
+            }
+        }
+        Ok(())
     }
 
     /// Decode `audit_rule_data` (an AUDIT_LIST_RULES reply payload). Up to 3
