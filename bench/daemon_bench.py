@@ -105,13 +105,22 @@ def write_conf(directory: Path, fmt: str, **extra: str | int) -> Path:
 
 
 def start_daemon(
-    control: AuditClient, kind: str, conf_dir: Path, poll: float = 0.05
+    control: AuditClient,
+    kind: str,
+    conf_dir: Path,
+    poll: float = 0.05,
+    messages: Path | None = None,
 ) -> subprocess.Popen[bytes]:
+    """Start a daemon and wait until it is registered. With `messages`, auditlink
+    runs with -f and its messages (the counters at exit among them) go to that file."""
     if kind == "auditd":
         cmd = ["auditd", "-n", "-c", str(conf_dir)]
     else:
         cmd = [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(conf_dir)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if messages is not None:
+            cmd[-3] = "-f"
+    with open(messages or os.devnull, "wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 20
     while control.get_status().pid != proc.pid:
         if time.monotonic() > deadline or proc.poll() is not None:

@@ -25,6 +25,11 @@ the sink thread's CPU per event (for remote also the central auditd's and the re
 which run on the same CPUs as the audited generator here).
 
     python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
+                                         [--central-idle]
+
+``--central-idle`` runs the central auditd and its relay under SCHED_IDLE: they get only
+the CPU time the audited side (generator, kernel, daemon) leaves idle, standing in for a
+central server on another machine, so the host cost is the sending host's own.
 
 Touches the real kernel: holds /tmp/auditlink-kernel.lock, saves the audit state and
 restores it at the end, also on error. Daemons are started and stopped by PID; the
@@ -133,10 +138,10 @@ class OtlpDrain(Drain):
 class Central:
     """The central auditd for the remote sink, reached through a relay on 127.0.0.1."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, sched_idle: bool) -> None:
         self.ns = engines.NetNs()
-        self.auditd = engines.CentralAuditd(self.ns, work)
-        self.relay = engines.Relay(self.ns, self.auditd.port)
+        self.auditd = engines.CentralAuditd(self.ns, work, sched_idle=sched_idle)
+        self.relay = engines.Relay(self.ns, self.auditd.port, sched_idle=sched_idle)
         self.port = self.relay.port
         self.auditd.start()
         self.pid, self.offset, self.seen, self.carry = 0, 0, 0, b""
@@ -186,6 +191,7 @@ class Run:
     sink_rate: float = 0.0  # events/s the sink delivered, from the generator's start
     sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
     far_cpu_ns: float = 0.0  # the central auditd's and relay's CPU per delivered event
+    sink_line: str = ""  # the daemon's last word on its sink (counters, last error)
 
 
 def auditlink_toml(
@@ -233,7 +239,8 @@ def one(
         log_dir = conf_dir / "log"
         for drain in drains.values():
             drain.count = 0
-        proc = db.start_daemon(control, kind, conf_dir)
+        messages = conf_dir / "daemon.messages"
+        proc = db.start_daemon(control, kind, conf_dir, messages=messages)
         sink_cpu = far_cpu = 0.0
         try:
             far0 = central.cpu() if central is not None and extra == "remote" else {}
@@ -250,11 +257,21 @@ def one(
                 far_cpu = sum(c - far0.get(p, 0.0) for p, c in central.cpu().items())
         finally:
             db.stop_daemon(control, proc)
+            # The sink's own account at exit: "sink NAME: acked=... last_error=..."
+            sink_line = next(
+                (
+                    ln
+                    for ln in messages.read_text(errors="replace").splitlines()
+                    if ln.startswith("auditlink daemon: sink ")
+                ),
+                "",
+            )
         kept = db.count_syscalls(log_dir, pid)
         if extra == "json":
             jsonl = log_dir / "audit.jsonl"
             delivered = jsonl.read_bytes().count(f'"pid":{pid},'.encode())
     run = Run(who, kept, delivered, ns, cpu / max(3 * kept, 1) * 1e9)
+    run.sink_line = sink_line.removeprefix("auditlink daemon: ")
     run.log_rate = kept / max(logged_at - started, 1e-9)
     if extra in SINKS:
         run.sink_rate = delivered / max(arrived_at - started, 1e-9)
@@ -303,7 +320,7 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
     receivers = [w for w in RECEIVERS if only is None or w.split("-")[-1] in only or w in BASELINES]
     drains = {"syslog": Drain(), "otlp": OtlpDrain()}
     with tempfile.TemporaryDirectory(prefix="auditlink-forward-central-") as tmp:
-        central = Central(Path(tmp)) if "auditlink-remote" in receivers else None
+        central = Central(Path(tmp), args.central_idle) if "auditlink-remote" in receivers else None
         runs: dict[str, list[Run]] = {w: [] for w in receivers}
         try:
             for _ in range(args.rounds):
@@ -311,6 +328,8 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
                     r = one(control, who, gen, recv_c, args.calls, drains, central)
                     runs[who].append(r)
                     print_run(who, r, args.calls, "delivered")
+                    if r.sink_line:
+                        print(f"  {'':19} {r.sink_line}", flush=True)
         finally:
             for drain in drains.values():
                 drain.close()
@@ -345,9 +364,10 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
                 f"{med(w, 'sink_cpu_ns'):6.0f} ns CPU per event"
             )
             if w.endswith("remote"):
+                priority = "SCHED_IDLE" if args.central_idle else "normal priority"
                 print(
-                    f"  {'':19} receiving side on this machine (central auditd + relay): "
-                    f"{med(w, 'far_cpu_ns'):6.0f} ns CPU per event"
+                    f"  {'':19} receiving side on this machine (central auditd + relay, "
+                    f"{priority}): {med(w, 'far_cpu_ns'):6.0f} ns CPU per event"
                 )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
@@ -358,6 +378,12 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=100_000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--only", default="", help="sinks/outputs to run besides the baselines")
+    ap.add_argument(
+        "--central-idle",
+        action="store_true",
+        help="run the central auditd and its relay under SCHED_IDLE: only on CPU time the "
+        "audited side leaves idle, standing in for a central server on another machine",
+    )
     args = ap.parse_args()
     gen, recv_c = stream_bench.build()
     return with_kernel(lambda control: run_all(control, gen, recv_c, args))

@@ -80,6 +80,11 @@ class NetNs:
         stop(self.holder)
 
 
+def idle_prefix(sched_idle: bool) -> list[str]:
+    """The command prefix that runs a program under SCHED_IDLE (or nothing)."""
+    return ["chrt", "--idle", "0"] if sched_idle else []
+
+
 def stop(p: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     if p.poll() is None:
         p.send_signal(sig)
@@ -94,8 +99,13 @@ class CentralAuditd:
     """auditd with local_events = no (it never opens the audit netlink socket),
     receiving on tcp_listen_port and writing its own log file."""
 
-    def __init__(self, ns: NetNs, workdir: Path, port: int = 60123) -> None:
+    def __init__(
+        self, ns: NetNs, workdir: Path, port: int = 60123, sched_idle: bool = False
+    ) -> None:
         self.ns, self.dir, self.port = ns, workdir, port
+        # SCHED_IDLE: it runs only on CPU time nothing else here wants, as if on
+        # another machine (the benches' stand-in for a remote central server).
+        self.priority = idle_prefix(sched_idle)
         self.log = workdir / "central.log"
         (workdir / "plugins").mkdir(parents=True, exist_ok=True)
         (workdir / "auditd.conf").write_text(
@@ -132,6 +142,7 @@ overflow_action = ignore
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
+                *self.priority,
                 *self.ns.prefix(),
                 "unshare",
                 "--mount",
@@ -547,8 +558,9 @@ while True:
 class Relay:
     """Listens on 127.0.0.1 here and relays each connection to `inner_port` in `ns`."""
 
-    def __init__(self, ns: NetNs, inner_port: int) -> None:
+    def __init__(self, ns: NetNs, inner_port: int, sched_idle: bool = False) -> None:
         self.ns, self.inner_port = ns, inner_port
+        self.priority = idle_prefix(sched_idle)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -564,7 +576,14 @@ class Relay:
             with conn:
                 self.procs.append(
                     subprocess.Popen(
-                        [*self.ns.prefix(), sys.executable, "-c", RELAY, str(self.inner_port)],
+                        [
+                            *self.priority,
+                            *self.ns.prefix(),
+                            sys.executable,
+                            "-c",
+                            RELAY,
+                            str(self.inner_port),
+                        ],
                         stdin=conn.fileno(),
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,

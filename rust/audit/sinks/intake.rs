@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::spool::{FullAction, Spool};
 use super::worker::{set, Shared};
@@ -44,22 +44,33 @@ impl Queue {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queue `events` in order while there is room (waiting for room when
-    /// `wait`); returns how many were queued.
+    /// Queue `events` in order while there is room, waiting up to `wait` in
+    /// all for room (`None`: as long as it takes); returns how many were
+    /// queued.
     pub(super) fn put(
         &self,
         mut events: impl ExactSizeIterator<Item = ForwardEvent>,
-        wait: bool,
+        wait: Option<Duration>,
     ) -> usize {
+        let deadline = wait.map(|w| Instant::now() + w);
         let mut done = 0;
         let mut q = self.lock();
         while events.len() > 0 && q.open {
             let room = self.capacity.saturating_sub(q.events.len());
             if room == 0 {
-                if !wait {
-                    break;
-                }
-                q = self.room.wait(q).unwrap_or_else(|p| p.into_inner());
+                q = match deadline {
+                    None => self.room.wait(q).unwrap_or_else(|p| p.into_inner()),
+                    Some(d) => {
+                        let left = d.saturating_duration_since(Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        self.room
+                            .wait_timeout(q, left)
+                            .map(|(q, _)| q)
+                            .unwrap_or_else(|p| p.into_inner().0)
+                    }
+                };
                 continue;
             }
             let take = room.min(events.len());
@@ -75,7 +86,7 @@ impl Queue {
 
     /// Move everything queued into `into` (waiting up to `wait` for the first
     /// event); `false` once the queue is closed and empty.
-    fn take(&self, into: &mut Vec<ForwardEvent>, wait: Duration) -> bool {
+    pub(super) fn take(&self, into: &mut Vec<ForwardEvent>, wait: Duration) -> bool {
         let mut q = self.lock();
         if q.events.is_empty() && q.open && !wait.is_zero() {
             q = self

@@ -190,10 +190,12 @@ pub struct SinkStats {
     pub last_warning: String,
 }
 
-/// What the daemon calls. Implementations never block in `submit`.
+/// What the daemon calls. `submit` waits for room in a full queue at most
+/// [`worker::ROOM_WAIT`], then drops (counted).
 pub trait Sink: Send + Sync {
     fn name(&self) -> &str;
-    /// Queue one event; `false` when it was dropped (queue full or closed).
+    /// Queue one event; `false` when it was dropped (queue still full after
+    /// the wait, or closed).
     fn submit(&self, event: &ForwardEvent) -> bool;
     /// Queue events in order, taking the queue's lock once; returns how many
     /// were queued (the rest, at the end, were dropped and counted).

@@ -481,7 +481,31 @@ fn syslog_tcp_notices_a_closed_receiver_before_writing() {
 }
 
 #[test]
-fn queue_overflow_is_counted_never_blocks() {
+fn a_full_queue_waits_for_room_then_gives_up() {
+    use super::intake::Queue;
+    let q = std::sync::Arc::new(Queue::new(1));
+    let wait = Some(Duration::from_millis(300));
+    assert_eq!(q.put(std::iter::once(event(1)), wait), 1);
+    // Nobody takes: the second event is refused once the wait is over.
+    let t0 = std::time::Instant::now();
+    assert_eq!(q.put(std::iter::once(event(2)), wait), 0);
+    assert!(t0.elapsed() >= Duration::from_millis(300));
+    // Room made during the wait: taken, not dropped.
+    let taker = {
+        let q = q.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let mut got = Vec::new();
+            q.take(&mut got, Duration::ZERO);
+            got.len()
+        })
+    };
+    assert_eq!(q.put(std::iter::once(event(3)), Some(Duration::from_secs(10))), 1);
+    assert_eq!(taker.join().unwrap(), 1);
+}
+
+#[test]
+fn queue_overflow_is_counted() {
     let dir = tempdir("queue");
     let cfg = SinkConfig::from_toml(&format!(
         "type = \"syslog\"\ntransport = \"tcp\"\nport = 1\nqueue_depth = 1\nspool_dir = {:?}\n",

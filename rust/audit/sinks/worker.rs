@@ -202,19 +202,30 @@ impl SinkHandle {
     }
 }
 
+/// How long a live submit waits for room in a full queue before it drops
+/// what does not fit. The queue is full only while the intake thread is held
+/// up (it moves everything queued into the spool at once); the wait turns
+/// such a hold-up into back-pressure on the caller (the daemon's fan-out
+/// thread, which has its own queue, never the reader) instead of a loss.
+pub const ROOM_WAIT: Duration = Duration::from_secs(1);
+
 impl SinkHandle {
-    /// Like [`Sink::submit_batch`] but waits for room in the queue: for
-    /// replaying files, never for the live event path.
+    /// Like [`Sink::submit_batch`] but waits for room in the queue as long
+    /// as it takes: for replaying files, never for the live event path.
     pub fn submit_waiting(&self, events: Vec<ForwardEvent>) -> usize {
-        self.put(events.into_iter(), true)
+        self.put(events.into_iter(), None)
     }
 
     /// [`Sink::submit_batch`] for events the caller gives up (no copies).
     pub fn submit_owned(&self, events: Vec<ForwardEvent>) -> usize {
-        self.put(events.into_iter(), false)
+        self.put(events.into_iter(), Some(ROOM_WAIT))
     }
 
-    fn put(&self, events: impl ExactSizeIterator<Item = ForwardEvent>, wait: bool) -> usize {
+    fn put(
+        &self,
+        events: impl ExactSizeIterator<Item = ForwardEvent>,
+        wait: Option<Duration>,
+    ) -> usize {
         let s = &self.shared;
         let n = events.len() as u64;
         s.submitted.fetch_add(n, Relaxed);
@@ -242,11 +253,11 @@ impl Sink for SinkHandle {
     }
 
     fn submit(&self, event: &ForwardEvent) -> bool {
-        self.put(std::iter::once(event.clone()), false) == 1
+        self.put(std::iter::once(event.clone()), Some(ROOM_WAIT)) == 1
     }
 
     fn submit_batch(&self, events: &[ForwardEvent]) -> usize {
-        self.put(events.iter().cloned(), false)
+        self.put(events.iter().cloned(), Some(ROOM_WAIT))
     }
 
     fn stats(&self) -> SinkStats {
