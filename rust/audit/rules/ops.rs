@@ -295,9 +295,7 @@ impl Batch {
             text,
             parsed,
         } = line;
-        let (commands, warnings) = parsed
-            .map(|p| (p.commands, p.warnings))
-            .unwrap_or_default();
+        let (commands, warnings) = parsed.map(|p| (p.commands, p.warnings)).unwrap_or_default();
         self.lines.push(LineReport {
             lineno,
             text,

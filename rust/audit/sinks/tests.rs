@@ -500,7 +500,10 @@ fn a_full_queue_waits_for_room_then_gives_up() {
             got.len()
         })
     };
-    assert_eq!(q.put(std::iter::once(event(3)), Some(Duration::from_secs(10))), 1);
+    assert_eq!(
+        q.put(std::iter::once(event(3)), Some(Duration::from_secs(10))),
+        1
+    );
     assert_eq!(taker.join().unwrap(), 1);
 }
 
