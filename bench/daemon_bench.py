@@ -116,9 +116,8 @@ def start_daemon(
     if kind == "auditd":
         cmd = ["auditd", "-n", "-c", str(conf_dir)]
     else:
-        cmd = [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(conf_dir)]
-        if messages is not None:
-            cmd[-3] = "-f"
+        foreground = "-n" if messages is None else "-f"
+        cmd = [sys.executable, "-m", "auditlink", "daemon", foreground, "-c", str(conf_dir)]
     with open(messages or os.devnull, "wb") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 20

@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod enrich;
 pub mod errno;
 pub mod normalize;
+pub mod packed;
 pub mod records;
 pub mod rules;
 pub mod search;

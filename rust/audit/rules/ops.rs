@@ -3,6 +3,7 @@
 //! `handle_request`; src/delete_all.c).
 
 use crate::audit::client::{AuditClient, WaitMode};
+use crate::audit::packed::Packed;
 use crate::audit::tables::msg;
 use crate::error::{Error, Result};
 
@@ -269,10 +270,8 @@ const BATCH_LINES: usize = 48;
 struct Batch {
     /// Each line's report, to be completed when the kernel has answered.
     lines: Vec<LineReport>,
-    /// The lines' rules one after the other; rule `i` ends at `ends[i]`.
-    /// Both are kept between batches, so their memory is reused.
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
+    /// The lines' rules, encoded.
+    rules: Packed,
 }
 
 impl Batch {
@@ -285,11 +284,10 @@ impl Batch {
             },
             _ => return Err(line),
         };
-        if rule.encode_into(&mut self.bytes).is_err() {
+        if self.rules.try_push(|out| rule.encode_into(out)).is_err() {
             // `step` reports the encoding error.
             return Err(line);
         }
-        self.ends.push(self.bytes.len());
         let FileLine {
             lineno,
             text,
@@ -315,21 +313,11 @@ impl Batch {
         if self.lines.is_empty() {
             return;
         }
-        let mut begin = 0;
-        let msgs: Vec<(u16, &[u8])> = self
-            .ends
-            .iter()
-            .map(|&end| {
-                let rule = &self.bytes[begin..end];
-                begin = end;
-                (msg::ADD_RULE, rule)
-            })
-            .collect();
+        let msgs: Vec<(u16, &[u8])> = self.rules.iter().map(|r| (msg::ADD_RULE, r)).collect();
         let stop_on_error = !report.ignore_errors;
         let outcomes = client.request_batch("add_rule", &msgs, stop_on_error);
         drop(msgs);
-        self.bytes.clear();
-        self.ends.clear();
+        self.rules.clear();
         let mut stopped = false;
         for (i, mut line) in self.lines.drain(..).enumerate() {
             let outcome = match &outcomes {

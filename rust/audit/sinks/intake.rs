@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::spool::{FullAction, Spool};
 use super::worker::{set, Shared};
 use super::ForwardEvent;
+use crate::audit::packed::Packed;
 
 /// The bounded queue between the callers and the intake thread, in events.
 /// The thread takes everything waiting at once.
@@ -162,9 +163,8 @@ pub(super) struct Intake {
     suspended: bool,
     /// Events just taken from the queue (kept for their allocation).
     incoming: Vec<ForwardEvent>,
-    /// The batch's encoded payloads, and where each ends.
-    payload: Vec<u8>,
-    ends: Vec<usize>,
+    /// The batch's encoded payloads.
+    payloads: Packed,
 }
 
 impl Intake {
@@ -181,8 +181,7 @@ impl Intake {
             action,
             suspended: false,
             incoming: Vec::new(),
-            payload: Vec::new(),
-            ends: Vec::new(),
+            payloads: Packed::default(),
         }
     }
 
@@ -222,22 +221,11 @@ impl Intake {
         }
         // Encoded before the lock is taken: the delivering thread only waits
         // for the write.
-        self.payload.clear();
-        self.ends.clear();
+        self.payloads.clear();
         for ev in events {
-            ev.encode(&mut self.payload);
-            self.ends.push(self.payload.len());
+            self.payloads.push(|out| ev.encode(out));
         }
-        let mut start = 0;
-        let payloads: Vec<&[u8]> = self
-            .ends
-            .iter()
-            .map(|&end| {
-                let p = &self.payload[start..end];
-                start = end;
-                p
-            })
-            .collect();
+        let payloads: Vec<&[u8]> = self.payloads.iter().collect();
         let mut sp = self.spool.lock();
         let r = sp.append_batch(&payloads, self.action);
         publish(s, &sp);
