@@ -47,7 +47,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -190,14 +190,25 @@ def count_syscalls(log_dir: Path, pid: int) -> int:
     return n
 
 
+class Gen(NamedTuple):
+    """One generator run: its pid, wall ns per call, when it was told to go
+    (monotonic), and its own CPU ns per call (the rest it waited for a CPU or
+    for the kernel's backlog)."""
+
+    pid: int
+    ns_per_call: float
+    started: float
+    cpu_ns_per_call: float
+
+
 def run_generator(
     control: AuditClient,
     gen: Path,
     calls: int,
     during: object = None,
     before_go: Callable[[], None] | None = None,
-) -> tuple[int, float, float]:
-    """Run the generator under its rule; returns (pid, ns per call, go time).
+) -> Gen:
+    """Run the generator under its rule.
     ``before_go`` runs once the rule's own CONFIG_CHANGE record has had time to be
     logged, just before the generator starts calling."""
     g = subprocess.Popen(
@@ -227,8 +238,8 @@ def run_generator(
                 control.request_ack(stream_bench.AUDIT_USER, b"auditlink bench wake")
                 d_seen = 0
         out, _ = g.communicate(timeout=10)
-        n, secs = out.split()
-        return g.pid, float(secs) / int(n) * 1e9, started
+        n, secs, cpu = out.split()
+        return Gen(g.pid, float(secs) / int(n) * 1e9, started, float(cpu) / int(n) * 1e9)
     finally:
         if g.poll() is None:
             g.kill()
@@ -310,7 +321,7 @@ def daemon_run(control: AuditClient, receiver: str, gen: Path, calls: int) -> Da
             lost0 = control.get_status().lost
             watch = LogWatch(log_dir / "audit.log")
             watch.start()
-            pid, ns, _ = run_generator(control, gen, calls, sample, watch.arm)
+            pid, ns, _, _ = run_generator(control, gen, calls, sample, watch.arm)
             wait_log_quiet(log_dir)
             seconds = watch.seconds()
             cpu = cpu_seconds(proc.pid) - cpu0
@@ -358,7 +369,7 @@ def kill9_run(
                 gap[0] = time.monotonic() - killed
 
         try:
-            pid, _, _ = run_generator(control, gen, calls, maybe_kill)
+            pid = run_generator(control, gen, calls, maybe_kill).pid
             wait_log_quiet(log_dir)
             lost = control.get_status().lost - lost0
         finally:

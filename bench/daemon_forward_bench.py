@@ -192,6 +192,7 @@ class Run:
     sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
     far_cpu_ns: float = 0.0  # the central auditd's and relay's CPU per delivered event
     sink_line: str = ""  # the daemon's last word on its sink (counters, last error)
+    gen_cpu_ns: float = 0.0  # the generator's own CPU per call (0: not measured)
 
 
 def auditlink_toml(
@@ -246,7 +247,7 @@ def one(
             far0 = central.cpu() if central is not None and extra == "remote" else {}
             cpu0 = db.cpu_seconds(proc.pid)
             sink0 = db.thread_cpu_seconds(proc.pid, f"sink-{extra}")
-            pid, ns, started = db.run_generator(control, gen, calls)
+            pid, ns, started, gen_cpu = db.run_generator(control, gen, calls)
             logged_at = db.wait_log_quiet(log_dir)
             arrived_at, delivered = 0.0, -1
             if extra in SINKS:
@@ -270,7 +271,7 @@ def one(
         if extra == "json":
             jsonl = log_dir / "audit.jsonl"
             delivered = jsonl.read_bytes().count(f'"pid":{pid},'.encode())
-    run = Run(who, kept, delivered, ns, cpu / max(3 * kept, 1) * 1e9)
+    run = Run(who, kept, delivered, ns, cpu / max(3 * kept, 1) * 1e9, gen_cpu_ns=gen_cpu)
     run.sink_line = sink_line.removeprefix("auditlink daemon: ")
     run.log_rate = kept / max(logged_at - started, 1e-9)
     if extra in SINKS:
@@ -284,7 +285,8 @@ def print_run(who: str, r: Run, calls: int, delivered: str, tail: str = "") -> N
     """One round's line: what was kept and `delivered` (its label), the cost."""
     got = "" if r.delivered < 0 else f"  {delivered} {r.delivered:7}"
     print(
-        f"  {who:19} kept {r.kept:7}/{calls}{got}  gen {r.gen_ns_per_call:6.0f} ns/call  "
+        f"  {who:19} kept {r.kept:7}/{calls}{got}  gen {r.gen_ns_per_call:6.0f} ns/call"
+        f"{f' ({r.gen_cpu_ns:.0f} on CPU)' if r.gen_cpu_ns else ''}  "
         f"daemon cpu {r.cpu_ns_per_record:6.0f} ns/record{tail}",
         flush=True,
     )
@@ -354,6 +356,10 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
             f"{ns[w] / ns['auditd-enriched']:5.2f}x auditd ENRICHED  "
             f"{ns[w] / ns['auditlink-enriched']:5.2f}x auditlink log only (target <= 1.1x)"
         )
+    print("the generator's own CPU per call (the rest of its time it waited), medians:")
+    for w in runs:
+        if w.startswith("auditlink"):
+            print(f"  {w:19} {med(w, 'gen_cpu_ns'):7.0f} ns on CPU")
     print("sinks, from the generator's start (medians):")
     for w in runs:
         if w.split("-")[-1] in SINKS:

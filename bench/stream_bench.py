@@ -141,7 +141,7 @@ def one_run(
                 wakes += 1
                 d_seen = 0
         out, _ = g.communicate(timeout=10)
-        n, secs = out.split()
+        n, secs = out.split()[:2]
         gen_ns = float(secs) / int(n) * 1e9
         result, _ = rx.communicate(timeout=60 + calls / 20000)
         data = json.loads(result.strip().splitlines()[-1])

@@ -275,11 +275,22 @@ def with_central_auditd(tmp_path: Path, run: Runner) -> None:
             name=NODE,
         )
 
+        pids: list[int] = []
+
         def arrived(pid: int) -> int:
+            if pid not in pids:
+                pids.append(pid)
             needle = f" pid={pid} "
             return sum(1 for ln in central.lines() if needle in ln)
 
         run(tmp_path, arrived, central.stop, central.start)
+        # The central log has the very SYSCALL lines (ENRICHED, node= prefix)
+        # the daemon logged: the sink sends the writer's text, not its own.
+        needles = [f" pid={p} " for p in pids]
+        logged = (tmp_path / "log" / "audit.log").read_text(errors="replace").splitlines()
+        ours = sorted(ln for ln in logged if any(n in ln for n in needles))
+        theirs = sorted(ln for ln in central.lines() if any(n in ln for n in needles))
+        assert ours and ours == theirs, (ours[:1], theirs[:1])
     finally:
         central.stop()
         relay.close()

@@ -187,12 +187,25 @@ impl Stage {
         Ok(())
     }
 
+    /// Whether this stage forwards events to sinks (which send each record's
+    /// log line).
+    pub fn has_sinks(&self) -> bool {
+        !self.sinks.is_empty() || !self.sink_configs.is_empty()
+    }
+
+    /// Whether a record's log line is all this stage reads of it: sinks that
+    /// send text only, no JSON file, no enrichment.
+    pub fn takes_only_lines(&self) -> bool {
+        self.has_sinks()
+            && self.json.is_none()
+            && self.enricher.is_none()
+            && !self.sink_json
+            && !self.sink_fields
+    }
+
     /// Whether events must be reassembled for this stage.
     pub fn is_active(&self) -> bool {
-        self.json.is_some()
-            || self.enricher.is_some()
-            || !self.sinks.is_empty()
-            || !self.sink_configs.is_empty()
+        self.json.is_some() || self.enricher.is_some() || self.has_sinks()
     }
 
     /// Add `ev` to `batch`, the events the sinks get together.
@@ -205,7 +218,14 @@ impl Stage {
     ) {
         text.clear();
         for r in &ev.records {
-            self.format.write(r.msg_type, r.text(), text);
+            match r.line() {
+                // The line the writer logged (the usual case).
+                Some(line) => {
+                    text.extend_from_slice(line);
+                    text.push(b'\n');
+                }
+                None => self.format.write(r.msg_type, r.text(), text),
+            }
         }
         text.pop();
         let json = match (self.sink_json, json) {

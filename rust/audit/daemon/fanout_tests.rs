@@ -184,30 +184,27 @@ fn a_full_queue_drops_and_counts() {
     f.stop();
 }
 
-/// The writer thread reassembles the log's records into events and hands
-/// them to the fan-out; the log itself is written as before.
-#[test]
-fn the_writer_feeds_the_fanout() {
-    let d = TempDir::new("writer");
+/// Run the writer over `n` records' events (with `format`) into a fan-out
+/// started from `x`; returns the log's lines once the writer ended.
+fn write_through_fanout(
+    d: &TempDir,
+    x: &Extras,
+    format: LineFormat,
+    n: u64,
+) -> (Vec<String>, Fanout) {
     let cfg = DaemonConfig::parse(&format!(
         "log_file = {}\nspace_left = 2\nadmin_space_left = 1\n",
         d.path("audit.log").display()
     ))
     .unwrap();
-    let x = Extras::parse(&format!(
-        "[json]\npath = {:?}\n",
-        d.path("o.jsonl").display()
-    ))
-    .unwrap();
-    let (f, c) = start(&x, 1000);
+    let (f, c) = start(x, 1000);
     let out = Outputs {
         log: LogWriter::new(cfg, Arc::new(WriterCounters::default())).unwrap(),
-        format: LineFormat {
-            node: None,
-            enriched: false,
-        },
+        format,
         stage: None,
         fans_out: true,
+        sinks_take_lines: !x.sinks.is_empty(),
+        lines_only: x.json.is_none() && x.enrichment.is_none(),
         plugins: Vec::new(),
         end_of_event_timeout_ms: 2000,
     };
@@ -216,7 +213,7 @@ fn the_writer_feeds_the_fanout() {
     let s = f.sender();
     let w = std::thread::spawn(move || Writer::new(out, c, None, free_tx, Some(s)).run(&rx));
     let mut b = Batch::default();
-    for (t, p) in records(25, |_| "k") {
+    for (t, p) in records(n, |_| "k") {
         let start = b.data.len() as u32;
         b.data.extend_from_slice(p.as_bytes());
         b.entries.push((t, start, b.data.len() as u32));
@@ -229,7 +226,24 @@ fn the_writer_feeds_the_fanout() {
     .unwrap();
     w.join().unwrap();
     f.stop();
-    let log = lines(&d.path("audit.log"));
+    (lines(&d.path("audit.log")), f)
+}
+
+/// The writer thread reassembles the log's records into events and hands
+/// them to the fan-out; the log itself is written as before.
+#[test]
+fn the_writer_feeds_the_fanout() {
+    let d = TempDir::new("writer");
+    let x = Extras::parse(&format!(
+        "[json]\npath = {:?}\n",
+        d.path("o.jsonl").display()
+    ))
+    .unwrap();
+    let plain = LineFormat {
+        node: None,
+        enriched: false,
+    };
+    let (log, _) = write_through_fanout(&d, &x, plain, 25);
     assert_eq!(
         log.iter().filter(|l| l.starts_with("type=SYSCALL")).count(),
         25
@@ -238,6 +252,37 @@ fn the_writer_feeds_the_fanout() {
     // The 25 events, then DAEMON_END (a one-record event).
     assert_eq!(json.len(), 26);
     assert!(json[0].contains("\"serial\":1,"), "{}", json[0]);
+}
+
+/// A sink that sends text gets the very lines the writer logged (here
+/// ENRICHED with a node name, where the stage alone would format them plain),
+/// and the writer reads only the records' headers for it.
+#[test]
+fn sinks_send_the_lines_the_writer_logged() {
+    let d = TempDir::new("lines");
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let port = udp.local_addr().unwrap().port();
+    let x = Extras::parse(&format!(
+        "[[sink]]\ntype = \"syslog\"\ntransport = \"udp\"\nport = {port}\nspool_dir = {:?}\n",
+        d.path("spool").display()
+    ))
+    .unwrap();
+    let enriched = LineFormat {
+        node: Some("n1".into()),
+        enriched: true,
+    };
+    let (log, f) = write_through_fanout(&d, &x, enriched, 5);
+    let logged: Vec<&String> = log.iter().filter(|l| l.contains("type=SYSCALL")).collect();
+    assert_eq!(logged.len(), 5);
+    assert!(logged[0].starts_with("node=n1 ") && logged[0].contains('\x1d'));
+    let mut buf = [0u8; 9000];
+    for want in logged {
+        let n = udp.recv(&mut buf).unwrap();
+        let m = String::from_utf8_lossy(&buf[..n]);
+        assert!(m.ends_with(want.as_str()), "{m:?}\n{want:?}");
+    }
+    assert_eq!(f.sink_stats()[0].dropped, 0);
 }
 
 #[test]

@@ -222,6 +222,8 @@ fn build_outputs(
             log,
             format,
             fans_out: stage.is_active(),
+            sinks_take_lines: stage.has_sinks(),
+            lines_only: stage.takes_only_lines(),
             stage: Some(Box::new(stage)),
             plugins,
             end_of_event_timeout_ms: u64::from(cfg.end_of_event_timeout) * 1000,

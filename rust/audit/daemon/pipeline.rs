@@ -15,7 +15,9 @@ use super::format::{DaemonSerial, LineFormat};
 use super::plugins::{Plugin, PluginChunk};
 use super::writer::LogWriter;
 use crate::audit::client::{AuditClient, Batch};
-use crate::audit::records::{parse_payload_lenient, Event, Reassembler};
+use crate::audit::records::{
+    parse_payload_header_lenient, parse_payload_lenient, Event, Reassembler, Record,
+};
 use crate::audit::tables::msg;
 use crate::error::Error;
 
@@ -147,6 +149,12 @@ pub struct Outputs {
     pub stage: Option<Box<Stage>>,
     /// Whether the fan-out thread's stage needs events.
     pub fans_out: bool,
+    /// Whether its sinks take each record's log line (kept on the record, so
+    /// the fan-out does not format it again).
+    pub sinks_take_lines: bool,
+    /// Whether that line is all the stage reads of a record (no JSON, no
+    /// enrichment): the writer then parses only the records' headers.
+    pub lines_only: bool,
     pub plugins: Vec<Plugin>,
     pub end_of_event_timeout_ms: u64,
 }
@@ -304,10 +312,13 @@ impl Writer {
         });
         let mut count = 0u64;
         for (t, payload) in recs {
-            if let Some(r) = self.reassembler.as_mut() {
-                r.push(parse_payload_lenient(t, payload), &mut self.completed);
-            }
             if t == msg::EOE {
+                if self.reassembler.is_some() {
+                    let rec = self.parse(t, payload);
+                    if let Some(r) = self.reassembler.as_mut() {
+                        r.push(rec, &mut self.completed);
+                    }
+                }
                 // Not logged (auditd: "End of Event is for realtime interface"),
                 // but plugins get it.
                 if let Some(c) = chunk.as_mut() {
@@ -320,6 +331,16 @@ impl Writer {
             let s = self.lines.len();
             self.out.format.write(t, payload, &mut self.lines);
             count += 1;
+            if self.reassembler.is_some() {
+                let mut rec = self.parse(t, payload);
+                if self.out.sinks_take_lines {
+                    // The sinks send this very line (without its line end).
+                    rec.set_line(&self.lines[s..self.lines.len() - 1]);
+                }
+                if let Some(r) = self.reassembler.as_mut() {
+                    r.push(rec, &mut self.completed);
+                }
+            }
             if let Some(c) = chunk.as_mut() {
                 let cs = c.data.len();
                 c.data.extend_from_slice(&self.lines[s..]);
@@ -334,6 +355,16 @@ impl Writer {
             }
         }
         self.hand_out_events();
+    }
+
+    /// A record for the reassembler: only its header when nothing downstream
+    /// reads its fields (the sinks take its log line, nobody its JSON).
+    fn parse(&self, t: u16, payload: &[u8]) -> Record {
+        if self.out.lines_only && self.events.is_none() {
+            parse_payload_header_lenient(t, payload)
+        } else {
+            parse_payload_lenient(t, payload)
+        }
     }
 
     fn hand_out_events(&mut self) {

@@ -60,6 +60,8 @@ fn rss_over_ten_million_records() {
         },
         stage: None,
         fans_out: false,
+        sinks_take_lines: false,
+        lines_only: false,
         plugins: Vec::new(),
         end_of_event_timeout_ms: 2000,
     };

@@ -35,6 +35,16 @@ pub fn parse_payload_lenient(msg_type: u16, data: &[u8]) -> Record {
     }
 }
 
+/// Only a netlink payload's header, enough to group it (see
+/// [`Reassembler`]): the record has no fields. Never fails, like
+/// [`parse_payload_lenient`].
+pub(crate) fn parse_payload_header_lenient(msg_type: u16, data: &[u8]) -> Record {
+    match parse::parse_payload_header(msg_type, data) {
+        Ok(r) => r,
+        Err(e) => Record::unparsable(msg_type, data, e),
+    }
+}
+
 /// Parse a log line; never fails (see [`parse_payload_lenient`]).
 pub fn parse_log_line_lenient(line: &[u8]) -> Record {
     match parse::parse_log_line_soft(line) {

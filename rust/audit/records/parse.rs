@@ -129,6 +129,8 @@ pub struct Record {
     pub(crate) machine: Option<tables::Machine>,
     pub(crate) syscall_name: Option<&'static str>,
     error: Option<ParseError>,
+    /// The daemon's log line for this record, kept for its sinks.
+    line: Option<Box<[u8]>>,
 }
 
 impl Record {
@@ -243,7 +245,16 @@ impl Record {
             machine: None,
             syscall_name: None,
             error: None,
+            line: None,
         }
+    }
+    /// The log line the daemon wrote for this record (without its line end),
+    /// when it kept it for its sinks: they send the very text it logged.
+    pub fn line(&self) -> Option<&[u8]> {
+        self.line.as_deref()
+    }
+    pub(crate) fn set_line(&mut self, line: &[u8]) {
+        self.line = Some(line.into());
     }
 }
 
@@ -401,6 +412,34 @@ pub fn parse_payload(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
 /// Like [`parse_payload`], but a record whose only fault is an odd time stamp
 /// is still parsed, with the fault noted.
 pub(crate) fn parse_payload_soft(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
+    let (data, (timestamp, serial, hdr_end, odd)) = payload_header(data)?;
+    let mut rec = build(data, msg_type, timestamp, serial, None, hdr_end);
+    rec.error = odd;
+    Ok(rec)
+}
+
+/// Like [`parse_payload_soft`], but only the header is read (time stamp and
+/// serial, enough to group records into events): the record has no fields.
+/// For the daemon's sinks when all they take is each record's log line.
+pub(crate) fn parse_payload_header(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
+    let (data, (timestamp, serial, hdr_end, odd)) = payload_header(data)?;
+    let body = Span::new(hdr_end, data.len());
+    let no_fields = (Box::default(), 0);
+    let mut rec = Record::new(
+        data.into(),
+        Box::default(),
+        msg_type,
+        (timestamp, serial),
+        None,
+        body,
+        no_fields,
+    );
+    rec.error = odd;
+    Ok(rec)
+}
+
+/// The payload without its line end, and its header.
+fn payload_header(data: &[u8]) -> Result<(&[u8], Header), ParseError> {
     let data = trim_line_end(data);
     if data.is_empty() {
         return Err(ParseError::Empty);
@@ -409,10 +448,7 @@ pub(crate) fn parse_payload_soft(msg_type: u16, data: &[u8]) -> Result<Record, P
         return Err(ParseError::TooLong);
     }
     let start = data.iter().position(|&c| c != b' ').unwrap_or(0);
-    let (timestamp, serial, hdr_end, odd) = parse_header(data, start)?;
-    let mut rec = build(data, msg_type, timestamp, serial, None, hdr_end);
-    rec.error = odd;
-    Ok(rec)
+    Ok((data, parse_header(data, start)?))
 }
 
 /// Parse one auditd log line (`[node=N ]type=T msg=audit(...): fields[\x1dENRICHED]`).

@@ -383,3 +383,26 @@ fn kinds_the_value_decides() {
         assert_eq!(got, want, "{t} {name}={v} quoted={quoted}");
     }
 }
+
+/// The header-only parse (the daemon's, when its sinks take log lines only)
+/// groups like the full one: same type, time stamp, serial, text and fault.
+#[test]
+fn a_header_only_parse_keeps_what_grouping_needs() {
+    for p in [
+        "audit(1700000000.123:456): arch=c000003e syscall=110 pid=2 comm=\"x\"",
+        "audit(1700000000.5:7): op=odd",
+        "  audit(1700000001.001:8): proctitle=6C73\n",
+        "no header at all",
+        "",
+    ] {
+        let full = parse_payload_lenient(1300, p.as_bytes());
+        let head = parse_payload_header_lenient(1300, p.as_bytes());
+        assert_eq!(
+            (head.msg_type, head.timestamp, head.serial, head.text()),
+            (full.msg_type, full.timestamp, full.serial, full.text()),
+            "{p:?}"
+        );
+        assert_eq!(head.error(), full.error(), "{p:?}");
+        assert!(head.fields().is_empty() && head.line().is_none());
+    }
+}
