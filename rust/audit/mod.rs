@@ -1,5 +1,6 @@
 //! The audit protocol on top of netlink.
 
+pub mod affinity;
 pub mod client;
 pub mod daemon;
 pub mod enrich;

@@ -2,6 +2,7 @@
 //! file the way `auditctl -R` does (src/auditctl.c `fileopt`,
 //! `handle_request`; src/delete_all.c).
 
+use crate::audit::affinity;
 use crate::audit::client::{AuditClient, WaitMode};
 use crate::audit::packed::Packed;
 use crate::audit::tables::msg;
@@ -190,30 +191,34 @@ pub fn load_rules(
     // that never blocks, and this thread yields its CPU while the next chunk
     // is not ready. A sleeping thread's wake-up can be queued on the CPU of
     // the other's send, which this kernel finishes without preemption
-    // (stalls of 1-2 ms were measured that way).
+    // (stalls of 1-2 ms were measured that way); and the parser leaves the
+    // sender's CPU (see `affinity`).
     let (head, tail) = split_after_lines(content, BATCH_LINES);
     let tail_lineno = BATCH_LINES + 1;
     let mut loader = Loader {
         client,
         batch: Batch::default(),
         report,
+        spent: Vec::with_capacity(content.len() / 2048 + 1),
     };
+    let sender_cpu = affinity::current_cpu();
     std::thread::scope(|scope| {
-        let (chunks, parsed) = std::sync::mpsc::channel::<Vec<FileLine>>();
+        let (chunks, parsed) = std::sync::mpsc::channel::<Parsed>();
         scope.spawn(move || {
+            // Created on the sender's CPU, this thread would take turns with
+            // the sends there while another CPU idles.
+            affinity::avoid_cpu(sender_cpu);
             let cached = CachingResolver::new(env);
-            let mut chunk = Vec::with_capacity(BATCH_LINES);
-            for_each_line(tail, tail_lineno, &cached, |line| {
-                chunk.push(line);
-                if chunk.len() < BATCH_LINES {
-                    return true;
-                }
-                let full = std::mem::replace(&mut chunk, Vec::with_capacity(BATCH_LINES));
-                chunks.send(full).is_ok()
+            let mut batch = Batch::default();
+            let hand_over = |batch: &mut Batch| {
+                batch.lines.is_empty() || chunks.send(Parsed::Rules(std::mem::take(batch))).is_ok()
+            };
+            for_each_line(tail, tail_lineno, &cached, |line| match batch.push(line) {
+                Ok(()) if batch.lines.len() < BATCH_LINES => true,
+                Ok(()) => hand_over(&mut batch),
+                Err(line) => hand_over(&mut batch) && chunks.send(Parsed::Other(line)).is_ok(),
             });
-            if !chunk.is_empty() {
-                let _ = chunks.send(chunk);
-            }
+            hand_over(&mut batch);
         });
         let cached = CachingResolver::new(env);
         for_each_line(head, 1, &cached, |line| {
@@ -222,7 +227,8 @@ pub fn load_rules(
         });
         loop {
             match parsed.try_recv() {
-                Ok(chunk) => chunk.into_iter().for_each(|line| loader.line(line)),
+                Ok(Parsed::Rules(batch)) => loader.rules(batch),
+                Ok(Parsed::Other(line)) => loader.line(line),
                 Err(std::sync::mpsc::TryRecvError::Empty) => std::thread::yield_now(),
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
             }
@@ -232,12 +238,22 @@ pub fn load_rules(
     Ok(loader.report)
 }
 
+/// What the parsing thread hands over, in file order: rule lines already
+/// encoded into a batch (encoding is off the sending thread too), or one line
+/// of any other kind.
+enum Parsed {
+    Rules(Batch),
+    Other(FileLine),
+}
+
 /// A load in progress: the kernel connection, the rules waiting to be sent
 /// together, and the report so far.
 struct Loader<'a> {
     client: &'a AuditClient,
     batch: Batch,
     report: LoadReport,
+    /// The parsing thread's batches, sent (see [`Loader::rules`]).
+    spent: Vec<Batch>,
 }
 
 impl Loader<'_> {
@@ -258,6 +274,25 @@ impl Loader<'_> {
                 step(Some(client), line, report);
             }
         }
+    }
+
+    /// Send a batch the parsing thread made (after what this thread batched),
+    /// or report its lines as not run once the load has stopped.
+    fn rules(&mut self, mut batch: Batch) {
+        let (client, report) = (self.client, &mut self.report);
+        self.batch.flush(client, report);
+        if report.stopped_at.is_none() {
+            batch.flush(client, report);
+        }
+        for mut line in batch.lines.drain(..) {
+            line.status = LineStatus::NotRun;
+            line.warnings.clear();
+            report.lines.push(line);
+        }
+        // Its buffers come from the parsing thread's malloc arena: freeing
+        // them now would wait on that arena's lock while the parser
+        // allocates (futex waits were traced). They go when the load ends.
+        self.spent.push(batch);
     }
 }
 
