@@ -16,7 +16,7 @@ use super::plugins::{Plugin, PluginChunk};
 use super::writer::LogWriter;
 use crate::audit::client::{AuditClient, Batch};
 use crate::audit::records::{
-    parse_payload_header_lenient, parse_payload_lenient, Event, Reassembler, Record,
+    parse_payload_header_lenient, parse_payload_lenient, Event, Reassembler,
 };
 use crate::audit::tables::msg;
 use crate::error::Error;
@@ -313,12 +313,7 @@ impl Writer {
         let mut count = 0u64;
         for (t, payload) in recs {
             if t == msg::EOE {
-                if self.reassembler.is_some() {
-                    let rec = self.parse(t, payload);
-                    if let Some(r) = self.reassembler.as_mut() {
-                        r.push(rec, &mut self.completed);
-                    }
-                }
+                self.group(t, payload, None);
                 // Not logged (auditd: "End of Event is for realtime interface"),
                 // but plugins get it.
                 if let Some(c) = chunk.as_mut() {
@@ -331,16 +326,8 @@ impl Writer {
             let s = self.lines.len();
             self.out.format.write(t, payload, &mut self.lines);
             count += 1;
-            if self.reassembler.is_some() {
-                let mut rec = self.parse(t, payload);
-                if self.out.sinks_take_lines {
-                    // The sinks send this very line (without its line end).
-                    rec.set_line(&self.lines[s..self.lines.len() - 1]);
-                }
-                if let Some(r) = self.reassembler.as_mut() {
-                    r.push(rec, &mut self.completed);
-                }
-            }
+            // The sinks send this very line (without its line end).
+            self.group(t, payload, Some(s..self.lines.len() - 1));
             if let Some(c) = chunk.as_mut() {
                 let cs = c.data.len();
                 c.data.extend_from_slice(&self.lines[s..]);
@@ -357,14 +344,23 @@ impl Writer {
         self.hand_out_events();
     }
 
-    /// A record for the reassembler: only its header when nothing downstream
-    /// reads its fields (the sinks take its log line, nobody its JSON).
-    fn parse(&self, t: u16, payload: &[u8]) -> Record {
-        if self.out.lines_only && self.events.is_none() {
+    /// Hand one record to the reassembler, if events are wanted: only its
+    /// header parsed when nothing downstream reads its fields (the sinks take
+    /// its log line, nobody its JSON), with that line (`line`, in
+    /// `self.lines`) when the sinks take it.
+    fn group(&mut self, t: u16, payload: &[u8], line: Option<std::ops::Range<usize>>) {
+        let Some(r) = self.reassembler.as_mut() else {
+            return;
+        };
+        let mut rec = if self.out.lines_only && self.events.is_none() {
             parse_payload_header_lenient(t, payload)
         } else {
             parse_payload_lenient(t, payload)
+        };
+        if let Some(line) = line.filter(|_| self.out.sinks_take_lines) {
+            rec.set_line(&self.lines[line]);
         }
+        r.push(rec, &mut self.completed);
     }
 
     fn hand_out_events(&mut self) {

@@ -29,20 +29,23 @@ impl From<ParseError> for crate::Error {
 /// Parse a netlink payload; never fails: a record that cannot be parsed is
 /// kept with its raw text and an error note.
 pub fn parse_payload_lenient(msg_type: u16, data: &[u8]) -> Record {
-    match parse::parse_payload_soft(msg_type, data) {
-        Ok(r) => r,
-        Err(e) => Record::unparsable(msg_type, data, e),
-    }
+    lenient(msg_type, data, parse::parse_payload_soft)
 }
 
 /// Only a netlink payload's header, enough to group it (see
 /// [`Reassembler`]): the record has no fields. Never fails, like
 /// [`parse_payload_lenient`].
 pub(crate) fn parse_payload_header_lenient(msg_type: u16, data: &[u8]) -> Record {
-    match parse::parse_payload_header(msg_type, data) {
-        Ok(r) => r,
-        Err(e) => Record::unparsable(msg_type, data, e),
-    }
+    lenient(msg_type, data, parse::parse_payload_header)
+}
+
+/// `parse`'s record, or the payload kept unparsed with the error noted.
+fn lenient(
+    msg_type: u16,
+    data: &[u8],
+    parse: fn(u16, &[u8]) -> Result<Record, ParseError>,
+) -> Record {
+    parse(msg_type, data).unwrap_or_else(|e| Record::unparsable(msg_type, data, e))
 }
 
 /// Parse a log line; never fails (see [`parse_payload_lenient`]).
