@@ -112,9 +112,22 @@ impl Connection {
     /// One message with the next sequence number and this socket's port id:
     /// (sequence number, encoded bytes).
     pub fn encode(&self, msg_type: u16, flags: u16, payload: &[u8]) -> Result<(u32, Vec<u8>)> {
-        let seq = self.next_seq();
-        let bytes = message::encode(msg_type, flags, seq, self.port_id(), payload)?;
+        let mut bytes = Vec::new();
+        let seq = self.encode_into(&mut bytes, msg_type, flags, payload)?;
         Ok((seq, bytes))
+    }
+
+    /// [`Connection::encode`], appended to `out`; returns the sequence number.
+    pub fn encode_into(
+        &self,
+        out: &mut Vec<u8>,
+        msg_type: u16,
+        flags: u16,
+        payload: &[u8],
+    ) -> Result<u32> {
+        let seq = self.next_seq();
+        message::encode_into(out, msg_type, flags, seq, self.port_id(), payload)?;
+        Ok(seq)
     }
 
     /// Send one datagram to the kernel, retrying on EINTR.

@@ -101,6 +101,20 @@ impl MessageRef<'_> {
 /// Serialize one request: header (with `nlmsg_len` filled in) + payload,
 /// padded to 4 bytes.
 pub fn encode(msg_type: u16, flags: u16, seq: u32, pid: u32, payload: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_into(&mut out, msg_type, flags, seq, pid, payload)?;
+    Ok(out)
+}
+
+/// [`encode`], appended to `out` (several messages make one datagram).
+pub fn encode_into(
+    out: &mut Vec<u8>,
+    msg_type: u16,
+    flags: u16,
+    seq: u32,
+    pid: u32,
+    payload: &[u8],
+) -> Result<()> {
     let len = NLMSG_HDRLEN
         .checked_add(payload.len())
         .filter(|&n| n <= u32::MAX as usize)
@@ -114,11 +128,12 @@ pub fn encode(msg_type: u16, flags: u16, seq: u32, pid: u32, payload: &[u8]) -> 
         seq,
         pid,
     };
-    let mut out = Vec::with_capacity(align4(len));
+    let end = out.len() + align4(len);
+    out.reserve(align4(len));
     out.extend_from_slice(&header.to_bytes());
     out.extend_from_slice(payload);
-    out.resize(align4(len), 0);
-    Ok(out)
+    out.resize(end, 0);
+    Ok(())
 }
 
 /// Iterator over the netlink messages in one datagram. Yields an error (and

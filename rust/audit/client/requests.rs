@@ -2,6 +2,7 @@
 //! pending, and wait until the reader has matched its ack and replies by
 //! sequence number.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::{AuditClient, WaitMode, BATCH_DATAGRAM_BYTES};
@@ -21,7 +22,8 @@ pub(super) enum Want {
 
 #[derive(Debug)]
 pub(super) struct Pending {
-    op: String,
+    /// What the request was, for errors (shared by a batch's requests).
+    op: Arc<str>,
     want: Want,
     pub(super) ack: Option<i32>,
     pub(super) replies: Vec<NetlinkMessage>,
@@ -33,9 +35,9 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    fn new(op: &str, want: Want, no_wait: bool) -> Self {
+    fn new(op: Arc<str>, want: Want, no_wait: bool) -> Self {
         Pending {
-            op: op.to_string(),
+            op,
             want,
             ack: None,
             replies: Vec::new(),
@@ -74,7 +76,7 @@ impl AuditClient {
             .encode(msg_type, NLM_F_REQUEST | NLM_F_ACK, payload)?;
         self.lock()
             .pending
-            .insert(seq, Pending::new(op, want, no_wait));
+            .insert(seq, Pending::new(op.into(), want, no_wait));
         if let Err(e) = self.conn.send(&datagram) {
             self.lock().pending.remove(&seq);
             return Err(e);
@@ -97,7 +99,7 @@ impl AuditClient {
                 if let Some(errno) = p.ack.and_then(|e| (e < 0).then(|| e.saturating_neg())) {
                     return Err(Error::Kernel {
                         errno,
-                        op: p.op,
+                        op: p.op.to_string(),
                         seq,
                     });
                 }
@@ -105,7 +107,7 @@ impl AuditClient {
             }
             Ok(None) => {
                 let p = self.lock().pending.remove(&seq);
-                let (op, overrun) = p.map(|p| (p.op, p.overrun)).unwrap_or_default();
+                let (op, overrun) = p.map(|p| (p.op.to_string(), p.overrun)).unwrap_or_default();
                 let op = if overrun {
                     format!("{op} (the socket overran: the reply may have been dropped)")
                 } else {
@@ -194,6 +196,7 @@ impl AuditClient {
         stop_on_error: bool,
     ) -> Result<Vec<Option<std::result::Result<(), i32>>>> {
         let mut out: Vec<Option<std::result::Result<(), i32>>> = vec![None; msgs.len()];
+        let op: Arc<str> = op.into();
         let mut start = 0;
         while start < msgs.len() {
             // As many messages as fit BATCH_DATAGRAM_BYTES (at least one).
@@ -216,14 +219,16 @@ impl AuditClient {
                 } else {
                     NLM_F_REQUEST
                 };
-                let (seq, bytes) = self.conn.encode(msg_type, flags, payload)?;
-                datagram.extend_from_slice(&bytes);
-                seqs.push(seq);
+                seqs.push(
+                    self.conn
+                        .encode_into(&mut datagram, msg_type, flags, payload)?,
+                );
             }
             {
                 let mut st = self.lock();
                 for &seq in &seqs {
-                    st.pending.insert(seq, Pending::new(op, Want::Ack, false));
+                    st.pending
+                        .insert(seq, Pending::new(op.clone(), Want::Ack, false));
                 }
             }
             let forget = |seqs: &[u32]| {

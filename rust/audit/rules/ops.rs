@@ -164,7 +164,7 @@ fn kernel_message(command: &Command, errno: i32) -> String {
 pub fn load_rules(
     client: Option<&AuditClient>,
     content: &[u8],
-    env: &(dyn Resolver + Sync),
+    env: &'static (dyn Resolver + Sync),
     dry_run: bool,
 ) -> Result<LoadReport> {
     if !dry_run && client.is_none() {
@@ -185,14 +185,14 @@ pub fn load_rules(
         return Ok(report);
     };
     // Parsing overlaps the kernel's work, which happens inside each send on
-    // this thread. This thread parses the first lines itself, so the first
-    // datagram leaves at once; a second thread parses the rest. Neither ever
-    // sleeps waiting for the other: the parser hands chunks over a channel
-    // that never blocks, and this thread yields its CPU while the next chunk
-    // is not ready. A sleeping thread's wake-up can be queued on the CPU of
-    // the other's send, which this kernel finishes without preemption
-    // (stalls of 1-2 ms were measured that way); and the parser leaves the
-    // sender's CPU (see `affinity`).
+    // this thread. This thread parses the first lines itself and sends them,
+    // so the first datagram leaves at once; a second thread parses the rest.
+    // Neither ever sleeps waiting for the other: the parser hands batches
+    // over a channel that never blocks, and this thread yields its CPU while
+    // the next batch is not ready. A sleeping thread's wake-up can be queued
+    // on the CPU of the other's send, which this kernel finishes without
+    // preemption (stalls of 1-2 ms were measured that way); and the parser
+    // is kept off the sender's CPU from its start (see `affinity`).
     let (head, tail) = split_after_lines(content, BATCH_LINES);
     let tail_lineno = BATCH_LINES + 1;
     let mut loader = Loader {
@@ -202,40 +202,64 @@ pub fn load_rules(
         spent: Vec::with_capacity(content.len() / 2048 + 1),
     };
     let sender_cpu = affinity::current_cpu();
-    std::thread::scope(|scope| {
-        let (chunks, parsed) = std::sync::mpsc::channel::<Parsed>();
-        scope.spawn(move || {
-            // Created on the sender's CPU, this thread would take turns with
-            // the sends there while another CPU idles.
-            affinity::avoid_cpu(sender_cpu);
-            let cached = CachingResolver::new(env);
-            let mut batch = Batch::default();
-            let hand_over = |batch: &mut Batch| {
-                batch.lines.is_empty() || chunks.send(Parsed::Rules(std::mem::take(batch))).is_ok()
-            };
-            for_each_line(tail, tail_lineno, &cached, |line| match batch.push(line) {
-                Ok(()) if batch.lines.len() < BATCH_LINES => true,
-                Ok(()) => hand_over(&mut batch),
-                Err(line) => hand_over(&mut batch) && chunks.send(Parsed::Other(line)).is_ok(),
-            });
-            hand_over(&mut batch);
-        });
-        let cached = CachingResolver::new(env);
-        for_each_line(head, 1, &cached, |line| {
-            loader.line(line);
-            true
-        });
-        loop {
-            match parsed.try_recv() {
-                Ok(Parsed::Rules(batch)) => loader.rules(batch),
-                Ok(Parsed::Other(line)) => loader.line(line),
-                Err(std::sync::mpsc::TryRecvError::Empty) => std::thread::yield_now(),
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
-            }
-        }
+    let (chunks, parsed) = std::sync::mpsc::channel::<Parsed>();
+    let owned_tail = tail.to_vec();
+    let parser = std::thread::Builder::new()
+        .name("auditlink-rules".into())
+        .spawn(move || parse_batches(&owned_tail, tail_lineno, env, &chunks));
+    if let Ok(handle) = &parser {
+        affinity::keep_off(handle, sender_cpu);
+    }
+    let cached = CachingResolver::new(env);
+    for_each_line(head, 1, &cached, |line| {
+        loader.line(line);
+        true
     });
     loader.batch.flush(client, &mut loader.report);
+    match parser {
+        Ok(handle) => {
+            loop {
+                match parsed.try_recv() {
+                    Ok(Parsed::Rules(batch)) => loader.rules(batch),
+                    Ok(Parsed::Other(line)) => loader.line(line),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                }
+            }
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        // No thread to be had: parse the rest here.
+        Err(_) => for_each_line(tail, tail_lineno, &cached, |line| {
+            loader.line(line);
+            true
+        }),
+    }
+    loader.batch.flush(client, &mut loader.report);
     Ok(loader.report)
+}
+
+/// The parsing thread: parse and encode `text` (whose first line is
+/// `lineno`), handing rule lines over in batches, other lines one by one,
+/// in file order; stop early when nobody receives any more.
+fn parse_batches(
+    text: &[u8],
+    lineno: usize,
+    env: &(dyn Resolver + Sync),
+    chunks: &std::sync::mpsc::Sender<Parsed>,
+) {
+    let cached = CachingResolver::new(env);
+    let mut batch = Batch::default();
+    let hand_over = |batch: &mut Batch| {
+        batch.lines.is_empty() || chunks.send(Parsed::Rules(std::mem::take(batch))).is_ok()
+    };
+    for_each_line(text, lineno, &cached, |line| match batch.push(line) {
+        Ok(()) if batch.lines.len() < BATCH_LINES => true,
+        Ok(()) => hand_over(&mut batch),
+        Err(line) => hand_over(&mut batch) && chunks.send(Parsed::Other(line)).is_ok(),
+    });
+    hand_over(&mut batch);
 }
 
 /// What the parsing thread hands over, in file order: rule lines already
