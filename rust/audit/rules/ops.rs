@@ -203,6 +203,8 @@ pub fn load_rules(
     };
     let sender_cpu = affinity::current_cpu();
     let (chunks, parsed) = std::sync::mpsc::channel::<Parsed>();
+    // A thread of its own (not scoped, so it has a pthread handle for
+    // `keep_off`), with its own copy of the text.
     let owned_tail = tail.to_vec();
     let parser = std::thread::Builder::new()
         .name("auditlink-rules".into())
@@ -215,6 +217,7 @@ pub fn load_rules(
         loader.line(line);
         true
     });
+    // Those lines go now, not with the parser's first batch.
     loader.batch.flush(client, &mut loader.report);
     match parser {
         Ok(handle) => {
