@@ -213,10 +213,7 @@ pub fn load_rules(
         affinity::keep_off(handle, sender_cpu);
     }
     let cached = CachingResolver::new(env);
-    for_each_line(head, 1, &cached, |line| {
-        loader.line(line);
-        true
-    });
+    loader.parse_here(head, 1, &cached);
     // Those lines go now, not with the parser's first batch.
     loader.batch.flush(client, &mut loader.report);
     match parser {
@@ -234,10 +231,7 @@ pub fn load_rules(
             }
         }
         // No thread to be had: parse the rest here.
-        Err(_) => for_each_line(tail, tail_lineno, &cached, |line| {
-            loader.line(line);
-            true
-        }),
+        Err(_) => loader.parse_here(tail, tail_lineno, &cached),
     }
     loader.batch.flush(client, &mut loader.report);
     Ok(loader.report)
@@ -284,6 +278,15 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
+    /// Parse `text` (whose first line is `lineno`) on this thread and
+    /// execute it line by line.
+    fn parse_here(&mut self, text: &[u8], lineno: usize, env: &dyn Resolver) {
+        for_each_line(text, lineno, env, |line| {
+            self.line(line);
+            true
+        });
+    }
+
     /// Execute (or, after the line that stopped the load, report as not
     /// run) one line: rule lines go into the batch, which is sent when full
     /// or before any other line runs.
