@@ -24,6 +24,7 @@ from auditlink import (
     TtyStatus,
     WaitMode,
 )
+from auditlink.rules import LoadResult
 from auditlink.testing import AUDIT_ADD_RULE, AUDIT_DEL_RULE, FakeKernel
 
 DATA = Path(__file__).parent / "data" / "rules"
@@ -212,6 +213,33 @@ def test_load_rules_stops_at_first_error(client: AuditClient, tmp_path: Path) ->
     assert [line.status for line in err.result.lines] == ["ok", "failed", "not_run"]
     assert len(client.get_rules()) == 1
     assert f"{path}:2:" in str(err)
+
+
+def test_loaded_lines_read_as_the_dry_run_does(client: AuditClient, tmp_path: Path) -> None:
+    """Rule lines sent in batches are kept as their place in the file and their
+    encoded rule, and rebuilt when read: every line of the loaded result says what
+    the dry run's says, in a stopped load too (its not-run lines lose their warnings)."""
+    rules = [f"-a always,exit -F arch=b64 -S openat -F uid={i} -k k{i}" for i in range(150)]
+    rules[3] = "-A never,exit -F arch=b64 -S all -F pid=7"
+    rules[60] = "-w /tmp/a*b -p wa -k wild"  # a warning, in the middle of a batch
+    rules[61] = "-a always,exit -F arch=b32 -S open,chmod -F exit=-EPERM -F auid!=unset\r"
+    rules[100] = "   -a always,exit -F arch=b64 -S execve -F path=/usr/bin/x -F perm=x   "
+    rules[101] = "-b 320"
+    rules[120] = "-a always,exit -F arch=b64 -S openat -F uid=5 -k k5"  # exists: stops here
+
+    def view(result: LoadResult) -> list[tuple[object, ...]]:
+        return [(ln.lineno, ln.text, ln.commands) for ln in result.lines]
+
+    path = write_rules(tmp_path, "## generated\n" + "\n".join(rules) + "\n")
+    dry = client.load_rules(path, dry_run=True)
+    with pytest.raises(RuleLoadError) as info:
+        client.load_rules(path)
+    loaded = info.value.result
+    assert view(loaded) == view(dry)
+    assert loaded.lines[60].warnings == dry.lines[60].warnings != ()
+    assert [ln.status for ln in loaded.lines[119:]] == ["ok", "failed"] + ["not_run"] * 29
+    assert all(ln.warnings == () for ln in loaded.lines[121:])
+    assert len(client.get_rules()) == 119  # lines 2-121, one of them -b
 
 
 def test_load_rules_syntax_error_cause(client: AuditClient, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 /// Byte strings written one after the other; string `i` ends at `ends[i]`.
 /// `clear` keeps the memory, so a batch after the first allocates nothing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Packed {
     bytes: Vec<u8>,
     ends: Vec<usize>,
@@ -32,6 +32,13 @@ impl Packed {
         starts.zip(&self.ends).map(|(s, &e)| &self.bytes[s..e])
     }
 
+    /// The `i`-th string.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = i.checked_sub(1).map_or(0, |j| self.ends[j]);
+        self.bytes.get(start..end)
+    }
+
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
@@ -54,6 +61,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(p.iter().collect::<Vec<_>>(), [&b"ab"[..], b"", b"cde"]);
+        assert_eq!(
+            (p.get(0), p.get(1), p.get(2)),
+            (Some(&b"ab"[..]), Some(&b""[..]), Some(&b"cde"[..]))
+        );
+        assert_eq!(p.get(3), None);
         p.clear();
         assert_eq!(p.iter().count(), 0);
     }

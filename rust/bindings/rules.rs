@@ -14,8 +14,10 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 use crate::audit::client::AuditClient;
 use crate::audit::rules::consts::{field_name, operator_symbol};
+use crate::audit::rules::load;
 use crate::audit::rules::lookup::{self, Resolver, SystemResolver};
-use crate::audit::rules::ops::{self, KeyFilter, LineStatus};
+use crate::audit::rules::ops::{self, KeyFilter};
+use crate::audit::rules::report::{LineReport, LineStatus, LoadReport};
 use crate::audit::rules::{control, format, parse_rule, AuditRule, Command, FieldValue, RuleError};
 use crate::bindings::client::{wait_mode, PyAuditClient};
 
@@ -454,7 +456,7 @@ type LineTuple = (
     bool,
 );
 
-fn line_tuple(py: Python<'_>, l: &ops::LineReport) -> PyResult<LineTuple> {
+fn line_tuple(py: Python<'_>, l: &LineReport) -> PyResult<LineTuple> {
     let commands = l
         .commands
         .iter()
@@ -488,7 +490,7 @@ fn line_tuple(py: Python<'_>, l: &ops::LineReport) -> PyResult<LineTuple> {
 /// What `rules_load` did; the per-line details are built on demand.
 #[pyclass(module = "auditlink._native", name = "LoadReport", frozen)]
 pub struct PyLoadReport {
-    report: ops::LoadReport,
+    report: LoadReport,
 }
 
 #[pymethods]
@@ -526,11 +528,7 @@ impl PyLoadReport {
     /// Every line: `(lineno, text, [(kind, value)], warnings, status, message,
     /// errno, position, executed)`.
     fn lines(&self, py: Python<'_>) -> PyResult<Vec<LineTuple>> {
-        self.report
-            .lines
-            .iter()
-            .map(|l| line_tuple(py, l))
-            .collect()
+        self.report.lines().map(|l| line_tuple(py, &l)).collect()
     }
 
     /// The first failed line, if any.
@@ -538,7 +536,7 @@ impl PyLoadReport {
         self.report
             .failed_lines()
             .next()
-            .map(|l| line_tuple(py, l))
+            .map(|l| line_tuple(py, &l))
             .transpose()
     }
 }
@@ -556,7 +554,7 @@ fn rules_load(
         Some(c) => Some(c.get().client()?),
         None => None,
     };
-    let report = py.detach(|| ops::load_rules(c.as_deref(), content, &SystemResolver, dry_run))?;
+    let report = py.detach(|| load::load_rules(c.as_deref(), content, &SystemResolver, dry_run))?;
     Ok(PyLoadReport { report })
 }
 

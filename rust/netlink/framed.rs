@@ -187,6 +187,29 @@ mod tests {
     }
 
     #[test]
+    fn receive_slots_double_when_a_read_fills_them_all() {
+        let (client, b) = pair();
+        let mut dg = Datagrams::new(64, 4);
+        assert_eq!((dg.slots(), dg.max_slots()), (1, 4));
+        for i in 0..7u8 {
+            rustix::net::send(&b, &frame(0, &[i]), SendFlags::empty()).unwrap();
+        }
+        let mut got = Vec::new();
+        for want in [1, 2, 4] {
+            client.recv_many(&mut dg).unwrap();
+            assert_eq!((dg.slots(), dg.len()), (want, want));
+            got.extend((0..dg.len()).map(|i| dg.get(i).unwrap().1[0]));
+        }
+        assert_eq!(got, (0..7).collect::<Vec<u8>>());
+        // Never past the maximum; a read that fills fewer keeps the size.
+        rustix::net::send(&b, &frame(0, b"x"), SendFlags::empty()).unwrap();
+        client.recv_many(&mut dg).unwrap();
+        assert_eq!((dg.slots(), dg.len()), (4, 1));
+        client.recv_many(&mut dg).unwrap_err();
+        assert_eq!(dg.slots(), 4);
+    }
+
+    #[test]
     fn recv_many_defers_an_error_after_datagrams() {
         let (client, b) = pair();
         let mut dg = Datagrams::new(64, 4);

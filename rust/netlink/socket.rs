@@ -23,12 +23,17 @@ pub struct Received {
 /// The most datagrams one `recv_many` call reads.
 pub const MAX_SLOTS: usize = 32;
 
-/// Receive slots for `recv_many`: `slots` buffers of `slot_size` bytes in one
-/// allocation, reused for every read, and what the last read put in them.
+/// Receive slots for `recv_many`: up to `max_slots` buffers of `slot_size`
+/// bytes in one allocation, reused for every read, and what the last read put
+/// in them. The slots start as one and double whenever a read fills them all:
+/// a client that only reads replies never pays for zeroing the full arena (a
+/// megabyte by default, most of what opening a client cost), while a busy
+/// stream reaches the full size within a few reads.
 #[derive(Debug)]
 pub struct Datagrams {
     arena: Vec<u8>,
     slot_size: usize,
+    max_slots: usize,
     /// (slot, what it received), in arrival order.
     got: Vec<(usize, Received)>,
 }
@@ -36,16 +41,23 @@ pub struct Datagrams {
 impl Datagrams {
     /// `slot_size` bounds one datagram (a longer one is reported truncated).
     pub fn new(slot_size: usize, slots: usize) -> Self {
-        let slots = slots.clamp(1, MAX_SLOTS);
+        let max_slots = slots.clamp(1, MAX_SLOTS);
         Datagrams {
-            arena: vec![0; slot_size * slots],
+            arena: vec![0; slot_size],
             slot_size,
-            got: Vec::with_capacity(slots),
+            max_slots,
+            got: Vec::with_capacity(max_slots),
         }
     }
 
+    /// The slots the next read fills at most (see [`Datagrams::clear`]).
     pub fn slots(&self) -> usize {
         self.arena.len() / self.slot_size.max(1)
+    }
+
+    /// The slots there will be once reads have filled them all.
+    pub fn max_slots(&self) -> usize {
+        self.max_slots
     }
 
     pub fn slot_size(&self) -> usize {
@@ -77,8 +89,14 @@ impl Datagrams {
         });
     }
 
-    /// Forget what the last read got (before the next read).
+    /// Forget what the last read got (before the next read); if it filled
+    /// every slot, double the slots (up to `max_slots`).
     pub(crate) fn clear(&mut self) {
+        let slots = self.slots();
+        if self.got.len() >= slots && slots < self.max_slots {
+            let grown = (slots * 2).min(self.max_slots);
+            self.arena.resize(grown * self.slot_size, 0);
+        }
         self.got.clear();
     }
 

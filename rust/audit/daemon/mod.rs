@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use crate::audit::client::{AuditClient, WaitMode};
 use crate::audit::rules::control::get_signal_info;
+use crate::audit::rules::load::load_rules;
 use crate::audit::rules::lookup::SystemResolver;
-use crate::audit::rules::ops::load_rules;
 use crate::audit::sinks::SinkStats;
 use crate::audit::tables::msg;
 use crate::error::{Error, Result};

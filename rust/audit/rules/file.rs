@@ -14,6 +14,9 @@ pub struct FileLine {
     pub lineno: usize,
     /// The line as written (without the newline).
     pub text: String,
+    /// Where `text` is in the content given to [`for_each_line`] (without
+    /// the newline or a final `\r`).
+    pub span: std::ops::Range<usize>,
     pub parsed: Result<ParsedLine, RuleError>,
 }
 
@@ -36,15 +39,20 @@ pub fn for_each_line(
     mut f: impl FnMut(FileLine) -> bool,
 ) {
     let mut tokens = Vec::with_capacity(16);
+    let mut next_start = 0;
     for (index, raw) in content.split(|&b| b == b'\n').enumerate() {
         let lineno = first_lineno + index;
+        let start = next_start;
+        next_start += raw.len() + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let span = start..start + raw.len();
         let text = match std::str::from_utf8(raw) {
             Ok(t) => t,
             Err(e) => {
                 let line = FileLine {
                     lineno,
                     text: String::from_utf8_lossy(raw).into_owned(),
+                    span,
                     parsed: Err(RuleError::at(
                         "the line is not valid UTF-8",
                         e.valid_up_to(),
@@ -66,6 +74,7 @@ pub fn for_each_line(
         let line = FileLine {
             lineno,
             text: text.to_string(),
+            span,
             parsed: parse_line(&tokens, env, Some(lineno)),
         };
         if !f(line) {

@@ -7,10 +7,12 @@ pub mod control;
 mod fieldpair;
 pub mod file;
 pub mod format;
+pub mod load;
 pub mod lookup;
 pub mod ops;
 mod options;
 pub mod parse;
+pub mod report;
 pub mod rule;
 pub mod tokens;
 
