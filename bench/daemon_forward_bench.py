@@ -11,8 +11,8 @@ alternating the receivers so each sees the same load:
   auditlink-syslog    + one syslog sink (RFC 5424 over TCP, text) to a receiver in
                       this script on 127.0.0.1 that reads and counts what arrives
   auditlink-remote    + one remote sink to a central Debian auditd (local_events = no,
-                      tcp_listen_port; in a private network namespace reached through
-                      the sink tests' relay on 127.0.0.1) writing its own log
+                      tcp_listen_port, made to bind 127.0.0.1 by the tests' bind
+                      shim, tests/loopback_bind.c) writing its own log
   auditlink-otlp      + one otlp sink (OTLP/HTTP, protobuf) to a receiver in this
                       script on 127.0.0.1 answering 200 to each export and counting
                       the log records whose first record is a SYSCALL
@@ -21,13 +21,13 @@ Reported: generator ns per audited call (vs C, vs auditd ENRICHED and vs auditli
 the log only), the records the log kept, JSON lines / events received for the
 generator's pid, the daemon's CPU per record; for the sinks, the events/s they
 delivered next to the events/s the daemon logged (both from the generator's start), and
-the sink thread's CPU per event (for remote also the central auditd's and the relay's,
-which run on the same CPUs as the audited generator here).
+the sink thread's CPU per event (for remote also the central auditd's, which runs on
+the same CPUs as the audited generator here).
 
     python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
                                          [--central-idle]
 
-``--central-idle`` runs the central auditd and its relay under SCHED_IDLE: they get only
+``--central-idle`` runs the central auditd under SCHED_IDLE: they get only
 the CPU time the audited side (generator, kernel, daemon) leaves idle, standing in for a
 central server on another machine, so the host cost is the sending host's own.
 
@@ -41,8 +41,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -60,6 +62,8 @@ from auditlink import AuditClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests import test_sinks_engines as engines
+
+HERE = Path(__file__).resolve().parent
 
 RECEIVERS = (
     "c",
@@ -135,15 +139,42 @@ class OtlpDrain(Drain):
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
 
-class Central:
-    """The central auditd for the remote sink, reached through a relay on 127.0.0.1."""
+class AckReceiver:
+    """bench/sinks/remote_ack.c: the receiving side of the remote protocol and
+    nothing else (it acknowledges each message and appends its text to a log),
+    standing in for a central server on another machine."""
 
     def __init__(self, work: Path, sched_idle: bool) -> None:
-        self.ns = engines.NetNs()
-        self.auditd = engines.CentralAuditd(self.ns, work, sched_idle=sched_idle)
-        self.relay = engines.Relay(self.ns, self.auditd.port, sched_idle=sched_idle)
-        self.port = self.relay.port
-        self.auditd.start()
+        exe = work / "remote_ack"
+        cc = shutil.which("cc") or "gcc"
+        src = HERE / "sinks" / "remote_ack.c"
+        subprocess.run([cc, "-O2", "-o", str(exe), str(src)], check=True)
+        self.log = work / "central.log"
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [*engines.idle_prefix(sched_idle), str(exe), str(self.log)], stdout=subprocess.PIPE
+        )
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            engines.stop(self.proc)
+            self.proc = None
+
+
+class Central:
+    """The receiver of the remote sink: a central auditd listening on 127.0.0.1
+    itself (the tests' bind shim; no relay in the path), or the stand-in above."""
+
+    def __init__(self, work: Path, sched_idle: bool, receiver: str) -> None:
+        self.auditd: engines.CentralAuditd | AckReceiver
+        if receiver == "ack":
+            self.auditd = AckReceiver(work, sched_idle)
+            self.port = self.auditd.port
+        else:
+            self.port = engines.free_port()
+            self.auditd = engines.CentralAuditd(None, work, port=self.port, sched_idle=sched_idle)
+            self.auditd.start()
         self.pid, self.offset, self.seen, self.carry = 0, 0, 0, b""
 
     def count(self, pid: int) -> int:
@@ -165,19 +196,16 @@ class Central:
         return self.seen
 
     def cpu(self) -> dict[int, float]:
-        """CPU seconds so far of the central auditd and each live relay process."""
-        procs = [self.auditd.proc, *self.relay.procs]
+        """CPU seconds so far of the central auditd."""
         out: dict[int, float] = {}
-        for p in procs:
-            if p is not None and p.poll() is None:
-                with contextlib.suppress(OSError):
-                    out[p.pid] = db.cpu_seconds(p.pid)
+        p = self.auditd.proc
+        if p is not None and p.poll() is None:
+            with contextlib.suppress(OSError):
+                out[p.pid] = db.cpu_seconds(p.pid)
         return out
 
     def close(self) -> None:
         self.auditd.stop()
-        self.relay.close()
-        self.ns.close()
 
 
 @dataclass
@@ -190,7 +218,7 @@ class Run:
     log_rate: float = 0.0  # events/s the daemon logged, from the generator's start
     sink_rate: float = 0.0  # events/s the sink delivered, from the generator's start
     sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
-    far_cpu_ns: float = 0.0  # the central auditd's and relay's CPU per delivered event
+    far_cpu_ns: float = 0.0  # the central auditd's CPU per delivered event
     sink_line: str = ""  # the daemon's last word on its sink (counters, last error)
     gen_cpu_ns: float = 0.0  # the generator's own CPU per call (0: not measured)
 
@@ -322,7 +350,11 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
     receivers = [w for w in RECEIVERS if only is None or w.split("-")[-1] in only or w in BASELINES]
     drains = {"syslog": Drain(), "otlp": OtlpDrain()}
     with tempfile.TemporaryDirectory(prefix="auditlink-forward-central-") as tmp:
-        central = Central(Path(tmp), args.central_idle) if "auditlink-remote" in receivers else None
+        central = (
+            Central(Path(tmp), args.central_idle, args.receiver)
+            if "auditlink-remote" in receivers
+            else None
+        )
         runs: dict[str, list[Run]] = {w: [] for w in receivers}
         try:
             for _ in range(args.rounds):
@@ -372,7 +404,7 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
             if w.endswith("remote"):
                 priority = "SCHED_IDLE" if args.central_idle else "normal priority"
                 print(
-                    f"  {'':19} receiving side on this machine (central auditd + relay, "
+                    f"  {'':19} receiving side on this machine (central auditd, "
                     f"{priority}): {med(w, 'far_cpu_ns'):6.0f} ns CPU per event"
                 )
     load = os.getloadavg()
@@ -385,9 +417,17 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--only", default="", help="sinks/outputs to run besides the baselines")
     ap.add_argument(
+        "--receiver",
+        choices=["auditd", "ack"],
+        default="auditd",
+        help="what receives the remote sink: the central Debian auditd, or "
+        "bench/sinks/remote_ack.c, which only acknowledges and logs (a stand-in for a "
+        "central server on another machine, for the host cost)",
+    )
+    ap.add_argument(
         "--central-idle",
         action="store_true",
-        help="run the central auditd and its relay under SCHED_IDLE: only on CPU time the "
+        help="run the central auditd under SCHED_IDLE: only on CPU time the "
         "audited side leaves idle, standing in for a central server on another machine",
     )
     args = ap.parse_args()

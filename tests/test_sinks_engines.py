@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -74,7 +75,7 @@ class NetNs:
 
     def listening(self, port: int) -> bool:
         """Whether a TCP socket listens on `port` in this namespace."""
-        return _listening(Path(f"/proc/{self.holder.pid}/net"), port)
+        return bool(_listeners(Path(f"/proc/{self.holder.pid}/net"), port))
 
     def close(self) -> None:
         stop(self.holder)
@@ -95,12 +96,51 @@ def stop(p: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
             p.wait(5)
 
 
+def loopback_shim() -> Path:
+    """tests/loopback_bind.c built as a shared object (once per process): preloaded,
+    it makes a server that binds the wildcard address bind loopback instead."""
+    global _SHIM
+    if _SHIM is None:
+        out = Path(tempfile.mkdtemp(prefix="auditlink-shim-")) / "loopback_bind.so"
+        src = Path(__file__).resolve().parent / "loopback_bind.c"
+        cc = shutil.which("cc") or "gcc"
+        cmd = [cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src), "-ldl"]
+        subprocess.run(cmd, check=True)
+        _SHIM = out
+    return _SHIM
+
+
+_SHIM: Path | None = None
+
+
+def _listeners(proc_net: Path, port: int) -> list[str]:
+    """The local addresses (hex, as /proc/net/tcp* gives them) of the TCP sockets
+    listening on `port` in the namespace of `proc_net` (/proc/<pid>/net)."""
+    want = f":{port:04X}"
+    out = []
+    for name in ("tcp", "tcp6"):
+        try:
+            text = (proc_net / name).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines()[1:]:
+            cols = line.split()
+            if len(cols) > 3 and cols[1].endswith(want) and cols[3] == "0A":
+                out.append(cols[1][: -len(want)])
+    return out
+
+
+# 127.0.0.1, ::1, ::ffff:127.0.0.1 as /proc/net/tcp* writes them.
+LOOPBACK_HEX = {"0100007F", "00000000000000000000000001000000", "0000000000000000FFFF00000100007F"}
+
+
 class CentralAuditd:
     """auditd with local_events = no (it never opens the audit netlink socket),
-    receiving on tcp_listen_port and writing its own log file."""
+    receiving on tcp_listen_port and writing its own log file. In `ns`, or with
+    `ns=None` in this namespace on loopback only (see `loopback_shim`)."""
 
     def __init__(
-        self, ns: NetNs, workdir: Path, port: int = 60123, sched_idle: bool = False
+        self, ns: NetNs | None, workdir: Path, port: int = 60123, sched_idle: bool = False
     ) -> None:
         self.ns, self.dir, self.port = ns, workdir, port
         # SCHED_IDLE: it runs only on CPU time nothing else here wants, as if on
@@ -139,11 +179,16 @@ overflow_action = ignore
         os.chmod(workdir / "auditd.conf", 0o640)
         self.proc: subprocess.Popen[bytes] | None = None
 
+    def listeners(self) -> list[str]:
+        proc_net = Path(f"/proc/{self.ns.holder.pid}/net") if self.ns else Path("/proc/self/net")
+        return _listeners(proc_net, self.port)
+
     def start(self) -> None:
+        where = self.ns.prefix() if self.ns else ["env", f"LD_PRELOAD={loopback_shim()}"]
         self.proc = subprocess.Popen(
             [
                 *self.priority,
-                *self.ns.prefix(),
+                *where,
                 "unshare",
                 "--mount",
                 "sh",
@@ -153,10 +198,15 @@ overflow_action = ignore
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while not self.ns.listening(self.port):
+        while not self.listeners():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"central auditd did not start (rc={self.proc.poll()})")
+                self.stop()
+                raise RuntimeError("central auditd did not start")
             time.sleep(0.05)
+        wide = [a for a in self.listeners() if a not in LOOPBACK_HEX]
+        if self.ns is None and wide:
+            self.stop()
+            raise RuntimeError(f"central auditd listens beyond loopback: {wide}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is not None:
@@ -384,23 +434,8 @@ template(name="raw" type="string" string="%rawmsg%\\n")
             time.sleep(0.05)
 
 
-def _listening(proc_net: Path, port: int) -> bool:
-    """Whether a TCP socket listens on `port` in the namespace of `proc_net` (/proc/<pid>/net)."""
-    want = f":{port:04X}"
-    for name in ("tcp", "tcp6"):
-        try:
-            text = (proc_net / name).read_text()
-        except OSError:
-            continue
-        for line in text.splitlines()[1:]:
-            cols = line.split()
-            if len(cols) > 3 and cols[1].endswith(want) and cols[3] == "0A":
-                return True
-    return False
-
-
 def _listening_here(port: int) -> bool:
-    return _listening(Path("/proc/self/net"), port)
+    return bool(_listeners(Path("/proc/self/net"), port))
 
 
 def free_port() -> int:

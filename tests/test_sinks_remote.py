@@ -15,9 +15,11 @@ import pytest
 from auditlink.forward import RemoteSink, forward
 
 from .test_sinks_engines import (
+    LOOPBACK_HEX,
     NODE,
     CentralAuditd,
     NetNs,
+    free_port,
     make_log,
     need_root_tools,
     run_audisp_remote,
@@ -72,6 +74,24 @@ def test_ausearch_node_finds_every_event_once(
     # Three records per event, each exactly once.
     assert sorted(found) == list(range(1, 3001))
     assert set(found.values()) == {3}
+
+
+def test_central_on_loopback_without_a_namespace(tmp_path: Path) -> None:
+    """The benches' central auditd runs here, made to bind 127.0.0.1 by
+    tests/loopback_bind.c: it listens on loopback only and receives the sink."""
+    need_root_tools("auditd", "cc")
+    c = CentralAuditd(None, tmp_path / "central", port=free_port())
+    c.start()
+    try:
+        assert c.listeners() and set(c.listeners()) <= LOOPBACK_HEX
+        log = tmp_path / "in.log"
+        log.write_bytes(make_log(300))
+        stats = sender_stats(run_sender(None, config(c, tmp_path / "spool"), log))
+        assert stats["acked"] == 300 and stats["dropped"] == 0
+        c.wait_for(300, 10)
+        assert sorted(serials(c.lines())) == list(range(1, 301))
+    finally:
+        c.stop()
 
 
 def test_records_match_what_audisp_remote_sends(
