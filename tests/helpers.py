@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import subprocess
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -122,6 +123,12 @@ def add_syscall_rule(syscalls: str, field: str, key: str) -> None:
 def as_nobody(body: Callable[[], str]) -> str:
     """Run ``body`` in a forked child that dropped to uid/gid 65534 (no capabilities)
     and return the text it returned, or a description of what it raised."""
+    # Threads an earlier test left winding down (a log reader, a fake kernel)
+    # would make this a fork of a multi-threaded process (a DeprecationWarning
+    # since CPython 3.12): give them a moment to finish first.
+    deadline = time.monotonic() + 2
+    while len(os.listdir("/proc/self/task")) > 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: never return into pytest
