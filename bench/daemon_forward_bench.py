@@ -25,9 +25,9 @@ the sink thread's CPU per event (for remote also the central auditd's, which run
 the same CPUs as the audited generator here).
 
     python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
-                                         [--central-idle]
+                                         [--central-idle] [--receiver auditd|ack]
 
-``--central-idle`` runs the central auditd under SCHED_IDLE: they get only
+``--central-idle`` runs the receiver under SCHED_IDLE: it gets only
 the CPU time the audited side (generator, kernel, daemon) leaves idle, standing in for a
 central server on another machine, so the host cost is the sending host's own.
 
@@ -167,14 +167,14 @@ class Central:
     itself (the tests' bind shim; no relay in the path), or the stand-in above."""
 
     def __init__(self, work: Path, sched_idle: bool, receiver: str) -> None:
-        self.auditd: engines.CentralAuditd | AckReceiver
+        self.server: engines.CentralAuditd | AckReceiver
         if receiver == "ack":
-            self.auditd = AckReceiver(work, sched_idle)
-            self.port = self.auditd.port
+            self.server = AckReceiver(work, sched_idle)
+            self.port = self.server.port
         else:
             self.port = engines.free_port()
-            self.auditd = engines.CentralAuditd(None, work, port=self.port, sched_idle=sched_idle)
-            self.auditd.start()
+            self.server = engines.CentralAuditd(None, work, port=self.port, sched_idle=sched_idle)
+            self.server.start()
         self.pid, self.offset, self.seen, self.carry = 0, 0, 0, b""
 
     def count(self, pid: int) -> int:
@@ -183,9 +183,9 @@ class Central:
         take the CPU the central auditd needs)."""
         if pid != self.pid:
             self.pid, self.offset, self.seen, self.carry = pid, 0, 0, b""
-        if not self.auditd.log.exists():
+        if not self.server.log.exists():
             return 0
-        with self.auditd.log.open("rb") as f:
+        with self.server.log.open("rb") as f:
             f.seek(self.offset)
             data = f.read()
         self.offset += len(data)
@@ -196,16 +196,16 @@ class Central:
         return self.seen
 
     def cpu(self) -> dict[int, float]:
-        """CPU seconds so far of the central auditd."""
+        """CPU seconds so far of the receiver."""
         out: dict[int, float] = {}
-        p = self.auditd.proc
+        p = self.server.proc
         if p is not None and p.poll() is None:
             with contextlib.suppress(OSError):
                 out[p.pid] = db.cpu_seconds(p.pid)
         return out
 
     def close(self) -> None:
-        self.auditd.stop()
+        self.server.stop()
 
 
 @dataclass
@@ -218,7 +218,7 @@ class Run:
     log_rate: float = 0.0  # events/s the daemon logged, from the generator's start
     sink_rate: float = 0.0  # events/s the sink delivered, from the generator's start
     sink_cpu_ns: float = 0.0  # the sink thread's CPU per delivered event
-    far_cpu_ns: float = 0.0  # the central auditd's CPU per delivered event
+    far_cpu_ns: float = 0.0  # the receiver's CPU per delivered event
     sink_line: str = ""  # the daemon's last word on its sink (counters, last error)
     gen_cpu_ns: float = 0.0  # the generator's own CPU per call (0: not measured)
 
@@ -404,7 +404,7 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
             if w.endswith("remote"):
                 priority = "SCHED_IDLE" if args.central_idle else "normal priority"
                 print(
-                    f"  {'':19} receiving side on this machine (central auditd, "
+                    f"  {'':19} receiving side on this machine ({args.receiver}, "
                     f"{priority}): {med(w, 'far_cpu_ns'):6.0f} ns CPU per event"
                 )
     load = os.getloadavg()
@@ -427,7 +427,7 @@ def main() -> int:
     ap.add_argument(
         "--central-idle",
         action="store_true",
-        help="run the central auditd under SCHED_IDLE: only on CPU time the "
+        help="run the receiver under SCHED_IDLE: only on CPU time the "
         "audited side leaves idle, standing in for a central server on another machine",
     )
     args = ap.parse_args()

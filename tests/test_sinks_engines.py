@@ -9,6 +9,7 @@ system file is touched. Each is started and stopped by PID.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -73,9 +74,13 @@ class NetNs:
     def prefix(self) -> list[str]:
         return ["nsenter", f"--net=/proc/{self.holder.pid}/ns/net"]
 
+    def proc_net(self) -> Path:
+        """This namespace's /proc/net."""
+        return Path(f"/proc/{self.holder.pid}/net")
+
     def listening(self, port: int) -> bool:
         """Whether a TCP socket listens on `port` in this namespace."""
-        return bool(_listeners(Path(f"/proc/{self.holder.pid}/net"), port))
+        return bool(_listeners(self.proc_net(), port))
 
     def close(self) -> None:
         stop(self.holder)
@@ -101,7 +106,9 @@ def loopback_shim() -> Path:
     it makes a server that binds the wildcard address bind loopback instead."""
     global _SHIM
     if _SHIM is None:
-        out = Path(tempfile.mkdtemp(prefix="auditlink-shim-")) / "loopback_bind.so"
+        where = tempfile.mkdtemp(prefix="auditlink-shim-")
+        atexit.register(shutil.rmtree, where, True)
+        out = Path(where) / "loopback_bind.so"
         src = Path(__file__).resolve().parent / "loopback_bind.c"
         cc = shutil.which("cc") or "gcc"
         cmd = [cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src), "-ldl"]
@@ -180,7 +187,7 @@ overflow_action = ignore
         self.proc: subprocess.Popen[bytes] | None = None
 
     def listeners(self) -> list[str]:
-        proc_net = Path(f"/proc/{self.ns.holder.pid}/net") if self.ns else Path("/proc/self/net")
+        proc_net = self.ns.proc_net() if self.ns else Path("/proc/self/net")
         return _listeners(proc_net, self.port)
 
     def start(self) -> None:
@@ -200,8 +207,9 @@ overflow_action = ignore
         deadline = time.monotonic() + 10
         while not self.listeners():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                rc = self.proc.poll()
                 self.stop()
-                raise RuntimeError("central auditd did not start")
+                raise RuntimeError(f"central auditd did not start (rc={rc})")
             time.sleep(0.05)
         wide = [a for a in self.listeners() if a not in LOOPBACK_HEX]
         if self.ns is None and wide:

@@ -28,8 +28,7 @@ impl Packed {
 
     /// The strings, in order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(s, &e)| &self.bytes[s..e])
+        (0..self.ends.len()).filter_map(|i| self.get(i))
     }
 
     /// The `i`-th string.

@@ -54,8 +54,9 @@ pub fn load_rules(
             "load_rules needs a client unless dry_run".into(),
         ));
     }
-    let mut report = LoadReport::new(content, dry_run);
     let Some(client) = client.filter(|_| !dry_run) else {
+        // Nothing is batched, so no line points into a copy of the text.
+        let mut report = LoadReport::new(&[], dry_run);
         let cached = CachingResolver::new(env);
         for_each_line(content, 1, &cached, |line| {
             step(None, line, &mut report);
@@ -72,6 +73,7 @@ pub fn load_rules(
     // on the CPU of the other's send, which this kernel finishes without
     // preemption (stalls of 1-2 ms were measured that way); and the parser
     // is kept off the sender's CPU from its start (see `affinity`).
+    let report = LoadReport::new(content, dry_run);
     let head = split_after_lines(content, BATCH_LINES).0.len();
     let tail_lineno = BATCH_LINES + 1;
     let text = Arc::clone(&report.content);
