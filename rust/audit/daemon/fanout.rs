@@ -271,6 +271,8 @@ impl Stage {
 
 pub enum Msg {
     Events(Vec<Event>),
+    /// Events the writer grouped from log lines (no node yet), for the sinks only.
+    Lines(Vec<ForwardEvent>),
     /// SIGUSR1: rotate the JSON files too.
     Rotate,
     /// Reload: close the current stage, install this one.
@@ -292,7 +294,15 @@ pub struct FanoutSender {
 impl FanoutSender {
     /// Queue a batch of events, or drop it (counted) when the queue is full.
     pub fn offer(&self, events: Vec<Event>) {
-        let n = events.len();
+        self.offer_n(events.len(), Msg::Events(events));
+    }
+
+    /// [`offer`](Self::offer) for events grouped from log lines.
+    pub fn offer_lines(&self, events: Vec<ForwardEvent>) {
+        self.offer_n(events.len(), Msg::Lines(events));
+    }
+
+    fn offer_n(&self, n: usize, m: Msg) {
         if n == 0 {
             return;
         }
@@ -303,7 +313,7 @@ impl FanoutSender {
             return;
         }
         self.queued.fetch_add(n, Ordering::AcqRel);
-        if self.tx.send(Msg::Events(events)).is_err() {
+        if self.tx.send(m).is_err() {
             self.queued.fetch_sub(n, Ordering::AcqRel);
         }
     }
@@ -399,6 +409,14 @@ impl Worker {
                     self.events(&events);
                     self.queued.fetch_sub(events.len(), Ordering::AcqRel);
                 }
+                Msg::Lines(mut events) => {
+                    let n = events.len();
+                    for ev in &mut events {
+                        ev.node.clone_from(&self.stage.node);
+                    }
+                    self.forward(events);
+                    self.queued.fetch_sub(n, Ordering::AcqRel);
+                }
                 Msg::Rotate => {
                     let r = &self.counters.json_rotations;
                     if let Some(f) = self.stage.json.as_mut() {
@@ -480,19 +498,9 @@ impl Worker {
                 stage.forward(ev, json, &mut self.text, &mut self.forward);
             }
         }
-        if let Some((last, others)) = stage.sinks.split_last() {
-            // One hand-over per sink for the whole batch; the last one takes
-            // the events themselves.
-            let batch = std::mem::take(&mut self.forward);
-            c.events_forwarded
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            if !batch.is_empty() {
-                for s in others {
-                    s.submit_batch(&batch);
-                }
-                last.submit_owned(batch);
-            }
-        }
+        let batch = std::mem::take(&mut self.forward);
+        self.forward(batch);
+        let (c, stage) = (&self.counters, &mut self.stage);
         let r = &c.json_rotations;
         for (file, buf, n) in [
             (stage.json.as_mut(), &self.kept, lines[0]),
@@ -505,6 +513,23 @@ impl Worker {
                 Ok(()) => c.json_events.fetch_add(n, Ordering::Relaxed),
                 Err(_) => c.json_errors.fetch_add(n, Ordering::Relaxed),
             };
+        }
+    }
+
+    /// Hand `batch` to every sink: one hand-over per sink for the whole
+    /// batch; the last one takes the events themselves.
+    fn forward(&mut self, batch: Vec<ForwardEvent>) {
+        let Some((last, others)) = self.stage.sinks.split_last() else {
+            return;
+        };
+        self.counters
+            .events_forwarded
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        if !batch.is_empty() {
+            for s in others {
+                s.submit_batch(&batch);
+            }
+            last.submit_owned(batch);
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod enriched;
 pub mod extras;
 pub mod fanout;
 pub mod format;
+mod linegroups;
 pub mod pipeline;
 pub mod plugins;
 pub mod syslog;

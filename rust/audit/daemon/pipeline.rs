@@ -12,12 +12,11 @@ use std::time::Duration;
 
 use super::fanout::{FanoutSender, Msg, Stage};
 use super::format::{DaemonSerial, LineFormat};
+use super::linegroups::LineGroups;
 use super::plugins::{Plugin, PluginChunk};
 use super::writer::LogWriter;
 use crate::audit::client::{AuditClient, Batch};
-use crate::audit::records::{
-    parse_payload_header_lenient, parse_payload_lenient, Event, Reassembler,
-};
+use crate::audit::records::{parse_payload_lenient, Event, Reassembler};
 use crate::audit::tables::msg;
 use crate::error::Error;
 
@@ -153,7 +152,8 @@ pub struct Outputs {
     /// the fan-out does not format it again).
     pub sinks_take_lines: bool,
     /// Whether that line is all the stage reads of a record (no JSON, no
-    /// enrichment): the writer then parses only the records' headers.
+    /// enrichment): unless Python wants events, the writer then groups the
+    /// lines into events itself ([`LineGroups`]) instead of reassembling.
     pub lines_only: bool,
     pub plugins: Vec<Plugin>,
     pub end_of_event_timeout_ms: u64,
@@ -268,6 +268,9 @@ pub struct Writer {
     lines: Vec<u8>,
     reassembler: Option<Reassembler>,
     completed: Vec<Event>,
+    /// Instead of the reassembler, when the sinks take only log lines and
+    /// nothing else wants events.
+    groups: Option<LineGroups>,
 }
 
 impl Writer {
@@ -288,6 +291,7 @@ impl Writer {
             lines: Vec::with_capacity(1 << 20),
             reassembler: None,
             completed: Vec::new(),
+            groups: None,
         };
         w.reset_reassembler();
         w
@@ -298,8 +302,9 @@ impl Writer {
     }
 
     fn reset_reassembler(&mut self) {
-        self.reassembler = self
-            .wants_events()
+        let lines = self.events.is_none() && self.out.lines_only;
+        self.groups = (lines && self.wants_events()).then(LineGroups::default);
+        self.reassembler = (!lines && self.wants_events())
             .then(|| Reassembler::new(4096, self.out.end_of_event_timeout_ms));
     }
 
@@ -335,6 +340,9 @@ impl Writer {
             }
         }
         self.out.log.write(&self.lines, count);
+        if let Some(g) = self.groups.as_mut() {
+            g.end_batch();
+        }
         if let Some(c) = chunk {
             let c = Arc::new(c);
             for p in &self.out.plugins {
@@ -349,14 +357,14 @@ impl Writer {
     /// its log line, nobody its JSON), with that line (`line`, in
     /// `self.lines`) when the sinks take it.
     fn group(&mut self, t: u16, payload: &[u8], line: Option<std::ops::Range<usize>>) {
+        if let Some(g) = self.groups.as_mut() {
+            g.push(t, payload, line.map(|l| &self.lines[l]));
+            return;
+        }
         let Some(r) = self.reassembler.as_mut() else {
             return;
         };
-        let mut rec = if self.out.lines_only && self.events.is_none() {
-            parse_payload_header_lenient(t, payload)
-        } else {
-            parse_payload_lenient(t, payload)
-        };
+        let mut rec = parse_payload_lenient(t, payload);
         if let Some(line) = line.filter(|_| self.out.sinks_take_lines) {
             rec.set_line(&self.lines[line]);
         }
@@ -364,6 +372,9 @@ impl Writer {
     }
 
     fn hand_out_events(&mut self) {
+        if let (Some(g), Some(f)) = (self.groups.as_mut(), &self.fanout) {
+            f.offer_lines(g.take());
+        }
         if self.completed.is_empty() {
             return;
         }
@@ -460,6 +471,9 @@ impl Writer {
     }
 
     fn expire_idle(&mut self) {
+        if let Some(g) = self.groups.as_mut() {
+            g.flush();
+        }
         if let Some(r) = self.reassembler.as_mut() {
             let now = r
                 .newest_ms()
@@ -470,6 +484,9 @@ impl Writer {
     }
 
     fn flush_events(&mut self) {
+        if let Some(g) = self.groups.as_mut() {
+            g.flush();
+        }
         if let Some(r) = self.reassembler.as_mut() {
             r.flush(&mut self.completed);
         }

@@ -32,12 +32,7 @@ pub fn parse_payload_lenient(msg_type: u16, data: &[u8]) -> Record {
     lenient(msg_type, data, parse::parse_payload_soft)
 }
 
-/// Only a netlink payload's header, enough to group it (see
-/// [`Reassembler`]): the record has no fields. Never fails, like
-/// [`parse_payload_lenient`].
-pub(crate) fn parse_payload_header_lenient(msg_type: u16, data: &[u8]) -> Record {
-    lenient(msg_type, data, parse::parse_payload_header)
-}
+pub(crate) use parse::payload_id;
 
 /// `parse`'s record, or the payload kept unparsed with the error noted.
 fn lenient(

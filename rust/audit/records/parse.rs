@@ -418,24 +418,10 @@ pub(crate) fn parse_payload_soft(msg_type: u16, data: &[u8]) -> Result<Record, P
     Ok(rec)
 }
 
-/// Like [`parse_payload_soft`], but only the header is read (time stamp and
-/// serial, enough to group records into events): the record has no fields.
-/// For the daemon's sinks when all they take is each record's log line.
-pub(crate) fn parse_payload_header(msg_type: u16, data: &[u8]) -> Result<Record, ParseError> {
-    let (data, (timestamp, serial, hdr_end, odd)) = payload_header(data)?;
-    let body = Span::new(hdr_end, data.len());
-    let no_fields = (Box::default(), 0);
-    let mut rec = Record::new(
-        data.into(),
-        Box::default(),
-        msg_type,
-        (timestamp, serial),
-        None,
-        body,
-        no_fields,
-    );
-    rec.error = odd;
-    Ok(rec)
+/// The `(time stamp, serial)` of a record's payload, from its header alone
+/// (no copy); `None` when it has no readable header.
+pub(crate) fn payload_id(data: &[u8]) -> Option<(Timestamp, u64)> {
+    payload_header(data).ok().map(|(_, (t, serial, _, _))| (t, serial))
 }
 
 /// The payload without its line end, and its header.

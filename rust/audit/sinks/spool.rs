@@ -24,6 +24,9 @@ const FRAME_HEADER: u64 = 8;
 const SEGMENT_MAX: u64 = 8 << 20;
 /// Bytes `peek` reads at once (at least; more when the batch allows).
 const READ_CHUNK: u64 = 64 << 10;
+/// Frames written lately are kept in memory up to this size, so that a
+/// deliverer keeping up with the appends reads them back from there.
+const RECENT_MAX: usize = 8 << 20;
 
 /// What a full spool does with a new event.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -105,6 +108,20 @@ pub struct Spool {
     pending_events: u64,
     /// `peek`'s read buffer, kept so each batch does not allocate (and fault in) a new one.
     chunk: Vec<u8>,
+    /// Copies of the latest writes (whole frames), oldest first, at most
+    /// [`RECENT_MAX`] bytes: `peek` reads there instead of the file.
+    recent: VecDeque<Written>,
+    recent_bytes: usize,
+    /// A buffer given back by a forgotten write, for the next batch.
+    spare: Vec<u8>,
+}
+
+/// One write of frames, as it went to a segment.
+#[derive(Debug)]
+struct Written {
+    segment: u64,
+    offset: u64,
+    frames: Vec<u8>,
 }
 
 /// `<segment> <offset>\n`, fixed width so an in-place rewrite replaces it whole.
@@ -203,6 +220,9 @@ impl Spool {
             pending: Vec::new(),
             pending_events: 0,
             chunk: Vec::new(),
+            recent: VecDeque::new(),
+            recent_bytes: 0,
+            spare: Vec::new(),
         };
         spool.save_cursor()?;
         Ok(spool)
@@ -326,13 +346,13 @@ impl Spool {
             return Ok(());
         }
         let n = self.pending.len() as u64;
-        let r = self.write.write_all(&self.pending);
-        self.pending.clear();
-        if let Err(e) = r {
+        if let Err(e) = self.write.write_all(&self.pending) {
+            self.pending.clear();
             // `pending_events` is left for the caller to count as lost.
             let _ = self.write.set_len(self.write_len);
             return Err(e);
         }
+        self.remember(n);
         let count = std::mem::take(&mut self.pending_events);
         self.write_len += n;
         self.events += count;
@@ -374,56 +394,166 @@ impl Spool {
                     None => break,
                 }
             }
+            if let Some(k) = self.recent_at(id, off) {
+                // Frames this spool wrote itself, still in memory: no read,
+                // and no checksum to verify.
+                let w = &mut self.recent[k];
+                let frames = std::mem::take(&mut w.frames);
+                let from = (off - w.offset) as usize;
+                let walked = self.walk(
+                    (id, off),
+                    &frames[from..],
+                    false,
+                    (max_events - count, max_bytes - total),
+                    &mut f,
+                );
+                self.recent[k].frames = frames;
+                let (n, bytes) = walked?;
+                count += n;
+                total += bytes;
+                if n == 0 {
+                    break;
+                }
+                continue;
+            }
             // One read for many frames: a syscall per frame costs more than
             // the copy (each is filtered by the kernel's audit rules too).
             let chunk_len = (len - off).min((max_bytes - total).max(READ_CHUNK)) as usize;
             let mut chunk = std::mem::take(&mut self.chunk);
             chunk.resize(chunk_len, 0);
-            self.segment_reader(id)?.read_exact_at(&mut chunk, off)?;
-            let mut pos = 0usize;
-            let mut single = Vec::new();
-            while count < max_events && total < max_bytes {
-                let Some(header) = chunk.get(pos..pos + FRAME_HEADER as usize) else {
-                    break;
-                };
-                let n = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as u64;
-                let sum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-                let start = pos + FRAME_HEADER as usize;
-                let payload = match chunk.get(start..start + n as usize) {
-                    Some(p) => p,
-                    None if pos == 0 => {
-                        // A frame larger than the chunk: read it alone.
-                        single.resize(n as usize, 0);
-                        self.segment_reader(id)?
-                            .read_exact_at(&mut single, off + FRAME_HEADER)?;
-                        &single[..]
-                    }
-                    None => break,
-                };
-                let at = off + pos as u64;
-                if !checksum_ok(payload, sum) {
-                    return Err(bad(format!(
-                        "spool {}: bad checksum at segment {id} offset {at}",
-                        self.dir.display()
-                    )));
-                }
-                f(payload);
-                let end = (id, at + FRAME_HEADER + n);
-                self.peek_pos = end;
-                self.in_flight.push_back((end, FRAME_HEADER + n));
-                total += FRAME_HEADER + n;
-                pos = start + n as usize;
-                count += 1;
-            }
+            let walked = self.read_walk((id, off), len, &mut chunk, (max_events - count, max_bytes - total), &mut f);
             self.chunk = chunk;
-            if pos == 0 {
+            let (n, bytes) = walked?;
+            count += n;
+            total += bytes;
+        }
+        Ok(count)
+    }
+
+    /// Read `chunk.len()` bytes of segment `at.0` (`len` long) from `at.1`
+    /// and hand out the whole frames in them; a first frame larger than
+    /// that is read alone. Nothing to hand out there is a truncated frame.
+    fn read_walk(
+        &mut self,
+        at: (u64, u64),
+        len: u64,
+        chunk: &mut Vec<u8>,
+        limits: (usize, u64),
+        f: &mut impl FnMut(&[u8]),
+    ) -> io::Result<(usize, u64)> {
+        let (id, off) = at;
+        self.segment_reader(id)?.read_exact_at(chunk, off)?;
+        let mut walked = self.walk(at, chunk, true, limits, f)?;
+        let size = chunk
+            .get(..4)
+            .map(|h| FRAME_HEADER + u64::from(u32::from_le_bytes([h[0], h[1], h[2], h[3]])));
+        if let Some(size) = size.filter(|&n| walked.0 == 0 && n > chunk.len() as u64 && off + n <= len) {
+            chunk.resize(size as usize, 0);
+            self.segment_reader(id)?.read_exact_at(chunk, off)?;
+            walked = self.walk(at, chunk, true, limits, f)?;
+        }
+        if walked.0 == 0 {
+            return Err(bad(format!(
+                "spool {}: truncated frame at segment {id} offset {off}",
+                self.dir.display()
+            )));
+        }
+        Ok(walked)
+    }
+
+    /// Hand out the whole frames at the start of `data` (which starts at
+    /// `at` in the spool), up to `limits` (payloads, bytes), checking their
+    /// checksums when `verify`; how many and their size on disk.
+    fn walk(
+        &mut self,
+        at: (u64, u64),
+        data: &[u8],
+        verify: bool,
+        limits: (usize, u64),
+        f: &mut impl FnMut(&[u8]),
+    ) -> io::Result<(usize, u64)> {
+        let (id, off) = at;
+        let (mut count, mut total, mut pos) = (0usize, 0u64, 0usize);
+        while count < limits.0 && total < limits.1 {
+            let Some(header) = data.get(pos..pos + FRAME_HEADER as usize) else {
+                break;
+            };
+            let n = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+            let sum = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+            let start = pos + FRAME_HEADER as usize;
+            let Some(payload) = data.get(start..start + n) else {
+                break;
+            };
+            let at = off + pos as u64;
+            if verify && !checksum_ok(payload, sum) {
                 return Err(bad(format!(
-                    "spool {}: truncated frame at segment {id} offset {off}",
+                    "spool {}: bad checksum at segment {id} offset {at}",
                     self.dir.display()
                 )));
             }
+            f(payload);
+            let size = FRAME_HEADER + n as u64;
+            self.peek_pos = (id, at + size);
+            self.in_flight.push_back((self.peek_pos, size));
+            total += size;
+            pos = start + n;
+            count += 1;
         }
-        Ok(count)
+        Ok((count, total))
+    }
+
+    /// Keep the `n` bytes of frames just written at the end of the write
+    /// segment (the pending buffer itself, replaced by a spare one).
+    fn remember(&mut self, n: u64) {
+        let spare = std::mem::take(&mut self.spare);
+        let frames = std::mem::replace(&mut self.pending, spare);
+        self.pending.clear();
+        self.recent_bytes += frames.len();
+        self.recent.push_back(Written {
+            segment: self.segments.back().copied().unwrap_or(0),
+            offset: self.write_len,
+            frames,
+        });
+        debug_assert_eq!(self.recent.back().map(|w| w.frames.len() as u64), Some(n));
+        while self.recent_bytes > RECENT_MAX {
+            self.drop_oldest_recent();
+        }
+    }
+
+    /// The index of the remembered write holding position `(segment, offset)`.
+    fn recent_at(&self, segment: u64, offset: u64) -> Option<usize> {
+        self.recent.iter().position(|w| {
+            w.segment == segment && (w.offset..w.offset + w.frames.len() as u64).contains(&offset)
+        })
+    }
+
+    /// Drop the remembered writes wholly before the cursor (acknowledged).
+    fn forget_recent(&mut self) {
+        while self
+            .recent
+            .front()
+            .is_some_and(|w| (w.segment, w.offset + w.frames.len() as u64) <= self.cursor)
+        {
+            self.drop_oldest_recent();
+        }
+    }
+
+    /// Forget every remembered write (tests: read the files).
+    #[cfg(test)]
+    pub(super) fn forget_written(&mut self) {
+        while !self.recent.is_empty() {
+            self.drop_oldest_recent();
+        }
+    }
+
+    fn drop_oldest_recent(&mut self) {
+        if let Some(w) = self.recent.pop_front() {
+            self.recent_bytes -= w.frames.len();
+            // Kept to hold the next batch: big enough already.
+            if w.frames.capacity() > self.spare.capacity() {
+                self.spare = w.frames;
+            }
+        }
     }
 
     /// The first `n` handed-out payloads were delivered: forget them.
@@ -444,6 +574,7 @@ impl Spool {
     /// Remove the segments wholly before the cursor (the write segment
     /// stays) and persist the cursor.
     fn release(&mut self) -> io::Result<()> {
+        self.forget_recent();
         while self.segments.len() > 1 && self.segments[0] < self.cursor.0 {
             let id = self.segments.pop_front().unwrap_or_default();
             if self.reader.as_ref().is_some_and(|r| r.0 == id) {
