@@ -147,7 +147,10 @@ mod tests {
         assert_eq!(texts(&mut g).len(), 1);
         g.end_batch();
         let got = texts(&mut g);
-        assert_eq!(got, vec![(2, "type=1305 msg=audit(1700000000.123:2): config".into())]);
+        assert_eq!(
+            got,
+            vec![(2, "type=1305 msg=audit(1700000000.123:2): config".into())]
+        );
         // An unreadable header is an event of its own (id 0), and a stray EOE
         // adds nothing.
         g.push(1100, b"garbage", Some(b"type=1100 msg=garbage"));

@@ -421,7 +421,9 @@ pub(crate) fn parse_payload_soft(msg_type: u16, data: &[u8]) -> Result<Record, P
 /// The `(time stamp, serial)` of a record's payload, from its header alone
 /// (no copy); `None` when it has no readable header.
 pub(crate) fn payload_id(data: &[u8]) -> Option<(Timestamp, u64)> {
-    payload_header(data).ok().map(|(_, (t, serial, _, _))| (t, serial))
+    payload_header(data)
+        .ok()
+        .map(|(_, (t, serial, _, _))| (t, serial))
 }
 
 /// The payload without its line end, and its header.

@@ -110,37 +110,48 @@ impl ForwardEvent {
     }
 
     /// Inverse of [`encode`](Self::encode); `None` on a truncated or corrupt payload.
-    pub fn decode(mut b: &[u8]) -> Option<ForwardEvent> {
-        let node_len = u16::from_le_bytes(take(&mut b, 2)?.try_into().ok()?) as usize;
-        let node = String::from_utf8(take(&mut b, node_len)?.to_vec()).ok()?;
-        let sec = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
-        let msec = u32::from_le_bytes(take(&mut b, 4)?.try_into().ok()?);
-        let serial = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
-        let text = get_str(&mut b)?;
-        let flags = take(&mut b, 1)?[0];
-        if flags > 3 {
-            return None;
-        }
-        let json = match flags & 1 {
-            0 => None,
-            _ => Some(get_str(&mut b)?),
+    pub fn decode(b: &[u8]) -> Option<ForwardEvent> {
+        let mut ev = ForwardEvent {
+            node: String::new(),
+            sec: 0,
+            msec: 0,
+            serial: 0,
+            text: String::new(),
+            json: None,
+            fields: None,
         };
-        let fields = match flags & 2 {
-            0 => None,
-            _ => {
-                let n = u32::from_le_bytes(take(&mut b, 4)?.try_into().ok()?) as usize;
-                Some(EventFields::from_bytes(take(&mut b, n)?)?)
+        ev.decode_into(b).then_some(ev)
+    }
+
+    /// [`decode`](Self::decode) into this event, reusing its strings'
+    /// room; `false` (and the event half overwritten) when `b` is not a
+    /// whole, valid payload.
+    pub fn decode_into(&mut self, mut b: &[u8]) -> bool {
+        let mut read = || -> Option<()> {
+            let node_len = u16::from_le_bytes(take(&mut b, 2)?.try_into().ok()?) as usize;
+            set_str(&mut self.node, take(&mut b, node_len)?)?;
+            self.sec = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
+            self.msec = u32::from_le_bytes(take(&mut b, 4)?.try_into().ok()?);
+            self.serial = u64::from_le_bytes(take(&mut b, 8)?.try_into().ok()?);
+            set_str(&mut self.text, get_bytes(&mut b)?)?;
+            let flags = take(&mut b, 1)?[0];
+            if flags > 3 {
+                return None;
             }
+            match flags & 1 {
+                0 => self.json = None,
+                _ => set_str(
+                    self.json.get_or_insert_with(String::new),
+                    get_bytes(&mut b)?,
+                )?,
+            }
+            self.fields = match flags & 2 {
+                0 => None,
+                _ => Some(EventFields::from_bytes(get_bytes(&mut b)?)?),
+            };
+            b.is_empty().then_some(())
         };
-        b.is_empty().then_some(ForwardEvent {
-            node,
-            sec,
-            msec,
-            serial,
-            text,
-            json,
-            fields,
-        })
+        read().is_some()
     }
 }
 
@@ -162,9 +173,16 @@ fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     Some(head)
 }
 
-fn get_str(b: &mut &[u8]) -> Option<String> {
+fn get_bytes<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
     let n = u32::from_le_bytes(take(b, 4)?.try_into().ok()?) as usize;
-    String::from_utf8(take(b, n)?.to_vec()).ok()
+    take(b, n)
+}
+
+/// `s` becomes `b` when that is UTF-8 (keeping `s`'s room).
+fn set_str(s: &mut String, b: &[u8]) -> Option<()> {
+    s.clear();
+    s.push_str(std::str::from_utf8(b).ok()?);
+    Some(())
 }
 
 /// Counters of one sink. `sent` counts transmissions (a resend after a

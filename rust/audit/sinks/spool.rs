@@ -421,7 +421,13 @@ impl Spool {
             let chunk_len = (len - off).min((max_bytes - total).max(READ_CHUNK)) as usize;
             let mut chunk = std::mem::take(&mut self.chunk);
             chunk.resize(chunk_len, 0);
-            let walked = self.read_walk((id, off), len, &mut chunk, (max_events - count, max_bytes - total), &mut f);
+            let walked = self.read_walk(
+                (id, off),
+                len,
+                &mut chunk,
+                (max_events - count, max_bytes - total),
+                &mut f,
+            );
             self.chunk = chunk;
             let (n, bytes) = walked?;
             count += n;
@@ -447,7 +453,9 @@ impl Spool {
         let size = chunk
             .get(..4)
             .map(|h| FRAME_HEADER + u64::from(u32::from_le_bytes([h[0], h[1], h[2], h[3]])));
-        if let Some(size) = size.filter(|&n| walked.0 == 0 && n > chunk.len() as u64 && off + n <= len) {
+        if let Some(size) =
+            size.filter(|&n| walked.0 == 0 && n > chunk.len() as u64 && off + n <= len)
+        {
             chunk.resize(size as usize, 0);
             self.segment_reader(id)?.read_exact_at(chunk, off)?;
             walked = self.walk(at, chunk, true, limits, f)?;

@@ -425,8 +425,9 @@ impl<T: Transport> Worker<T> {
     fn fill(&mut self) -> bool {
         let window = self.transport.window().max(1);
         while self.pending.len() < window {
+            // Decoded into the events of the last batch, reusing their room.
             let mut events = std::mem::take(&mut self.events);
-            events.clear();
+            let mut used = 0usize;
             let rewinds;
             {
                 let mut sp = self.spool.lock();
@@ -437,8 +438,19 @@ impl<T: Transport> Worker<T> {
                 }
                 rewinds = sp.rewinds();
                 let peeked = sp.peek_each(BATCH_EVENTS, BATCH_BYTES, |p| {
-                    events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)));
+                    match events.get_mut(used) {
+                        Some(ev) => {
+                            if !ev.decode_into(p) {
+                                *ev = undecodable(p);
+                            }
+                        }
+                        None => {
+                            events.push(ForwardEvent::decode(p).unwrap_or_else(|| undecodable(p)))
+                        }
+                    }
+                    used += 1;
                 });
+                events.truncate(used);
                 if let Err(e) = peeked {
                     set(&self.shared.last_error, &format!("spool read: {e}"));
                     if events.is_empty() {
