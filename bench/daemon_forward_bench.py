@@ -221,6 +221,15 @@ class Run:
     far_cpu_ns: float = 0.0  # the receiver's CPU per delivered event
     sink_line: str = ""  # the daemon's last word on its sink (counters, last error)
     gen_cpu_ns: float = 0.0  # the generator's own CPU per call (0: not measured)
+    host_cpu_ns: float = 0.0  # every CPU's busy time per call, receiver and bench excluded
+
+
+def busy_seconds() -> float:
+    """CPU time all CPUs spent busy since boot (/proc/stat: user, nice, system,
+    irq and softirq; not idle, iowait or steal)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
+    user, nice, system, _idle, _iowait, irq, softirq = map(int, fields)
+    return (user + nice + system + irq + softirq) / db.TICK
 
 
 def auditlink_toml(
@@ -270,11 +279,12 @@ def one(
             drain.count = 0
         messages = conf_dir / "daemon.messages"
         proc = db.start_daemon(control, kind, conf_dir, messages=messages)
-        sink_cpu = far_cpu = 0.0
+        sink_cpu = far_cpu = host = 0.0
         try:
             far0 = central.cpu() if central is not None and extra == "remote" else {}
             cpu0 = db.cpu_seconds(proc.pid)
             sink0 = db.thread_cpu_seconds(proc.pid, f"sink-{extra}")
+            busy0, own0 = busy_seconds(), time.process_time()
             pid, ns, started, gen_cpu = db.run_generator(control, gen, calls)
             logged_at = db.wait_log_quiet(log_dir)
             arrived_at, delivered = 0.0, -1
@@ -284,6 +294,11 @@ def one(
             sink_cpu = db.thread_cpu_seconds(proc.pid, f"sink-{extra}") - sink0
             if central is not None and extra == "remote":
                 far_cpu = sum(c - far0.get(p, 0.0) for p, c in central.cpu().items())
+            # Everything the machine did from the generator's start until the
+            # log (and the sink's receiver) had it all: the audited process, the
+            # kernel, the daemon, write-back; not the receiver (it stands in for
+            # another machine), not this script (its receivers and polling).
+            host = busy_seconds() - busy0 - (time.process_time() - own0) - far_cpu
         finally:
             db.stop_daemon(control, proc)
             # The sink's own account at exit: "sink NAME: acked=... last_error=..."
@@ -300,6 +315,7 @@ def one(
             jsonl = log_dir / "audit.jsonl"
             delivered = jsonl.read_bytes().count(f'"pid":{pid},'.encode())
     run = Run(who, kept, delivered, ns, cpu / max(3 * kept, 1) * 1e9, gen_cpu_ns=gen_cpu)
+    run.host_cpu_ns = host / calls * 1e9
     run.sink_line = sink_line.removeprefix("auditlink daemon: ")
     run.log_rate = kept / max(logged_at - started, 1e-9)
     if extra in SINKS:
@@ -392,6 +408,17 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
     for w in runs:
         if w.startswith("auditlink"):
             print(f"  {w:19} {med(w, 'gen_cpu_ns'):7.0f} ns on CPU")
+    print(
+        "the machine's CPU per call, from the generator's start until all was logged and "
+        "delivered (every CPU; the receiver and this script excluded), medians:"
+    )
+    for w in runs:
+        if w.startswith("auditlink"):
+            host = med(w, "host_cpu_ns")
+            print(
+                f"  {w:19} {host:7.0f} ns  "
+                f"{host / med('auditlink-enriched', 'host_cpu_ns'):5.2f}x auditlink log only"
+            )
     print("sinks, from the generator's start (medians):")
     for w in runs:
         if w.split("-")[-1] in SINKS:
