@@ -10,6 +10,15 @@ use super::worker::{set, Shared};
 use super::ForwardEvent;
 use crate::audit::packed::Packed;
 
+/// A small batch waits this long for more before it is stored: fewer and
+/// larger spool writes, and fewer wake-ups of the delivering thread (each
+/// costs the audited host CPU time), for at most this much more latency.
+const LINGER: Duration = Duration::from_millis(5);
+/// Batches of this many events are stored at once.
+const LINGER_BELOW: usize = 512;
+/// Events keep coming when the previous batch was taken less than this ago.
+const BUSY: Duration = Duration::from_millis(50);
+
 /// The bounded queue between the callers and the intake thread, in events.
 /// The thread takes everything waiting at once.
 #[derive(Debug)]
@@ -26,6 +35,8 @@ pub(super) struct Queue {
 struct QueueState {
     events: Vec<ForwardEvent>,
     open: bool,
+    /// While the intake lingers: how many waiting events end the linger.
+    enough: usize,
 }
 
 impl Queue {
@@ -34,6 +45,7 @@ impl Queue {
             state: Mutex::new(QueueState {
                 events: Vec::new(),
                 open: true,
+                enough: usize::MAX,
             }),
             ready: Condvar::new(),
             room: Condvar::new(),
@@ -75,10 +87,12 @@ impl Queue {
                 continue;
             }
             let take = room.min(events.len());
-            let was_empty = q.events.is_empty();
+            let before = q.events.len();
             q.events.extend(events.by_ref().take(take));
             done += take;
-            if was_empty {
+            // The intake waits for the first event, or lingers for `enough`.
+            let enough = q.enough;
+            if before == 0 || (before < enough && q.events.len() >= enough) {
                 self.ready.notify_one();
             }
         }
@@ -101,6 +115,19 @@ impl Queue {
             self.room.notify_all();
         }
         q.open || !into.is_empty()
+    }
+
+    /// Wait up to `linger` until `more` events wait (or the queue is full,
+    /// or closes).
+    fn linger(&self, more: usize, linger: Duration) {
+        let mut q = self.lock();
+        q.enough = more.min(self.capacity);
+        let mut q = self
+            .ready
+            .wait_timeout_while(q, linger, |q| q.open && q.events.len() < q.enough)
+            .map(|(q, _)| q)
+            .unwrap_or_else(|p| p.into_inner().0);
+        q.enough = usize::MAX;
     }
 
     pub(super) fn close(&self) {
@@ -163,6 +190,10 @@ pub(super) struct Intake {
     suspended: bool,
     /// Events just taken from the queue (kept for their allocation).
     incoming: Vec<ForwardEvent>,
+    /// Those taken after the linger (kept for the same reason).
+    more: Vec<ForwardEvent>,
+    /// When the previous batch was taken.
+    last_take: Instant,
     /// The batch's encoded payloads.
     payloads: Packed,
 }
@@ -181,6 +212,8 @@ impl Intake {
             action,
             suspended: false,
             incoming: Vec::new(),
+            more: Vec::new(),
+            last_take: Instant::now(),
             payloads: Packed::default(),
         }
     }
@@ -189,7 +222,16 @@ impl Intake {
     pub(super) fn run(mut self) {
         loop {
             let mut incoming = std::mem::take(&mut self.incoming);
-            let open = self.queue.take(&mut incoming, Duration::from_millis(200));
+            let mut open = self.queue.take(&mut incoming, Duration::from_millis(200));
+            // Only while events keep coming: a lone one is stored at once.
+            let flowing = std::mem::replace(&mut self.last_take, Instant::now()).elapsed() < BUSY;
+            if open && flowing && !incoming.is_empty() && incoming.len() < LINGER_BELOW {
+                self.queue.linger(LINGER_BELOW - incoming.len(), LINGER);
+                let mut more = std::mem::take(&mut self.more);
+                open = self.queue.take(&mut more, Duration::ZERO);
+                incoming.append(&mut more);
+                self.more = more;
+            }
             if !incoming.is_empty() {
                 self.store(&incoming);
             }
