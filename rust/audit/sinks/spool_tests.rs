@@ -203,7 +203,7 @@ fn memory_and_files_hand_out_the_same_frames() {
         let refs: Vec<&[u8]> = batch.iter().map(|p| &p[..]).collect();
         assert_eq!(sp.append_batch(&refs, FullAction::DropNewest).stored, 100);
     }
-    let mut read = |sp: &mut Spool| {
+    let read = |sp: &mut Spool| {
         let mut got = Vec::new();
         loop {
             let n = sp.peek_each(70, 1 << 20, |p| got.push(p.to_vec())).unwrap();
