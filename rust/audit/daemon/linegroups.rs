@@ -3,92 +3,138 @@
 //! When every sink sends records as the log has them (the remote sink, the
 //! syslog sink in text format) and nothing else reads the records' fields
 //! (no JSON file, no enrichment, no Python queue), the writer does not
-//! reassemble events. It puts each record's log line straight into the text
-//! of the event being grouped: consecutive records with the same
-//! `(time stamp, serial)` form one event. An event with a SYSCALL record
-//! stays open until its EOE (which the kernel sends last, after every
-//! record of the event; it is not logged), also across the reader's batches;
-//! any other event closes at the next record of another event or at the end
-//! of the batch. Records of one event interleaved with another's (possible,
-//! rare) are then sent as two events with the same id, which a receiver
-//! that drops duplicates by id must not do: each holds other records.
+//! reassemble parsed records into `Event`s. It puts each record's log line
+//! straight into the text of its event, found by `(time stamp, serial)`,
+//! with the reassembler's rules (`crate::audit::records::reassemble`): an
+//! event completes on its EOE (not logged) or PROCTITLE record, at once for
+//! a type that is always alone, or, incomplete, when it is older than the
+//! end-of-event timeout in stream time, when too many are open, or on a
+//! flush (the writer's idle tick and its end).
 //!
 //! The cost per record is a header parse (no copy) and one copy of its line.
 
+use std::collections::VecDeque;
+
 use crate::audit::records::payload_id;
+use crate::audit::records::reassemble::is_single_record_type;
 use crate::audit::sinks::ForwardEvent;
 use crate::audit::tables::msg;
 
-/// The event being grouped.
+/// Events open at once before the oldest is handed out incomplete.
+const MAX_OPEN: usize = 64;
+/// Ids of completed events remembered so a late EOE is not an event.
+const DONE_KEPT: usize = 64;
+
+type Id = (u64, u32, u64);
+
+/// An event being grouped.
 #[derive(Debug)]
 struct Open {
-    id: (u64, u32, u64),
+    id: Id,
     text: Vec<u8>,
-    /// It has a SYSCALL record: it ends with its EOE.
-    awaits_eoe: bool,
 }
 
 /// Groups records into [`ForwardEvent`]s (with no `node`: the fan-out sets it).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LineGroups {
-    open: Option<Open>,
+    open: VecDeque<Open>,
+    done_ids: VecDeque<Id>,
     done: Vec<ForwardEvent>,
+    timeout_ms: u64,
+}
+
+fn stamp_ms(id: Id) -> u64 {
+    id.0.saturating_mul(1000).saturating_add(u64::from(id.1))
 }
 
 impl LineGroups {
+    pub fn new(timeout_ms: u64) -> LineGroups {
+        LineGroups {
+            open: VecDeque::new(),
+            done_ids: VecDeque::new(),
+            done: Vec::new(),
+            timeout_ms,
+        }
+    }
+
     /// One record in log order: its payload (for the id) and its log line
     /// without the line end (`None` for a record that is not logged: EOE).
     pub fn push(&mut self, msg_type: u16, payload: &[u8], line: Option<&[u8]>) {
-        let id = payload_id(payload).map_or((0, 0, 0), |(t, serial)| (t.sec, t.msec, serial));
-        if self.open.as_ref().is_some_and(|o| o.id != id) {
-            self.close();
-        }
-        if msg_type == msg::EOE {
-            // The event it ends (if open) is complete; a stray EOE is dropped.
-            if self.open.is_some() {
-                self.close();
+        let Some((t, serial)) = payload_id(payload) else {
+            // No readable header: an event of its own.
+            if let Some(line) = line {
+                self.emit(Open {
+                    id: (0, 0, 0),
+                    text: line.to_vec(),
+                });
             }
             return;
-        }
-        let Some(line) = line else {
-            return;
         };
-        let open = self.open.get_or_insert_with(|| Open {
-            id,
-            text: Vec::with_capacity(1024),
-            awaits_eoe: false,
-        });
-        if !open.text.is_empty() {
-            open.text.push(b'\n');
+        let id = (t.sec, t.msec, serial);
+        // Events older than the timeout in stream time get no more records
+        // (handed out before this record's event).
+        let now = stamp_ms(id);
+        while self
+            .open
+            .front()
+            .is_some_and(|o| stamp_ms(o.id).saturating_add(self.timeout_ms) < now)
+        {
+            if let Some(o) = self.open.pop_front() {
+                self.emit(o);
+            }
         }
-        open.text.extend_from_slice(line);
-        open.awaits_eoe |= msg_type == msg::SYSCALL;
+        let found = self.open.iter().rposition(|o| o.id == id);
+        let ends = msg_type == msg::EOE || msg_type == msg::PROCTITLE;
+        let mut open = match found {
+            Some(i) => self.open.remove(i).unwrap_or(Open {
+                id,
+                text: Vec::new(),
+            }),
+            None if msg_type == msg::EOE && self.done_ids.contains(&id) => return,
+            None => Open {
+                id,
+                text: Vec::with_capacity(1024),
+            },
+        };
+        if let Some(line) = line {
+            if !open.text.is_empty() {
+                open.text.push(b'\n');
+            }
+            open.text.extend_from_slice(line);
+        }
+        // LOGIN joins the syscall that changed the login uid (the daemon's
+        // reassembler does the same by default).
+        let alone = msg_type != msg::LOGIN && is_single_record_type(msg_type);
+        if ends || (found.is_none() && alone) {
+            self.done_ids.push_back(id);
+            if self.done_ids.len() > DONE_KEPT {
+                self.done_ids.pop_front();
+            }
+            self.emit(open);
+        } else {
+            self.open.push_back(open);
+            if self.open.len() > MAX_OPEN {
+                if let Some(o) = self.open.pop_front() {
+                    self.emit(o);
+                }
+            }
+        }
     }
 
-    /// The reader's batch ended: an event that waits for its EOE stays open,
-    /// any other is complete.
-    pub fn end_batch(&mut self) {
-        if self.open.as_ref().is_some_and(|o| !o.awaits_eoe) {
-            self.close();
-        }
-    }
-
-    /// Close whatever is open (no more records for a while, or the end).
+    /// Hand out whatever is open, incomplete (no more records for a while,
+    /// or the end).
     pub fn flush(&mut self) {
-        if self.open.is_some() {
-            self.close();
+        while let Some(o) = self.open.pop_front() {
+            self.emit(o);
         }
     }
 
-    /// The completed events, in order.
+    /// The completed events, in the order they completed.
     pub fn take(&mut self) -> Vec<ForwardEvent> {
         std::mem::take(&mut self.done)
     }
 
-    fn close(&mut self) {
-        let Some(o) = self.open.take() else {
-            return;
-        };
+    fn emit(&mut self, o: Open) {
         if o.text.is_empty() {
             return;
         }
@@ -112,61 +158,78 @@ mod tests {
     use super::*;
 
     fn push(g: &mut LineGroups, t: u16, serial: u64, body: &str) {
-        let payload = format!("audit(1700000000.123:{serial}): {body}");
+        push_at(g, t, 1_700_000_000, serial, body);
+    }
+
+    fn push_at(g: &mut LineGroups, t: u16, sec: u64, serial: u64, body: &str) {
+        let payload = format!("audit({sec}.123:{serial}): {body}");
         let line = format!("type={t} msg={payload}");
         let logged = (t != msg::EOE).then_some(line.as_bytes());
         g.push(t, payload.as_bytes(), logged);
     }
 
-    fn texts(g: &mut LineGroups) -> Vec<(u64, String)> {
-        g.take().into_iter().map(|e| (e.serial, e.text)).collect()
+    fn serials(g: &mut LineGroups) -> Vec<u64> {
+        g.take().iter().map(|e| e.serial).collect()
     }
 
     #[test]
-    fn a_syscall_event_spans_batches_until_its_eoe() {
-        let mut g = LineGroups::default();
+    fn an_event_completes_on_its_eoe_or_proctitle() {
+        let mut g = LineGroups::new(2000);
         push(&mut g, msg::SYSCALL, 7, "a");
-        g.end_batch();
+        push(&mut g, msg::CWD, 7, "b");
         assert!(g.take().is_empty());
-        push(&mut g, msg::PROCTITLE, 7, "b");
-        push(&mut g, msg::EOE, 7, "");
-        let got = texts(&mut g);
+        push(&mut g, msg::PROCTITLE, 7, "c");
+        let got = g.take();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].0, 7);
         assert_eq!(
-            got[0].1,
-            "type=1300 msg=audit(1700000000.123:7): a\ntype=1327 msg=audit(1700000000.123:7): b"
+            (got[0].serial, got[0].text.as_str()),
+            (
+                7,
+                "type=1300 msg=audit(1700000000.123:7): a\n\
+                 type=1307 msg=audit(1700000000.123:7): b\n\
+                 type=1327 msg=audit(1700000000.123:7): c"
+            )
         );
+        // Its late EOE is not an event; another's EOE completes that one.
+        push(&mut g, msg::EOE, 7, "");
+        push(&mut g, msg::SYSCALL, 8, "d");
+        push(&mut g, msg::EOE, 8, "");
+        assert_eq!(serials(&mut g), [8]);
     }
 
     #[test]
-    fn other_events_close_at_the_next_id_or_the_batch_end() {
-        let mut g = LineGroups::default();
-        push(&mut g, 1100, 1, "user");
-        push(&mut g, 1305, 2, "config");
-        assert_eq!(texts(&mut g).len(), 1);
-        g.end_batch();
-        let got = texts(&mut g);
-        assert_eq!(
-            got,
-            vec![(2, "type=1305 msg=audit(1700000000.123:2): config".into())]
-        );
-        // An unreadable header is an event of its own (id 0), and a stray EOE
-        // adds nothing.
-        g.push(1100, b"garbage", Some(b"type=1100 msg=garbage"));
-        g.push(msg::EOE, b"audit(1.000:9): ", None);
-        g.flush();
-        assert_eq!(texts(&mut g), vec![(0, "type=1100 msg=garbage".into())]);
-    }
-
-    #[test]
-    fn interleaved_events_come_out_in_pieces_with_their_ids() {
-        let mut g = LineGroups::default();
+    fn interleaved_events_keep_their_own_records() {
+        let mut g = LineGroups::new(2000);
         push(&mut g, msg::SYSCALL, 1, "a");
         push(&mut g, msg::SYSCALL, 2, "b");
-        push(&mut g, msg::PROCTITLE, 1, "c");
+        push(&mut g, msg::PATH, 1, "c");
+        push(&mut g, msg::EOE, 2, "");
+        push(&mut g, msg::EOE, 1, "");
+        let got = g.take();
+        assert_eq!(got.iter().map(|e| e.serial).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(got[1].text.lines().count(), 2);
+    }
+
+    #[test]
+    fn lone_types_at_once_the_rest_by_timeout_flush_or_bound() {
+        let mut g = LineGroups::new(2000);
+        // A user-space message is alone; an unreadable header is too.
+        push(&mut g, 1100, 1, "user");
+        g.push(1100, b"garbage", Some(b"type=1100 msg=garbage"));
+        assert_eq!(serials(&mut g), [1, 0]);
+        // An AVC with no syscall gets no EOE: it waits until the stream is
+        // past the timeout, or a flush.
+        push(&mut g, msg::AVC, 2, "avc");
+        push_at(&mut g, 1100, 1_700_000_001, 3, "later");
+        assert_eq!(serials(&mut g), [3]);
+        push_at(&mut g, 1100, 1_700_000_003, 4, "much later");
+        assert_eq!(serials(&mut g), [2, 4]);
+        push(&mut g, msg::AVC, 5, "avc");
         g.flush();
-        let ids: Vec<u64> = g.take().iter().map(|e| e.serial).collect();
-        assert_eq!(ids, [1, 2, 1]);
+        assert_eq!(serials(&mut g), [5]);
+        for s in 10..10 + MAX_OPEN as u64 + 1 {
+            push(&mut g, msg::SYSCALL, s, "x");
+        }
+        assert_eq!(serials(&mut g), [10]);
     }
 }

@@ -303,7 +303,8 @@ impl Writer {
 
     fn reset_reassembler(&mut self) {
         let lines = self.events.is_none() && self.out.lines_only;
-        self.groups = (lines && self.wants_events()).then(LineGroups::default);
+        let timeout = self.out.end_of_event_timeout_ms;
+        self.groups = (lines && self.wants_events()).then(|| LineGroups::new(timeout));
         self.reassembler = (!lines && self.wants_events())
             .then(|| Reassembler::new(4096, self.out.end_of_event_timeout_ms));
     }
@@ -340,9 +341,6 @@ impl Writer {
             }
         }
         self.out.log.write(&self.lines, count);
-        if let Some(g) = self.groups.as_mut() {
-            g.end_batch();
-        }
         if let Some(c) = chunk {
             let c = Arc::new(c);
             for p in &self.out.plugins {

@@ -192,7 +192,7 @@ pub(super) struct Intake {
     incoming: Vec<ForwardEvent>,
     /// Those taken after the linger (kept for the same reason).
     more: Vec<ForwardEvent>,
-    /// When the previous batch was taken.
+    /// When events were last taken.
     last_take: Instant,
     /// The batch's encoded payloads.
     payloads: Packed,
@@ -224,7 +224,10 @@ impl Intake {
             let mut incoming = std::mem::take(&mut self.incoming);
             let mut open = self.queue.take(&mut incoming, Duration::from_millis(200));
             // Only while events keep coming: a lone one is stored at once.
-            let flowing = std::mem::replace(&mut self.last_take, Instant::now()).elapsed() < BUSY;
+            let flowing = self.last_take.elapsed() < BUSY;
+            if !incoming.is_empty() {
+                self.last_take = Instant::now();
+            }
             if open && flowing && !incoming.is_empty() && incoming.len() < LINGER_BELOW {
                 self.queue.linger(LINGER_BELOW - incoming.len(), LINGER);
                 let mut more = std::mem::take(&mut self.more);

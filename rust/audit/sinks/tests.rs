@@ -63,6 +63,18 @@ fn event_encoding_round_trips_and_rejects_garbage() {
     for cut in 0..p.len() {
         assert_eq!(ForwardEvent::decode(&p[..cut]), None);
     }
+    // Decoding into an event that held another (longer, with JSON and
+    // fields) leaves nothing of it behind.
+    let mut reused = event(12);
+    reused.text.push_str(&"x".repeat(500));
+    let mut short = event(3);
+    short.fields = None;
+    short.node = "h".into();
+    let mut b = Vec::new();
+    short.encode(&mut b);
+    assert!(reused.decode_into(&b));
+    assert_eq!(reused, short);
+    assert!(!reused.decode_into(&b[..b.len() - 1]));
 }
 
 #[test]
