@@ -26,6 +26,7 @@ the same CPUs as the audited generator here).
 
     python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
                                          [--central-idle] [--receiver auditd|ack]
+                                         [--sink-nice N]
 
 ``--central-idle`` runs the receiver under SCHED_IDLE: it gets only
 the CPU time the audited side (generator, kernel, daemon) leaves idle, standing in for a
@@ -233,24 +234,25 @@ def busy_seconds() -> float:
 
 
 def auditlink_toml(
-    kind: str, conf_dir: Path, drains: dict[str, Drain], central: Central | None
+    kind: str, conf_dir: Path, drains: dict[str, Drain], central: Central | None, nice: str = ""
 ) -> str:
+    spool = f'spool_dir = "{conf_dir / "spool"}"\n' + (f"nice = {nice}\n" if nice else "")
     if kind == "json":
         return f'[json]\npath = "{conf_dir / "log" / "audit.jsonl"}"\n[enrich]\npid = true\n'
     if kind == "syslog":
         return (
             f'[[sink]]\ntype = "syslog"\ntransport = "tcp"\nport = {drains["syslog"].port}\n'
-            f'spool_dir = "{conf_dir / "spool"}"\n'
+            + spool
         )
     if kind == "otlp":
         return (
             f'[[sink]]\ntype = "otlp"\nendpoint = "http://127.0.0.1:{drains["otlp"].port}/v1/logs"\n'
-            f'spool_dir = "{conf_dir / "spool"}"\n'
+            + spool
         )
     if kind == "remote" and central is not None:
         return (
             f'[[sink]]\ntype = "remote"\nremote_server = "127.0.0.1"\nport = {central.port}\n'
-            f'spool_dir = "{conf_dir / "spool"}"\n'
+            + spool
         )
     return ""
 
@@ -263,6 +265,7 @@ def one(
     calls: int,
     drains: dict[str, Drain],
     central: Central | None,
+    nice: str = "",
 ) -> Run:
     if who == "c":
         r = db.c_run(control, gen, recv_c, calls)
@@ -273,7 +276,8 @@ def one(
         db.write_conf(
             conf_dir, "ENRICHED", max_log_file=200, num_logs=3, max_log_file_action="ROTATE"
         )
-        (conf_dir / "auditlink.toml").write_text(auditlink_toml(extra, conf_dir, drains, central))
+        toml = auditlink_toml(extra, conf_dir, drains, central, nice)
+        (conf_dir / "auditlink.toml").write_text(toml)
         log_dir = conf_dir / "log"
         for drain in drains.values():
             drain.count = 0
@@ -375,7 +379,7 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
         try:
             for _ in range(args.rounds):
                 for who in receivers:
-                    r = one(control, who, gen, recv_c, args.calls, drains, central)
+                    r = one(control, who, gen, recv_c, args.calls, drains, central, args.sink_nice)
                     runs[who].append(r)
                     print_run(who, r, args.calls, "delivered")
                     if r.sink_line:
@@ -456,6 +460,11 @@ def main() -> int:
         action="store_true",
         help="run the receiver under SCHED_IDLE: only on CPU time the "
         "audited side leaves idle, standing in for a central server on another machine",
+    )
+    ap.add_argument(
+        "--sink-nice",
+        default="",
+        help="the sinks' `nice` key (the delivering thread's nice value; default: the sink's own)",
     )
     args = ap.parse_args()
     gen, recv_c = stream_bench.build()

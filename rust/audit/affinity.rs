@@ -7,6 +7,10 @@
 //! thread waited 0.27 ms on the sending thread's CPU before it first ran,
 //! with the second CPU idle throughout. So the creating thread moves the new
 //! one before it ever runs ([`keep_off`]).
+//!
+//! Also a thread's own priority ([`set_this_thread_nice`]): the daemon's
+//! reader is raised (auditd's `priority_boost`), a sink's delivering thread
+//! lowered (its `nice` key), so the audited workload gets the CPU first.
 
 use std::os::unix::thread::JoinHandleExt;
 
@@ -53,6 +57,23 @@ pub fn keep_off<T>(handle: &std::thread::JoinHandle<T>, cpu: usize) {
     }
 }
 
+/// Set the calling thread's nice value (-20..=19; Linux keeps one per
+/// thread, and threads it creates inherit it). Best effort: going below the
+/// current value needs CAP_SYS_NICE, and a refusal changes nothing.
+pub fn set_this_thread_nice(nice: i32) {
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    // SAFETY: setpriority on this thread's id; no memory is involved.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice.clamp(-20, 19)) };
+}
+
+/// The calling thread's nice value.
+pub fn this_thread_nice() -> i32 {
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    // SAFETY: as above; -1 is a valid answer, errno is not looked at (a
+    // thread can always read its own priority).
+    unsafe { libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +105,21 @@ mod tests {
         }
         // The creator's own mask is untouched.
         assert_eq!(sched_getaffinity(None).unwrap(), allowed);
+    }
+
+    #[test]
+    fn a_thread_sets_its_own_nice_value_only() {
+        let before = this_thread_nice();
+        let got = std::thread::spawn(|| {
+            set_this_thread_nice(17);
+            // A thread it creates inherits it.
+            let child = std::thread::spawn(this_thread_nice).join().unwrap();
+            (this_thread_nice(), child)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(got, (17, 17));
+        assert_eq!(this_thread_nice(), before);
     }
 
     #[test]

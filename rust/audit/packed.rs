@@ -27,8 +27,9 @@ impl Packed {
     }
 
     /// The strings, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.ends.len()).filter_map(|i| self.get(i))
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> {
+        // Every index below the count has its string.
+        (0..self.ends.len()).map(|i| self.get(i).unwrap_or_default())
     }
 
     /// The `i`-th string.
@@ -36,6 +37,15 @@ impl Packed {
         let end = *self.ends.get(i)?;
         let start = i.checked_sub(1).map_or(0, |j| self.ends[j]);
         self.bytes.get(start..end)
+    }
+
+    /// How many strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     pub fn clear(&mut self) {
@@ -65,7 +75,9 @@ mod tests {
             (Some(&b"ab"[..]), Some(&b""[..]), Some(&b"cde"[..]))
         );
         assert_eq!(p.get(3), None);
+        assert_eq!(p.len(), 3);
         p.clear();
         assert_eq!(p.iter().count(), 0);
+        assert!(p.is_empty());
     }
 }

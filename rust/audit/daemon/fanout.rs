@@ -28,6 +28,7 @@ use super::syslog;
 use super::writer::numbered;
 use super::DaemonConfig;
 use crate::audit::enrich::{Enricher, Verdict};
+use crate::audit::packed::Packed;
 use crate::audit::records::json::event_to_json;
 use crate::audit::records::parse::find_byte;
 use crate::audit::records::Event;
@@ -271,8 +272,9 @@ impl Stage {
 
 pub enum Msg {
     Events(Vec<Event>),
-    /// Events the writer grouped from log lines (no node yet), for the sinks only.
-    Lines(Vec<ForwardEvent>),
+    /// Events the writer grouped from log lines, encoded as the sinks'
+    /// payloads (with the node), for the sinks only.
+    Lines(Packed),
     /// SIGUSR1: rotate the JSON files too.
     Rotate,
     /// Reload: close the current stage, install this one.
@@ -298,8 +300,8 @@ impl FanoutSender {
     }
 
     /// [`offer`](Self::offer) for events grouped from log lines.
-    pub fn offer_lines(&self, events: Vec<ForwardEvent>) {
-        self.offer_n(events.len(), Msg::Lines(events));
+    pub fn offer_lines(&self, payloads: Packed) {
+        self.offer_n(payloads.len(), Msg::Lines(payloads));
     }
 
     fn offer_n(&self, n: usize, m: Msg) {
@@ -409,13 +411,12 @@ impl Worker {
                     self.events(&events);
                     self.queued.fetch_sub(events.len(), Ordering::AcqRel);
                 }
-                Msg::Lines(mut events) => {
-                    let n = events.len();
-                    for ev in &mut events {
-                        ev.node.clone_from(&self.stage.node);
+                Msg::Lines(payloads) => {
+                    self.count_forwarded(payloads.len());
+                    for s in &self.stage.sinks {
+                        s.submit_encoded(&payloads);
                     }
-                    self.forward(events);
-                    self.queued.fetch_sub(n, Ordering::AcqRel);
+                    self.queued.fetch_sub(payloads.len(), Ordering::AcqRel);
                 }
                 Msg::Rotate => {
                     let r = &self.counters.json_rotations;
@@ -499,7 +500,8 @@ impl Worker {
             }
         }
         let batch = std::mem::take(&mut self.forward);
-        self.forward(batch);
+        self.forward(&batch);
+        self.forward = batch;
         let (c, stage) = (&self.counters, &mut self.stage);
         let r = &c.json_rotations;
         for (file, buf, n) in [
@@ -516,20 +518,19 @@ impl Worker {
         }
     }
 
-    /// Hand `batch` to every sink: one hand-over per sink for the whole
-    /// batch; the last one takes the events themselves.
-    fn forward(&mut self, batch: Vec<ForwardEvent>) {
-        let Some((last, others)) = self.stage.sinks.split_last() else {
-            return;
-        };
-        self.counters
-            .events_forwarded
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        if !batch.is_empty() {
-            for s in others {
-                s.submit_batch(&batch);
-            }
-            last.submit_owned(batch);
+    /// Hand `batch` to every sink: one hand-over per sink for the whole batch.
+    fn forward(&mut self, batch: &[ForwardEvent]) {
+        self.count_forwarded(batch.len());
+        for s in &self.stage.sinks {
+            s.submit_batch(batch);
+        }
+    }
+
+    fn count_forwarded(&self, n: usize) {
+        if !self.stage.sinks.is_empty() {
+            self.counters
+                .events_forwarded
+                .fetch_add(n as u64, Ordering::Relaxed);
         }
     }
 }

@@ -11,13 +11,17 @@
 //! end-of-event timeout in stream time, when too many are open, or on a
 //! flush (the writer's idle tick and its end).
 //!
-//! The cost per record is a header parse (no copy) and one copy of its line.
+//! The cost per record is a header parse (no copy) and one copy of its line;
+//! per event, one more copy: the writer encodes it into the sinks' payload
+//! format ([`encode_text_only`]), so neither the fan-out nor a sink's intake
+//! touches it again before the spool.
 
 use std::collections::VecDeque;
 
+use crate::audit::packed::Packed;
 use crate::audit::records::payload_id;
 use crate::audit::records::reassemble::is_single_record_type;
-use crate::audit::sinks::ForwardEvent;
+use crate::audit::sinks::encode_text_only;
 use crate::audit::tables::msg;
 
 /// Events open at once before the oldest is handed out incomplete.
@@ -34,13 +38,17 @@ struct Open {
     text: Vec<u8>,
 }
 
-/// Groups records into [`ForwardEvent`]s (with no `node`: the fan-out sets it).
+/// Groups records into events, encoded as the sinks' payloads.
 #[derive(Debug)]
 pub struct LineGroups {
     open: VecDeque<Open>,
     done_ids: VecDeque<Id>,
-    done: Vec<ForwardEvent>,
+    done: Packed,
     timeout_ms: u64,
+    /// The name the events carry (the fan-out's: `name_format`'s, else the host name).
+    node: String,
+    /// Texts of handed-out events, kept for the next ones.
+    spare: Vec<Vec<u8>>,
 }
 
 fn stamp_ms(id: Id) -> u64 {
@@ -48,13 +56,19 @@ fn stamp_ms(id: Id) -> u64 {
 }
 
 impl LineGroups {
-    pub fn new(timeout_ms: u64) -> LineGroups {
+    pub fn new(timeout_ms: u64, node: String) -> LineGroups {
         LineGroups {
             open: VecDeque::new(),
             done_ids: VecDeque::new(),
-            done: Vec::new(),
+            done: Packed::default(),
             timeout_ms,
+            node,
+            spare: Vec::new(),
         }
+    }
+
+    fn text(&mut self) -> Vec<u8> {
+        self.spare.pop().unwrap_or_else(|| Vec::with_capacity(1024))
     }
 
     /// One record in log order: its payload (for the id) and its log line
@@ -63,9 +77,11 @@ impl LineGroups {
         let Some((t, serial)) = payload_id(payload) else {
             // No readable header: an event of its own.
             if let Some(line) = line {
+                let mut text = self.text();
+                text.extend_from_slice(line);
                 self.emit(Open {
                     id: (0, 0, 0),
-                    text: line.to_vec(),
+                    text,
                 });
             }
             return;
@@ -86,14 +102,14 @@ impl LineGroups {
         let found = self.open.iter().rposition(|o| o.id == id);
         let ends = msg_type == msg::EOE || msg_type == msg::PROCTITLE;
         let mut open = match found {
-            Some(i) => self.open.remove(i).unwrap_or(Open {
-                id,
-                text: Vec::new(),
-            }),
+            Some(i) => match self.open.remove(i) {
+                Some(o) => o,
+                None => return,
+            },
             None if msg_type == msg::EOE && self.done_ids.contains(&id) => return,
             None => Open {
                 id,
-                text: Vec::with_capacity(1024),
+                text: self.text(),
             },
         };
         if let Some(line) = line {
@@ -129,33 +145,44 @@ impl LineGroups {
         }
     }
 
-    /// The completed events, in the order they completed.
-    pub fn take(&mut self) -> Vec<ForwardEvent> {
+    /// The completed events' payloads, in the order they completed.
+    pub fn take(&mut self) -> Packed {
         std::mem::take(&mut self.done)
     }
 
-    fn emit(&mut self, o: Open) {
-        if o.text.is_empty() {
-            return;
+    fn emit(&mut self, mut o: Open) {
+        if !o.text.is_empty() {
+            let node = &self.node;
+            match std::str::from_utf8(&o.text) {
+                Ok(text) => self
+                    .done
+                    .push(|out| encode_text_only(out, node, o.id, text)),
+                Err(_) => {
+                    let text = String::from_utf8_lossy(&o.text);
+                    self.done
+                        .push(|out| encode_text_only(out, node, o.id, &text));
+                }
+            }
         }
-        // Valid UTF-8 (the usual case) is taken as is, without a copy.
-        let text = String::from_utf8(o.text)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        self.done.push(ForwardEvent {
-            node: String::new(),
-            sec: o.id.0,
-            msec: o.id.1,
-            serial: o.id.2,
-            text,
-            json: None,
-            fields: None,
-        });
+        if self.spare.len() < MAX_OPEN {
+            o.text.clear();
+            self.spare.push(o.text);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::sinks::ForwardEvent;
+
+    fn taken(g: &mut LineGroups) -> Vec<ForwardEvent> {
+        let p = g.take();
+        let got: Vec<_> = p.iter().filter_map(ForwardEvent::decode).collect();
+        assert_eq!(got.len(), p.len(), "every payload decodes");
+        assert!(got.iter().all(|e| e.node == "h1"));
+        got
+    }
 
     fn push(g: &mut LineGroups, t: u16, serial: u64, body: &str) {
         push_at(g, t, 1_700_000_000, serial, body);
@@ -169,17 +196,17 @@ mod tests {
     }
 
     fn serials(g: &mut LineGroups) -> Vec<u64> {
-        g.take().iter().map(|e| e.serial).collect()
+        taken(g).iter().map(|e| e.serial).collect()
     }
 
     #[test]
     fn an_event_completes_on_its_eoe_or_proctitle() {
-        let mut g = LineGroups::new(2000);
+        let mut g = LineGroups::new(2000, "h1".into());
         push(&mut g, msg::SYSCALL, 7, "a");
         push(&mut g, msg::CWD, 7, "b");
         assert!(g.take().is_empty());
         push(&mut g, msg::PROCTITLE, 7, "c");
-        let got = g.take();
+        let got = taken(&mut g);
         assert_eq!(got.len(), 1);
         assert_eq!(
             (got[0].serial, got[0].text.as_str()),
@@ -199,24 +226,27 @@ mod tests {
 
     #[test]
     fn interleaved_events_keep_their_own_records() {
-        let mut g = LineGroups::new(2000);
+        let mut g = LineGroups::new(2000, "h1".into());
         push(&mut g, msg::SYSCALL, 1, "a");
         push(&mut g, msg::SYSCALL, 2, "b");
         push(&mut g, msg::PATH, 1, "c");
         push(&mut g, msg::EOE, 2, "");
         push(&mut g, msg::EOE, 1, "");
-        let got = g.take();
+        let got = taken(&mut g);
         assert_eq!(got.iter().map(|e| e.serial).collect::<Vec<_>>(), [2, 1]);
         assert_eq!(got[1].text.lines().count(), 2);
     }
 
     #[test]
     fn lone_types_at_once_the_rest_by_timeout_flush_or_bound() {
-        let mut g = LineGroups::new(2000);
+        let mut g = LineGroups::new(2000, "h1".into());
         // A user-space message is alone; an unreadable header is too.
         push(&mut g, 1100, 1, "user");
-        g.push(1100, b"garbage", Some(b"type=1100 msg=garbage"));
-        assert_eq!(serials(&mut g), [1, 0]);
+        g.push(1100, b"garbage", Some(b"type=1100 msg=garbage\xff"));
+        let got = taken(&mut g);
+        assert_eq!(got.iter().map(|e| e.serial).collect::<Vec<_>>(), [1, 0]);
+        // A line that is not UTF-8 goes out with U+FFFD for its bad bytes.
+        assert_eq!(got[1].text, "type=1100 msg=garbage\u{fffd}");
         // An AVC with no syscall gets no EOE: it waits until the stream is
         // past the timeout, or a flush.
         push(&mut g, msg::AVC, 2, "avc");

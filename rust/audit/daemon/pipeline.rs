@@ -225,10 +225,7 @@ fn boost_this_thread(boost: u32) {
     if boost == 0 {
         return;
     }
-    let tid = rustix::thread::gettid().as_raw_nonzero().get();
-    let nice = -(boost.min(20) as i32);
-    // SAFETY: setpriority on this thread's id; no memory is involved.
-    unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) };
+    crate::audit::affinity::set_this_thread_nice(-(boost.min(20) as i32));
 }
 
 /// After the reader stopped: unregister, then take what the socket still holds.
@@ -304,7 +301,15 @@ impl Writer {
     fn reset_reassembler(&mut self) {
         let lines = self.events.is_none() && self.out.lines_only;
         let timeout = self.out.end_of_event_timeout_ms;
-        self.groups = (lines && self.wants_events()).then(|| LineGroups::new(timeout));
+        // The node the fan-out gives events (see `Stage`).
+        let node = || {
+            self.out
+                .format
+                .node
+                .clone()
+                .unwrap_or_else(crate::audit::sinks::local_hostname)
+        };
+        self.groups = (lines && self.wants_events()).then(|| LineGroups::new(timeout, node()));
         self.reassembler = (!lines && self.wants_events())
             .then(|| Reassembler::new(4096, self.out.end_of_event_timeout_ms));
     }

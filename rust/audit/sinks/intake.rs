@@ -19,8 +19,35 @@ const LINGER_BELOW: usize = 512;
 /// Events keep coming when the previous batch was taken less than this ago.
 const BUSY: Duration = Duration::from_millis(50);
 
-/// The bounded queue between the callers and the intake thread, in events.
-/// The thread takes everything waiting at once.
+/// An event as the queue takes it: encoded (by the caller, under the
+/// queue's lock) into the spool's payload format.
+pub(super) trait Payload {
+    fn encode_to(&self, out: &mut Vec<u8>);
+}
+
+impl Payload for ForwardEvent {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.encode(out);
+    }
+}
+
+impl Payload for &ForwardEvent {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.encode(out);
+    }
+}
+
+/// A payload encoded already (the daemon's writer encodes the events it
+/// groups from log lines).
+impl Payload for &[u8] {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self);
+    }
+}
+
+/// The bounded queue between the callers and the intake thread, in events,
+/// held as the spool's payloads: the intake stores them as they are. The
+/// thread takes everything waiting at once.
 #[derive(Debug)]
 pub(super) struct Queue {
     state: Mutex<QueueState>,
@@ -33,7 +60,7 @@ pub(super) struct Queue {
 
 #[derive(Debug, Default)]
 struct QueueState {
-    events: Vec<ForwardEvent>,
+    events: Packed,
     open: bool,
     /// While the intake lingers: how many waiting events end the linger.
     enough: usize,
@@ -43,7 +70,7 @@ impl Queue {
     pub(super) fn new(capacity: usize) -> Queue {
         Queue {
             state: Mutex::new(QueueState {
-                events: Vec::new(),
+                events: Packed::default(),
                 open: true,
                 enough: usize::MAX,
             }),
@@ -62,7 +89,7 @@ impl Queue {
     /// queued.
     pub(super) fn put(
         &self,
-        mut events: impl ExactSizeIterator<Item = ForwardEvent>,
+        mut events: impl ExactSizeIterator<Item = impl Payload>,
         wait: Option<Duration>,
     ) -> usize {
         let deadline = wait.map(|w| Instant::now() + w);
@@ -88,7 +115,9 @@ impl Queue {
             }
             let take = room.min(events.len());
             let before = q.events.len();
-            q.events.extend(events.by_ref().take(take));
+            for ev in events.by_ref().take(take) {
+                q.events.push(|out| ev.encode_to(out));
+            }
             done += take;
             // The intake waits for the first event, or lingers for `enough`.
             let enough = q.enough;
@@ -99,17 +128,23 @@ impl Queue {
         done
     }
 
-    /// Move everything queued into `into` (waiting up to `wait` for the first
-    /// event); `false` once the queue is closed and empty.
-    pub(super) fn take(&self, into: &mut Vec<ForwardEvent>, wait: Duration) -> bool {
+    /// Wait up to `wait` for the first event; how many wait, and `false`
+    /// once the queue is closed and empty.
+    fn wait_ready(&self, wait: Duration) -> (usize, bool) {
+        let q = self.lock();
+        let q = self
+            .ready
+            .wait_timeout_while(q, wait, |q| q.events.is_empty() && q.open)
+            .map(|(q, _)| q)
+            .unwrap_or_else(|p| p.into_inner().0);
+        (q.events.len(), q.open || !q.events.is_empty())
+    }
+
+    /// Move everything queued into `into` (emptied first); `false` once the
+    /// queue is closed and empty.
+    pub(super) fn take(&self, into: &mut Packed) -> bool {
+        into.clear();
         let mut q = self.lock();
-        if q.events.is_empty() && q.open && !wait.is_zero() {
-            q = self
-                .ready
-                .wait_timeout_while(q, wait, |q| q.events.is_empty() && q.open)
-                .map(|(q, _)| q)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
         std::mem::swap(into, &mut q.events);
         if !into.is_empty() {
             self.room.notify_all();
@@ -117,11 +152,11 @@ impl Queue {
         q.open || !into.is_empty()
     }
 
-    /// Wait up to `linger` until `more` events wait (or the queue is full,
-    /// or closes).
-    fn linger(&self, more: usize, linger: Duration) {
+    /// Wait up to `linger` until `enough` events wait (or the queue is
+    /// full, or closes).
+    fn linger(&self, enough: usize, linger: Duration) {
         let mut q = self.lock();
-        q.enough = more.min(self.capacity);
+        q.enough = enough.min(self.capacity);
         let mut q = self
             .ready
             .wait_timeout_while(q, linger, |q| q.open && q.events.len() < q.enough)
@@ -188,14 +223,11 @@ pub(super) struct Intake {
     shared: Arc<Shared>,
     action: FullAction,
     suspended: bool,
-    /// Events just taken from the queue (kept for their allocation).
-    incoming: Vec<ForwardEvent>,
-    /// Those taken after the linger (kept for the same reason).
-    more: Vec<ForwardEvent>,
+    /// Events just taken from the queue (kept for its allocation, which
+    /// goes back to the queue on the next take).
+    incoming: Packed,
     /// When events were last taken.
     last_take: Instant,
-    /// The batch's encoded payloads.
-    payloads: Packed,
 }
 
 impl Intake {
@@ -211,34 +243,28 @@ impl Intake {
             shared,
             action,
             suspended: false,
-            incoming: Vec::new(),
-            more: Vec::new(),
+            incoming: Packed::default(),
             last_take: Instant::now(),
-            payloads: Packed::default(),
         }
     }
 
     /// Until the queue is closed and empty: take everything queued, append it.
     pub(super) fn run(mut self) {
         loop {
-            let mut incoming = std::mem::take(&mut self.incoming);
-            let mut open = self.queue.take(&mut incoming, Duration::from_millis(200));
+            let (waiting, open) = self.queue.wait_ready(Duration::from_millis(200));
             // Only while events keep coming: a lone one is stored at once.
             let flowing = self.last_take.elapsed() < BUSY;
-            if !incoming.is_empty() {
+            if waiting > 0 {
                 self.last_take = Instant::now();
+                if open && flowing && waiting < LINGER_BELOW {
+                    self.queue.linger(LINGER_BELOW, LINGER);
+                }
             }
-            if open && flowing && !incoming.is_empty() && incoming.len() < LINGER_BELOW {
-                self.queue.linger(LINGER_BELOW - incoming.len(), LINGER);
-                let mut more = std::mem::take(&mut self.more);
-                open = self.queue.take(&mut more, Duration::ZERO);
-                incoming.append(&mut more);
-                self.more = more;
-            }
+            let mut incoming = std::mem::take(&mut self.incoming);
+            let open = self.queue.take(&mut incoming);
             if !incoming.is_empty() {
                 self.store(&incoming);
             }
-            incoming.clear();
             self.incoming = incoming;
             if !open {
                 break;
@@ -251,7 +277,7 @@ impl Intake {
     }
 
     /// Append a batch to the spool with one write, applying the full action.
-    fn store(&mut self, events: &[ForwardEvent]) {
+    fn store(&mut self, events: &Packed) {
         let s = &self.shared;
         let n = events.len() as u64;
         if self.suspended {
@@ -264,13 +290,8 @@ impl Intake {
                 return;
             }
         }
-        // Encoded before the lock is taken: the delivering thread only waits
-        // for the write.
-        self.payloads.clear();
-        for ev in events {
-            self.payloads.push(|out| ev.encode(out));
-        }
-        let payloads: Vec<&[u8]> = self.payloads.iter().collect();
+        // Encoded by the callers: the delivering thread only waits for the write.
+        let payloads: Vec<&[u8]> = events.iter().collect();
         let mut sp = self.spool.lock();
         let r = sp.append_batch(&payloads, self.action);
         publish(s, &sp);

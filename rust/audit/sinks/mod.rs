@@ -91,13 +91,12 @@ impl ForwardEvent {
 
     /// The spool's frame payload.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let node = &self.node.as_bytes()[..self.node.len().min(u16::MAX as usize)];
-        out.extend_from_slice(&(node.len() as u16).to_le_bytes());
-        out.extend_from_slice(node);
-        out.extend_from_slice(&self.sec.to_le_bytes());
-        out.extend_from_slice(&self.msec.to_le_bytes());
-        out.extend_from_slice(&self.serial.to_le_bytes());
-        put_str(out, &self.text);
+        encode_head(
+            out,
+            &self.node,
+            (self.sec, self.msec, self.serial),
+            &self.text,
+        );
         // Bit 0: JSON follows; bit 1: the fields follow it.
         let flags = u8::from(self.json.is_some()) | (u8::from(self.fields.is_some()) << 1);
         out.push(flags);
@@ -153,6 +152,25 @@ impl ForwardEvent {
         };
         read().is_some()
     }
+}
+
+/// What [`ForwardEvent::encode`] writes for an event of `node`, with id
+/// `(sec, msec, serial)`, that has only its `text` (no JSON, no fields):
+/// the writer's events grouped from log lines, encoded where they are made.
+pub fn encode_text_only(out: &mut Vec<u8>, node: &str, id: (u64, u32, u64), text: &str) {
+    encode_head(out, node, id, text);
+    out.push(0);
+}
+
+/// The payload up to its flags: node, id, text.
+fn encode_head(out: &mut Vec<u8>, node: &str, id: (u64, u32, u64), text: &str) {
+    let node = &node.as_bytes()[..node.len().min(u16::MAX as usize)];
+    out.extend_from_slice(&(node.len() as u16).to_le_bytes());
+    out.extend_from_slice(node);
+    out.extend_from_slice(&id.0.to_le_bytes());
+    out.extend_from_slice(&id.1.to_le_bytes());
+    out.extend_from_slice(&id.2.to_le_bytes());
+    put_str(out, text);
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -242,6 +260,27 @@ pub struct SpoolConfig {
     /// OTLP `Retry-After` overrides it).
     #[serde(default = "default_retry_time")]
     pub network_retry_time: u64,
+    /// Nice value (-20..=19) of the thread that sends (and its helpers):
+    /// under CPU contention delivery yields to the audited workload and
+    /// lags, spooled; the intake that spools keeps the daemon's priority.
+    #[serde(default = "default_nice", deserialize_with = "nice_value")]
+    pub nice: i32,
+}
+
+/// A sink's delivering thread yields the CPU to the audited workload.
+fn default_nice() -> i32 {
+    10
+}
+
+fn nice_value<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<i32, D::Error> {
+    let n = i32::deserialize(d)?;
+    if (-20..=19).contains(&n) {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "nice = {n}: must be -20..19 (as nice(1))"
+        )))
+    }
 }
 
 fn default_spool_max_bytes() -> u64 {

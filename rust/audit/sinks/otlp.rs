@@ -196,7 +196,12 @@ impl OtlpConfig {
         let lanes = if self.exports_in_flight > 1 {
             // Named like the sink's own thread: its CPU is the sink's.
             let thread = format!("sink-{}", self.name.as_deref().unwrap_or("otlp"));
-            Some(Lanes::start(&exporter, self.exports_in_flight, &thread)?)
+            Some(Lanes::start(
+                &exporter,
+                self.exports_in_flight,
+                &thread,
+                self.spool.nice,
+            )?)
         } else {
             None
         };
@@ -264,7 +269,8 @@ struct Lanes {
 }
 
 impl Lanes {
-    fn start(exporter: &Arc<Exporter>, n: usize, thread: &str) -> Result<Lanes> {
+    /// `n` export threads named `thread`, at the sink's `nice` value.
+    fn start(exporter: &Arc<Exporter>, n: usize, thread: &str, nice: i32) -> Result<Lanes> {
         let (jobs, queue) = channel::<(u64, Vec<ForwardEvent>)>();
         let (answer, answers) = channel();
         let queue = Arc::new(Mutex::new(queue));
@@ -273,13 +279,16 @@ impl Lanes {
             let (queue, answer, exporter) = (queue.clone(), answer.clone(), exporter.clone());
             let t = std::thread::Builder::new()
                 .name(thread.to_owned())
-                .spawn(move || loop {
-                    let job = queue.lock().map(|q| q.recv());
-                    let Ok(Ok((seq, events))) = job else { break };
-                    // Encoded here, so the next batch is built while this
-                    // one is on its way.
-                    if answer.send((seq, exporter.export(events))).is_err() {
-                        break;
+                .spawn(move || {
+                    crate::audit::affinity::set_this_thread_nice(nice);
+                    loop {
+                        let job = queue.lock().map(|q| q.recv());
+                        let Ok(Ok((seq, events))) = job else { break };
+                        // Encoded here, so the next batch is built while this
+                        // one is on its way.
+                        if answer.send((seq, exporter.export(events))).is_err() {
+                            break;
+                        }
                     }
                 })
                 .map_err(|e| Error::io("start otlp export thread", e))?;

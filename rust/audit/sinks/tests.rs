@@ -75,6 +75,14 @@ fn event_encoding_round_trips_and_rejects_garbage() {
     assert!(reused.decode_into(&b));
     assert_eq!(reused, short);
     assert!(!reused.decode_into(&b[..b.len() - 1]));
+    // An event with only its text encodes the same either way.
+    let mut c = Vec::new();
+    encode_text_only(&mut c, &short.node, (3, short.msec, 3), &short.text);
+    short.sec = 3;
+    short.json = None;
+    b.clear();
+    short.encode(&mut b);
+    assert_eq!(c, b);
 }
 
 #[test]
@@ -193,6 +201,7 @@ fn sink_tables_deserialize() {
             assert_eq!(r.mode, remote::RemoteMode::Forward);
             assert_eq!(r.spool.spool_full_action, FullAction::Suspend);
             assert_eq!(r.spool.queue_depth, 2048);
+            assert_eq!(r.spool.nice, 10);
         }
         other => panic!("{other:?}"),
     }
@@ -209,8 +218,18 @@ fn sink_tables_deserialize() {
         "type = \"remote\"\nspool_dir = \"/x\"",
         "type = \"remote\"\nremote_server = \"h\"",
         "type = \"syslog\"\nspool_dir = \"/x\"\ntransport = \"carrier-pigeon\"",
+        "type = \"syslog\"\nspool_dir = \"/x\"\nnice = 20",
+        "type = \"syslog\"\nspool_dir = \"/x\"\nnice = -21",
     ] {
         assert!(SinkConfig::from_toml(bad).is_err(), "{bad}");
+    }
+    let e = SinkConfig::from_toml("type = \"syslog\"\nspool_dir = \"/x\"\nnice = 20")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nice = 20: must be -20..19"), "{e}");
+    match SinkConfig::from_toml("type = \"syslog\"\nspool_dir = \"/x\"\nnice = -5").unwrap() {
+        SinkConfig::Syslog(s) => assert_eq!(s.spool.nice, -5),
+        other => panic!("{other:?}"),
     }
 }
 
@@ -507,8 +526,8 @@ fn a_full_queue_waits_for_room_then_gives_up() {
         let q = q.clone();
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
-            let mut got = Vec::new();
-            q.take(&mut got, Duration::ZERO);
+            let mut got = crate::audit::packed::Packed::default();
+            q.take(&mut got);
             got.len()
         })
     };
@@ -536,5 +555,43 @@ fn queue_overflow_is_counted() {
     assert_eq!(st.dropped, refused + 1, "{st:?}");
     assert_eq!(st.spooled + st.dropped, 5001, "{st:?}");
     assert_eq!(st.queued, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The nice value of this process's thread named `name` (/proc's `stat`,
+/// field 19), if there is one.
+fn thread_nice(name: &str) -> Option<i32> {
+    for t in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+        // After the ")" that ends the name: state is field 3, nice field 19.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        return rest.split(' ').nth(16)?.parse().ok();
+    }
+    None
+}
+
+#[test]
+fn the_delivering_thread_runs_at_the_sinks_nice_value() {
+    let dir = tempdir("nice");
+    let cfg = SinkConfig::from_toml(&format!(
+        "type = \"syslog\"\nname = \"nicetest\"\ntransport = \"tcp\"\nport = 1\nnice = 7\nspool_dir = {:?}\n",
+        dir.display().to_string()
+    ))
+    .unwrap();
+    let here = crate::audit::affinity::this_thread_nice();
+    let sink = cfg.start().unwrap();
+    // The thread sets its own value first thing; give it a moment to run.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while thread_nice("sink-nicetest") != Some(7) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(thread_nice("sink-nicetest"), Some(7));
+    // The intake that spools keeps the caller's priority.
+    assert_eq!(thread_nice("sinkin-nicetest"), Some(here));
+    sink.close();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,9 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::intake::{publish, Intake, Queue, SpoolLock};
+use super::intake::{publish, Intake, Payload, Queue, SpoolLock};
 use super::spool::Spool;
 use super::{ForwardEvent, Sink, SinkStats, SpoolConfig};
+use crate::audit::packed::Packed;
 use crate::error::{Error, Result};
 
 /// Events handed to the transport at once.
@@ -170,7 +171,13 @@ pub(crate) fn start<T: Transport>(
             .map_err(|e| Error::io("start sink thread", e))
     };
     let first = spawn("sinkin-", Box::new(move || intake.run()))?;
-    let threads = match spawn("sink-", Box::new(move || worker.run())) {
+    let nice = spool_cfg.nice;
+    let deliver = move || {
+        // Before anything it starts (the remote sink's ack reader) inherits it.
+        crate::audit::affinity::set_this_thread_nice(nice);
+        worker.run();
+    };
+    let threads = match spawn("sink-", Box::new(deliver)) {
         Ok(second) => vec![first, second],
         Err(e) => {
             queue.close();
@@ -216,14 +223,15 @@ impl SinkHandle {
         self.put(events.into_iter(), None)
     }
 
-    /// [`Sink::submit_batch`] for events the caller gives up (no copies).
-    pub fn submit_owned(&self, events: Vec<ForwardEvent>) -> usize {
-        self.put(events.into_iter(), Some(ROOM_WAIT))
+    /// [`Sink::submit_batch`] for events encoded already (spool payloads,
+    /// as [`ForwardEvent::encode`] writes them).
+    pub fn submit_encoded(&self, payloads: &Packed) -> usize {
+        self.put(payloads.iter(), Some(ROOM_WAIT))
     }
 
     fn put(
         &self,
-        events: impl ExactSizeIterator<Item = ForwardEvent>,
+        events: impl ExactSizeIterator<Item = impl Payload>,
         wait: Option<Duration>,
     ) -> usize {
         let s = &self.shared;
@@ -253,11 +261,11 @@ impl Sink for SinkHandle {
     }
 
     fn submit(&self, event: &ForwardEvent) -> bool {
-        self.put(std::iter::once(event.clone()), Some(ROOM_WAIT)) == 1
+        self.put(std::iter::once(event), Some(ROOM_WAIT)) == 1
     }
 
     fn submit_batch(&self, events: &[ForwardEvent]) -> usize {
-        self.put(events.iter().cloned(), Some(ROOM_WAIT))
+        self.put(events.iter(), Some(ROOM_WAIT))
     }
 
     fn stats(&self) -> SinkStats {
