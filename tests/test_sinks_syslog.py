@@ -93,7 +93,7 @@ def test_bad_facility_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_nice_is_a_sink_key_with_a_checked_range(tmp_path: Path) -> None:
-    assert "nice = 10\n" in SyslogSink(str(tmp_path)).to_toml()
+    assert "nice = 19\n" in SyslogSink(str(tmp_path)).to_toml()
     assert "nice = -3\n" in SyslogSink(str(tmp_path), nice=-3).to_toml()
     with pytest.raises(ValueError, match=r"nice = 20: must be -20\.\.19"):
         forward(b"", SyslogSink(str(tmp_path), nice=20))

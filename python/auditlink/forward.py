@@ -61,7 +61,7 @@ class RemoteSink(_SinkTable):
     mode: Literal["immediate", "forward"] = "immediate"
     queue_depth: int = 2048
     network_retry_time: int = 1
-    nice: int = 10
+    nice: int = 19
     max_time_per_record: int = 5
     heartbeat_timeout: int = 0
     batches_in_flight: int = 4
@@ -96,7 +96,7 @@ class SyslogSink(_SinkTable):
     tls_server_name: str | None = None
     queue_depth: int = 2048
     network_retry_time: int = 1
-    nice: int = 10
+    nice: int = 19
     spool_max_bytes: int = 256 << 20
     spool_full_action: FullAction = "drop_oldest"
     name: str | None = None
@@ -127,7 +127,7 @@ class OtlpSink(_SinkTable):
     exports_in_flight: int = 4
     queue_depth: int = 2048
     network_retry_time: int = 1
-    nice: int = 10
+    nice: int = 19
     spool_max_bytes: int = 256 << 20
     spool_full_action: FullAction = "drop_oldest"
     name: str | None = None

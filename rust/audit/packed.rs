@@ -9,6 +9,19 @@ pub struct Packed {
 }
 
 impl Packed {
+    /// Empty, with room for `strings` strings of `bytes` bytes in all.
+    pub fn with_capacity(bytes: usize, strings: usize) -> Packed {
+        Packed {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(strings),
+        }
+    }
+
+    /// The strings' bytes in all.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// Add one string written by `write`, which appends it to the buffer.
     pub fn push(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         write(&mut self.bytes);
@@ -75,7 +88,9 @@ mod tests {
             (Some(&b"ab"[..]), Some(&b""[..]), Some(&b"cde"[..]))
         );
         assert_eq!(p.get(3), None);
-        assert_eq!(p.len(), 3);
+        assert_eq!((p.len(), p.byte_len()), (3, 5));
+        let room = Packed::with_capacity(5, 3);
+        assert!(room.is_empty() && room.bytes.capacity() >= 5 && room.ends.capacity() >= 3);
         p.clear();
         assert_eq!(p.iter().count(), 0);
         assert!(p.is_empty());

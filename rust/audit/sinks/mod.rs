@@ -269,7 +269,7 @@ pub struct SpoolConfig {
 
 /// A sink's delivering thread yields the CPU to the audited workload.
 fn default_nice() -> i32 {
-    10
+    19
 }
 
 fn nice_value<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<i32, D::Error> {

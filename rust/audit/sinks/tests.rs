@@ -201,7 +201,7 @@ fn sink_tables_deserialize() {
             assert_eq!(r.mode, remote::RemoteMode::Forward);
             assert_eq!(r.spool.spool_full_action, FullAction::Suspend);
             assert_eq!(r.spool.queue_depth, 2048);
-            assert_eq!(r.spool.nice, 10);
+            assert_eq!(r.spool.nice, 19);
         }
         other => panic!("{other:?}"),
     }
