@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import inspect
+import json
 import subprocess
-import time
+import sys
+import textwrap
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -121,33 +123,44 @@ def add_syscall_rule(syscalls: str, field: str, key: str) -> None:
 
 
 def as_nobody(body: Callable[[], str]) -> str:
-    """Run ``body`` in a forked child that dropped to uid/gid 65534 (no capabilities)
-    and return the text it returned, or a description of what it raised."""
-    # Threads an earlier test left winding down (a log reader, a fake kernel)
-    # would make this a fork of a multi-threaded process (a DeprecationWarning
-    # since CPython 3.12): give them a moment to finish first.
-    deadline = time.monotonic() + 2
-    while len(os.listdir("/proc/self/task")) > 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: never return into pytest
-        result = "child did not finish"
-        try:
-            os.close(r)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            result = body()
-        except BaseException as e:
-            result = f"raised {type(e).__name__}: {e}"
-        finally:
-            os.write(w, result.encode())
-            os._exit(0)
-    os.close(w)
-    out = b""
-    while chunk := os.read(r, 4096):
-        out += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    return out.decode()
+    """Run ``body`` as uid/gid 65534 (no capabilities) and return the text it
+    returned, or a description of what it raised.
+
+    It runs in a fresh interpreter, not a fork of this one: pytest's process
+    has threads (log readers, fake kernels, sink threads winding down), and a
+    fork of a multi-threaded process can inherit a lock another thread held
+    (a DeprecationWarning since CPython 3.12). The child starts as root,
+    imports what ``body`` names (``nobody`` cannot read an interpreter under
+    /root), drops to 65534, then runs ``body``'s own source with the values
+    it closes over (ints and strings)."""
+    code = body.__code__
+    imports = []
+    for name in code.co_names:
+        value = body.__globals__.get(name)
+        if inspect.ismodule(value):
+            imports.append(f"import {value.__name__} as {name}")
+        elif inspect.isclass(value) or inspect.isfunction(value):
+            imports.append(f"from {value.__module__} import {value.__qualname__} as {name}")
+    cells = [c.cell_contents for c in body.__closure__ or ()]
+    assert all(isinstance(v, (int, str)) for v in cells), "as_nobody: close over ints and strings"
+    script = "\n".join(
+        [
+            "import json, os, sys",
+            *imports,
+            *(
+                f"{n} = json.loads({json.dumps(json.dumps(v))})"
+                for n, v in zip(code.co_freevars, cells)
+            ),
+            f"os.setgroups([]); os.setgid({NOBODY}); os.setuid({NOBODY})",
+            textwrap.dedent(inspect.getsource(body)),
+            "try:",
+            f"    result = {body.__name__}()",
+            "except BaseException as e:",
+            '    result = f"raised {type(e).__name__}: {e}"',
+            "sys.stdout.write(result)",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    return done.stdout or f"child did not finish: {done.stderr.strip()[-500:]}"
