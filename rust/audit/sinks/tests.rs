@@ -584,14 +584,18 @@ fn the_delivering_thread_runs_at_the_sinks_nice_value() {
     .unwrap();
     let here = crate::audit::affinity::this_thread_nice();
     let sink = cfg.start().unwrap();
-    // The thread sets its own value first thing; give it a moment to run.
+    // The delivering thread sets its own value first thing; the intake that
+    // spools keeps the caller's priority. Looked up until both are seen (the
+    // thread must have run; and a listing of /proc/self/task can end early
+    // while other tests' threads exit).
+    let want = (Some(7), Some(here));
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while thread_nice("sink-nicetest") != Some(7) && std::time::Instant::now() < deadline {
+    let mut got = (None, None);
+    while got != want && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
+        got = (thread_nice("sink-nicetest"), thread_nice("sinkin-nicetest"));
     }
-    assert_eq!(thread_nice("sink-nicetest"), Some(7));
-    // The intake that spools keeps the caller's priority.
-    assert_eq!(thread_nice("sinkin-nicetest"), Some(here));
+    assert_eq!(got, want);
     sink.close();
     let _ = std::fs::remove_dir_all(&dir);
 }
