@@ -18,8 +18,8 @@
 // Versions of the sources:
 //   libaudit 1:3.0.9-1
 //   auditd (ausyscall) 1:3.0.9-1
-//   linux-libc-dev 6.1.187-1
-//   kernel headers 6.1.187
+//   linux-libc-dev 6.1.192-3
+//   kernel headers 6.1.192
 //   libc6 2.36-9+deb12u14
 
 use super::Machine;
