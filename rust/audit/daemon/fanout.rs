@@ -169,10 +169,7 @@ impl Stage {
             sink_fields: extras.sinks.iter().any(SinkConfig::wants_fields),
             sink_configs: extras.sinks.clone(),
             sinks: Vec::new(),
-            node: format
-                .node
-                .clone()
-                .unwrap_or_else(crate::audit::sinks::local_hostname),
+            node: format.sink_node(),
             format: LineFormat {
                 node: format.node.clone(),
                 enriched: format.enriched,

@@ -20,6 +20,13 @@ pub struct LineFormat {
 }
 
 impl LineFormat {
+    /// The node name sinks report: `name_format`'s, else the host name.
+    pub fn sink_node(&self) -> String {
+        self.node
+            .clone()
+            .unwrap_or_else(crate::audit::sinks::local_hostname)
+    }
+
     /// Append the log line for one record (with its line end) to `out`.
     pub fn write(&self, msg_type: u16, payload: &[u8], out: &mut Vec<u8>) {
         let start = out.len();
