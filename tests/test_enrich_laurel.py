@@ -33,6 +33,19 @@ pytestmark = pytest.mark.kernel
 CACHE = Path(os.environ.get("AUDITLINK_CACHE", "/var/cache/auditlink-enrich"))
 LAUREL_ROOT = CACHE / "laurel"
 
+
+def _boot_offset_s() -> float:
+    """The real-time clock minus the boot-time clock, in seconds: the boot time
+    both tools derive START_TIME from."""
+    return (
+        time.clock_gettime_ns(time.CLOCK_REALTIME) - time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+    ) / 1e9
+
+
+# Read at collection, before any test of the session enriches anything: auditlink
+# reads its boot time once, after this; laurel at each lookup, before the test ends.
+BOOT_OFFSET_AT_COLLECTION = _boot_offset_s()
+
 LABELS = """
 [label-process]
 label-exe.'/usr/bin/id$' = 'ident'
@@ -172,13 +185,17 @@ def explained(
     """Which difference listed in docs/enrich.md this is (each recognised exactly),
     or "" if none."""
     s = ev["SYSCALL"]
+    moved = abs(_boot_offset_s() - BOOT_OFFSET_AT_COLLECTION)
     if (
         what.endswith(".START_TIME")
         and mine
         and theirs
-        and abs(float(mine) - float(theirs)) <= 0.0011
+        and abs(float(mine) - float(theirs)) <= 0.0011 + moved
     ):
-        return "boot time read from two clocks at different moments: +-1 ms"
+        return (
+            "boot time read from two clocks at different moments: +-1 ms, plus the "
+            f"{moved * 1000:.1f} ms the real-time clock moved (NTP) since collection"
+        )
     if what == "LABELS" and set(theirs) < set(mine) and set(mine) - set(theirs) == {"scripted"}:
         return "laurel 0.8.2 applies label-script to a copy of the process, not its table"
     if what == "SCRIPT" and theirs is None and str(mine).endswith("/enrich-l.sh"):
