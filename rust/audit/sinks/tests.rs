@@ -558,20 +558,65 @@ fn queue_overflow_is_counted() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The nice value of this process's thread named `name` (/proc's `stat`,
-/// field 19), if there is one.
-fn thread_nice(name: &str) -> Option<i32> {
+/// Fields `first..` of the /proc `stat` line of this process's thread named
+/// `name` (field 3 is the state), if there is one.
+fn thread_stat(name: &str, first: usize) -> Option<Vec<i64>> {
     for t in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
         let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
         if comm.trim_end() != name {
             continue;
         }
         let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
-        // After the ")" that ends the name: state is field 3, nice field 19.
         let rest = &stat[stat.rfind(')')? + 2..];
-        return rest.split(' ').nth(16)?.parse().ok();
+        return Some(
+            rest.split(' ')
+                .skip(first - 3)
+                .map_while(|f| f.parse().ok())
+                .collect(),
+        );
     }
     None
+}
+
+/// The nice value of the thread named `name` (field 19).
+fn thread_nice(name: &str) -> Option<i32> {
+    i32::try_from(*thread_stat(name, 19)?.first()?).ok()
+}
+
+/// The CPU time of the thread named `name` in clock ticks (utime + stime).
+fn thread_ticks(name: &str) -> Option<i64> {
+    let f = thread_stat(name, 14)?;
+    Some(f.first()? + f.get(1)?)
+}
+
+#[test]
+fn an_idle_sink_that_is_not_connected_sleeps() {
+    // Nothing spooled, never connected (the far end is not even tried): the
+    // delivering thread waits for events instead of polling. It spun here
+    // once: its wait was the time left to the next attempt, which is zero.
+    let dir = tempdir("idle");
+    let cfg = SinkConfig::from_toml(&format!(
+        "type = \"syslog\"\nname = \"idletest\"\ntransport = \"tcp\"\nport = 1\nspool_dir = {:?}\n",
+        dir.display().to_string()
+    ))
+    .unwrap();
+    let sink = cfg.start().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut before = None;
+    while before.is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        before = thread_ticks("sink-idletest");
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let after = thread_ticks("sink-idletest");
+    sink.close();
+    let _ = std::fs::remove_dir_all(&dir);
+    // A second of polling is about 100 ticks; sleeping, none.
+    let used = after.unwrap() - before.expect("the sink's thread is seen");
+    assert!(
+        used < 20,
+        "the idle delivering thread used {used} ticks in 1 s"
+    );
 }
 
 #[test]

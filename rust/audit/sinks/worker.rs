@@ -347,7 +347,10 @@ impl<T: Transport> Worker<T> {
             }
             let progressed = self.step();
             if !progressed {
-                let wait = if self.connected {
+                // Not connected with nothing spooled: no attempt is due, so
+                // wait for events (the time to the next attempt is then
+                // often zero, and waiting that long polled).
+                let wait = if self.connected || waiting == 0 {
                     Duration::from_millis(200)
                 } else {
                     self.next_attempt
