@@ -66,7 +66,8 @@ pub fn set_this_thread_nice(nice: i32) {
     unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice.clamp(-20, 19)) };
 }
 
-/// The calling thread's nice value.
+/// The calling thread's nice value (the tests check `set_this_thread_nice`).
+#[cfg(test)]
 pub fn this_thread_nice() -> i32 {
     let tid = rustix::thread::gettid().as_raw_nonzero().get();
     // SAFETY: as above; -1 is a valid answer, errno is not looked at (a

@@ -56,6 +56,7 @@ impl Datagrams {
     }
 
     /// The slots there will be once reads have filled them all.
+    #[cfg(test)]
     pub fn max_slots(&self) -> usize {
         self.max_slots
     }

@@ -25,12 +25,6 @@ pub(super) trait Payload {
     fn encode_to(&self, out: &mut Vec<u8>);
 }
 
-impl Payload for ForwardEvent {
-    fn encode_to(&self, out: &mut Vec<u8>) {
-        self.encode(out);
-    }
-}
-
 impl Payload for &ForwardEvent {
     fn encode_to(&self, out: &mut Vec<u8>) {
         self.encode(out);

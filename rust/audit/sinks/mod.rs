@@ -367,8 +367,8 @@ pub fn forward_log(
         let batch = events
             .drain(..)
             .map(|ev| ForwardEvent::from_event(&ev, node, with_json, with_fields))
-            .collect();
-        sink.submit_waiting(batch);
+            .collect::<Vec<_>>();
+        sink.submit_waiting(&batch);
     };
     loop {
         let n = input

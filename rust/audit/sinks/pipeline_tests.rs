@@ -107,7 +107,7 @@ fn run(events: u64, script: fn(usize, usize) -> Delivery) -> (super::SinkStats, 
     let open = transport.open.clone();
     let sink = start("scripted".into(), &spool, FAST, transport).unwrap();
     let all: Vec<_> = (0..events).map(event).collect();
-    assert_eq!(sink.submit_waiting(all), events as usize);
+    assert_eq!(sink.submit_waiting(&all), events as usize);
     while sink.stats().spooled < events {
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -240,11 +240,17 @@ fn a_full_spool_dropping_handed_out_events_does_not_move_the_cursor_wrongly() {
     answering.store(false, Ordering::Relaxed);
     open.store(true, Ordering::Relaxed);
     let sink = start("scripted".into(), &spool, FAST, transport).unwrap();
-    assert_eq!(sink.submit_waiting((0..20).map(event).collect()), 20);
+    assert_eq!(
+        sink.submit_waiting(&(0..20).map(event).collect::<Vec<_>>()),
+        20
+    );
     while seen.lock().unwrap().handed.is_empty() {
         std::thread::sleep(Duration::from_millis(2));
     }
-    assert_eq!(sink.submit_waiting((20..400).map(event).collect()), 380);
+    assert_eq!(
+        sink.submit_waiting(&(20..400).map(event).collect::<Vec<_>>()),
+        380
+    );
     while sink.stats().queued > 0 {
         std::thread::sleep(Duration::from_millis(2));
     }

@@ -76,7 +76,7 @@ fn run(script: Script, events: u64, window: usize) -> (SinkStats, Vec<(usize, u6
     .unwrap();
     let sink = cfg.start().unwrap();
     let batch: Vec<_> = (0..events).map(event).collect();
-    assert_eq!(sink.submit_waiting(batch), events as usize);
+    assert_eq!(sink.submit_waiting(&batch), events as usize);
     assert!(sink.flush(Duration::from_secs(30)), "{:?}", sink.stats());
     let stats = sink.stats();
     drop(sink);

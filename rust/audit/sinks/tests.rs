@@ -516,10 +516,10 @@ fn a_full_queue_waits_for_room_then_gives_up() {
     use super::intake::Queue;
     let q = std::sync::Arc::new(Queue::new(1));
     let wait = Some(Duration::from_millis(300));
-    assert_eq!(q.put(std::iter::once(event(1)), wait), 1);
+    assert_eq!(q.put(std::iter::once(&event(1)), wait), 1);
     // Nobody takes: the second event is refused once the wait is over.
     let t0 = std::time::Instant::now();
-    assert_eq!(q.put(std::iter::once(event(2)), wait), 0);
+    assert_eq!(q.put(std::iter::once(&event(2)), wait), 0);
     assert!(t0.elapsed() >= Duration::from_millis(300));
     // Room made during the wait: taken, not dropped.
     let taker = {
@@ -532,7 +532,7 @@ fn a_full_queue_waits_for_room_then_gives_up() {
         })
     };
     assert_eq!(
-        q.put(std::iter::once(event(3)), Some(Duration::from_secs(10))),
+        q.put(std::iter::once(&event(3)), Some(Duration::from_secs(10))),
         1
     );
     assert_eq!(taker.join().unwrap(), 1);

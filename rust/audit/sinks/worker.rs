@@ -219,8 +219,8 @@ pub const ROOM_WAIT: Duration = Duration::from_secs(1);
 impl SinkHandle {
     /// Like [`Sink::submit_batch`] but waits for room in the queue as long
     /// as it takes: for replaying files, never for the live event path.
-    pub fn submit_waiting(&self, events: Vec<ForwardEvent>) -> usize {
-        self.put(events.into_iter(), None)
+    pub fn submit_waiting(&self, events: &[ForwardEvent]) -> usize {
+        self.put(events.iter(), None)
     }
 
     /// [`Sink::submit_batch`] for events encoded already (spool payloads,
