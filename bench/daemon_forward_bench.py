@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -63,6 +62,7 @@ from auditlink import AuditClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests import test_sinks_engines as engines
+from tests.helpers import compile_c
 
 HERE = Path(__file__).resolve().parent
 
@@ -147,9 +147,7 @@ class AckReceiver:
 
     def __init__(self, work: Path, sched_idle: bool) -> None:
         exe = work / "remote_ack"
-        cc = shutil.which("cc") or "gcc"
-        src = HERE / "sinks" / "remote_ack.c"
-        subprocess.run([cc, "-O2", "-o", str(exe), str(src)], check=True)
+        compile_c(HERE / "sinks" / "remote_ack.c", exe)
         self.log = work / "central.log"
         self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
             [*engines.idle_prefix(sched_idle), str(exe), str(self.log)], stdout=subprocess.PIPE

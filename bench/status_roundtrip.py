@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import shutil
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,9 @@ import time
 from pathlib import Path
 
 from auditlink import AuditClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers import compile_c
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
@@ -28,10 +30,7 @@ def build_c() -> Path:
     BUILD.mkdir(exist_ok=True)
     exe = BUILD / "status_c"
     src = HERE / "status_c.c"
-    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
-        cc = shutil.which("cc") or "gcc"
-        subprocess.run([cc, "-O2", "-o", str(exe), str(src), "-laudit"], check=True)
-    return exe
+    return compile_c(src, exe, "-laudit", if_stale=True)
 
 
 def run_c(exe: Path, n: int) -> float:

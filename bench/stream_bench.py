@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kernel_lock import with_kernel
+from tests.helpers import compile_c
 
 from auditlink import AuditClient
 
@@ -48,15 +48,9 @@ IDLE_MS = 1500
 
 def build() -> tuple[Path, Path]:
     BUILD.mkdir(exist_ok=True)
-    cc = shutil.which("cc") or "gcc"
-    out = []
-    for name, libs in (("gen", []), ("recv_c", ["-laudit"])):
-        exe = BUILD / name
-        src = SRC / f"{name}.c"
-        if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
-            subprocess.run([cc, "-O2", "-o", str(exe), str(src), *libs], check=True)
-        out.append(exe)
-    return out[0], out[1]
+    gen = compile_c(SRC / "gen.c", BUILD / "gen", if_stale=True)
+    recv_c = compile_c(SRC / "recv_c.c", BUILD / "recv_c", "-laudit", if_stale=True)
+    return gen, recv_c
 
 
 @dataclass

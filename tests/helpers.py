@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import inspect
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from auditlink import AuditClient, AuditStatus, FailureMode, MessageType
 
@@ -20,6 +22,20 @@ AUDIT_DEL_RULE = int(MessageType.DEL_RULE)
 AUDIT_LIST_RULES = int(MessageType.LIST_RULES)
 
 NOBODY = 65534
+
+
+def compile_c(src: Path, out: Path, *args: str, if_stale: bool = False) -> Path:
+    """Compile ``src`` into ``out`` with the system's C compiler (``cc``, else
+    ``gcc``) at -O2, ``args`` after the file (libraries) or before it (``-shared``,
+    ``-fPIC``: any argument starting with ``-f`` or equal to ``-shared``). With
+    ``if_stale``, only when ``out`` is missing or older than ``src``."""
+    if if_stale and out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
+        return out
+    cc = shutil.which("cc") or "gcc"
+    front = [a for a in args if a == "-shared" or a.startswith("-f")]
+    back = [a for a in args if a not in front]
+    subprocess.run([cc, "-O2", *front, "-o", str(out), str(src), *back], check=True)
+    return out
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from .helpers import compile_c
+
 AUDITD = shutil.which("auditd") or "/usr/sbin/auditd"
 AUDISP_REMOTE = shutil.which("audisp-remote") or "/usr/sbin/audisp-remote"
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
@@ -110,10 +112,7 @@ def loopback_shim() -> Path:
         atexit.register(shutil.rmtree, where, True)
         out = Path(where) / "loopback_bind.so"
         src = Path(__file__).resolve().parent / "loopback_bind.c"
-        cc = shutil.which("cc") or "gcc"
-        cmd = [cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src), "-ldl"]
-        subprocess.run(cmd, check=True)
-        _SHIM = out
+        _SHIM = compile_c(src, out, "-shared", "-fPIC", "-ldl")
     return _SHIM
 
 

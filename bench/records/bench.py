@@ -62,7 +62,9 @@ from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from laurel_config import LAUREL_BASE
+from tests.helpers import compile_c
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -265,10 +267,7 @@ def main() -> int:
 
     # libauparse (C)
     walk = BUILD / "auparse_walk"
-    subprocess.run(
-        ["gcc", "-O2", "-o", str(walk), str(HERE / "auparse_walk.c"), "-lauparse", "-laudit"],
-        check=True,
-    )
+    compile_c(HERE / "auparse_walk.c", walk, "-lauparse", "-laudit")
     add(
         "libauparse (C): walk + interpret every field",
         best_of(

@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import fcntl
 import os
-import shutil
 import statistics
 import struct
 import subprocess
@@ -35,6 +34,9 @@ import time
 from pathlib import Path
 
 from auditlink import AuditClient, MessageType
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.helpers import compile_c
 
 AUDIT_LIST_RULES = MessageType.LIST_RULES
 AUDIT_ADD_RULE = MessageType.ADD_RULE
@@ -114,9 +116,7 @@ def time_auditlink(path: Path) -> float:
 
 def build_floor(tmp: Path) -> Path:
     exe = tmp / "load_floor"
-    cc = shutil.which("cc") or "gcc"
-    subprocess.run([cc, "-O2", "-o", str(exe), str(HERE / "load_floor.c")], check=True)
-    return exe
+    return compile_c(HERE / "load_floor.c", exe)
 
 
 def time_floor(exe: Path, rules_file: Path) -> float:
