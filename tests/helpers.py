@@ -24,17 +24,17 @@ AUDIT_LIST_RULES = int(MessageType.LIST_RULES)
 NOBODY = 65534
 
 
-def compile_c(src: Path, out: Path, *args: str, if_stale: bool = False) -> Path:
+def compile_c(
+    src: Path, out: Path, *libs: str, shared: bool = False, if_stale: bool = False
+) -> Path:
     """Compile ``src`` into ``out`` with the system's C compiler (``cc``, else
-    ``gcc``) at -O2, ``args`` after the file (libraries) or before it (``-shared``,
-    ``-fPIC``: any argument starting with ``-f`` or equal to ``-shared``). With
+    ``gcc``) at -O2, linking ``libs``; a shared object with ``shared``. With
     ``if_stale``, only when ``out`` is missing or older than ``src``."""
     if if_stale and out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
         return out
     cc = shutil.which("cc") or "gcc"
-    front = [a for a in args if a == "-shared" or a.startswith("-f")]
-    back = [a for a in args if a not in front]
-    subprocess.run([cc, "-O2", *front, "-o", str(out), str(src), *back], check=True)
+    kind = ["-shared", "-fPIC"] if shared else []
+    subprocess.run([cc, "-O2", *kind, "-o", str(out), str(src), *libs], check=True)
     return out
 
 

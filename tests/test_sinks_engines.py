@@ -112,7 +112,7 @@ def loopback_shim() -> Path:
         atexit.register(shutil.rmtree, where, True)
         out = Path(where) / "loopback_bind.so"
         src = Path(__file__).resolve().parent / "loopback_bind.c"
-        _SHIM = compile_c(src, out, "-shared", "-fPIC", "-ldl")
+        _SHIM = compile_c(src, out, "-ldl", shared=True)
     return _SHIM
 
 

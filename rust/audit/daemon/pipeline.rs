@@ -302,8 +302,8 @@ impl Writer {
         let lines = self.events.is_none() && self.out.lines_only;
         let timeout = self.out.end_of_event_timeout_ms;
         // The node the fan-out gives events (see `Stage`).
-        let node = || self.out.format.sink_node();
-        self.groups = (lines && self.wants_events()).then(|| LineGroups::new(timeout, node()));
+        self.groups = (lines && self.wants_events())
+            .then(|| LineGroups::new(timeout, self.out.format.sink_node()));
         self.reassembler = (!lines && self.wants_events())
             .then(|| Reassembler::new(4096, self.out.end_of_event_timeout_ms));
     }
