@@ -24,7 +24,7 @@ delivered next to the events/s the daemon logged (both from the generator's star
 the sink thread's CPU per event (for remote also the central auditd's, which runs on
 the same CPUs as the audited generator here).
 
-    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp]
+    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp,remote+log]
                                          [--central-idle] [--receiver auditd|ack]
                                          [--sink-nice N]
 
@@ -73,6 +73,8 @@ RECEIVERS = (
     "auditlink-json",
     "auditlink-syslog",
     "auditlink-remote",
+    "auditlink-remote+log",
+    "auditlink-syslog+log",
     "auditlink-otlp",
 )
 SINKS = ("syslog", "remote", "otlp")
@@ -231,10 +233,21 @@ def busy_seconds() -> float:
     return (user + nice + system + irq + softirq) / db.TICK
 
 
+def sink_of(extra: str) -> tuple[str, bool]:
+    """`remote+log` -> ("remote", True): the sink, and whether it reads the log back."""
+    kind, _, log = extra.partition("+")
+    return kind, log == "log"
+
+
 def auditlink_toml(
-    kind: str, conf_dir: Path, drains: dict[str, Drain], central: Central | None, nice: str = ""
+    extra: str, conf_dir: Path, drains: dict[str, Drain], central: Central | None, nice: str = ""
 ) -> str:
-    spool = f'spool_dir = "{conf_dir / "spool"}"\n' + (f"nice = {nice}\n" if nice else "")
+    kind, read_log = sink_of(extra)
+    spool = (
+        f'spool_dir = "{conf_dir / "spool"}"\n'
+        + (f"nice = {nice}\n" if nice else "")
+        + ("read_log = true\n" if read_log else "")
+    )
     if kind == "json":
         return f'[json]\npath = "{conf_dir / "log" / "audit.jsonl"}"\n[enrich]\npid = true\n'
     if kind == "syslog":
@@ -268,13 +281,14 @@ def one(
     if who == "c":
         r = db.c_run(control, gen, recv_c, calls)
         return Run(who, r.kept, -1, r.gen_ns_per_call, r.cpu / max(r.records, 1) * 1e9)
-    kind, extra = who.split("-")
+    kind, full = who.split("-")
+    extra = sink_of(full)[0]
     with tempfile.TemporaryDirectory(prefix="auditlink-forward-bench-") as tmp:
         conf_dir = Path(tmp)
         db.write_conf(
             conf_dir, "ENRICHED", max_log_file=200, num_logs=3, max_log_file_action="ROTATE"
         )
-        toml = auditlink_toml(extra, conf_dir, drains, central, nice)
+        toml = auditlink_toml(full, conf_dir, drains, central, nice)
         (conf_dir / "auditlink.toml").write_text(toml)
         log_dir = conf_dir / "log"
         for drain in drains.values():
@@ -423,14 +437,14 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
             )
     print("sinks, from the generator's start (medians):")
     for w in runs:
-        if w.split("-")[-1] in SINKS:
+        if sink_of(w.split("-")[-1])[0] in SINKS:
             sink, log = med(w, "sink_rate"), med(w, "log_rate")
             print(
                 f"  {w:19} delivered {sink:8.0f} events/s, the daemon logged {log:8.0f} "
                 f"events/s ({sink / log:4.2f}x); sink thread "
                 f"{med(w, 'sink_cpu_ns'):6.0f} ns CPU per event"
             )
-            if w.endswith("remote"):
+            if sink_of(w.split("-")[-1])[0] == "remote":
                 priority = "SCHED_IDLE" if args.central_idle else "normal priority"
                 print(
                     f"  {'':19} receiving side on this machine ({args.receiver}, "

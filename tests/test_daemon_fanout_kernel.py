@@ -259,9 +259,12 @@ def test_otlp_sink_gets_enriched_events_through_an_outage(
 Runner = Callable[[Path, Callable[[int], int], Callable[[], None], Callable[[], None]], None]
 
 
-def with_central_auditd(tmp_path: Path, run: Runner) -> None:
+def with_central_auditd(
+    tmp_path: Path, run: Runner, sink: str = "", **conf: str | int
+) -> None:
     """A remote sink to a central auditd (through a relay on 127.0.0.1): calls
-    ``run(tmp_path, arrived, down, up)``, as ``outage_run`` takes them."""
+    ``run(tmp_path, arrived, down, up)``, as ``outage_run`` takes them. ``sink``
+    adds keys to the sink's table, ``conf`` settings to auditd.conf."""
     need_root_tools("auditd")
     ns = NetNs()
     central = CentralAuditd(ns, tmp_path / "central")
@@ -270,9 +273,10 @@ def with_central_auditd(tmp_path: Path, run: Runner) -> None:
         central.start()
         sink_conf(
             tmp_path,
-            f'type = "remote"\nremote_server = "127.0.0.1"\nport = {relay.port}\n',
+            f'type = "remote"\nremote_server = "127.0.0.1"\nport = {relay.port}\n{sink}',
             name_format="user",
             name=NODE,
+            **conf,
         )
 
         pids: list[int] = []
@@ -287,7 +291,11 @@ def with_central_auditd(tmp_path: Path, run: Runner) -> None:
         # The central log has the very SYSCALL lines (ENRICHED, node= prefix)
         # the daemon logged: the sink sends the writer's text, not its own.
         needles = [f" pid={p} " for p in pids]
-        logged = (tmp_path / "log" / "audit.log").read_text(errors="replace").splitlines()
+        logged = [
+            ln
+            for f in sorted((tmp_path / "log").glob("audit.log*"))
+            for ln in f.read_text(errors="replace").splitlines()
+        ]
         ours = sorted(ln for ln in logged if any(n in ln for n in needles))
         theirs = sorted(ln for ln in central.lines() if any(n in ln for n in needles))
         assert ours and ours == theirs, (ours[:1], theirs[:1])

@@ -200,11 +200,14 @@ impl Extras {
         }
         let mut dirs = HashSet::new();
         for s in &e.sinks {
-            let spool = match s {
-                SinkConfig::Remote(c) => &c.spool,
-                SinkConfig::Syslog(c) => &c.spool,
-                SinkConfig::Otlp(c) => &c.spool,
-            };
+            let spool = s.spool();
+            if spool.read_log && (s.wants_json() || s.wants_fields()) {
+                return Err(bad(format!(
+                    "sink {:?}: read_log = true is for sinks that send the log's lines \
+                     (remote, or syslog with format = \"text\")",
+                    s.name()
+                )));
+            }
             if !dirs.insert(spool.spool_dir.clone()) {
                 return Err(bad(format!(
                     "sink {:?}: spool_dir {} is another sink's; each sink needs its own",

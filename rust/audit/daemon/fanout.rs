@@ -21,8 +21,10 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use super::config::LogFormat;
 use super::extras::{json_rotation, Extras};
 use super::format::LineFormat;
+use super::logtail::{LogFeed, LogTail, TailSettings};
 use super::pipeline::PipelineCounters;
 use super::syslog;
 use super::writer::numbered;
@@ -127,7 +129,14 @@ pub struct Stage {
     /// Sinks to start when this stage is installed (after the previous
     /// stage's sinks closed, since a sink owns its spool directory).
     sink_configs: Vec<SinkConfig>,
+    /// The running sinks in their configured order (for the stats).
     sinks: Vec<Arc<SinkHandle>>,
+    /// The running sinks this thread feeds (all but those reading the log).
+    fed: Vec<Arc<SinkHandle>>,
+    /// With sinks that read the log back (`read_log`): what they need.
+    tail: Option<TailSettings>,
+    /// Their readers, stopped before the sinks close.
+    tails: Vec<LogTail>,
     sink_json: bool,
     /// Whether a sink labels events with their main fields.
     sink_fields: bool,
@@ -169,6 +178,9 @@ impl Stage {
             sink_fields: extras.sinks.iter().any(SinkConfig::wants_fields),
             sink_configs: extras.sinks.clone(),
             sinks: Vec::new(),
+            fed: Vec::new(),
+            tail: None,
+            tails: Vec::new(),
             node: format.sink_node(),
             format: LineFormat {
                 node: format.node.clone(),
@@ -177,18 +189,53 @@ impl Stage {
         })
     }
 
-    /// Start the configured sinks (opening or recovering their spools).
+    /// Let the sinks with `read_log = true` read `cfg`'s log as the writer
+    /// hands its files to `feed` (else this thread feeds them as the others).
+    pub fn follow_log(&mut self, feed: &Arc<LogFeed>, cfg: &DaemonConfig) -> Result<()> {
+        if !self.sink_configs.iter().any(|c| c.spool().read_log) {
+            return Ok(());
+        }
+        if !cfg.write_logs || cfg.log_format == LogFormat::Nolog {
+            return Err(Error::InvalidArgument(
+                "a sink with read_log = true needs the log: write_logs = yes and \
+                 log_format = RAW or ENRICHED"
+                    .into(),
+            ));
+        }
+        self.tail = Some(TailSettings {
+            feed: feed.clone(),
+            log_file: cfg.log_file.clone(),
+            timeout_ms: u64::from(cfg.end_of_event_timeout) * 1000,
+            node: self.node.clone(),
+        });
+        Ok(())
+    }
+
+    fn reads_log(&self, c: &SinkConfig) -> bool {
+        self.tail.is_some() && c.spool().read_log
+    }
+
+    /// Start the configured sinks (opening or recovering their spools), and
+    /// the readers of those that read the log.
     pub fn start_sinks(&mut self) -> Result<()> {
         for c in std::mem::take(&mut self.sink_configs) {
-            self.sinks.push(Arc::new(c.start()?));
+            let sink = Arc::new(c.start()?);
+            match (&self.tail, c.spool().read_log) {
+                (Some(t), true) => {
+                    let tail = LogTail::start(sink.clone(), &c.name(), c.spool(), t)?;
+                    self.tails.push(tail);
+                }
+                _ => self.fed.push(sink.clone()),
+            }
+            self.sinks.push(sink);
         }
         Ok(())
     }
 
-    /// Whether this stage forwards events to sinks (which send each record's
-    /// log line).
+    /// Whether this stage forwards events the writer hands it to sinks
+    /// (which send each record's log line).
     pub fn has_sinks(&self) -> bool {
-        !self.sinks.is_empty() || !self.sink_configs.is_empty()
+        !self.fed.is_empty() || self.sink_configs.iter().any(|c| !self.reads_log(c))
     }
 
     /// Whether a record's log line is all this stage reads of it: sinks that
@@ -260,6 +307,10 @@ impl Stage {
         }
         if let Some(e) = self.enricher.as_mut() {
             let _ = e.save_state();
+        }
+        // The readers first: they read to the end of the log.
+        for t in &mut self.tails {
+            t.stop();
         }
         for s in &self.sinks {
             s.close();
@@ -410,7 +461,7 @@ impl Worker {
                 }
                 Msg::Lines(payloads) => {
                     self.count_forwarded(payloads.len());
-                    for s in &self.stage.sinks {
+                    for s in &self.stage.fed {
                         s.submit_encoded(&payloads);
                     }
                     self.queued.fetch_sub(payloads.len(), Ordering::AcqRel);
@@ -491,7 +542,7 @@ impl Worker {
                 out.push(b'\n');
                 *n += 1;
             }
-            if verdict == Verdict::Keep && !stage.sinks.is_empty() {
+            if verdict == Verdict::Keep && !stage.fed.is_empty() {
                 let json = (!self.line.is_empty()).then_some(self.line.as_slice());
                 stage.forward(ev, json, &mut self.text, &mut self.forward);
             }
@@ -518,13 +569,13 @@ impl Worker {
     /// Hand `batch` to every sink: one hand-over per sink for the whole batch.
     fn forward(&mut self, batch: &[ForwardEvent]) {
         self.count_forwarded(batch.len());
-        for s in &self.stage.sinks {
+        for s in &self.stage.fed {
             s.submit_batch(batch);
         }
     }
 
     fn count_forwarded(&self, n: usize) {
-        if !self.stage.sinks.is_empty() {
+        if !self.stage.fed.is_empty() {
             self.counters
                 .events_forwarded
                 .fetch_add(n as u64, Ordering::Relaxed);

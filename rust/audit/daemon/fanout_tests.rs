@@ -326,6 +326,44 @@ fn errors_name_the_file_and_line() {
 }
 
 #[test]
+fn read_log_is_for_sinks_of_log_lines_and_needs_the_log() {
+    let err = |sink: &str| {
+        Extras::parse(&format!("[[sink]]\n{sink}spool_dir = \"/s\"\nread_log = true\n"))
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err("type = \"otlp\"\n").contains("read_log = true is for sinks"));
+    assert!(err("type = \"syslog\"\nformat = \"json\"\n").contains("read_log"));
+    let x = Extras::parse(
+        "[[sink]]\ntype = \"remote\"\nremote_server = \"127.0.0.1\"\nspool_dir = \"/s\"\nread_log = true\n\
+         [[sink]]\ntype = \"syslog\"\nspool_dir = \"/t\"\n",
+    )
+    .unwrap();
+    assert_eq!(x.sinks[0].spool().read_log_hold, 5);
+    let format = LineFormat {
+        node: None,
+        enriched: false,
+    };
+    let feed = Arc::new(LogFeed::default());
+    let mut stage = Stage::prepare(&x, &DaemonConfig::default(), &format).unwrap();
+    stage.follow_log(&feed, &DaemonConfig::default()).unwrap();
+    // The syslog sink is still fed by the fan-out; the remote one reads the log.
+    assert!(stage.has_sinks());
+    let mut only_remote = x.clone();
+    only_remote.sinks.truncate(1);
+    let mut stage = Stage::prepare(&only_remote, &DaemonConfig::default(), &format).unwrap();
+    stage.follow_log(&feed, &DaemonConfig::default()).unwrap();
+    assert!(!stage.has_sinks() && !stage.is_active());
+    let no_log = DaemonConfig {
+        write_logs: false,
+        ..DaemonConfig::default()
+    };
+    let mut stage = Stage::prepare(&only_remote, &no_log, &format).unwrap();
+    let e = stage.follow_log(&feed, &no_log).unwrap_err().to_string();
+    assert!(e.contains("needs the log"), "{e}");
+}
+
+#[test]
 fn laurel_sections_turn_enrichment_on() {
     let dir = Path::new("/etc/audit");
     let e = Extras::parse_named(

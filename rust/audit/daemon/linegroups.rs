@@ -36,6 +36,8 @@ type Id = (u64, u32, u64);
 struct Open {
     id: Id,
     text: Vec<u8>,
+    /// Where its first line starts in the caller's stream (see [`LineGroups::push_at`]).
+    at: u64,
 }
 
 /// Groups records into events, encoded as the sinks' payloads.
@@ -74,6 +76,13 @@ impl LineGroups {
     /// One record in log order: its payload (for the id) and its log line
     /// without the line end (`None` for a record that is not logged: EOE).
     pub fn push(&mut self, msg_type: u16, payload: &[u8], line: Option<&[u8]>) {
+        self.push_at(0, msg_type, payload, line);
+    }
+
+    /// [`push`](Self::push) for a record whose line starts at `at` in the
+    /// caller's stream (a log read back): [`oldest_open`](Self::oldest_open)
+    /// then says from where a reader must start again to miss nothing.
+    pub fn push_at(&mut self, at: u64, msg_type: u16, payload: &[u8], line: Option<&[u8]>) {
         let Some((t, serial)) = payload_id(payload) else {
             // No readable header: an event of its own.
             if let Some(line) = line {
@@ -82,6 +91,7 @@ impl LineGroups {
                 self.emit(Open {
                     id: (0, 0, 0),
                     text,
+                    at,
                 });
             }
             return;
@@ -110,6 +120,7 @@ impl LineGroups {
             None => Open {
                 id,
                 text: self.text(),
+                at,
             },
         };
         if let Some(line) = line {
@@ -135,6 +146,12 @@ impl LineGroups {
                 }
             }
         }
+    }
+
+    /// Where the first line of the oldest event still open starts (`None`
+    /// when none is).
+    pub fn oldest_open(&self) -> Option<u64> {
+        self.open.iter().map(|o| o.at).min()
     }
 
     /// Hand out whatever is open, incomplete (no more records for a while,

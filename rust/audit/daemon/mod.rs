@@ -12,6 +12,7 @@ pub mod extras;
 pub mod fanout;
 pub mod format;
 mod linegroups;
+pub mod logtail;
 pub mod pipeline;
 pub mod plugins;
 pub mod syslog;
@@ -37,6 +38,7 @@ pub use config::{DaemonConfig, LogFormat, NameFormat};
 pub use extras::Extras;
 use fanout::{Fanout, Stage};
 pub use format::{LineFormat, Origin};
+use logtail::LogFeed;
 pub use pipeline::{EventQueue, PipelineCounters};
 use pipeline::{Item, Outputs, Writer};
 use plugins::{Plugin, PluginConfig, PluginCounters};
@@ -185,17 +187,20 @@ fn check_registration(client: &AuditClient, take_over: bool) -> Result<()> {
 fn build_outputs(
     settings: &DaemonSettings,
     counters: &Arc<WriterCounters>,
+    feed: &Arc<LogFeed>,
 ) -> Result<(Outputs, Vec<Arc<PluginCounters>>)> {
     let cfg = &settings.config;
-    let log = LogWriter::new(cfg.clone(), counters.clone()).map_err(|source| Error::Io {
+    let mut log = LogWriter::new(cfg.clone(), counters.clone()).map_err(|source| Error::Io {
         op: "open the audit log",
         source,
     })?;
+    log.feed_to(feed.clone());
     let format = LineFormat {
         node: node_name(cfg)?,
         enriched: cfg.log_format == LogFormat::Enriched,
     };
-    let stage = Stage::prepare(&settings.extras, cfg, &format)?;
+    let mut stage = Stage::prepare(&settings.extras, cfg, &format)?;
+    stage.follow_log(feed, cfg)?;
     let mut plugins = Vec::new();
     let mut plugin_counters = Vec::new();
     for p in PluginConfig::load_dir(&cfg.plugin_dir)? {
@@ -245,6 +250,8 @@ pub struct Daemon {
     pub writer_counters: Arc<WriterCounters>,
     plugin_counters: Mutex<Vec<(String, Arc<PluginCounters>)>>,
     fanout: Fanout,
+    /// The log files the writer opens, for sinks that read the log back.
+    feed: Arc<LogFeed>,
     pub events: Option<Arc<EventQueue>>,
     stopped: AtomicBool,
 }
@@ -259,7 +266,8 @@ impl Daemon {
         }
         let writer_counters = Arc::new(WriterCounters::default());
         let counters = Arc::new(PipelineCounters::default());
-        let (mut outputs, pcs) = build_outputs(&settings, &writer_counters)?;
+        let feed = Arc::new(LogFeed::default());
+        let (mut outputs, pcs) = build_outputs(&settings, &writer_counters, &feed)?;
         let mut stage = outputs.stage.take().map_or_else(
             || Stage::prepare(&Extras::default(), &settings.config, &outputs.format),
             |s| Ok(*s),
@@ -398,6 +406,7 @@ impl Daemon {
             writer_counters,
             plugin_counters: Mutex::new(plugin_counters),
             fanout,
+            feed,
             events,
             stopped: AtomicBool::new(false),
         })
@@ -476,7 +485,7 @@ impl Daemon {
             let text = read_rules(rules)?;
             load_rules(Some(&self.client), &text, &SystemResolver, false)?;
         }
-        let (outputs, pcs) = build_outputs(&settings, &self.writer_counters)?;
+        let (outputs, pcs) = build_outputs(&settings, &self.writer_counters, &self.feed)?;
         *self
             .plugin_counters
             .lock()

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::config::{Action, DaemonConfig, Flush, SizeAction, MEGABYTE};
+use super::logtail::LogFeed;
 use super::syslog;
 
 /// What the writer counted; shared with `stats`.
@@ -50,6 +51,8 @@ pub struct LogWriter {
     since_flush: u32,
     counters: Arc<WriterCounters>,
     async_flush: Option<(Arc<AsyncFlush>, std::thread::JoinHandle<()>)>,
+    /// Sinks reading the log back get every file it opens.
+    feed: Option<Arc<LogFeed>>,
 }
 
 fn mode(cfg: &DaemonConfig, current: bool) -> u32 {
@@ -82,6 +85,7 @@ impl LogWriter {
             since_flush: 0,
             counters,
             async_flush: None,
+            feed: None,
         };
         if w.cfg.write_logs {
             w.open()?;
@@ -144,8 +148,21 @@ impl LogWriter {
             Some(rustix::fs::Gid::from_raw(self.cfg.log_group)),
         );
         self.size = file.metadata()?.len();
-        self.file = Some(Arc::new(file));
+        let file = Arc::new(file);
+        if let Some(feed) = &self.feed {
+            feed.opened(&file);
+        }
+        self.file = Some(file);
         Ok(())
+    }
+
+    /// Hand this file, and every file opened from now on, to the sinks
+    /// that read the log back.
+    pub fn feed_to(&mut self, feed: Arc<LogFeed>) {
+        if let Some(f) = &self.file {
+            feed.opened(f);
+        }
+        self.feed = Some(feed);
     }
 
     fn close(&mut self) {

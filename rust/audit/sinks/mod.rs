@@ -265,6 +265,23 @@ pub struct SpoolConfig {
     /// lags, spooled; the intake that spools keeps the daemon's priority.
     #[serde(default = "default_nice", deserialize_with = "nice_value")]
     pub nice: i32,
+    /// The daemon's sinks only: read the events back from the daemon's log,
+    /// at `nice`, instead of taking them from its writer
+    /// (`crate::audit::daemon::logtail`): the lowest cost for the audited
+    /// host. For sinks that send the log's lines (`remote`, `syslog` in
+    /// text format).
+    #[serde(default)]
+    pub read_log: bool,
+    /// With `read_log`: while the log keeps growing (the host is busy
+    /// auditing), hold back up to this many seconds before reading it, so
+    /// that a burst's forwarding work comes after the burst (0: read as
+    /// soon as it is written).
+    #[serde(default = "default_read_log_hold")]
+    pub read_log_hold: u64,
+}
+
+fn default_read_log_hold() -> u64 {
+    5
 }
 
 /// A sink's delivering thread yields the CPU to the audited workload.
@@ -333,6 +350,15 @@ impl SinkConfig {
     /// ([`EventFields`], which the pipeline takes from the parsed records).
     pub fn wants_fields(&self) -> bool {
         matches!(self, SinkConfig::Otlp(_))
+    }
+
+    /// The settings every sink type shares.
+    pub fn spool(&self) -> &SpoolConfig {
+        match self {
+            SinkConfig::Remote(c) => &c.spool,
+            SinkConfig::Syslog(c) => &c.spool,
+            SinkConfig::Otlp(c) => &c.spool,
+        }
     }
 
     /// Start the sink's worker thread (opening or recovering its spool).

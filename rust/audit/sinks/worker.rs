@@ -229,6 +229,19 @@ impl SinkHandle {
         self.put(payloads.iter(), Some(ROOM_WAIT))
     }
 
+    /// [`submit_encoded`](Self::submit_encoded) waiting for room as long as
+    /// it takes: for a reader that can wait (a sink reading the daemon's
+    /// log back), never for the live event path.
+    pub fn submit_encoded_waiting(&self, payloads: &Packed) -> usize {
+        self.put(payloads.iter(), None)
+    }
+
+    /// Whether everything submitted so far is in the spool (or counted as
+    /// dropped): nothing of it waits in memory any more.
+    pub fn all_spooled(&self) -> bool {
+        self.shared.queued.load(Relaxed) == 0
+    }
+
     fn put(
         &self,
         events: impl ExactSizeIterator<Item = impl Payload>,
