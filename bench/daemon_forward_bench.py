@@ -13,6 +13,9 @@ alternating the receivers so each sees the same load:
   auditlink-remote    + one remote sink to a central Debian auditd (local_events = no,
                       tcp_listen_port, made to bind 127.0.0.1 by the tests' bind
                       shim, tests/loopback_bind.c) writing its own log
+  auditlink-remote+log, auditlink-syslog+log
+                      the same sinks with ``read_log = true``: they read the events
+                      back from the daemon's log, after the burst (docs/fleet.md)
   auditlink-otlp      + one otlp sink (OTLP/HTTP, protobuf) to a receiver in this
                       script on 127.0.0.1 answering 200 to each export and counting
                       the log records whose first record is a SYSCALL
@@ -24,7 +27,8 @@ delivered next to the events/s the daemon logged (both from the generator's star
 the sink thread's CPU per event (for remote also the central auditd's, which runs on
 the same CPUs as the audited generator here).
 
-    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2] [--only syslog,otlp,remote+log]
+    python bench/daemon_forward_bench.py [--calls 100000] [--rounds 2]
+                                         [--only syslog,otlp,remote+log]
                                          [--central-idle] [--receiver auditd|ack]
                                          [--sink-nice N]
 
@@ -384,7 +388,7 @@ def run_all(control: AuditClient, gen: Path, recv_c: Path, args: argparse.Namesp
     with tempfile.TemporaryDirectory(prefix="auditlink-forward-central-") as tmp:
         central = (
             Central(Path(tmp), args.central_idle, args.receiver)
-            if "auditlink-remote" in receivers
+            if any(sink_of(w.split("-")[-1])[0] == "remote" for w in receivers)
             else None
         )
         runs: dict[str, list[Run]] = {w: [] for w in receivers}

@@ -259,9 +259,7 @@ def test_otlp_sink_gets_enriched_events_through_an_outage(
 Runner = Callable[[Path, Callable[[int], int], Callable[[], None], Callable[[], None]], None]
 
 
-def with_central_auditd(
-    tmp_path: Path, run: Runner, sink: str = "", **conf: str | int
-) -> None:
+def with_central_auditd(tmp_path: Path, run: Runner, sink: str = "", **conf: str | int) -> None:
     """A remote sink to a central auditd (through a relay on 127.0.0.1): calls
     ``run(tmp_path, arrived, down, up)``, as ``outage_run`` takes them. ``sink``
     adds keys to the sink's table, ``conf`` settings to auditd.conf."""
@@ -274,9 +272,8 @@ def with_central_auditd(
         sink_conf(
             tmp_path,
             f'type = "remote"\nremote_server = "127.0.0.1"\nport = {relay.port}\n{sink}',
-            name_format="user",
-            name=NODE,
-            **conf,
+            "",
+            **{"name_format": "user", "name": NODE, **conf},
         )
 
         pids: list[int] = []

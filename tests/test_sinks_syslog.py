@@ -97,3 +97,9 @@ def test_nice_is_a_sink_key_with_a_checked_range(tmp_path: Path) -> None:
     assert "nice = -3\n" in SyslogSink(str(tmp_path), nice=-3).to_toml()
     with pytest.raises(ValueError, match=r"nice = 20: must be -20\.\.19"):
         forward(b"", SyslogSink(str(tmp_path), nice=20))
+
+
+def test_read_log_is_rendered_and_refused_outside_the_daemon(tmp_path: Path) -> None:
+    assert "read_log = false\nread_log_hold = 5\n" in SyslogSink(str(tmp_path)).to_toml()
+    with pytest.raises(ValueError, match="read_log = true is for the daemon's sinks"):
+        forward(b"", SyslogSink(str(tmp_path), read_log=True))

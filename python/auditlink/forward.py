@@ -53,6 +53,9 @@ class RemoteSink(_SinkTable):
     Keys are audisp-remote.conf's, plus the spool's and ``batches_in_flight``:
     how many batches (of up to 256 events) are written before the oldest
     one's acknowledgements are in (1 to 64; 1 waits for each batch's).
+    ``read_log``/``read_log_hold`` are for the daemon's sinks (auditlink.toml):
+    the sink reads the events back from the daemon's log, holding back while it
+    grows (docs/fleet.md); :func:`forward` refuses them.
     """
 
     remote_server: str
@@ -68,6 +71,8 @@ class RemoteSink(_SinkTable):
     spool_max_bytes: int = 256 << 20
     spool_full_action: FullAction = "drop_oldest"
     name: str | None = None
+    read_log: bool = False
+    read_log_hold: int = 5
     type = "remote"
 
 
@@ -78,7 +83,8 @@ class SyslogSink(_SinkTable):
     ``port`` defaults to 514 (6514 for ``tls``). With ``transport="tls"`` the
     server's certificate is verified against ``ca_file`` (default: the Mozilla
     roots) for the name ``tls_server_name`` (default: ``server``);
-    ``cert_file``/``key_file`` give a client certificate.
+    ``cert_file``/``key_file`` give a client certificate. ``read_log`` and
+    ``read_log_hold`` are for the daemon's sinks, as for :class:`RemoteSink`.
     """
 
     spool_dir: str
@@ -100,6 +106,8 @@ class SyslogSink(_SinkTable):
     spool_max_bytes: int = 256 << 20
     spool_full_action: FullAction = "drop_oldest"
     name: str | None = None
+    read_log: bool = False
+    read_log_hold: int = 5
     type = "syslog"
 
 

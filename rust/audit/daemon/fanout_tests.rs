@@ -328,9 +328,11 @@ fn errors_name_the_file_and_line() {
 #[test]
 fn read_log_is_for_sinks_of_log_lines_and_needs_the_log() {
     let err = |sink: &str| {
-        Extras::parse(&format!("[[sink]]\n{sink}spool_dir = \"/s\"\nread_log = true\n"))
-            .unwrap_err()
-            .to_string()
+        Extras::parse(&format!(
+            "[[sink]]\n{sink}spool_dir = \"/s\"\nread_log = true\n"
+        ))
+        .unwrap_err()
+        .to_string()
     };
     assert!(err("type = \"otlp\"\n").contains("read_log = true is for sinks"));
     assert!(err("type = \"syslog\"\nformat = \"json\"\n").contains("read_log"));

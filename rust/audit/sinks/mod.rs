@@ -383,6 +383,13 @@ pub fn forward_log(
     with_json: bool,
     timeout: Duration,
 ) -> Result<SinkStats> {
+    if config.spool().read_log {
+        return Err(Error::InvalidArgument(
+            "read_log = true is for the daemon's sinks (auditlink.toml): forwarding a \
+             file reads that file"
+                .into(),
+        ));
+    }
     let sink = config.start()?;
     let with_json = with_json || config.wants_json();
     let with_fields = config.wants_fields();
