@@ -14,7 +14,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,28 @@ def spooled(spool: Path, pid: int) -> int:
     )
 
 
+@contextmanager
+def killable_daemon(client: AuditClient, conf_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``auditlink daemon -n -c DIR``, registered, for the test to kill (killed at
+    the end if it was not)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(conf_dir)],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_registered(client, proc.pid)
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def sigkill(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=10) == -signal.SIGKILL
+
+
 def kill_run(
     tmp_path: Path,
     arrived: Callable[[int], int],
@@ -62,12 +85,7 @@ def kill_run(
     after 10 s: both bursts arrive, each event once."""
     with AuditClient() as client:
         client.set_backlog_limit(8192)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(tmp_path)],
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_registered(client, proc.pid)
+        with killable_daemon(client, tmp_path) as proc:
             pid = burst(client, N)
             assert wait_until(lambda: arrived(pid) >= N, 30), arrived(pid)
             down()
@@ -75,12 +93,7 @@ def kill_run(
             pid2 = burst(client, N)
             spool = tmp_path / "spool"
             assert wait_until(lambda: spooled(spool, pid2) >= N, 30), spooled(spool, pid2)
-            proc.send_signal(signal.SIGKILL)
-            assert proc.wait(timeout=10) == -signal.SIGKILL
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            sigkill(proc)
         assert spooled(spool, pid2) == N
         with daemon(tmp_path) as proc2:
             time.sleep(max(0.0, 10 - (time.monotonic() - t0)))

@@ -8,9 +8,6 @@ yet: the next daemon reads them from the cursor it left.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,8 +26,8 @@ from .test_daemon_fanout_kernel import (
     wait_until,
     with_central_auditd,
 )
-from .test_daemon_kernel import burst, wait_registered
-from .test_sinks_daemon_kill import spooled
+from .test_daemon_kernel import burst
+from .test_sinks_daemon_kill import killable_daemon, sigkill, spooled
 
 pytestmark = pytest.mark.kernel
 
@@ -119,12 +116,7 @@ def test_what_the_reader_had_not_read_at_a_sigkill_arrives_after_a_restart(
         spool = tmp_path / "spool"
         with AuditClient() as client:
             client.set_backlog_limit(8192)
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "auditlink", "daemon", "-n", "-c", str(tmp_path)],
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                wait_registered(client, proc.pid)
+            with killable_daemon(client, tmp_path) as proc:
                 # The reader has read the daemon's start: its cursor is on disk.
                 assert wait_until((spool / "log.cursor").exists, 15)
                 with Ticker():
@@ -135,12 +127,7 @@ def test_what_the_reader_had_not_read_at_a_sigkill_arrives_after_a_restart(
                     # Held back (the log keeps growing): in the log only.
                     assert arrived(pid) == 0
                     assert spooled(spool, pid) == 0
-                    proc.send_signal(signal.SIGKILL)
-                    assert proc.wait(timeout=10) == -signal.SIGKILL
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+                    sigkill(proc)
             with daemon(tmp_path) as proc2:
                 assert wait_until(lambda: arrived(pid) >= n, 60), arrived(pid)
                 time.sleep(1)
