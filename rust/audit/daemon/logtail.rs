@@ -430,6 +430,21 @@ impl Reader {
                 return 0;
             }
         };
+        if n == 0 {
+            // Cut shorter behind the writer's back (a copytruncate rotation):
+            // what it appends now starts at 0.
+            if !file.metadata().is_ok_and(|m| m.len() < *off) {
+                return 0;
+            }
+            syslog::warning(
+                "a sink reading the log: the log was truncated; reading it from its start",
+            );
+            self.base += *off;
+            *off = 0;
+            self.carry.clear();
+            self.seen_size = 0;
+            return self.read_chunk();
+        }
         let start = self.base + *off;
         *off += n as u64;
         let data = &self.buf[..n];

@@ -336,6 +336,24 @@ fn the_hold_ends_after_read_log_hold_seconds_of_growth() {
 }
 
 #[test]
+fn a_log_truncated_behind_the_writer_is_read_from_its_start() {
+    let d = Dir::new("truncated");
+    let r = receiver(&d);
+    let path = d.0.join("audit.log");
+    let feed = Arc::new(LogFeed::default());
+    let log = Log::open(path.clone(), feed.clone());
+    let mut t = tail(&feed, &path, &d.0.join("spool"), r.port, 2000);
+    for s in 1..=5 {
+        log.event(s, false);
+    }
+    assert_eq!(r.events(5).len(), 5);
+    log.file.set_len(0).unwrap();
+    log.event(6, false);
+    t.stop();
+    assert_eq!(r.events(1), vec![(6, 2)]);
+}
+
+#[test]
 fn log_lines_split_into_type_and_payload() {
     let (t, p) = split_line(b"node=h1 type=PROCTITLE msg=audit(1.002:3): proctitle=78").unwrap();
     assert_eq!((t, p), (1327, &b"audit(1.002:3): proctitle=78"[..]));
@@ -343,4 +361,46 @@ fn log_lines_split_into_type_and_payload() {
     assert_eq!(t, 1999);
     assert_eq!(split_line(b"garbage"), None);
     assert_eq!(split_line(b"node=h1"), None);
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::super::{push_line, split_line};
+    use crate::audit::daemon::linegroups::LineGroups;
+
+    proptest! {
+        /// Any bytes as log lines: no panic, and every line is in an event
+        /// once the groups are flushed (none lost, none made up).
+        #[test]
+        fn any_lines_group_into_events(lines in proptest::collection::vec(
+            proptest::collection::vec(any::<u8>().prop_filter("no line end", |b| *b != b'\n'), 0..120),
+            0..40,
+        )) {
+            let mut g = LineGroups::new(2000, "n".into());
+            for (i, l) in lines.iter().enumerate() {
+                let _ = split_line(l);
+                push_line(&mut g, i as u64, l);
+            }
+            prop_assert!(g.oldest_open().is_none_or(|at| (at as usize) < lines.len()));
+            g.flush();
+            prop_assert!(g.oldest_open().is_none());
+            let done = g.take();
+            let texts: usize = done.iter().map(|p| {
+                crate::audit::sinks::ForwardEvent::decode(p).unwrap().text.split('\n').count()
+            }).sum();
+            prop_assert_eq!(texts, lines.iter().filter(|l| !l.is_empty()).count());
+        }
+
+        /// A well-formed line splits into its type and the payload from `msg=` on.
+        #[test]
+        fn well_formed_lines_split(node in "[a-z]{0,8}", sec in 0u64..2_000_000_000, serial in any::<u64>()) {
+            let prefix = if node.is_empty() { String::new() } else { format!("node={node} ") };
+            let line = format!("{prefix}type=SYSCALL msg=audit({sec}.001:{serial}): a=1");
+            let (t, payload) = split_line(line.as_bytes()).unwrap();
+            prop_assert_eq!(t, 1300);
+            let want = format!("audit({sec}.001:{serial}): a=1");
+            prop_assert_eq!(payload, want.as_bytes());
+        }
+    }
 }
