@@ -220,12 +220,12 @@ impl Stage {
     pub fn start_sinks(&mut self) -> Result<()> {
         for c in std::mem::take(&mut self.sink_configs) {
             let sink = Arc::new(c.start()?);
-            match (&self.tail, c.spool().read_log) {
-                (Some(t), true) => {
+            match self.tail.as_ref().filter(|_| c.spool().read_log) {
+                Some(t) => {
                     let tail = LogTail::start(sink.clone(), &c.name(), c.spool(), t)?;
                     self.tails.push(tail);
                 }
-                _ => self.fed.push(sink.clone()),
+                None => self.fed.push(sink.clone()),
             }
             self.sinks.push(sink);
         }
