@@ -211,6 +211,11 @@ impl Stage {
         Ok(())
     }
 
+    /// Whether a sink of this stage reads the log (see [`follow_log`](Self::follow_log)).
+    pub fn follows_log(&self) -> bool {
+        self.tail.is_some()
+    }
+
     fn reads_log(&self, c: &SinkConfig) -> bool {
         self.tail.is_some() && c.spool().read_log
     }

@@ -143,6 +143,12 @@ impl LogFeed {
         });
     }
 
+    /// The writer closed its log (suspended): a reader that starts now
+    /// starts with the next file it opens.
+    pub fn closed(&self) {
+        lock(&self.state).current = None;
+    }
+
     /// A new reader of `history` (older files, oldest first), then of the
     /// current log: from its start after a history, else from its end.
     fn subscribe(&self, history: Vec<LogFile>) -> Arc<Subscription> {

@@ -194,13 +194,16 @@ fn build_outputs(
         op: "open the audit log",
         source,
     })?;
-    log.feed_to(feed.clone());
     let format = LineFormat {
         node: node_name(cfg)?,
         enriched: cfg.log_format == LogFormat::Enriched,
     };
     let mut stage = Stage::prepare(&settings.extras, cfg, &format)?;
     stage.follow_log(feed, cfg)?;
+    // Only then does the feed hold the log's files open.
+    if stage.follows_log() {
+        log.feed_to(feed.clone());
+    }
     let mut plugins = Vec::new();
     let mut plugin_counters = Vec::new();
     for p in PluginConfig::load_dir(&cfg.plugin_dir)? {

@@ -167,6 +167,11 @@ impl LogWriter {
 
     fn close(&mut self) {
         self.file = None;
+        // Nor do the readers' hands keep it (a full disk gets its space back
+        // once the file is deleted).
+        if let Some(feed) = &self.feed {
+            feed.closed();
+        }
     }
 
     /// Write one batch of lines (`lines` holds `count` of them).
