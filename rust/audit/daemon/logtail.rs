@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use super::linegroups::LineGroups;
 use super::syslog;
 use super::writer::numbered;
-use crate::audit::records::parse::{find_byte, type_from_name};
+use crate::audit::records::parse::{find_byte, log_line_head, type_from_name};
 use crate::audit::sinks::{SinkHandle, SpoolConfig};
 use crate::error::{Error, Result};
 
@@ -65,6 +65,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// One log file for a reader, to read from `start`.
+#[derive(Debug, Clone)]
 struct LogFile {
     file: Arc<File>,
     id: FileId,
@@ -79,23 +80,18 @@ pub struct LogFeed {
 
 #[derive(Debug, Default)]
 struct FeedState {
-    current: Option<Arc<File>>,
+    /// The writer's file (`start` unused).
+    current: Option<LogFile>,
     readers: Vec<Weak<Subscription>>,
 }
 
 /// A reader's files still to read, oldest first.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Subscription {
     files: Mutex<Files>,
 }
 
-impl std::fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Subscription")
-    }
-}
-
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Files {
     queue: VecDeque<LogFile>,
     /// The newest file queued so far: the writer reopening it is no new file.
@@ -128,19 +124,16 @@ impl LogFeed {
         let Some(id) = file_id(&file) else {
             return;
         };
+        let opened = LogFile { file, id, start: 0 };
         let mut st = lock(&self.state);
-        st.current = Some(file.clone());
         st.readers.retain(|w| match w.upgrade() {
             Some(s) => {
-                lock(&s.files).push(LogFile {
-                    file: file.clone(),
-                    id,
-                    start: 0,
-                });
+                lock(&s.files).push(opened.clone());
                 true
             }
             None => false,
         });
+        st.current = Some(opened);
     }
 
     /// The writer closed its log (suspended): a reader that starts now
@@ -161,17 +154,14 @@ impl LogFeed {
                 files.push(f);
             }
             if let Some(cur) = &st.current {
-                if let Some(id) = file_id(cur) {
-                    let start = match fresh {
-                        true => cur.metadata().map(|m| m.len()).unwrap_or(0),
-                        false => 0,
-                    };
-                    files.push(LogFile {
-                        file: cur.clone(),
-                        id,
-                        start,
-                    });
-                }
+                let start = match fresh {
+                    true => cur.file.metadata().map(|m| m.len()).unwrap_or(0),
+                    false => 0,
+                };
+                files.push(LogFile {
+                    start,
+                    ..cur.clone()
+                });
             }
         }
         st.readers.push(Arc::downgrade(&sub));
@@ -280,6 +270,9 @@ fn history(log: &Path, cursor: &Path, name: &str) -> Vec<LogFile> {
             Ok(f) => {
                 if let Some(fid) = file_id(&f) {
                     gens.push((Arc::new(f), fid));
+                    if fid == id {
+                        break;
+                    }
                 }
             }
             Err(_) if i == 0 => {}
@@ -312,16 +305,11 @@ fn history(log: &Path, cursor: &Path, name: &str) -> Vec<LogFile> {
         .collect()
 }
 
-/// `[node=N ]type=T msg=...`: the type and the payload from `msg=` on.
+/// `[node=N ]type=T msg=...`: the type (0 when unknown) and the payload
+/// from `msg=` on.
 fn split_line(line: &[u8]) -> Option<(u16, &[u8])> {
-    let mut rest = line;
-    if let Some(r) = rest.strip_prefix(b"node=") {
-        rest = &r[find_byte(r, b' ')? + 1..];
-    }
-    let r = rest.strip_prefix(b"type=")?;
-    let sp = find_byte(r, b' ')?;
-    let t = type_from_name(&r[..sp]).unwrap_or(0);
-    Some((t, r[sp + 1..].strip_prefix(b"msg=")?))
+    let (_, name, payload) = log_line_head(line).ok()?;
+    Some((type_from_name(name).unwrap_or(0), &line[payload..]))
 }
 
 fn push_line(groups: &mut LineGroups, at: u64, line: &[u8]) {

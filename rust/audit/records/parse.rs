@@ -459,6 +459,20 @@ pub(crate) fn parse_log_line_soft(line: &[u8]) -> Result<Record, ParseError> {
     if line.len() > MAX_RECORD_LEN {
         return Err(ParseError::TooLong);
     }
+    let (node, name, payload) = log_line_head(line)?;
+    let (msg_type, soft_error) = match type_from_name(name) {
+        Ok(t) => (t, None),
+        Err(e) => (0, Some(e)),
+    };
+    let (timestamp, serial, hdr_end, odd) = parse_header(line, payload)?;
+    let mut rec = build(line, msg_type, timestamp, serial, node, hdr_end);
+    rec.error = soft_error.or(odd);
+    Ok(rec)
+}
+
+/// The head of an auditd log line, `[node=N ]type=T msg=`: the node's span,
+/// the type's name, and where the payload (`audit(...)...`) starts.
+pub(crate) fn log_line_head(line: &[u8]) -> Result<(Option<Span>, &[u8], usize), ParseError> {
     let mut pos = 0;
     let mut node = None;
     if let Some(rest) = line.strip_prefix(b"node=") {
@@ -470,20 +484,11 @@ pub(crate) fn parse_log_line_soft(line: &[u8]) -> Result<Record, ParseError> {
         .strip_prefix(b"type=")
         .ok_or(ParseError::MissingType)?;
     let name_end = memchr(b' ', rest).ok_or(ParseError::MissingHeader)?;
-    let name = &rest[..name_end];
-    let (msg_type, soft_error) = match type_from_name(name) {
-        Ok(t) => (t, None),
-        Err(e) => (0, Some(e)),
-    };
     pos += 5 + name_end + 1;
-    let rest = line[pos..]
-        .strip_prefix(b"msg=")
-        .ok_or(ParseError::MissingHeader)?;
-    let _ = rest;
-    let (timestamp, serial, hdr_end, odd) = parse_header(line, pos + 4)?;
-    let mut rec = build(line, msg_type, timestamp, serial, node, hdr_end);
-    rec.error = soft_error.or(odd);
-    Ok(rec)
+    if !line[pos..].starts_with(b"msg=") {
+        return Err(ParseError::MissingHeader);
+    }
+    Ok((node, &rest[..name_end], pos + 4))
 }
 
 /// `SYSCALL` or `UNKNOWN[1234]` to a type number.
