@@ -489,10 +489,7 @@ impl Reader {
             return;
         }
         self.sink.submit_encoded_waiting(&done);
-        let deadline = Instant::now() + SPOOL_WAIT;
-        while !self.sink.all_spooled() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        self.sink.wait_spooled(SPOOL_WAIT);
     }
 
     /// At the end of the current file: when a newer one follows, the

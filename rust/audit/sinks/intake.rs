@@ -1,7 +1,7 @@
 //! A sink's intake: the bounded queue callers hand events to, and the thread that moves them into the spool in batches, whatever the far end is doing.
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -202,6 +202,32 @@ impl SpoolLock {
             sp.events() == seen && !self.done.load(Ordering::Acquire)
         });
     }
+
+    /// Wait up to `wait` until nothing submitted waits in memory any more
+    /// (`queued` is 0: spooled, or counted as dropped); `false` if it still
+    /// does. The intake lowers `queued` under the spool's lock and then
+    /// signals `appended`, so no wake-up is missed; a drop counted without
+    /// the lock (a submit that gave up waiting for room) is seen within a
+    /// slice.
+    pub(super) fn wait_taken(&self, queued: &AtomicU64, wait: Duration) -> bool {
+        const SLICE: Duration = Duration::from_millis(20);
+        let deadline = Instant::now() + wait;
+        let mut sp = self.lock();
+        loop {
+            if queued.load(Relaxed) == 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline || self.done.load(Ordering::Acquire) {
+                return false;
+            }
+            let slice = SLICE.min(deadline - now);
+            sp = match self.appended.wait_timeout(sp, slice) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
 }
 
 /// The spool's size in the stats.
@@ -281,6 +307,8 @@ impl Intake {
             } else {
                 s.dropped.fetch_add(n, Relaxed);
                 s.queued.fetch_sub(n, Relaxed);
+                drop(sp);
+                self.spool.appended.notify_all();
                 return;
             }
         }

@@ -221,3 +221,30 @@ fn memory_and_files_hand_out_the_same_frames() {
     assert_eq!(sp.events(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn wait_spooled_returns_once_the_intake_has_stored_everything() {
+    let dir = tempdir("wait-spooled");
+    let cfg = SinkConfig::from_toml(&format!(
+        "type = \"syslog\"\ntransport = \"tcp\"\nport = 1\nqueue_depth = 64\nspool_dir = {:?}\n",
+        dir.display().to_string()
+    ))
+    .unwrap();
+    let sink = cfg.start().unwrap();
+    // Nothing submitted: at once.
+    assert!(sink.wait_spooled(std::time::Duration::ZERO));
+    let mut batch = crate::audit::packed::Packed::default();
+    for serial in 0..500 {
+        batch.push(|b| event(serial).encode(b));
+    }
+    for _ in 0..10 {
+        assert_eq!(sink.submit_encoded_waiting(&batch), 500);
+        assert!(sink.wait_spooled(std::time::Duration::from_secs(10)));
+        assert!(sink.all_spooled());
+    }
+    let st = sink.stats();
+    assert_eq!((st.queued, st.dropped), (0, 0), "{st:?}");
+    assert_eq!(st.spooled + st.sent, 5000, "{st:?}");
+    sink.close();
+    let _ = std::fs::remove_dir_all(&dir);
+}

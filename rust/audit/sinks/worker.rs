@@ -128,6 +128,7 @@ pub struct SinkHandle {
     name: String,
     queue: Arc<Queue>,
     shared: Arc<Shared>,
+    spool: Arc<SpoolLock>,
     /// The intake thread, then the delivering one (joined in that order).
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -154,7 +155,7 @@ pub(crate) fn start<T: Transport>(
     let mut worker = Worker {
         events: Vec::new(),
         pending: VecDeque::new(),
-        spool,
+        spool: spool.clone(),
         transport,
         retry,
         shared: shared.clone(),
@@ -189,6 +190,7 @@ pub(crate) fn start<T: Transport>(
         name,
         queue,
         shared,
+        spool,
         threads: Mutex::new(threads),
     })
 }
@@ -240,6 +242,13 @@ impl SinkHandle {
     /// dropped): nothing of it waits in memory any more.
     pub fn all_spooled(&self) -> bool {
         self.shared.queued.load(Relaxed) == 0
+    }
+
+    /// Wait up to `timeout` for [`all_spooled`](Self::all_spooled), woken
+    /// by the intake's append rather than polling; `false` if time ran out
+    /// (or the sink is closing).
+    pub fn wait_spooled(&self, timeout: Duration) -> bool {
+        self.spool.wait_taken(&self.shared.queued, timeout)
     }
 
     fn put(
