@@ -3,9 +3,8 @@ use super::*;
 
 #[test]
 fn rules_d_is_read_in_augenrules_order() {
-    let d = std::env::temp_dir().join(format!("auditlink-rulesd-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
+    let dir = test_dir("rulesd");
+    let d = dir.path();
     for (name, text) in [
         ("99-finalize.rules", "-e 1"),
         ("10-base.rules", "-D\n"),
@@ -15,7 +14,7 @@ fn rules_d_is_read_in_augenrules_order() {
     ] {
         std::fs::write(d.join(name), text).unwrap();
     }
-    let text = String::from_utf8(read_rules(&d).unwrap()).unwrap();
+    let text = String::from_utf8(read_rules(d).unwrap()).unwrap();
     assert_eq!(text, "-b 8192\n-D\n-a always,exit -S getppid\n-e 1\n");
 }
 

@@ -12,26 +12,6 @@ use crate::audit::daemon::writer::{LogWriter, WriterCounters};
 use crate::audit::records::{parse_payload_lenient, Reassembler};
 use crate::audit::tables::msg;
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let d = std::env::temp_dir().join(format!("auditlink-fanout-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// (type, payload) of `n` SYSCALL + EOE events, serials from 1; the key of
 /// event `s` is `key(s)`.
 fn records(n: u64, key: impl Fn(u64) -> &'static str) -> Vec<(u16, String)> {
@@ -93,8 +73,8 @@ fn start(extras: &Extras, limit: usize) -> (Fanout, Arc<PipelineCounters>) {
 
 #[test]
 fn json_lines_rotate_by_size_and_on_request() {
-    let d = TempDir::new("rotate");
-    let out = d.path("out.jsonl");
+    let d = crate::audit::daemon::test_dir("fanout-rotate");
+    let out = d.path().join("out.jsonl");
     let x = Extras::parse(&format!(
         "[json]\npath = {:?}\nsize = 3000\ngenerations = 2\n",
         out.display()
@@ -130,11 +110,11 @@ fn json_lines_rotate_by_size_and_on_request() {
 
 #[test]
 fn enrichment_filters_divert_and_sinks_get_kept_events() {
-    let d = TempDir::new("enrich");
+    let d = crate::audit::daemon::test_dir("fanout-enrich");
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let port = udp.local_addr().unwrap().port();
-    let (out, filtered) = (d.path("out.jsonl"), d.path("filtered.jsonl"));
+    let (out, filtered) = (d.path().join("out.jsonl"), d.path().join("filtered.jsonl"));
     let x = Extras::parse(&format!(
         "[json]\npath = {:?}\nfilter_log = {:?}\nline-prefix = \"@cee: \"\n\
          [filter]\nfilter-keys = [\"noise\"]\nfilter-action = \"log\"\nkeep-first-per-process = false\n\
@@ -142,7 +122,7 @@ fn enrichment_filters_divert_and_sinks_get_kept_events() {
          [[sink]]\ntype = \"syslog\"\ntransport = \"udp\"\nport = {port}\nspool_dir = {:?}\n",
         out.display(),
         filtered.display(),
-        d.path("spool").display()
+        d.path().join("spool").display()
     ))
     .unwrap();
     assert!(x.enrichment.is_some());
@@ -174,8 +154,12 @@ fn enrichment_filters_divert_and_sinks_get_kept_events() {
 
 #[test]
 fn a_full_queue_drops_and_counts() {
-    let d = TempDir::new("full");
-    let x = Extras::parse(&format!("[json]\npath = {:?}\n", d.path("o").display())).unwrap();
+    let d = crate::audit::daemon::test_dir("fanout-full");
+    let x = Extras::parse(&format!(
+        "[json]\npath = {:?}\n",
+        d.path().join("o").display()
+    ))
+    .unwrap();
     let (f, c) = start(&x, 5);
     f.sender().offer(events(10, |_| "k"));
     barrier(&f.sender());
@@ -187,14 +171,14 @@ fn a_full_queue_drops_and_counts() {
 /// Run the writer over `n` records' events (with `format`) into a fan-out
 /// started from `x`; returns the log's lines once the writer ended.
 fn write_through_fanout(
-    d: &TempDir,
+    d: &tempfile::TempDir,
     x: &Extras,
     format: LineFormat,
     n: u64,
 ) -> (Vec<String>, Fanout) {
     let cfg = DaemonConfig::parse(&format!(
         "log_file = {}\nspace_left = 2\nadmin_space_left = 1\n",
-        d.path("audit.log").display()
+        d.path().join("audit.log").display()
     ))
     .unwrap();
     let (f, c) = start(x, 1000);
@@ -226,17 +210,17 @@ fn write_through_fanout(
     .unwrap();
     w.join().unwrap();
     f.stop();
-    (lines(&d.path("audit.log")), f)
+    (lines(&d.path().join("audit.log")), f)
 }
 
 /// The writer thread reassembles the log's records into events and hands
 /// them to the fan-out; the log itself is written as before.
 #[test]
 fn the_writer_feeds_the_fanout() {
-    let d = TempDir::new("writer");
+    let d = crate::audit::daemon::test_dir("fanout-writer");
     let x = Extras::parse(&format!(
         "[json]\npath = {:?}\n",
-        d.path("o.jsonl").display()
+        d.path().join("o.jsonl").display()
     ))
     .unwrap();
     let plain = LineFormat {
@@ -248,7 +232,7 @@ fn the_writer_feeds_the_fanout() {
         log.iter().filter(|l| l.starts_with("type=SYSCALL")).count(),
         25
     );
-    let json = lines(&d.path("o.jsonl"));
+    let json = lines(&d.path().join("o.jsonl"));
     // The 25 events, then DAEMON_END (a one-record event).
     assert_eq!(json.len(), 26);
     assert!(json[0].contains("\"serial\":1,"), "{}", json[0]);
@@ -260,13 +244,13 @@ fn the_writer_feeds_the_fanout() {
 /// SYSCALL + EOE, and DAEMON_END.
 #[test]
 fn sinks_send_the_lines_the_writer_logged() {
-    let d = TempDir::new("lines");
+    let d = crate::audit::daemon::test_dir("fanout-lines");
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let port = udp.local_addr().unwrap().port();
     let x = Extras::parse(&format!(
         "[[sink]]\ntype = \"syslog\"\ntransport = \"udp\"\nport = {port}\nspool_dir = {:?}\n",
-        d.path("spool").display()
+        d.path().join("spool").display()
     ))
     .unwrap();
     let enriched = LineFormat {

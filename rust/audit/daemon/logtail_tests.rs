@@ -3,32 +3,9 @@
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::net::UdpSocket;
-use std::sync::atomic::AtomicUsize;
 
 use super::*;
 use crate::audit::sinks::SinkConfig;
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let d = std::env::temp_dir().join(format!(
-            "auditlink-logtail-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A stand-in for the daemon's writer: appends lines, rotates as it does.
 struct Log {
@@ -121,11 +98,11 @@ struct Receiver {
     node: String,
 }
 
-fn receiver(d: &Dir) -> Receiver {
+fn receiver(d: &tempfile::TempDir) -> Receiver {
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let port = udp.local_addr().unwrap().port();
-    let node = node_of(&d.0.join("spool"));
+    let node = node_of(&d.path().join("spool"));
     Receiver { udp, port, node }
 }
 
@@ -164,14 +141,14 @@ impl Receiver {
 
 #[test]
 fn reads_what_is_written_after_it_starts_across_rotations() {
-    let d = Dir::new("rotate");
+    let d = crate::audit::daemon::test_dir("logtail-rotate");
     let r = receiver(&d);
     let feed = Arc::new(LogFeed::default());
-    let path = d.0.join("audit.log");
+    let path = d.path().join("audit.log");
     let mut log = Log::open(path.clone(), feed.clone());
     // Before the reader starts: not sent (no cursor, it starts at the end).
     log.event(1, false);
-    let mut t = tail(&feed, &path, &d.0.join("spool"), r.port, 2000);
+    let mut t = tail(&feed, &path, &d.path().join("spool"), r.port, 2000);
     for s in 2..=40 {
         log.event(s, false);
     }
@@ -192,10 +169,10 @@ fn reads_what_is_written_after_it_starts_across_rotations() {
 
 #[test]
 fn a_restart_resumes_at_the_cursor_in_a_rotated_file() {
-    let d = Dir::new("cursor");
+    let d = crate::audit::daemon::test_dir("logtail-cursor");
     let r = receiver(&d);
-    let path = d.0.join("audit.log");
-    let spool = d.0.join("spool");
+    let path = d.path().join("audit.log");
+    let spool = d.path().join("spool");
     let feed = Arc::new(LogFeed::default());
     let log = Log::open(path.clone(), feed.clone());
     let mut t = tail(&feed, &path, &spool, r.port, 2000);
@@ -233,9 +210,9 @@ fn a_restart_resumes_at_the_cursor_in_a_rotated_file() {
 
 #[test]
 fn an_event_open_at_a_stop_is_sent_again_from_its_first_line() {
-    let d = Dir::new("open");
-    let path = d.0.join("audit.log");
-    let spool = d.0.join("spool");
+    let d = crate::audit::daemon::test_dir("logtail-open");
+    let path = d.path().join("audit.log");
+    let spool = d.path().join("spool");
     let feed = Arc::new(LogFeed::default());
     let log = Log::open(path.clone(), feed.clone());
     let r = receiver(&d);
@@ -259,12 +236,12 @@ fn an_event_open_at_a_stop_is_sent_again_from_its_first_line() {
 
 #[test]
 fn events_without_an_end_record_go_out_when_the_log_is_idle() {
-    let d = Dir::new("idle");
+    let d = crate::audit::daemon::test_dir("logtail-idle");
     let r = receiver(&d);
-    let path = d.0.join("audit.log");
+    let path = d.path().join("audit.log");
     let feed = Arc::new(LogFeed::default());
     let log = Log::open(path.clone(), feed.clone());
-    let _t = tail(&feed, &path, &d.0.join("spool"), r.port, 300);
+    let _t = tail(&feed, &path, &d.path().join("spool"), r.port, 300);
     for s in 1..=3 {
         log.event(s, true);
     }
@@ -274,10 +251,10 @@ fn events_without_an_end_record_go_out_when_the_log_is_idle() {
 
 #[test]
 fn a_cursor_whose_file_is_gone_starts_at_the_oldest_log() {
-    let d = Dir::new("gone");
+    let d = crate::audit::daemon::test_dir("logtail-gone");
     let r = receiver(&d);
-    let path = d.0.join("audit.log");
-    let spool = d.0.join("spool");
+    let path = d.path().join("audit.log");
+    let spool = d.path().join("spool");
     std::fs::create_dir_all(&spool).unwrap();
     std::fs::write(spool.join("log.cursor"), "1 2 3\n").unwrap();
     let feed = Arc::new(LogFeed::default());
@@ -292,12 +269,12 @@ fn a_cursor_whose_file_is_gone_starts_at_the_oldest_log() {
 
 #[test]
 fn holds_back_while_the_log_grows_then_reads_at_once() {
-    let d = Dir::new("hold");
+    let d = crate::audit::daemon::test_dir("logtail-hold");
     let r = receiver(&d);
-    let path = d.0.join("audit.log");
+    let path = d.path().join("audit.log");
     let feed = Arc::new(LogFeed::default());
     let log = Log::open(path.clone(), feed.clone());
-    let _t = tail_holding(&feed, &path, &d.0.join("spool"), r.port, 2000, 30);
+    let _t = tail_holding(&feed, &path, &d.path().join("spool"), r.port, 2000, 30);
     // Growing at every look (the reader looks every 100 ms): nothing is read.
     for s in 1..=20 {
         log.event(s, false);
@@ -314,12 +291,12 @@ fn holds_back_while_the_log_grows_then_reads_at_once() {
 
 #[test]
 fn the_hold_ends_after_read_log_hold_seconds_of_growth() {
-    let d = Dir::new("hold-ends");
+    let d = crate::audit::daemon::test_dir("logtail-hold-ends");
     let r = receiver(&d);
-    let path = d.0.join("audit.log");
+    let path = d.path().join("audit.log");
     let feed = Arc::new(LogFeed::default());
     let log = Log::open(path.clone(), feed.clone());
-    let _t = tail_holding(&feed, &path, &d.0.join("spool"), r.port, 2000, 1);
+    let _t = tail_holding(&feed, &path, &d.path().join("spool"), r.port, 2000, 1);
     let start = Instant::now();
     let mut s = 0;
     // The log never stops growing; events still go out once the hold is over.
@@ -337,12 +314,12 @@ fn the_hold_ends_after_read_log_hold_seconds_of_growth() {
 
 #[test]
 fn a_log_truncated_behind_the_writer_is_read_from_its_start() {
-    let d = Dir::new("truncated");
+    let d = crate::audit::daemon::test_dir("logtail-truncated");
     let r = receiver(&d);
-    let path = d.0.join("audit.log");
+    let path = d.path().join("audit.log");
     let feed = Arc::new(LogFeed::default());
     let log = Log::open(path.clone(), feed.clone());
-    let mut t = tail(&feed, &path, &d.0.join("spool"), r.port, 2000);
+    let mut t = tail(&feed, &path, &d.path().join("spool"), r.port, 2000);
     for s in 1..=5 {
         log.event(s, false);
     }

@@ -630,6 +630,16 @@ impl Drop for Daemon {
     }
 }
 
+/// A directory for one test, `auditlink-TAG-*` in the temporary directory,
+/// removed when dropped (also when the test fails).
+#[cfg(test)]
+pub(crate) fn test_dir(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("auditlink-{tag}-"))
+        .tempdir()
+        .unwrap()
+}
+
 #[cfg(test)]
 #[path = "daemon_tests.rs"]
 mod tests;

@@ -24,8 +24,13 @@ fn shell_plugin(script: &str) -> PluginConfig {
     }
 }
 
-fn tmp(tag: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("auditlink-plugin-{tag}-{}", std::process::id()))
+/// A plugin's output file, removed when dropped (also when the test fails).
+fn tmp(tag: &str) -> tempfile::TempPath {
+    tempfile::Builder::new()
+        .prefix(&format!("auditlink-plugin-{tag}-"))
+        .tempfile()
+        .unwrap()
+        .into_temp_path()
 }
 
 #[test]
@@ -68,7 +73,6 @@ fn a_plugin_gets_every_record_on_stdin() {
 #[test]
 fn a_dying_plugin_is_restarted_up_to_max_restarts() {
     let out = tmp("restart");
-    let _ = std::fs::remove_file(&out);
     // Takes one line per run, then exits.
     let mut p = Plugin::start(
         shell_plugin(&format!("head -n 1 >> {}", out.display())),

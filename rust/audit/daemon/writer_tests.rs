@@ -2,13 +2,6 @@
 use super::*;
 use std::os::unix::fs::MetadataExt;
 
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("auditlink-writer-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn config(dir: &Path, extra: &str) -> DaemonConfig {
     DaemonConfig::parse(&format!(
         "log_file = {}/audit.log\nspace_left = 2\nadmin_space_left = 1\n{extra}",
@@ -40,9 +33,10 @@ fn count_lines(dir: &Path) -> usize {
 
 #[test]
 fn new_log_is_0600_and_rotated_logs_are_read_only() {
-    let d = tmpdir("mode");
+    let dir = crate::audit::daemon::test_dir("writer-mode");
+    let d = dir.path();
     let counters = Arc::new(WriterCounters::default());
-    let mut w = LogWriter::new(config(&d, "num_logs = 3\n"), counters.clone()).unwrap();
+    let mut w = LogWriter::new(config(d, "num_logs = 3\n"), counters.clone()).unwrap();
     w.write(&lines(0, 1), 1);
     assert_eq!(
         std::fs::metadata(d.join("audit.log")).unwrap().mode() & 0o777,
@@ -62,11 +56,12 @@ fn new_log_is_0600_and_rotated_logs_are_read_only() {
 
 #[test]
 fn rotation_by_size_keeps_num_logs_and_loses_no_line() {
-    let d = tmpdir("size");
+    let dir = crate::audit::daemon::test_dir("writer-size");
+    let d = dir.path();
     let counters = Arc::new(WriterCounters::default());
     let mut w = LogWriter::new(
         config(
-            &d,
+            d,
             "num_logs = 4\nmax_log_file = 1\nmax_log_file_action = ROTATE\n",
         ),
         counters.clone(),
@@ -77,7 +72,7 @@ fn rotation_by_size_keeps_num_logs_and_loses_no_line() {
         w.write(&lines(b * 100, 100), 100);
     }
     drop(w);
-    let mut names: Vec<String> = std::fs::read_dir(&d)
+    let mut names: Vec<String> = std::fs::read_dir(d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -107,10 +102,11 @@ fn rotation_by_size_keeps_num_logs_and_loses_no_line() {
 
 #[test]
 fn keep_logs_never_removes_a_log() {
-    let d = tmpdir("keep");
+    let dir = crate::audit::daemon::test_dir("writer-keep");
+    let d = dir.path();
     let mut w = LogWriter::new(
         config(
-            &d,
+            d,
             "num_logs = 2\nmax_log_file = 1\nmax_log_file_action = keep_logs\n",
         ),
         Arc::new(WriterCounters::default()),
@@ -120,16 +116,17 @@ fn keep_logs_never_removes_a_log() {
         w.write(&lines(b * 100, 100), 100);
     }
     drop(w);
-    assert_eq!(count_lines(&d), 15_000);
+    assert_eq!(count_lines(d), 15_000);
     assert!(d.join("audit.log.2").exists());
 }
 
 #[test]
 fn suspend_counts_what_was_not_written_and_resume_reopens() {
-    let d = tmpdir("suspend");
+    let dir = crate::audit::daemon::test_dir("writer-suspend");
+    let d = dir.path();
     let counters = Arc::new(WriterCounters::default());
     let mut w = LogWriter::new(
-        config(&d, "max_log_file = 1\nmax_log_file_action = suspend\n"),
+        config(d, "max_log_file = 1\nmax_log_file_action = suspend\n"),
         counters.clone(),
     )
     .unwrap();
@@ -154,12 +151,13 @@ fn suspend_counts_what_was_not_written_and_resume_reopens() {
 
 #[test]
 fn excess_logs_are_removed_at_start() {
-    let d = tmpdir("excess");
+    let dir = crate::audit::daemon::test_dir("writer-excess");
+    let d = dir.path();
     for n in 1..=6 {
         std::fs::write(d.join(format!("audit.log.{n}")), b"x\n").unwrap();
     }
     let _w = LogWriter::new(
-        config(&d, "num_logs = 3\nmax_log_file_action = rotate\n"),
+        config(d, "num_logs = 3\nmax_log_file_action = rotate\n"),
         Arc::new(WriterCounters::default()),
     )
     .unwrap();
@@ -170,9 +168,10 @@ fn excess_logs_are_removed_at_start() {
 
 #[test]
 fn incremental_async_flushes_on_its_thread() {
-    let d = tmpdir("async");
+    let dir = crate::audit::daemon::test_dir("writer-async");
+    let d = dir.path();
     let mut w = LogWriter::new(
-        config(&d, "flush = incremental_async\nfreq = 10\n"),
+        config(d, "flush = incremental_async\nfreq = 10\n"),
         Arc::new(WriterCounters::default()),
     )
     .unwrap();
@@ -180,5 +179,5 @@ fn incremental_async_flushes_on_its_thread() {
         w.write(&lines(b * 10, 10), 10);
     }
     drop(w);
-    assert_eq!(count_lines(&d), 100);
+    assert_eq!(count_lines(d), 100);
 }
