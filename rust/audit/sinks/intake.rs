@@ -205,28 +205,22 @@ impl SpoolLock {
 
     /// Wait up to `wait` until nothing submitted waits in memory any more
     /// (`queued` is 0: spooled, or counted as dropped); `false` if it still
-    /// does. The intake lowers `queued` under the spool's lock and then
-    /// signals `appended`, so no wake-up is missed; a drop counted without
-    /// the lock (a submit that gave up waiting for room) is seen within a
-    /// slice.
+    /// does. Every decrement of `queued` is followed by a signal on
+    /// `appended` (the intake's under this lock), so no wake-up is missed.
     pub(super) fn wait_taken(&self, queued: &AtomicU64, wait: Duration) -> bool {
-        const SLICE: Duration = Duration::from_millis(20);
-        let deadline = Instant::now() + wait;
-        let mut sp = self.lock();
-        loop {
-            if queued.load(Relaxed) == 0 {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline || self.done.load(Ordering::Acquire) {
-                return false;
-            }
-            let slice = SLICE.min(deadline - now);
-            sp = match self.appended.wait_timeout(sp, slice) {
-                Ok((g, _)) => g,
-                Err(p) => p.into_inner().0,
-            };
-        }
+        let sp = self.lock();
+        let _ = self.appended.wait_timeout_while(sp, wait, |_| {
+            queued.load(Relaxed) != 0 && !self.done.load(Ordering::Acquire)
+        });
+        queued.load(Relaxed) == 0
+    }
+
+    /// Wake the waiters after a change made without the lock (`queued`
+    /// lowered by a submit that gave up, the intake's end): taking the lock
+    /// first means no waiter is between its check and its wait.
+    pub(super) fn signal(&self) {
+        drop(self.lock());
+        self.appended.notify_all();
     }
 }
 
@@ -291,9 +285,7 @@ impl Intake {
             }
         }
         self.spool.done.store(true, Ordering::Release);
-        // Taken so the delivering thread cannot miss the wake-up.
-        drop(self.spool.lock());
-        self.spool.appended.notify_all();
+        self.spool.signal();
     }
 
     /// Append a batch to the spool with one write, applying the full action.

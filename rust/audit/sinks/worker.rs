@@ -266,6 +266,7 @@ impl SinkHandle {
         if lost > 0 {
             s.queued.fetch_sub(lost, Relaxed);
             s.dropped.fetch_add(lost, Relaxed);
+            self.spool.signal();
         }
         done
     }
